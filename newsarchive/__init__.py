@@ -1,0 +1,3 @@
+"""newsarchive: archive Persian tech news into a searchable SQLite archive."""
+
+__version__ = "0.1.0"
