@@ -1,0 +1,163 @@
+"""A local replay of a website: recorded pages served over HTTP on loopback.
+
+With ``NEWSARCHIVE_REPLAY_URL`` set, :class:`~newsarchive.middlewares.ReplayDownloadHandler`
+sends every request there, path and query unchanged, with the real host in an
+``X-Replay-Host`` header. This server answers from a directory laid out by
+path:
+
+* ``/a/b`` is the file ``ROOT/a/b``, or ``ROOT/a/b/index.html``; ``/a/b/`` is
+  ``ROOT/a/b/index.html`` (or the file ``ROOT/a/b``). Paths are percent-decoded,
+  so Persian slugs are stored as Persian file names. Queries are ignored.
+* When ``ROOT/<host>/`` exists for the requested host (``www.`` ignored), that
+  folder is the root: one server can replay several sites.
+* ``.replay.json`` in a root may hold ``{"redirects": {"/old": "https://site/new"}}``.
+* Anything else is a 404.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import threading
+from functools import cached_property
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+REPLAY_HOST_HEADER = "X-Replay-Host"
+NOT_FOUND_PAGE = (
+    "<!DOCTYPE html><html><head><title>404</title></head>"
+    "<body><h1>صفحه پیدا نشد</h1><p>Not found</p></body></html>"
+).encode()
+
+
+def sniff_content_type(path: Path, head: bytes) -> str:
+    """A content type from the file name, else from the first bytes."""
+    guessed, _ = mimetypes.guess_type(path.name)
+    if guessed and path.suffix:
+        return guessed + ("; charset=utf-8" if guessed.startswith("text/") or guessed.endswith("xml") else "")
+    stripped = head.lstrip()
+    if stripped.startswith(b"<?xml") or stripped.startswith(b"<rss"):
+        return "application/xml; charset=utf-8"
+    if stripped.startswith(b"{") or stripped.startswith(b"["):
+        return "application/json"
+    return "text/html; charset=utf-8"
+
+
+class Mirror:
+    """A directory of recorded pages, possibly one folder per host."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root).resolve()
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"replay mirror {self.root} is not a directory")
+
+    def root_for(self, host: str | None) -> Path:
+        if host:
+            host = host.split(":")[0].lower().removeprefix("www.")
+            candidate = self.root / host
+            if host and candidate.is_dir():
+                return candidate
+        return self.root
+
+    @staticmethod
+    def _redirects(root: Path) -> dict[str, str]:
+        manifest = root / ".replay.json"
+        if not manifest.is_file():
+            return {}
+        return json.loads(manifest.read_text("utf-8")).get("redirects", {})
+
+    def resolve(self, host: str | None, raw_path: str) -> tuple[int, Path | str | None]:
+        """``(200, file)``, ``(301, location)`` or ``(404, None)`` for a request path."""
+        root = self.root_for(host)
+        path = unquote(urlsplit(raw_path).path) or "/"
+        redirects = self._redirects(root)
+        for key in (path, path.rstrip("/"), path.rstrip("/") + "/"):
+            if key in redirects:
+                return 301, redirects[key]
+        relative = path.strip("/")
+        candidate = (root / relative).resolve()
+        if candidate != root and root not in candidate.parents:
+            return 404, None  # ../ escapes the mirror
+        for option in (candidate, candidate / "index.html"):
+            if option.is_file() and option.name != ".replay.json":
+                return 200, option
+        return 404, None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: ReplayHTTPServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet by default
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+    def do_HEAD(self) -> None:
+        self._respond(send_body=False)
+
+    def do_GET(self) -> None:
+        self._respond(send_body=True)
+
+    def _respond(self, send_body: bool) -> None:
+        host = self.headers.get(REPLAY_HOST_HEADER) or self.headers.get("Host")
+        status, target = self.server.mirror.resolve(host, self.path)
+        headers: dict[str, str] = {}
+        if status == 200:
+            body = target.read_bytes()
+            headers["Content-Type"] = sniff_content_type(target, body[:64])
+        elif status == 301:
+            body = b""
+            headers["Location"] = target
+        else:
+            body = NOT_FOUND_PAGE
+            headers["Content-Type"] = "text/html; charset=utf-8"
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if send_body:
+            self.wfile.write(body)
+
+
+class ReplayHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, mirror: Mirror, host: str = "127.0.0.1", port: int = 0, verbose: bool = False):
+        self.mirror = mirror
+        self.verbose = verbose
+        super().__init__((host, port), _Handler)
+
+
+class ReplayServer:
+    """A replay server on a background thread: ``with ReplayServer(root) as server: server.url``."""
+
+    def __init__(self, root: str | Path, host: str = "127.0.0.1", port: int = 0, verbose: bool = False):
+        self.httpd = ReplayHTTPServer(Mirror(root), host, port, verbose)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="replay", daemon=True)
+
+    @cached_property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> ReplayServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def __enter__(self) -> ReplayServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def bundled_mirror() -> Path:
+    """The Digiato (and other sites') mirror shipped in the source tree under ``tests/mirror``."""
+    return Path(__file__).resolve().parent.parent / "tests" / "mirror"
