@@ -1,0 +1,56 @@
+"""Layered article extraction, usable without Scrapy.
+
+:func:`extract_article` maps a ``parsel.Selector`` of an article page to a raw
+article dict. Each field comes from the first layer in
+:data:`~newsarchive.extract.layers.LAYERS` that has it, and
+``field_sources`` records which layer that was. Date strings are collected
+raw; turning them into timestamps is the date pipeline's job.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parsel import Selector
+
+from newsarchive.extract.layers import LAYERS, TEXT_FIELDS, Page
+from newsarchive.sites.base import Site
+
+
+def extract_article(selector: Selector, url: str, site: Site | None = None) -> dict[str, Any]:
+    """Extract an article's fields from ``selector`` (the page fetched from ``url``).
+
+    Returns a dict with the fields of :data:`TEXT_FIELDS` that were found,
+    ``published_display`` (the date line as shown), ``published_candidates`` and
+    ``modified_candidates`` (``[layer, text]`` pairs of machine-readable dates),
+    ``canonical_url``, ``page_type``, ``field_sources`` and ``notes``.
+    """
+    page = Page(selector, url, site)
+    article: dict[str, Any] = {
+        "published_candidates": [],
+        "modified_candidates": [],
+        "field_sources": {},
+        "page_type": "article",
+    }
+    sources = article["field_sources"]
+    for layer_name, layer in LAYERS:
+        found = layer(page)
+        for name in TEXT_FIELDS:
+            if name not in article and found.get(name):
+                article[name] = found[name]
+                sources[name] = layer_name
+        for key in ("published_display", "modified_display"):
+            if key in found and key not in article:
+                article[key] = found[key]
+        for kind in ("published", "modified"):
+            if found.get(f"{kind}_machine"):
+                article[f"{kind}_candidates"].append([layer_name, found[f"{kind}_machine"]])
+        if found.get("page_type") == "video":
+            article["page_type"] = "video"
+    canonical = selector.css('link[rel="canonical"]::attr(href)').get()
+    article["canonical_url"] = page.absolute(canonical)
+    article["notes"] = page.notes
+    return article
+
+
+__all__ = ["extract_article", "TEXT_FIELDS"]

@@ -1,0 +1,335 @@
+"""Extraction layers: each maps a page to the fields it can find.
+
+Layers are tried in order for every field (see :data:`LAYERS`); the first
+non-empty value wins and the layer's name is recorded, so a crawl can report
+when a site's own selectors stop working and standard metadata takes over.
+
+Dates are different: every layer's machine-readable date is kept as a
+candidate, and the date pipeline chooses (see ``choose_published``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+from urllib.parse import urljoin
+
+from parsel import Selector
+
+from newsarchive.extract.blocks import collapse, element_text, text_blocks
+from newsarchive.sites.base import Site
+
+ARTICLE_TYPES = frozenset({"NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle", "VideoObject"})
+#: Fields a layer may return; dates come back as lists of candidate strings.
+TEXT_FIELDS = ("title", "lead", "body", "authors", "categories", "tags", "image_url")
+
+
+@dataclass
+class Page:
+    """One fetched HTML page, with lazily parsed metadata shared by the layers."""
+
+    selector: Selector
+    url: str
+    site: Site | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def jsonld(self) -> list[dict[str, Any]]:
+        """Every JSON-LD object on the page, ``@graph`` flattened."""
+        objects: list[dict[str, Any]] = []
+        for raw in self.selector.xpath('//script[@type="application/ld+json"]/text()').getall():
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                self.notes.append("unreadable JSON-LD block")
+                continue
+            stack = [data]
+            while stack:
+                item = stack.pop()
+                if isinstance(item, list):
+                    stack.extend(reversed(item))
+                elif isinstance(item, dict):
+                    objects.append(item)
+                    if isinstance(item.get("@graph"), list):
+                        stack.extend(reversed(item["@graph"]))
+        return objects
+
+    @cached_property
+    def jsonld_article(self) -> dict[str, Any]:
+        """The first JSON-LD object typed as an article (or video)."""
+        for obj in self.jsonld:
+            types = obj.get("@type")
+            types = types if isinstance(types, list) else [types]
+            if ARTICLE_TYPES.intersection(t for t in types if isinstance(t, str)):
+                return obj
+        return {}
+
+    def meta(self, *names: str) -> list[str]:
+        """Contents of ``<meta property=…>``/``<meta name=…>`` tags, in page order."""
+        values = []
+        for name in names:
+            values += self.selector.xpath(
+                f'//meta[@property="{name}" or @name="{name}" or @itemprop="{name}"]/@content'
+            ).getall()
+        return [collapse(v) for v in values if v.strip()]
+
+    def absolute(self, url: str | None) -> str | None:
+        return urljoin(self.url, url.strip()) if url and url.strip() else None
+
+
+def _texts(values: Iterator[str] | list[str]) -> list[str]:
+    """Non-empty, de-duplicated values in order."""
+    seen: dict[str, None] = {}
+    for value in values:
+        value = collapse(value) if isinstance(value, str) else ""
+        if value and value not in seen:
+            seen[value] = None
+    return list(seen)
+
+
+def _names(value: Any) -> list[str]:
+    """Names out of JSON-LD values that may be strings, objects or lists of them."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return _names(value.get("name") or value.get("url"))
+    if isinstance(value, list):
+        return [name for item in value for name in _names(item)]
+    return []
+
+
+# --- site layer ------------------------------------------------------------
+
+
+def _select(page: Page, selectors: tuple[str, ...], noise: frozenset) -> list[str]:
+    """Values of the first selector that matches: attribute values or element text."""
+    for css in selectors:
+        found = page.selector.css(css)
+        if not found:
+            continue
+        if "::" in css:
+            values = _texts(found.getall())
+        else:
+            values = _texts(element_text(sel.root, noise) for sel in found)
+        if values:
+            return values
+    return []
+
+
+def _split_authors(site: Site, names: list[str]) -> list[str]:
+    prefixes = sorted(site.author_prefixes, key=len, reverse=True)
+    authors: list[str] = []
+    for name in names:
+        for prefix in prefixes:
+            if name.startswith(prefix):
+                name = name[len(prefix):]
+                break
+        authors += [part.strip(" :|") for part in re.split(site.author_separators, name)]
+    return _texts(authors)
+
+
+def site_layer(page: Page) -> dict[str, Any]:
+    """The site's own selectors: the most precise layer while the layout lasts."""
+    site = page.site
+    if site is None:
+        return {}
+    sel = site.selectors
+    noise = frozenset(el.root for css in sel.noise for el in page.selector.css(css))
+    out: dict[str, Any] = {}
+    for name, selectors in (("title", sel.title), ("lead", sel.lead), ("image_url", sel.image)):
+        values = _select(page, selectors, noise)
+        if values:
+            out[name] = page.absolute(values[0]) if name == "image_url" else values[0]
+    for css in sel.body:
+        containers = page.selector.css(css)
+        if containers:
+            paragraphs = text_blocks(containers[0].root, noise)
+            if paragraphs:
+                out["body"] = "\n\n".join(paragraphs)
+                break
+    authors = _split_authors(site, _select(page, sel.authors, noise))
+    if authors:
+        out["authors"] = authors
+    categories = [c for c in _select(page, sel.categories, noise) if c not in site.site_names]
+    if categories:
+        out["categories"] = categories
+    tags = _select(page, sel.tags, noise)
+    if tags:
+        out["tags"] = tags
+    displayed = _select(page, sel.published, noise)
+    if displayed:
+        out["published_display"] = displayed[0]
+    modified = _select(page, sel.modified, noise)
+    if modified:
+        out["modified_display"] = modified[0]
+    if any(page.selector.css(css) for css in sel.video):
+        out["page_type"] = "video"
+    return out
+
+
+# --- standard metadata -----------------------------------------------------
+
+
+def jsonld_layer(page: Page) -> dict[str, Any]:
+    """schema.org ``NewsArticle``/``Article``/``BlogPosting`` in JSON-LD."""
+    article = page.jsonld_article
+    out: dict[str, Any] = {}
+    if not article:
+        return out
+    if isinstance(article.get("headline") or article.get("name"), str):
+        out["title"] = collapse(article.get("headline") or article.get("name"))
+    if isinstance(article.get("description"), str):
+        out["lead"] = collapse(article["description"])
+    if isinstance(article.get("articleBody"), str):
+        paragraphs = [collapse(p) for p in article["articleBody"].split("\n")]
+        out["body"] = "\n\n".join(p for p in paragraphs if p)
+    out["authors"] = _texts(_names(article.get("author")))
+    keywords = article.get("keywords")
+    if isinstance(keywords, str):
+        keywords = keywords.split(",")
+    out["tags"] = _texts(k for k in keywords or [] if isinstance(k, str))
+    images = _names(article.get("image") or article.get("thumbnailUrl"))
+    if images:
+        out["image_url"] = page.absolute(images[0])
+    crumbs = _breadcrumbs(page)
+    section = article.get("articleSection")
+    out["categories"] = crumbs or _texts(section if isinstance(section, list) else [section or ""])
+    for key, name in (("datePublished", "published"), ("uploadDate", "published"), ("dateModified", "modified")):
+        if isinstance(article.get(key), str) and article[key].strip():
+            out.setdefault(f"{name}_machine", article[key].strip())
+    if "VideoObject" in str(article.get("@type")):
+        out["page_type"] = "video"
+    return {k: v for k, v in out.items() if v}
+
+
+def _breadcrumbs(page: Page) -> list[str]:
+    """Category names from a JSON-LD BreadcrumbList, without home and the page itself."""
+    for obj in page.jsonld:
+        if obj.get("@type") != "BreadcrumbList":
+            continue
+        items = sorted(
+            (i for i in obj.get("itemListElement") or [] if isinstance(i, dict)),
+            key=lambda i: i.get("position", 0),
+        )
+        names = [_names(i.get("name") or i.get("item"))[:1] for i in items]
+        names = [n[0] for n in names if n]
+        site_names = page.site.site_names if page.site else ()
+        title = page.jsonld_article.get("headline")
+        return _texts(n for n in names[1:] if n != title and n not in site_names)
+    return []
+
+
+def meta_layer(page: Page) -> dict[str, Any]:
+    """OpenGraph, ``article:*`` and plain ``<meta>`` tags."""
+    out: dict[str, Any] = {}
+    for name, keys in (
+        ("title", ("og:title", "twitter:title")),
+        ("lead", ("og:description", "description", "twitter:description")),
+        ("image_url", ("og:image", "og:image:url", "twitter:image")),
+        ("published_machine", ("article:published_time", "og:published_time", "datePublished")),
+        ("modified_machine", ("article:modified_time", "og:updated_time", "dateModified")),
+    ):
+        values = page.meta(*keys)
+        if values:
+            out[name] = page.absolute(values[0]) if name == "image_url" else values[0]
+    authors = [a for a in page.meta("article:author", "author") if not a.startswith("http")]
+    if authors:
+        out["authors"] = _texts(authors)
+    for name, key in (("tags", "article:tag"), ("categories", "article:section")):
+        values = _texts(page.meta(key))
+        if values:
+            out[name] = values
+    return out
+
+
+def time_layer(page: Page) -> dict[str, Any]:
+    """``<time datetime>``: the published one if marked, else the first."""
+    times = page.selector.css("time[datetime]")
+    out: dict[str, Any] = {}
+    published = [t for t in times if "publish" in (t.attrib.get("itemprop", "") + t.attrib.get("class", ""))]
+    modified = [t for t in times if "modif" in (t.attrib.get("itemprop", "") + t.attrib.get("class", ""))
+                or "updated" in t.attrib.get("class", "")]
+    first = (published or [t for t in times if t not in modified] or [None])[0]
+    if first is not None:
+        out["published_machine"] = first.attrib["datetime"].strip()
+    if modified:
+        out["modified_machine"] = modified[0].attrib["datetime"].strip()
+    return {k: v for k, v in out.items() if v}
+
+
+def wordpress_layer(page: Page) -> dict[str, Any]:
+    """Conventions of WordPress themes: ``.entry-title``, ``.entry-content``, ``rel=tag``."""
+    sel = page.selector
+    out: dict[str, Any] = {}
+    title = sel.css(".entry-title, h1.post-title")
+    if title:
+        out["title"] = element_text(title[0].root)
+    body = sel.css(".entry-content, .post-content, [itemprop=articleBody]")
+    if body:
+        paragraphs = text_blocks(body[0].root)
+        if paragraphs:
+            out["body"] = "\n\n".join(paragraphs)
+    tags = _texts(sel.css("a[rel~=tag]::text, .post-tags a::text, .tags-links a::text").getall())
+    if tags:
+        out["tags"] = tags
+    authors = _texts(sel.css("a[rel=author]::text, .author.vcard a::text, .byline .author::text").getall())
+    if authors:
+        out["authors"] = authors
+    categories = _texts(sel.css("a[rel~=category]::text, .cat-links a::text").getall())
+    if categories:
+        out["categories"] = categories
+    return out
+
+
+_TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]+$")
+
+
+def fallback_layer(page: Page) -> dict[str, Any]:
+    """Last resort: the ``h1`` (or ``<title>``) and the densest block of paragraphs."""
+    sel = page.selector
+    out: dict[str, Any] = {}
+    h1 = sel.css("h1")
+    title = element_text(h1[0].root) if h1 else ""
+    if not title:
+        title = _TITLE_SUFFIX.sub("", collapse(sel.css("title::text").get() or ""))
+    if title:
+        out["title"] = title
+    container = _densest_container(sel)
+    if container is not None:
+        paragraphs = text_blocks(container)
+        if paragraphs:
+            out["body"] = "\n\n".join(paragraphs)
+    return out
+
+
+#: Paragraph text a container needs before the fallback calls it a body.
+MIN_FALLBACK_BODY = 200
+
+
+def _densest_container(sel: Selector):
+    """The element whose direct ``<p>`` children hold the most text."""
+    best, best_score = None, MIN_FALLBACK_BODY
+    scores: dict[Any, int] = {}
+    for p in sel.root.iter("p"):
+        parent = p.getparent()
+        if parent is not None:
+            scores[parent] = scores.get(parent, 0) + len(collapse(p.text_content()))
+    for element, score in scores.items():
+        if score > best_score:
+            best, best_score = element, score
+    return best
+
+
+#: Layers in order of trust, by the name recorded for each field.
+LAYERS: tuple[tuple[str, Callable[[Page], dict[str, Any]]], ...] = (
+    ("site", site_layer),
+    ("jsonld", jsonld_layer),
+    ("meta", meta_layer),
+    ("time", time_layer),
+    ("wordpress", wordpress_layer),
+    ("fallback", fallback_layer),
+)
