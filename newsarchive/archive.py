@@ -1,0 +1,348 @@
+"""The archive: the only module that writes SQL.
+
+An SQLite file written through sqlite-utils: articles with a stable id, their
+earlier versions, URL aliases, crawl runs, and an FTS5 index over the folded
+search form of the text (see :mod:`newsarchive.search`). Every write is one
+transaction; WAL mode lets searches read while a crawl writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from newsarchive.search import fts_query, index_text
+
+DEFAULT_DB = "archive.db"
+#: Columns that hold JSON arrays or objects.
+JSON_COLUMNS = ("authors", "categories", "tags", "field_sources", "notes", "aliases")
+#: Columns that make up an article's content; a change in them is a new version.
+CONTENT_COLUMNS = ("title", "lead", "body")
+#: The search columns, weighted in this order by bm25 (title above lead above body).
+SEARCH_COLUMNS = ("search_title", "search_lead", "search_body")
+SEARCH_WEIGHTS = (10.0, 4.0, 1.0)
+
+
+class ArchiveError(RuntimeError):
+    """The archive cannot be opened or written (read-only, full disk, newer schema)."""
+
+
+def utc_now() -> str:
+    """Now in UTC as ``YYYY-MM-DDTHH:MM:SSZ``."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
+    """The archive path: the argument, else ``$NEWSARCHIVE_DB``, else ``archive.db``."""
+    return Path(path or os.environ.get("NEWSARCHIVE_DB") or DEFAULT_DB)
+
+
+def article_id(url: str) -> str:
+    """A stable id from the first canonical URL an article was stored under."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
+
+
+def content_hash(article: dict[str, Any]) -> str:
+    """SHA-256 over the content columns; equal hashes mean an unchanged article."""
+    joined = "\x1f".join(article.get(column) or "" for column in CONTENT_COLUMNS)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+
+# --- schema and migrations --------------------------------------------------
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    """The first layout: articles, aliases, versions, crawl runs, FTS5 index."""
+    db["articles"].create(
+        {
+            "id": str, "source": str, "url": str,
+            "title": str, "lead": str, "body": str,
+            "authors": str, "categories": str, "tags": str,
+            "image_url": str, "page_type": str, "sponsored": int,
+            "published_at": str, "published_jalali": str, "published_precision": str,
+            "published_display": str, "modified_at": str,
+            "first_seen_at": str, "last_fetched_at": str, "content_hash": str,
+            "field_sources": str, "notes": str,
+            "search_title": str, "search_lead": str, "search_body": str,
+        },
+        pk="id",
+        not_null={"source", "url", "title", "body", "published_at", "content_hash"},
+    )
+    db["articles"].create_index(["url"], unique=True)
+    db["articles"].create_index(["source", "published_at"])
+    db["article_aliases"].create(
+        {"url": str, "article_id": str, "first_seen_at": str},
+        pk="url", foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["article_versions"].create(
+        {
+            "id": int, "article_id": str, "title": str, "lead": str, "body": str,
+            "content_hash": str, "fetched_at": str, "replaced_at": str,
+        },
+        pk="id", foreign_keys=[("article_id", "articles", "id")],
+    )
+    db["article_versions"].create_index(["article_id"])
+    db["crawl_runs"].create(
+        {
+            "id": int, "spider": str, "started_at": str, "finished_at": str,
+            "status": str, "pid": int, "stats": str, "coverage": str,
+        },
+        pk="id",
+    )
+    db["articles"].enable_fts(list(SEARCH_COLUMNS), fts_version="FTS5", create_triggers=True)
+
+
+#: Migrations in order; the archive's ``PRAGMA user_version`` counts those applied.
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: str
+    source: str
+    url: str
+    title: str
+    published_at: str | None
+    published_jalali: str | None
+    snippet: str
+    rank: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Archive:
+    """An open archive. Use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: str | os.PathLike | None = None, *, readonly: bool = False):
+        self.path = resolve_db_path(path)
+        try:
+            if readonly:
+                if not self.path.exists():
+                    raise ArchiveError(f"no archive at {self.path}")
+                conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+            else:
+                conn = sqlite3.connect(self.path, timeout=30)
+            self.db = sqlite_utils.Database(conn)
+            self.db.execute("PRAGMA busy_timeout = 30000")
+            if not readonly:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute("PRAGMA synchronous = NORMAL")
+                self.db.execute("PRAGMA foreign_keys = ON")
+                self.migrate()
+            elif self.schema_version() > SCHEMA_VERSION:
+                raise ArchiveError(self._too_new_message())
+        except sqlite3.Error as error:
+            raise ArchiveError(f"cannot open archive {self.path}: {error}") from error
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- schema ---------------------------------------------------------
+
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _too_new_message(self) -> str:
+        return (
+            f"archive {self.path} has schema version {self.schema_version()}, newer than this "
+            f"newsarchive ({SCHEMA_VERSION}); upgrade newsarchive"
+        )
+
+    def migrate(self) -> int:
+        """Apply pending migrations, each in its own transaction; returns the version."""
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise ArchiveError(self._too_new_message())
+        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.db.atomic():
+                migration(self.db)
+                self.db.execute(f"PRAGMA user_version = {number}")
+        return SCHEMA_VERSION
+
+    # --- articles -------------------------------------------------------
+
+    def find_article(self, url: str) -> dict[str, Any] | None:
+        """The article stored under ``url`` or one of its aliases."""
+        rows = self.db.query(
+            "select * from articles where url = :url union all "
+            "select articles.* from article_aliases join articles on articles.id = article_aliases.article_id "
+            "where article_aliases.url = :url limit 1",
+            {"url": url},
+        )
+        return next(iter(rows), None)
+
+    def save_article(self, article: dict[str, Any], *, fetched_at: str | None = None) -> str:
+        """Insert or update one article in a single transaction.
+
+        Returns ``"new"``, ``"updated"`` (content changed: the previous content
+        is kept in ``article_versions``) or ``"unchanged"`` (only
+        ``last_fetched_at`` moves). The article is found by its URL or any alias,
+        so a redirected or re-canonicalized URL never makes a second row.
+        """
+        fetched_at = fetched_at or utc_now()
+        urls = [article["url"], *(article.get("aliases") or [])]
+        record = self._record(article)
+        with self.db.atomic():
+            existing = next(filter(None, (self.find_article(url) for url in urls)), None)
+            if existing is None:
+                record.update(id=article_id(article["url"]), first_seen_at=fetched_at, last_fetched_at=fetched_at)
+                self.db["articles"].insert(record)
+                outcome, target = "new", record["id"]
+            else:
+                target = existing["id"]
+                if existing["content_hash"] == record["content_hash"]:
+                    changes = {"last_fetched_at": fetched_at}
+                    outcome = "unchanged"
+                else:
+                    self.db["article_versions"].insert(
+                        {
+                            "article_id": target,
+                            **{c: existing[c] for c in CONTENT_COLUMNS},
+                            "content_hash": existing["content_hash"],
+                            "fetched_at": existing["last_fetched_at"],
+                            "replaced_at": fetched_at,
+                        }
+                    )
+                    record.pop("url")  # the first canonical URL stays the row's URL
+                    changes = {**record, "last_fetched_at": fetched_at}
+                    changes["modified_at"] = record.get("modified_at") or fetched_at
+                    outcome = "updated"
+                self.db["articles"].update(target, changes)
+            row_url = existing["url"] if existing else article["url"]
+            for url in urls:
+                if url != row_url:
+                    self.db["article_aliases"].insert(
+                        {"url": url, "article_id": target, "first_seen_at": fetched_at}, ignore=True
+                    )
+        return outcome
+
+    def add_alias(self, alias: str, url: str) -> bool:
+        """Record ``alias`` as another URL of the article stored under ``url``."""
+        with self.db.atomic():
+            target = self.find_article(url)
+            if target is None or alias == target["url"]:
+                return False
+            self.db["article_aliases"].insert(
+                {"url": alias, "article_id": target["id"], "first_seen_at": utc_now()}, ignore=True
+            )
+        return True
+
+    def delete_article(self, url: str) -> bool:
+        """Remove an article with its aliases and versions (e.g. a takedown request)."""
+        with self.db.atomic():
+            target = self.find_article(url)
+            if target is None:
+                return False
+            for table in ("article_aliases", "article_versions"):
+                self.db[table].delete_where("article_id = ?", [target["id"]])
+            self.db["articles"].delete(target["id"])
+        return True
+
+    @staticmethod
+    def _record(article: dict[str, Any]) -> dict[str, Any]:
+        """The ``articles`` row for an item: JSON columns encoded, search forms added."""
+        columns = {
+            "source", "url", "title", "lead", "body", "authors", "categories", "tags", "image_url",
+            "page_type", "sponsored", "published_at", "published_jalali", "published_precision",
+            "published_display", "modified_at", "field_sources", "notes",
+        }
+        record = {key: article.get(key) for key in columns}
+        for key in JSON_COLUMNS:
+            if key in record:
+                record[key] = json.dumps(record[key] or ([] if key != "field_sources" else {}), ensure_ascii=False)
+        record["sponsored"] = int(bool(record["sponsored"]))
+        record["content_hash"] = content_hash(article)
+        record["search_title"] = index_text(article.get("title"))
+        # Tags and categories are searched with the lead: short, topical words.
+        topical = " ".join([article.get("lead") or "", *(article.get("tags") or []), *(article.get("categories") or [])])
+        record["search_lead"] = index_text(topical)
+        record["search_body"] = index_text(article.get("body"))
+        return record
+
+    def articles(self, where: str | None = None, params: dict | None = None) -> Iterator[dict[str, Any]]:
+        """Rows of ``articles`` ordered by ``published_at`` then ``url``."""
+        sql = "select * from articles" + (f" where {where}" if where else "") + " order by published_at, url"
+        yield from self.db.query(sql, params or {})
+
+    def count(self) -> int:
+        return self.db["articles"].count
+
+    # --- search ---------------------------------------------------------
+
+    def search(self, query: str, *, limit: int = 20) -> list[SearchHit]:
+        """Best matches for a user query (see :func:`newsarchive.search.fts_query`)."""
+        expression = fts_query(query)
+        if expression is None:
+            return []
+        weights = ", ".join(str(w) for w in SEARCH_WEIGHTS)
+        sql = f"""
+            select articles.id, articles.source, articles.url, articles.title,
+                   articles.published_at, articles.published_jalali,
+                   snippet(articles_fts, 2, '[', ']', '…', 16) as snippet,
+                   bm25(articles_fts, {weights}) as rank
+            from articles_fts join articles on articles.rowid = articles_fts.rowid
+            where articles_fts match :expression
+            order by rank limit :limit
+        """
+        rows = self.db.query(sql, {"expression": expression, "limit": int(limit)})
+        return [SearchHit(**row) for row in rows]
+
+    # --- crawl runs -----------------------------------------------------
+
+    def start_run(self, spider: str) -> int:
+        with self.db.atomic():
+            return self.db["crawl_runs"].insert(
+                {"spider": spider, "started_at": utc_now(), "status": "running", "pid": os.getpid()}
+            ).last_pk
+
+    def finish_run(self, run_id: int, status: str, stats: dict[str, Any], coverage: dict[str, Any]) -> None:
+        with self.db.atomic():
+            self.db["crawl_runs"].update(
+                run_id,
+                {
+                    "finished_at": utc_now(),
+                    "status": status,
+                    "stats": json.dumps(stats, ensure_ascii=False, sort_keys=True, default=str),
+                    "coverage": json.dumps(coverage, sort_keys=True),
+                },
+            )
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        return list(self.db.query("select * from crawl_runs order by id desc limit :limit", {"limit": limit}))
+
+    def stats(self) -> dict[str, Any]:
+        """Articles per source with their date range, and the last crawl run."""
+        per_source = list(
+            self.db.query(
+                "select source, count(*) as articles, min(published_at) as oldest, "
+                "max(published_at) as newest, max(last_fetched_at) as last_fetched "
+                "from articles group by source order by source"
+            )
+        )
+        last = next(iter(self.runs(1)), None)
+        return {"path": str(self.path), "schema_version": self.schema_version(), "sources": per_source, "last_run": last}
+
+    def integrity_check(self) -> str:
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0]
+
+
+def iter_json(value: str | None) -> Iterable[Any]:
+    """Decode a JSON column (empty for NULL)."""
+    return json.loads(value) if value else []

@@ -1,0 +1,125 @@
+"""The archive: upserts by canonical URL or alias, versions, transactions, FTS sync."""
+
+import sqlite3
+
+import pytest
+import sqlite_utils
+
+from newsarchive.archive import SCHEMA_VERSION, Archive, ArchiveError, article_id
+
+
+def article(**changes):
+    base = {
+        "source": "digiato",
+        "url": "https://digiato.com/mobile/galaxy-s24",
+        "title": "گلکسی S24 اولترا با پیام‌رسان‌های جدید",
+        "lead": "سامسونگ از گوشی جدید رونمایی کرد.",
+        "body": "متن خبر درباره 5G و iOS 17.2 است.\n\nپاراگراف دوم.",
+        "authors": ["زهرا ملکی"],
+        "categories": ["موبایل"],
+        "tags": ["سامسونگ"],
+        "image_url": "https://static.digiato.com/x.jpg",
+        "page_type": "article",
+        "sponsored": False,
+        "published_at": "2024-05-04T06:45:00Z",
+        "published_jalali": "1403-02-15 10:15",
+        "published_precision": "minute",
+        "field_sources": {"title": "site"},
+        "notes": [],
+    }
+    base.update(changes)
+    return base
+
+
+@pytest.fixture
+def archive(tmp_path):
+    with Archive(tmp_path / "a.db") as opened:
+        yield opened
+
+
+def test_new_then_unchanged_then_updated_keeps_the_old_version(archive):
+    assert archive.save_article(article(), fetched_at="2024-05-04T07:00:00Z") == "new"
+    assert archive.save_article(article(), fetched_at="2024-05-04T08:00:00Z") == "unchanged"
+    row = archive.find_article("https://digiato.com/mobile/galaxy-s24")
+    assert row["first_seen_at"] == "2024-05-04T07:00:00Z" and row["last_fetched_at"] == "2024-05-04T08:00:00Z"
+    assert row["modified_at"] is None
+
+    edited = article(body="متن ویرایش‌شده.")
+    assert archive.save_article(edited, fetched_at="2024-05-05T08:00:00Z") == "updated"
+    row = archive.find_article("https://digiato.com/mobile/galaxy-s24")
+    assert row["body"] == "متن ویرایش‌شده." and row["modified_at"] == "2024-05-05T08:00:00Z"
+    versions = list(archive.db["article_versions"].rows)
+    assert len(versions) == 1 and versions[0]["body"].startswith("متن خبر درباره 5G")
+    assert versions[0]["fetched_at"] == "2024-05-04T08:00:00Z"
+    assert archive.count() == 1
+
+
+def test_aliases_map_to_one_row_and_keep_the_stable_id(archive):
+    old = "https://digiato.com/article/2023/05/10/galaxy-s24"
+    archive.save_article(article(aliases=[old]))
+    assert archive.find_article(old)["url"] == "https://digiato.com/mobile/galaxy-s24"
+    # The same article arriving under its old URL is still one row with the same id.
+    assert archive.save_article(article(url=old)) == "unchanged"
+    assert archive.count() == 1
+    assert archive.find_article(old)["id"] == article_id("https://digiato.com/mobile/galaxy-s24")
+
+
+def test_add_alias_only_for_stored_targets(archive):
+    archive.save_article(article())
+    assert archive.add_alias("https://digiato.com/article/x", "https://digiato.com/mobile/galaxy-s24")
+    assert not archive.add_alias("https://digiato.com/article/y", "https://digiato.com/mobile/missing")
+    assert archive.db["article_aliases"].count == 1
+
+
+def test_zwnj_and_latin_tokens_are_stored_as_given(archive):
+    archive.save_article(article())
+    row = archive.find_article("https://digiato.com/mobile/galaxy-s24")
+    assert "\u200c" in row["title"] and "iOS 17.2" in row["body"] and "5G" in row["body"]
+    assert row["authors"] == '["زهرا ملکی"]'
+
+
+def test_a_failed_write_leaves_nothing_half_written(archive):
+    archive.save_article(article())
+    with pytest.raises(sqlite3.IntegrityError):
+        archive.save_article(article(url="https://digiato.com/mobile/other", published_at=None))
+    assert archive.count() == 1
+    assert archive.db["article_aliases"].count == 0
+    assert archive.integrity_check() == "ok"
+
+
+def test_fts_index_follows_inserts_updates_and_deletes(archive):
+    archive.save_article(article())
+    assert [hit.url for hit in archive.search("سامسونگ")] == ["https://digiato.com/mobile/galaxy-s24"]
+    archive.save_article(article(body="درباره اپل", lead="اپل", tags=["اپل"]))
+    assert archive.search("5G") == []
+    assert len(archive.search("اپل")) == 1
+    assert archive.delete_article("https://digiato.com/mobile/galaxy-s24")
+    assert archive.search("اپل") == [] and archive.db["article_versions"].count == 0
+
+
+def test_raw_sqlite_utils_search_finds_articles(archive):
+    archive.save_article(article())
+    db = sqlite_utils.Database(archive.path)
+    assert len(list(db["articles"].search("پیامرسانهای"))) == 1
+
+
+def test_schema_version_and_newer_archives_refused(tmp_path):
+    path = tmp_path / "a.db"
+    with Archive(path) as archive:
+        assert archive.schema_version() == SCHEMA_VERSION
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(ArchiveError, match="newer"):
+        Archive(path)
+
+
+def test_readonly_open_of_a_missing_archive_is_a_clear_error(tmp_path):
+    with pytest.raises(ArchiveError, match="no archive"):
+        Archive(tmp_path / "missing.db", readonly=True)
+
+
+def test_crawl_runs_are_recorded(archive):
+    run = archive.start_run("digiato")
+    assert archive.runs()[0]["status"] == "running"
+    archive.finish_run(run, "finished", {"a": 1}, {"articles": 0})
+    assert archive.runs()[0]["status"] == "finished"
