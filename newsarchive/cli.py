@@ -1,0 +1,152 @@
+"""The ``newsarchive`` command: a thin layer over the library.
+
+``demo`` crawls the bundled offline replay, ``crawl`` runs spiders,
+``search`` and ``stats`` read the archive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import textwrap
+
+from newsarchive.archive import Archive, ArchiveError, resolve_db_path
+from newsarchive.replay import ReplayServer, bundled_mirror
+from newsarchive.sites import SITES
+
+DEMO_QUERY = "پیام‌رسان"
+
+
+def _db_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", help="archive path (default: $NEWSARCHIVE_DB or ./archive.db)")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from newsarchive.crawl import run_spiders
+
+    db = resolve_db_path(args.db)
+    mirror = args.mirror or bundled_mirror()
+    with ReplayServer(mirror) as server:
+        print(f"replaying {mirror} at {server.url}; archive: {db}")
+        run_spiders([args.site], {"NEWSARCHIVE_REPLAY_URL": server.url, "NEWSARCHIVE_DB": str(db),
+                                  "LOG_LEVEL": args.log_level})
+    with Archive(db, readonly=True) as archive:
+        print(f"\narchived {archive.count()} articles in {db}")
+        print(f"sample search for {DEMO_QUERY!r}:")
+        _print_hits(archive.search(DEMO_QUERY, limit=5))
+    return 0
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from newsarchive.crawl import run_spiders
+
+    names = list(SITES) if args.all else args.sites
+    unknown = [n for n in names if n not in SITES]
+    if unknown or not names:
+        print(f"unknown or no site(s): {unknown or names}; known: {', '.join(SITES)}", file=sys.stderr)
+        return 2
+    overrides = dict(pair.split("=", 1) for pair in args.set or [])
+    if args.db:
+        overrides["NEWSARCHIVE_DB"] = args.db
+    spider_args = {"since": args.since} if args.since else {}
+    run_spiders(names, overrides, spider_args)
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    with Archive(args.db, readonly=True) as archive:
+        hits = archive.search(args.query, limit=args.limit)
+    if args.json:
+        for hit in hits:
+            print(json.dumps(hit.as_dict(), ensure_ascii=False))
+    else:
+        _print_hits(hits)
+    return 0
+
+
+def _print_hits(hits) -> None:
+    if not hits:
+        print("  no matches")
+    width = min(shutil.get_terminal_size((100, 20)).columns, 120)
+    for number, hit in enumerate(hits, 1):
+        print(f"{number:>3}. {hit.title}")
+        print(f"     {hit.published_jalali or '?'} (Tehran) · {hit.published_at or '?'} · {hit.source}")
+        print(f"     {hit.url}")
+        print(textwrap.fill(hit.snippet, width=width, initial_indent="     ", subsequent_indent="     "))
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    with Archive(args.db, readonly=True) as archive:
+        stats = archive.stats()
+    if args.json:
+        print(json.dumps(stats, ensure_ascii=False, indent=1))
+        return 0
+    print(f"archive {stats['path']} (schema {stats['schema_version']})")
+    for row in stats["sources"]:
+        print(f"  {row['source']:<16} {row['articles']:>7} articles  {row['oldest']} … {row['newest']}"
+              f"  last fetched {row['last_fetched']}")
+    run = stats["last_run"]
+    if run:
+        print(f"last crawl: #{run['id']} {run['spider']} {run['status']} {run['started_at']} → {run['finished_at'] or '…'}")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    server = ReplayServer(args.source, host=args.host, port=args.port, verbose=True)
+    print(f"replaying {args.source} at {server.url} (Ctrl-C to stop)", flush=True)
+    try:
+        server.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.httpd.server_close()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsarchive", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="crawl the bundled offline replay into ./archive.db and search it")
+    _db_argument(demo)
+    demo.add_argument("--site", default="digiato", choices=sorted(SITES))
+    demo.add_argument("--mirror", help="replay this directory instead of the bundled mirror")
+    demo.add_argument("--log-level", default="WARNING")
+    demo.set_defaults(func=cmd_demo)
+
+    crawl = commands.add_parser("crawl", help="run site spiders against the archive")
+    crawl.add_argument("sites", nargs="*", help=f"sites to crawl ({', '.join(SITES)})")
+    crawl.add_argument("--all", action="store_true", help="crawl every site")
+    crawl.add_argument("--since", help="backfill bound: 2024-03-20 or 1403-01-01")
+    crawl.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy setting")
+    _db_argument(crawl)
+    crawl.set_defaults(func=cmd_crawl)
+
+    search = commands.add_parser("search", help="full-text search, best matches first")
+    search.add_argument("query")
+    _db_argument(search)
+    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    search.set_defaults(func=cmd_search)
+
+    stats = commands.add_parser("stats", help="articles per source, date range, last crawl")
+    _db_argument(stats)
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(func=cmd_stats)
+    replay = commands.add_parser("replay", help="serve recorded pages over HTTP for NEWSARCHIVE_REPLAY_URL")
+    replay.add_argument("source", help="a directory of pages laid out by URL path")
+    replay.add_argument("--port", type=int, default=8765)
+    replay.add_argument("--host", default="127.0.0.1")
+    replay.set_defaults(func=cmd_replay)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ArchiveError as error:
+        print(f"newsarchive: {error}", file=sys.stderr)
+        return 1

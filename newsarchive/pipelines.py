@@ -1,0 +1,146 @@
+"""Item pipelines, in order (see ``ITEM_PIPELINES`` in settings), one concern each.
+
+1. :class:`ValidationPipeline`: url, title, body and some date are required.
+2. :class:`NormalizationPipeline`: Persian display form of every text field.
+3. :class:`DatePipeline`: date strings to UTC + Jalali, or drop with ``no-date``.
+4. :class:`StoragePipeline`: write to the archive, one transaction per item.
+
+A dropped item raises :class:`DropArticle`, whose ``reason`` is counted in the
+crawl stats under ``newsarchive/dropped/<reason>``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import DropItem
+
+from newsarchive.archive import Archive
+from newsarchive.persian import normalize
+from newsarchive.persian.dates import DateParseError, choose_published, parse_datetime
+
+logger = logging.getLogger(__name__)
+
+
+class DropArticle(DropItem):
+    """An item that must not be stored, with a short machine-readable reason."""
+
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+def count_drop(spider, reason: str) -> None:
+    """Count a dropped page or item under its reason in the crawl stats."""
+    spider.crawler.stats.inc_value(f"newsarchive/dropped/{reason}")
+
+
+class _CountingPipeline:
+    """Counts the reason of every :class:`DropArticle` raised by ``check``."""
+
+    def process_item(self, item, spider):
+        try:
+            return self.check(ItemAdapter(item), spider) or item
+        except DropArticle as drop:
+            count_drop(spider, drop.reason)
+            raise
+
+
+class ValidationPipeline(_CountingPipeline):
+    """Required fields: url, title, body and a date to resolve."""
+
+    def check(self, item: ItemAdapter, spider) -> None:
+        for field in ("url", "title", "body"):
+            if not (item.get(field) or "").strip():
+                raise DropArticle(f"no-{field}", item.get("url") or "")
+        if not item.get("published_display") and not item.get("published_candidates"):
+            raise DropArticle("no-date", item["url"])
+
+
+class NormalizationPipeline(_CountingPipeline):
+    """Persian display form (:func:`newsarchive.persian.normalize`) of every text field."""
+
+    TEXT_FIELDS = ("title", "lead", "body", "published_display")
+    LIST_FIELDS = ("authors", "categories", "tags")
+
+    def check(self, item: ItemAdapter, spider) -> None:
+        for field in self.TEXT_FIELDS:
+            if item.get(field):
+                item[field] = normalize(item[field])
+        for field in self.LIST_FIELDS:
+            values = [normalize(value) for value in item.get(field) or []]
+            item[field] = list(dict.fromkeys(value for value in values if value))
+
+
+class DatePipeline(_CountingPipeline):
+    """Resolve the publication date (and modification date) to UTC and Jalali."""
+
+    def check(self, item: ItemAdapter, spider) -> None:
+        fetched_at = item.get("fetched_at")
+        now = parse_datetime(fetched_at).utc if fetched_at else None
+        notes = list(item.get("notes") or [])
+        candidates = [tuple(c) for c in item.get("published_candidates") or []]
+        published, date_notes = choose_published(item.get("published_display"), candidates, now=now)
+        notes += date_notes
+        if published is None:
+            item["notes"] = notes
+            raise DropArticle("no-date", f"{item['url']} {'; '.join(date_notes)}")
+        item["published_at"] = published.utc_iso
+        item["published_jalali"] = published.jalali
+        item["published_precision"] = published.precision
+        sources = dict(item.get("field_sources") or {})
+        sources["published"] = _winning_layer(published, item, candidates)
+        item["field_sources"] = sources
+        item["modified_at"] = self._modified(item, notes, now)
+        item["notes"] = notes
+
+    @staticmethod
+    def _modified(item: ItemAdapter, notes: list[str], now) -> str | None:
+        texts = [text for _, text in item.get("modified_candidates") or []]
+        if item.get("modified_display"):
+            texts.append(item["modified_display"])
+        for text in texts:
+            try:
+                return parse_datetime(text, now=now).utc_iso
+            except DateParseError as error:
+                notes.append(f"unreadable modified date: {error}")
+        return None
+
+
+def _winning_layer(published, item: ItemAdapter, candidates: list[tuple[str, str]]) -> str:
+    """Which layer's date string produced ``published``."""
+    for layer, text in candidates:
+        try:
+            if parse_datetime(text).utc == published.utc:
+                return layer
+        except DateParseError:
+            continue
+    return "site" if item.get("published_display") else "unknown"
+
+
+class StoragePipeline:
+    """Write each article to the archive (``NEWSARCHIVE_DB``) in one transaction."""
+
+    def __init__(self, db_path: str | None):
+        self.db_path = db_path
+        self.archive: Archive | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.get("NEWSARCHIVE_DB"))
+
+    def open_spider(self, spider) -> None:
+        self.archive = Archive(self.db_path)
+        spider.archive = self.archive
+
+    def close_spider(self, spider) -> None:
+        for alias, url in getattr(spider, "redirect_aliases", {}).items():
+            self.archive.add_alias(alias, url)
+        self.archive.close()
+
+    def process_item(self, item, spider):
+        adapter = ItemAdapter(item)
+        outcome = self.archive.save_article(adapter.asdict(), fetched_at=adapter.get("fetched_at"))
+        spider.crawler.stats.inc_value(f"newsarchive/articles/{outcome}")
+        return item

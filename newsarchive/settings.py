@@ -1,0 +1,64 @@
+"""Scrapy settings for newsarchive: polite defaults for unattended scheduled runs.
+
+Project settings (override with ``-s NAME=VALUE``):
+
+* ``NEWSARCHIVE_DB``: archive path (else ``$NEWSARCHIVE_DB``, else ``archive.db``).
+* ``NEWSARCHIVE_REPLAY_URL``: send every request to this replay server (offline runs).
+* ``NEWSARCHIVE_MAX_LISTING_PAGES``: how many listing pages a run follows.
+"""
+
+import os
+
+from newsarchive import __version__
+
+BOT_NAME = "newsarchive"
+SPIDER_MODULES = ["newsarchive.spiders"]
+NEWSPIDER_MODULE = "newsarchive.spiders"
+
+NEWSARCHIVE_DB = os.environ.get("NEWSARCHIVE_DB") or "archive.db"
+NEWSARCHIVE_REPLAY_URL = os.environ.get("NEWSARCHIVE_REPLAY_URL") or None
+NEWSARCHIVE_MAX_LISTING_PAGES = 5
+
+# An honest User-Agent that names the project and where to read about it.
+USER_AGENT = f"newsarchive/{__version__} (+https://github.com/newsarchive/newsarchive; Persian news archive for research)"
+ROBOTSTXT_OBEY = True
+
+# Politeness: few parallel requests per site, AutoThrottle adapts to the server.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+# A news page is ~100 KB; nothing legitimate comes near these caps.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+# Images are never downloaded: only their URLs are archived.
+MEDIA_ALLOW_REDIRECTS = False
+
+DOWNLOAD_HANDLERS = {
+    "http": "newsarchive.middlewares.ReplayDownloadHandler",
+    "https": "newsarchive.middlewares.ReplayDownloadHandler",
+}
+DOWNLOADER_MIDDLEWARES = {
+    # After RedirectMiddleware (600) in the request chain, so before it for responses.
+    "newsarchive.middlewares.RedirectAliasMiddleware": 650,
+}
+ITEM_PIPELINES = {
+    "newsarchive.pipelines.ValidationPipeline": 100,
+    "newsarchive.pipelines.NormalizationPipeline": 200,
+    "newsarchive.pipelines.DatePipeline": 300,
+    "newsarchive.pipelines.StoragePipeline": 900,
+}
+EXTENSIONS = {
+    "newsarchive.extensions.CrawlReport": 500,
+}
+
+# JSON feeds (scrapy crawl digiato -O items.jsonl) readable as Persian, not \uXXXX.
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"

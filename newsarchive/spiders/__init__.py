@@ -1,0 +1,1 @@
+"""Spiders: one small class per site, all sharing :class:`~newsarchive.spiders.base.NewsSpider`."""

@@ -1,0 +1,234 @@
+"""The crawling shared by every site: discovery, article pages, since-bounds.
+
+Discovery takes three paths, and the dupe filter (on canonical URLs) makes
+sure each article is fetched once whichever path finds it first:
+
+1. robots.txt ``Sitemap:`` lines (else the site's fallback sitemap paths),
+   sitemap indexes, then post sitemaps, whose ``lastmod`` bounds ``since``;
+2. the RSS feeds;
+3. the listing pages, following "next page" links up to
+   ``NEWSARCHIVE_MAX_LISTING_PAGES``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+import scrapy
+from parsel import Selector
+from protego import Protego
+from scrapy.http import Response, TextResponse
+from scrapy.utils.sitemap import Sitemap
+
+from newsarchive.extract import extract_article
+from newsarchive.items import ArticleItem
+from newsarchive.persian.dates import DateParseError, parse_datetime
+from newsarchive.pipelines import count_drop
+from newsarchive.sites.base import Site
+
+
+def parse_since(value: str | None) -> datetime | None:
+    """``-a since=`` as a UTC datetime: Gregorian ``2024-03-20`` or Jalali ``1403-01-01``.
+
+    The year tells them apart (1300–1499 is Jalali); a bad value is an error,
+    never a silently unbounded crawl.
+    """
+    if not value:
+        return None
+    try:
+        return parse_datetime(value).utc
+    except DateParseError as error:
+        raise ValueError(f"since={value!r} is not a date (try 2024-03-20 or 1403-01-01): {error}") from error
+
+
+def _timestamp(text: str | None) -> datetime | None:
+    """A sitemap ``lastmod`` or feed ``pubDate`` as UTC, or None when unreadable."""
+    if not text:
+        return None
+    try:
+        return parse_datetime(text).utc
+    except DateParseError:
+        return None
+
+
+class NewsSpider(scrapy.Spider):
+    """Base spider: subclasses set ``name`` and ``site``, nothing else."""
+
+    site: Site
+
+    def __init__(self, *args: Any, since: str | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.since = parse_since(since)
+        self.allowed_domains = [host for host in self.site.hosts]
+        self.redirect_aliases: dict[str, str] = {}
+        self.listing_pages = 0
+
+    # --- entry points ---------------------------------------------------
+
+    async def start(self):
+        yield scrapy.Request(self.site.url("/robots.txt"), callback=self.parse_robots,
+                             errback=self.robots_failed, meta={"newsarchive_kind": "robots"})
+        for feed in self.site.feeds:
+            yield scrapy.Request(self.site.url(feed), callback=self.parse_feed, meta={"newsarchive_kind": "feed"})
+        for listing in self.site.listings:
+            yield self._listing_request(self.site.url(listing))
+
+    def parse_robots(self, response: Response):
+        sitemaps = list(Protego.parse(response.text).sitemaps) if isinstance(response, TextResponse) else []
+        if not sitemaps:
+            yield from self._fallback_sitemaps()
+            return
+        for url in sitemaps:
+            yield self._sitemap_request(response.urljoin(url))
+
+    def robots_failed(self, failure):
+        self.logger.warning("robots.txt unavailable (%s); trying fallback sitemaps", failure.value)
+        yield from self._fallback_sitemaps()
+
+    def _fallback_sitemaps(self):
+        for path in self.site.sitemap_fallbacks:
+            yield self._sitemap_request(self.site.url(path), errback=self.sitemap_failed)
+
+    def sitemap_failed(self, failure):
+        self.logger.info("fallback sitemap not available: %s", failure.request.url)
+
+    # --- sitemaps -------------------------------------------------------
+
+    def _sitemap_request(self, url: str, errback=None) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_sitemap, errback=errback,
+                              meta={"newsarchive_kind": "sitemap"})
+
+    def _sitemap_body(self, response: Response) -> bytes | None:
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            limit = self.settings.getint("DOWNLOAD_MAXSIZE") or 50 * 1024 * 1024
+            with gzip.GzipFile(fileobj=io.BytesIO(body)) as unzipped:
+                body = unzipped.read(limit + 1)
+            if len(body) > limit:
+                count_drop(self, "oversize")
+                return None
+        return body
+
+    def parse_sitemap(self, response: Response):
+        body = self._sitemap_body(response)
+        if not body:
+            return
+        try:
+            sitemap = Sitemap(body)
+        except Exception as error:  # lxml raises several kinds on garbage
+            self.logger.warning("not a sitemap: %s (%s)", response.url, error)
+            count_drop(self, "bad-sitemap")
+            return
+        for entry in sitemap:
+            loc = entry.get("loc")
+            if not loc:
+                continue
+            lastmod = _timestamp(entry.get("lastmod"))
+            if self.since and lastmod and lastmod < self.since:
+                continue
+            url = response.urljoin(loc)
+            if sitemap.type == "sitemapindex":
+                yield self._sitemap_request(url)
+            else:
+                yield from self._article_request(url, via="sitemap", lastmod=entry.get("lastmod"))
+
+    # --- feeds ----------------------------------------------------------
+
+    def parse_feed(self, response: Response):
+        feed = Selector(text=response.text, type="xml") if isinstance(response, TextResponse) else None
+        if feed is None or not feed.xpath("/*"):
+            self.logger.warning("not a feed: %s", response.url)
+            count_drop(self, "bad-feed")
+            return
+        feed.remove_namespaces()
+        for item in feed.xpath("//item | //entry"):
+            link = item.xpath("link/text()").get() or item.xpath("link/@href").get()
+            published = item.xpath("pubDate/text() | published/text() | updated/text()").get()
+            when = _timestamp(published)
+            if not link or (self.since and when and when < self.since):
+                continue
+            yield from self._article_request(response.urljoin(link.strip()), via="feed", feed_date=published)
+
+    # --- listings -------------------------------------------------------
+
+    def _listing_request(self, url: str) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_listing, meta={"newsarchive_kind": "listing"})
+
+    def parse_listing(self, response: Response):
+        if not isinstance(response, TextResponse):
+            return
+        self.listing_pages += 1
+        links = []
+        for css in self.site.listing.article_links:
+            links = response.css(css).getall()
+            if links:
+                break
+        for link in links:
+            yield from self._article_request(response.urljoin(link), via="listing")
+        limit = self.settings.getint("NEWSARCHIVE_MAX_LISTING_PAGES")
+        if self.listing_pages >= limit:
+            return
+        for css in self.site.listing.next_page:
+            next_page = response.css(css).get()
+            if next_page:
+                yield self._listing_request(response.urljoin(next_page))
+                break
+
+    # --- articles -------------------------------------------------------
+
+    def _article_request(self, url: str, *, via: str, lastmod: str | None = None, feed_date: str | None = None):
+        canonical = self.site.canonical(url)
+        if not self.site.is_article_url(canonical):
+            return
+        meta = {"newsarchive_kind": "article", "discovered_via": via, "lastmod": lastmod, "feed_date": feed_date}
+        yield scrapy.Request(canonical, callback=self.parse_article, meta=meta)
+
+    def parse_article(self, response: Response):
+        """Extract one article page into an :class:`ArticleItem` (pipelines do the rest)."""
+        if not isinstance(response, TextResponse):
+            count_drop(self, "not-html")
+            return
+        final_url = self.site.canonical(response.url)
+        if not self.site.is_article_url(final_url):
+            count_drop(self, "not-article")
+            return
+        raw = extract_article(response.selector, response.url, self.site)
+        url = self._canonical_of(raw.get("canonical_url"), final_url)
+        requested = [self.site.canonical(u) for u in response.meta.get("redirect_urls", [])]
+        aliases = sorted({*requested, final_url} - {url})
+        candidates = raw["published_candidates"]
+        if response.meta.get("feed_date"):
+            candidates.append(["feed", response.meta["feed_date"]])
+        yield ArticleItem(
+            url=url,
+            source=self.site.name,
+            aliases=aliases,
+            title=raw.get("title"),
+            lead=raw.get("lead"),
+            body=raw.get("body"),
+            authors=raw.get("authors", []),
+            categories=raw.get("categories", []),
+            tags=raw.get("tags", []),
+            image_url=raw.get("image_url"),
+            page_type=raw["page_type"],
+            sponsored=self.site.is_sponsored_url(url),
+            published_display=raw.get("published_display"),
+            published_candidates=candidates,
+            modified_display=raw.get("modified_display"),
+            modified_candidates=raw["modified_candidates"],
+            field_sources=raw["field_sources"],
+            notes=raw["notes"],
+            fetched_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            http_status=response.status,
+        )
+
+    def _canonical_of(self, declared: str | None, final_url: str) -> str:
+        """The page's ``rel=canonical`` when it names an article of this site, else its URL."""
+        if declared:
+            canonical = self.site.canonical(declared)
+            if self.site.is_article_url(canonical):
+                return canonical
+        return final_url
