@@ -34,7 +34,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                                   "LOG_LEVEL": args.log_level})
     with Archive(db, readonly=True) as archive:
         print(f"\narchived {archive.count()} articles in {db}")
-        print(f"sample search for {DEMO_QUERY!r}:")
+        print(f"sample search for «{DEMO_QUERY}»:")
         _print_hits(archive.search(DEMO_QUERY, limit=5))
     return 0
 

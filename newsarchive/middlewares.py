@@ -47,7 +47,15 @@ class RedirectAliasMiddleware:
     this redirect or found first elsewhere.
     """
 
-    def process_response(self, request, response, spider):
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request, response):
+        spider = self.crawler.spider
         site = getattr(spider, "site", None)
         location = response.headers.get(b"Location")
         if site is not None and 300 <= response.status < 400 and location:

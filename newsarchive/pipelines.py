@@ -31,26 +31,39 @@ class DropArticle(DropItem):
         self.reason = reason
 
 
-def count_drop(spider, reason: str) -> None:
+def count_drop(stats, reason: str) -> None:
     """Count a dropped page or item under its reason in the crawl stats."""
-    spider.crawler.stats.inc_value(f"newsarchive/dropped/{reason}")
+    stats.inc_value(f"newsarchive/dropped/{reason}")
 
 
 class _CountingPipeline:
-    """Counts the reason of every :class:`DropArticle` raised by ``check``."""
+    """Runs ``check`` on each item and counts the reason of every :class:`DropArticle`.
 
-    def process_item(self, item, spider):
+    ``check`` works on an ``ItemAdapter`` and needs no crawler, so tests and
+    ``reparse`` can run the same steps outside a crawl.
+    """
+
+    def __init__(self, crawler=None):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item):
         try:
-            return self.check(ItemAdapter(item), spider) or item
+            self.check(ItemAdapter(item))
         except DropArticle as drop:
-            count_drop(spider, drop.reason)
+            if self.crawler is not None:
+                count_drop(self.crawler.stats, drop.reason)
             raise
+        return item
 
 
 class ValidationPipeline(_CountingPipeline):
     """Required fields: url, title, body and a date to resolve."""
 
-    def check(self, item: ItemAdapter, spider) -> None:
+    def check(self, item: ItemAdapter) -> None:
         for field in ("url", "title", "body"):
             if not (item.get(field) or "").strip():
                 raise DropArticle(f"no-{field}", item.get("url") or "")
@@ -64,7 +77,7 @@ class NormalizationPipeline(_CountingPipeline):
     TEXT_FIELDS = ("title", "lead", "body", "published_display")
     LIST_FIELDS = ("authors", "categories", "tags")
 
-    def check(self, item: ItemAdapter, spider) -> None:
+    def check(self, item: ItemAdapter) -> None:
         for field in self.TEXT_FIELDS:
             if item.get(field):
                 item[field] = normalize(item[field])
@@ -76,7 +89,7 @@ class NormalizationPipeline(_CountingPipeline):
 class DatePipeline(_CountingPipeline):
     """Resolve the publication date (and modification date) to UTC and Jalali."""
 
-    def check(self, item: ItemAdapter, spider) -> None:
+    def check(self, item: ItemAdapter) -> None:
         fetched_at = item.get("fetched_at")
         now = parse_datetime(fetched_at).utc if fetched_at else None
         notes = list(item.get("notes") or [])
@@ -122,25 +135,24 @@ def _winning_layer(published, item: ItemAdapter, candidates: list[tuple[str, str
 class StoragePipeline:
     """Write each article to the archive (``NEWSARCHIVE_DB``) in one transaction."""
 
-    def __init__(self, db_path: str | None):
-        self.db_path = db_path
+    def __init__(self, crawler):
+        self.crawler = crawler
         self.archive: Archive | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings.get("NEWSARCHIVE_DB"))
+        return cls(crawler)
 
-    def open_spider(self, spider) -> None:
-        self.archive = Archive(self.db_path)
-        spider.archive = self.archive
+    def open_spider(self) -> None:
+        self.archive = Archive(self.crawler.settings.get("NEWSARCHIVE_DB"))
 
-    def close_spider(self, spider) -> None:
-        for alias, url in getattr(spider, "redirect_aliases", {}).items():
+    def close_spider(self) -> None:
+        for alias, url in getattr(self.crawler.spider, "redirect_aliases", {}).items():
             self.archive.add_alias(alias, url)
         self.archive.close()
 
-    def process_item(self, item, spider):
+    def process_item(self, item):
         adapter = ItemAdapter(item)
         outcome = self.archive.save_article(adapter.asdict(), fetched_at=adapter.get("fetched_at"))
-        spider.crawler.stats.inc_value(f"newsarchive/articles/{outcome}")
+        self.crawler.stats.inc_value(f"newsarchive/articles/{outcome}")
         return item

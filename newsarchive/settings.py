@@ -41,6 +41,10 @@ RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 # Images are never downloaded: only their URLs are archived.
 MEDIA_ALLOW_REDIRECTS = False
 
+# No listening ports on an unattended crawler.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
 DOWNLOAD_HANDLERS = {
     "http": "newsarchive.middlewares.ReplayDownloadHandler",
     "https": "newsarchive.middlewares.ReplayDownloadHandler",

@@ -108,7 +108,7 @@ class NewsSpider(scrapy.Spider):
             with gzip.GzipFile(fileobj=io.BytesIO(body)) as unzipped:
                 body = unzipped.read(limit + 1)
             if len(body) > limit:
-                count_drop(self, "oversize")
+                count_drop(self.crawler.stats, "oversize")
                 return None
         return body
 
@@ -120,7 +120,7 @@ class NewsSpider(scrapy.Spider):
             sitemap = Sitemap(body)
         except Exception as error:  # lxml raises several kinds on garbage
             self.logger.warning("not a sitemap: %s (%s)", response.url, error)
-            count_drop(self, "bad-sitemap")
+            count_drop(self.crawler.stats, "bad-sitemap")
             return
         for entry in sitemap:
             loc = entry.get("loc")
@@ -141,7 +141,7 @@ class NewsSpider(scrapy.Spider):
         feed = Selector(text=response.text, type="xml") if isinstance(response, TextResponse) else None
         if feed is None or not feed.xpath("/*"):
             self.logger.warning("not a feed: %s", response.url)
-            count_drop(self, "bad-feed")
+            count_drop(self.crawler.stats, "bad-feed")
             return
         feed.remove_namespaces()
         for item in feed.xpath("//item | //entry"):
@@ -189,11 +189,11 @@ class NewsSpider(scrapy.Spider):
     def parse_article(self, response: Response):
         """Extract one article page into an :class:`ArticleItem` (pipelines do the rest)."""
         if not isinstance(response, TextResponse):
-            count_drop(self, "not-html")
+            count_drop(self.crawler.stats, "not-html")
             return
         final_url = self.site.canonical(response.url)
         if not self.site.is_article_url(final_url):
-            count_drop(self, "not-article")
+            count_drop(self.crawler.stats, "not-article")
             return
         raw = extract_article(response.selector, response.url, self.site)
         url = self._canonical_of(raw.get("canonical_url"), final_url)
