@@ -74,7 +74,8 @@ class ValidationPipeline(_CountingPipeline):
 class NormalizationPipeline(_CountingPipeline):
     """Persian display form (:func:`newsarchive.persian.normalize`) of every text field."""
 
-    TEXT_FIELDS = ("title", "lead", "body", "published_display")
+    # published_display is kept exactly as the page showed it.
+    TEXT_FIELDS = ("title", "lead", "body")
     LIST_FIELDS = ("authors", "categories", "tags")
 
     def check(self, item: ItemAdapter) -> None:
@@ -99,6 +100,9 @@ class DatePipeline(_CountingPipeline):
         if published is None:
             item["notes"] = notes
             raise DropArticle("no-date", f"{item['url']} {'; '.join(date_notes)}")
+        since = getattr(self.crawler.spider, "since", None) if self.crawler is not None else None
+        if since is not None and published.utc < since:
+            raise DropArticle("before-since", f"{item['url']} published {published.utc_iso}")
         item["published_at"] = published.utc_iso
         item["published_jalali"] = published.jalali
         item["published_precision"] = published.precision

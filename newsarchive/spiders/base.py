@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,6 +43,20 @@ def parse_since(value: str | None) -> datetime | None:
         return parse_datetime(value).utc
     except DateParseError as error:
         raise ValueError(f"since={value!r} is not a date (try 2024-03-20 or 1403-01-01): {error}") from error
+
+
+_URL_DATE = re.compile(r"/(\d{4})/(\d{1,2})/(\d{1,2})/")
+
+
+def url_date(url: str) -> datetime | None:
+    """The Gregorian date in an ``/YYYY/MM/DD/`` URL path (end of that day, UTC), if any."""
+    match = _URL_DATE.search(url)
+    if not match:
+        return None
+    try:
+        return datetime(*map(int, match.groups()), 23, 59, tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def _timestamp(text: str | None) -> datetime | None:
@@ -182,6 +197,9 @@ class NewsSpider(scrapy.Spider):
     def _article_request(self, url: str, *, via: str, lastmod: str | None = None, feed_date: str | None = None):
         canonical = self.site.canonical(url)
         if not self.site.is_article_url(canonical):
+            return
+        dated = url_date(canonical)
+        if self.since and dated and dated < self.since:
             return
         meta = {"newsarchive_kind": "article", "discovered_via": via, "lastmod": lastmod, "feed_date": feed_date}
         yield scrapy.Request(canonical, callback=self.parse_article, meta=meta)
