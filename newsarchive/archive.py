@@ -93,11 +93,17 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     db["article_versions"].create_index(["article_id"])
     db["crawl_runs"].create(
         {
-            "id": int, "spider": str, "started_at": str, "finished_at": str,
-            "status": str, "pid": int, "stats": str, "coverage": str,
+            "id": int, "spider": str, "started_at": str, "finished_at": str, "status": str, "pid": int,
+            "requests": int, "articles_new": int, "articles_updated": int, "articles_unchanged": int,
+            "responses": str, "dropped": str, "coverage": str, "stats": str,
         },
         pk="id",
     )
+    db["crawl_runs"].create_index(["spider", "status"])
+    # Discovery documents (sitemaps) and the lastmod seen on the last finished run.
+    db["discovery_state"].create({"url": str, "lastmod": str, "checked_at": str}, pk="url")
+    # Article URLs that answered 404/410, so scheduled runs do not ask again and again.
+    db["gone_urls"].create({"url": str, "status": int, "seen_at": str}, pk="url")
     db["articles"].enable_fts(list(SEARCH_COLUMNS), fts_version="FTS5", create_triggers=True)
 
 
@@ -312,16 +318,65 @@ class Archive:
                 {"spider": spider, "started_at": utc_now(), "status": "running", "pid": os.getpid()}
             ).last_pk
 
-    def finish_run(self, run_id: int, status: str, stats: dict[str, Any], coverage: dict[str, Any]) -> None:
+    def finish_run(self, run_id: int, status: str, summary: dict[str, Any], stats: dict[str, Any]) -> None:
+        """Complete a run: ``summary`` fills the count columns (JSON for dicts), ``stats`` is kept whole."""
+        columns = {
+            key: json.dumps(value, ensure_ascii=False, sort_keys=True) if isinstance(value, dict) else value
+            for key, value in summary.items()
+        }
         with self.db.atomic():
             self.db["crawl_runs"].update(
                 run_id,
                 {
+                    **columns,
                     "finished_at": utc_now(),
                     "status": status,
                     "stats": json.dumps(stats, ensure_ascii=False, sort_keys=True, default=str),
-                    "coverage": json.dumps(coverage, sort_keys=True),
                 },
+            )
+
+    def mark_killed_runs(self, spider: str) -> int:
+        """Runs of ``spider`` still marked running belong to dead processes: mark them killed.
+
+        Only call this while holding the spider's run lock (see ``newsarchive.runlock``).
+        """
+        with self.db.atomic():
+            cursor = self.db.execute(
+                "update crawl_runs set status = 'killed' where spider = ? and status = 'running'", [spider]
+            )
+        return cursor.rowcount
+
+    # --- incremental crawling ---------------------------------------------
+
+    def fetch_record(self, url: str) -> dict[str, Any] | None:
+        """What the refresh rule needs to know of ``url``: ``last_fetched_at`` and
+        ``published_at`` of its article (by URL or alias), or, for a URL that
+        answered 404/410, ``gone`` with ``last_fetched_at`` the time it did."""
+        rows = self.db.query(
+            "select last_fetched_at, published_at, 0 as gone from articles where url = :url union all "
+            "select a.last_fetched_at, a.published_at, 0 from article_aliases l join articles a on a.id = l.article_id "
+            "where l.url = :url union all "
+            "select seen_at, null, 1 from gone_urls where url = :url limit 1",
+            {"url": url},
+        )
+        return next(iter(rows), None)
+
+    def record_gone(self, url: str, status: int) -> None:
+        """Remember that ``url`` answered ``status`` (404/410); a stored article stays as it is."""
+        with self.db.atomic():
+            self.db["gone_urls"].upsert({"url": url, "status": status, "seen_at": utc_now()}, pk="url")
+
+    def discovery_lastmod(self, url: str) -> str | None:
+        """The ``lastmod`` a sitemap had when a finished run last read it."""
+        row = next(iter(self.db.query("select lastmod from discovery_state where url = ?", [url])), None)
+        return row["lastmod"] if row else None
+
+    def remember_discovery(self, lastmods: dict[str, str]) -> None:
+        """Record sitemaps read by a finished run, so unchanged ones are skipped next time."""
+        now = utc_now()
+        with self.db.atomic():
+            self.db["discovery_state"].upsert_all(
+                [{"url": url, "lastmod": lastmod, "checked_at": now} for url, lastmod in lastmods.items()], pk="url"
             )
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:

@@ -95,7 +95,7 @@ class DatePipeline(_CountingPipeline):
         now = parse_datetime(fetched_at).utc if fetched_at else None
         notes = list(item.get("notes") or [])
         candidates = [tuple(c) for c in item.get("published_candidates") or []]
-        published, date_notes = choose_published(item.get("published_display"), candidates, now=now)
+        published, source, date_notes = choose_published(item.get("published_display"), candidates, now=now)
         notes += date_notes
         if published is None:
             item["notes"] = notes
@@ -107,7 +107,7 @@ class DatePipeline(_CountingPipeline):
         item["published_jalali"] = published.jalali
         item["published_precision"] = published.precision
         sources = dict(item.get("field_sources") or {})
-        sources["published"] = _winning_layer(published, item, candidates)
+        sources["published"] = "site" if source == "displayed" else source
         item["field_sources"] = sources
         item["modified_at"] = self._modified(item, notes, now)
         item["notes"] = notes
@@ -123,17 +123,6 @@ class DatePipeline(_CountingPipeline):
             except DateParseError as error:
                 notes.append(f"unreadable modified date: {error}")
         return None
-
-
-def _winning_layer(published, item: ItemAdapter, candidates: list[tuple[str, str]]) -> str:
-    """Which layer's date string produced ``published``."""
-    for layer, text in candidates:
-        try:
-            if parse_datetime(text).utc == published.utc:
-                return layer
-        except DateParseError:
-            continue
-    return "site" if item.get("published_display") else "unknown"
 
 
 class StoragePipeline:

@@ -18,6 +18,10 @@ NEWSPIDER_MODULE = "newsarchive.spiders"
 NEWSARCHIVE_DB = os.environ.get("NEWSARCHIVE_DB") or "archive.db"
 NEWSARCHIVE_REPLAY_URL = os.environ.get("NEWSARCHIVE_REPLAY_URL") or None
 NEWSARCHIVE_MAX_LISTING_PAGES = 5
+# Incremental runs (see newsarchive.freshness): re-fetch articles younger than the
+# window when last fetched longer than the interval ago.
+NEWSARCHIVE_REFRESH_WINDOW_HOURS = 48
+NEWSARCHIVE_REFETCH_INTERVAL_HOURS = 6
 
 # An honest User-Agent that names the project and where to read about it.
 USER_AGENT = f"newsarchive/{__version__} (+https://github.com/newsarchive/newsarchive; Persian news archive for research)"
@@ -60,7 +64,7 @@ ITEM_PIPELINES = {
     "newsarchive.pipelines.StoragePipeline": 900,
 }
 EXTENSIONS = {
-    "newsarchive.extensions.CrawlReport": 500,
+    "newsarchive.extensions.CrawlRun": 500,
 }
 
 # JSON feeds (scrapy crawl digiato -O items.jsonl) readable as Persian, not \uXXXX.

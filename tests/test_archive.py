@@ -121,5 +121,5 @@ def test_readonly_open_of_a_missing_archive_is_a_clear_error(tmp_path):
 def test_crawl_runs_are_recorded(archive):
     run = archive.start_run("digiato")
     assert archive.runs()[0]["status"] == "running"
-    archive.finish_run(run, "finished", {"a": 1}, {"articles": 0})
+    archive.finish_run(run, "finished", {"requests": 3, "dropped": {"no-date": 1}}, {"a": 1})
     assert archive.runs()[0]["status"] == "finished"

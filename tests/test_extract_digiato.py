@@ -33,9 +33,21 @@ def page_response(url: str, path: str, **meta) -> HtmlResponse:
     return HtmlResponse(url=url, body=body, encoding="utf-8", request=Request(url, meta=meta))
 
 
+@pytest.fixture(autouse=True, scope="module")
+def scratch_archive(tmp_path_factory):
+    """Spiders look up known articles; give them an empty archive of their own."""
+    global SCRATCH_DB
+    SCRATCH_DB = tmp_path_factory.mktemp("extract") / "scratch.db"
+
+
 def make_spider():
-    """A digiato spider bound to a crawler with the project settings, as in a crawl."""
-    settings = {**project_settings().copy_to_dict(), "TWISTED_REACTOR_ENABLED": False}
+    """A digiato spider bound to a crawler with the project settings, as in a crawl (no run lock)."""
+    settings = {
+        **project_settings().copy_to_dict(),
+        "TWISTED_REACTOR_ENABLED": False,
+        "EXTENSIONS": {"newsarchive.extensions.CrawlRun": None},
+        "NEWSARCHIVE_DB": str(SCRATCH_DB),
+    }
     return SPIDERS["digiato"].from_crawler(get_crawler(SPIDERS["digiato"], settings))
 
 

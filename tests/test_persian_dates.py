@@ -283,68 +283,68 @@ DISPLAYED = "نوشته شده توسط زهرا ملکی | ۲۳ مرداد ۱۴
 
 
 def test_choose_prefers_machine_date_that_agrees_to_the_day():
-    chosen, notes = choose_published(DISPLAYED, [("jsonld", "2022-08-14T18:45:30+04:30")], now=NOW)
+    chosen, source, notes = choose_published(DISPLAYED, [("jsonld", "2022-08-14T18:45:30+04:30")], now=NOW)
     assert chosen.utc_iso == "2022-08-14T14:15:30Z" and chosen.kind == "iso"
-    assert notes == []
+    assert source == "jsonld" and notes == []
 
 
 def test_choose_skips_a_disagreeing_machine_date_and_notes_it():
     machine = [("jsonld", "2022-08-15T10:00:00+04:30"), ("feed", "Sun, 14 Aug 2022 14:15:00 +0000")]
-    chosen, notes = choose_published(DISPLAYED, machine, now=NOW)
-    assert chosen.kind == "rfc822"
+    chosen, source, notes = choose_published(DISPLAYED, machine, now=NOW)
+    assert chosen.kind == "rfc822" and source == "feed"
     assert notes == [
         "date sources disagree: displayed 1401-05-23 18:45 vs jsonld 2022-08-15T05:30:00Z (1401-05-24 10:00 Tehran)"
     ]
 
 
 def test_choose_keeps_displayed_when_all_machine_dates_disagree():
-    chosen, notes = choose_published(DISPLAYED, [("meta", "2022-08-20T09:00:00Z")], now=NOW)
-    assert chosen.kind == "jalali-text" and chosen.utc_iso == "2022-08-14T14:15:00Z"
+    chosen, source, notes = choose_published(DISPLAYED, [("meta", "2022-08-20T09:00:00Z")], now=NOW)
+    assert chosen.kind == "jalali-text" and chosen.utc_iso == "2022-08-14T14:15:00Z" and source == "displayed"
     assert len(notes) == 1 and notes[0].startswith("date sources disagree: displayed 1401-05-23 18:45 vs meta")
 
 
 def test_choose_notes_a_different_minute():
-    chosen, notes = choose_published(DISPLAYED, [("time", "2022-08-14T14:20:00Z")], now=NOW)
+    chosen, source, notes = choose_published(DISPLAYED, [("time", "2022-08-14T14:20:00Z")], now=NOW)
     assert chosen.utc_iso == "2022-08-14T14:20:00Z"
     assert notes == ["displayed time 18:45 differs from time 18:50 (Tehran); kept time"]
 
 
 def test_choose_keeps_displayed_when_the_machine_date_is_coarser():
-    chosen, notes = choose_published(DISPLAYED, [("meta", "2022-08-14")], now=NOW)
+    chosen, source, notes = choose_published(DISPLAYED, [("meta", "2022-08-14")], now=NOW)
     assert chosen.kind == "jalali-text" and chosen.precision == "minute"
     assert notes == []
 
 
 def test_choose_compares_days_in_tehran_time():
     # 01:30 on 1403-02-16 in Tehran is 22:00Z on the previous UTC day.
-    chosen, notes = choose_published("۱۶ اردیبهشت ۱۴۰۳ | ۰۱:۳۰", [("jsonld", "2024-05-04T22:00:00Z")], now=NOW)
+    chosen, source, notes = choose_published("۱۶ اردیبهشت ۱۴۰۳ | ۰۱:۳۰", [("jsonld", "2024-05-04T22:00:00Z")], now=NOW)
     assert chosen.kind == "iso" and notes == []
 
 
 def test_choose_relative_display_takes_the_exact_machine_date():
     now = datetime(2024, 5, 4, 12, 0, tzinfo=UTC)
-    chosen, notes = choose_published("۳ ساعت پیش", [("meta", "2024-05-04T08:47:12Z")], now=now)
+    chosen, source, notes = choose_published("۳ ساعت پیش", [("meta", "2024-05-04T08:47:12Z")], now=now)
     assert chosen.utc_iso == "2024-05-04T08:47:12Z" and notes == []
 
 
 def test_choose_without_displayed_takes_first_readable_machine_date():
     machine = [("meta", "not a date"), ("time", "2024-05-04T10:15:00+03:30"), ("feed", "Sat, 04 May 2024 09:00:00 GMT")]
-    chosen, notes = choose_published(None, machine, now=NOW)
+    chosen, source, notes = choose_published(None, machine, now=NOW)
     assert chosen.utc_iso == "2024-05-04T06:45:00Z"
     assert len(notes) == 1 and notes[0].startswith("unreadable meta date: 'not a date' (")
 
 
 def test_choose_with_unreadable_displayed_takes_machine_date():
-    chosen, notes = choose_published("۳۱ مهر ۱۴۰۱ | ۱۰:۰۰", [("jsonld", "2022-10-23T10:00:00+03:30")], now=NOW)
+    chosen, source, notes = choose_published("۳۱ مهر ۱۴۰۱ | ۱۰:۰۰", [("jsonld", "2022-10-23T10:00:00+03:30")], now=NOW)
     assert chosen.kind == "iso"
     assert len(notes) == 1 and notes[0].startswith("unreadable displayed date: '۳۱ مهر ۱۴۰۱ | ۱۰:۰۰' (")
 
 
 def test_choose_returns_none_when_nothing_is_readable():
-    chosen, notes = choose_published("", [("feed", "yesterday-ish")], now=NOW)
+    chosen, source, notes = choose_published("", [("feed", "yesterday-ish")], now=NOW)
     assert chosen is None
     assert [note.split(":")[0] for note in notes] == ["unreadable displayed date", "unreadable feed date"]
-    assert choose_published(None, [], now=NOW) == (None, [])
+    assert choose_published(None, [], now=NOW) == (None, None, [])
 
 
 def _all_days(first: date, last: date):

@@ -74,6 +74,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import jdatetime
@@ -282,12 +283,20 @@ def parse_datetime(text: str, *, now: datetime | None = None) -> ParsedDate:
     return _finish(text, utc, precision, kind, now_utc)
 
 
+class DateChoice(NamedTuple):
+    """The outcome of :func:`choose_published`."""
+
+    date: ParsedDate | None
+    source: str | None
+    notes: list[str]
+
+
 def choose_published(
     displayed: str | None,
     machine: list[tuple[str, str]],
     *,
     now: datetime | None = None,
-) -> tuple[ParsedDate | None, list[str]]:
+) -> DateChoice:
     """Pick a page's publication date from its displayed date and machine-readable ones.
 
     `machine` holds (source, text) pairs in order of preference, e.g. ("jsonld", ...),
@@ -295,7 +304,8 @@ def choose_published(
     it decides the day; a machine date that agrees with it to the (Tehran) day is more
     exact (seconds, offset) and wins, unless it is coarser than the displayed one.
     Without a readable displayed date the first readable machine date wins. Returns
-    (None, notes) when nothing is readable. Notes record unreadable candidates and
+    a :class:`DateChoice` whose ``source`` names the winner (``"displayed"`` or a
+    machine source); ``(None, None, notes)`` when nothing is readable. Notes record unreadable candidates and
     disagreements.
     """
     notes: list[str] = []
@@ -312,9 +322,12 @@ def choose_published(
         except DateParseError as error:
             notes.append(f"unreadable {source} date: {text!r} ({error.reason})")
     if shown is None:
-        return (readable[0][1] if readable else None), notes
+        if not readable:
+            return DateChoice(None, None, notes)
+        source, parsed = readable[0]
+        return DateChoice(parsed, source, notes)
 
-    chosen = None
+    chosen = chosen_source = None
     for source, parsed in readable:
         if parsed.local.date() != shown.local.date():
             notes.append(
@@ -322,13 +335,15 @@ def choose_published(
                 f"{parsed.utc_iso} ({parsed.jalali} Tehran)"
             )
         elif chosen is None and _PRECISION_RANK[parsed.precision] <= _PRECISION_RANK[shown.precision]:
-            chosen = parsed
+            chosen, chosen_source = parsed, source
             if shown.precision == "minute" and _hh_mm(parsed.local) != _hh_mm(shown.local):
                 notes.append(
                     f"displayed time {_hh_mm(shown.local)} differs from {source} "
                     f"{_hh_mm(parsed.local)} (Tehran); kept {source}"
                 )
-    return (chosen or shown), notes
+    if chosen is None:
+        return DateChoice(shown, "displayed", notes)
+    return DateChoice(chosen, chosen_source, notes)
 
 
 _PRECISION_RANK = {"minute": 0, "hour": 1, "day": 2}

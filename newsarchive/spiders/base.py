@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
+from functools import cached_property
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +25,9 @@ from protego import Protego
 from scrapy.http import Response, TextResponse
 from scrapy.utils.sitemap import Sitemap
 
+from newsarchive.archive import Archive
 from newsarchive.extract import extract_article
+from newsarchive.freshness import RefreshPolicy
 from newsarchive.items import ArticleItem
 from newsarchive.persian.dates import DateParseError, parse_datetime
 from newsarchive.pipelines import count_drop
@@ -80,8 +83,20 @@ class NewsSpider(scrapy.Spider):
         self.allowed_domains = [host for host in self.site.hosts]
         self.redirect_aliases: dict[str, str] = {}
         self.listing_pages = 0
+        #: sitemap URL -> lastmod, remembered when the run finishes (see freshness).
+        self.sitemaps_read: dict[str, str] = {}
+        self.started_at = datetime.now(UTC)
 
     # --- entry points ---------------------------------------------------
+
+    @cached_property
+    def archive(self) -> Archive:
+        """A connection for the fetch decisions (the storage pipeline has its own)."""
+        return Archive(self.settings.get("NEWSARCHIVE_DB"))
+
+    @cached_property
+    def policy(self) -> RefreshPolicy:
+        return RefreshPolicy.from_settings(self.settings)
 
     async def start(self):
         yield scrapy.Request(self.site.url("/robots.txt"), callback=self.parse_robots,
@@ -90,6 +105,15 @@ class NewsSpider(scrapy.Spider):
             yield scrapy.Request(self.site.url(feed), callback=self.parse_feed, meta={"newsarchive_kind": "feed"})
         for listing in self.site.listings:
             yield self._listing_request(self.site.url(listing))
+
+    def closed(self, reason: str) -> None:
+        """Remember the sitemaps read, but only after a finished run: a killed or failed
+        run may not have fetched every article they listed."""
+        if "archive" not in self.__dict__:
+            return
+        if reason == "finished" and self.sitemaps_read:
+            self.archive.remember_discovery(self.sitemaps_read)
+        self.archive.close()
 
     def parse_robots(self, response: Response):
         sitemaps = list(Protego.parse(response.text).sitemaps) if isinstance(response, TextResponse) else []
@@ -112,9 +136,9 @@ class NewsSpider(scrapy.Spider):
 
     # --- sitemaps -------------------------------------------------------
 
-    def _sitemap_request(self, url: str, errback=None) -> scrapy.Request:
+    def _sitemap_request(self, url: str, errback=None, lastmod: str | None = None) -> scrapy.Request:
         return scrapy.Request(url, callback=self.parse_sitemap, errback=errback,
-                              meta={"newsarchive_kind": "sitemap"})
+                              meta={"newsarchive_kind": "sitemap", "lastmod": lastmod})
 
     def _sitemap_body(self, response: Response) -> bytes | None:
         body = response.body
@@ -145,10 +169,14 @@ class NewsSpider(scrapy.Spider):
             if self.since and lastmod and lastmod < self.since:
                 continue
             url = response.urljoin(loc)
-            if sitemap.type == "sitemapindex":
-                yield self._sitemap_request(url)
-            else:
+            if sitemap.type != "sitemapindex":
                 yield from self._article_request(url, via="sitemap", lastmod=entry.get("lastmod"))
+            elif entry.get("lastmod") and self.archive.discovery_lastmod(url) == entry["lastmod"]:
+                self.crawler.stats.inc_value("newsarchive/skipped/sitemap")
+            else:
+                yield self._sitemap_request(url, lastmod=entry.get("lastmod"))
+        if response.meta.get("lastmod"):
+            self.sitemaps_read[response.url] = response.meta["lastmod"]
 
     # --- feeds ----------------------------------------------------------
 
@@ -181,11 +209,11 @@ class NewsSpider(scrapy.Spider):
             links = response.css(css).getall()
             if links:
                 break
-        for link in links:
-            yield from self._article_request(response.urljoin(link), via="listing")
+        wanted = [request for link in links for request in self._article_request(response.urljoin(link), via="listing")]
+        yield from wanted
         limit = self.settings.getint("NEWSARCHIVE_MAX_LISTING_PAGES")
-        if self.listing_pages >= limit:
-            return
+        if self.listing_pages >= limit or (links and not wanted):
+            return  # the limit, or a page of known, unchanged articles: older pages hold nothing new
         for css in self.site.listing.next_page:
             next_page = response.css(css).get()
             if next_page:
@@ -201,8 +229,23 @@ class NewsSpider(scrapy.Spider):
         dated = url_date(canonical)
         if self.since and dated and dated < self.since:
             return
+        reason = self.policy.reason_to_fetch(self.archive.fetch_record(canonical), _timestamp(lastmod), self.started_at)
+        if reason is None:
+            self.crawler.stats.inc_value("newsarchive/skipped/known")
+            return
+        self.crawler.stats.inc_value(f"newsarchive/fetch/{reason}")
         meta = {"newsarchive_kind": "article", "discovered_via": via, "lastmod": lastmod, "feed_date": feed_date}
-        yield scrapy.Request(canonical, callback=self.parse_article, meta=meta)
+        yield scrapy.Request(canonical, callback=self.parse_article, errback=self.article_failed, meta=meta)
+
+    def article_failed(self, failure):
+        """A 404/410 is remembered (see freshness); other failures are retried next run."""
+        response = getattr(failure.value, "response", None)
+        if response is not None and response.status in (404, 410):
+            self.archive.record_gone(failure.request.url, response.status)
+            count_drop(self.crawler.stats, "gone")
+        else:
+            count_drop(self.crawler.stats, "fetch-error")
+            self.logger.warning("article fetch failed: %s (%s)", failure.request.url, failure.value)
 
     def parse_article(self, response: Response):
         """Extract one article page into an :class:`ArticleItem` (pipelines do the rest)."""

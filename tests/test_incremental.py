@@ -1,0 +1,169 @@
+"""Scheduled runs: only new or changed articles are fetched; versions kept; runs locked and recorded."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlite_utils
+
+from conftest import MIRROR, ROOT, load_expected, scrapy_crawl
+
+from newsarchive.freshness import RefreshPolicy
+from newsarchive.replay import ReplayServer
+from newsarchive.runlock import RunLock
+from newsarchive.sites import SITES
+
+SITE = SITES["digiato"]
+EXPECTED = load_expected("digiato.json")
+EDITED_PATH = "mobile/ios-17-2-released-with-journal-app"
+
+
+def runs(db) -> list[dict]:
+    return list(sqlite_utils.Database(db).query("select * from crawl_runs order by id"))
+
+
+def fetched_articles(run: dict) -> int:
+    stats = json.loads(run["stats"])
+    return sum(value for key, value in stats.items() if key.startswith("newsarchive/fetch/"))
+
+
+def new_lastmod() -> str:
+    """A lastmod after every fetch so far, as an edit made now would have."""
+    return (datetime.now(UTC) + timedelta(seconds=2)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def add_article(site_root, source_path: str, new_path: str) -> str:
+    """A new article page made from an existing one, listed in the post sitemap with a new lastmod."""
+    url = f"https://digiato.com/{new_path}"
+    html = (site_root / source_path).read_text("utf-8")
+    html = re.sub(r'<link rel="canonical" href="[^"]+"', f'<link rel="canonical" href="{url}"', html)
+    html = html.replace("</h1>", " (تازه)</h1>", 1)
+    target = site_root / new_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(html, "utf-8")
+    sitemap = site_root / "digi_posts-sitemap.xml"
+    entry = f"<url><loc>{url}</loc><lastmod>{new_lastmod()}</lastmod></url></urlset>"
+    sitemap.write_text(sitemap.read_text("utf-8").replace("</urlset>", entry), "utf-8")
+    return url
+
+
+def touch_sitemap_entry(site_root, url: str) -> None:
+    sitemap = site_root / "digi_posts-sitemap.xml"
+    text = sitemap.read_text("utf-8")
+    text = re.sub(rf"(<loc>{re.escape(url)}</loc>\s*<lastmod>)[^<]+", rf"\g<1>{new_lastmod()}", text)
+    sitemap.write_text(text, "utf-8")
+    index = site_root / "sitemap_index.xml"
+    index.write_text(
+        re.sub(r"(digi_posts-sitemap.xml</loc>\s*<lastmod>)[^<]+", rf"\g<1>{new_lastmod()}", index.read_text("utf-8")),
+        "utf-8",
+    )
+
+
+@pytest.fixture
+def changing_mirror(tmp_path):
+    root = tmp_path / "mirror"
+    shutil.copytree(MIRROR / "digiato.com", root / "digiato.com")
+    with ReplayServer(root) as server:
+        yield root / "digiato.com", server
+
+
+def test_runs_fetch_only_what_is_new_or_changed(changing_mirror, tmp_path):
+    site_root, server = changing_mirror
+    db = tmp_path / "archive.db"
+
+    scrapy_crawl("digiato", db, server.url)
+    first = runs(db)[-1]
+    assert first["status"] == "finished" and first["articles_new"] == len(EXPECTED)
+
+    scrapy_crawl("digiato", db, server.url)
+    second = runs(db)[-1]
+    assert fetched_articles(second) == 0
+    assert (second["articles_new"], second["articles_updated"], second["articles_unchanged"]) == (0, 0, 0)
+    assert second["requests"] <= 5, json.loads(second["stats"])
+
+    new_urls = [add_article(site_root, EDITED_PATH, "mobile/first-new-story"),
+                add_article(site_root, EDITED_PATH, "mobile/second-new-story")]
+    edited = site_root / EDITED_PATH
+    edited.write_text(edited.read_text("utf-8").replace("</p>", " ویرایش شد.</p>", 1), "utf-8")
+    touch_sitemap_entry(site_root, f"https://digiato.com/{EDITED_PATH}")
+
+    scrapy_crawl("digiato", db, server.url)
+    third = runs(db)[-1]
+    stats = json.loads(third["stats"])
+    assert fetched_articles(third) == 3
+    assert stats["newsarchive/fetch/new"] == 2, {k: v for k, v in stats.items() if "newsarchive" in k}
+    assert stats["newsarchive/fetch/changed"] == 1
+    assert (third["articles_new"], third["articles_updated"]) == (2, 1)
+    archive = sqlite_utils.Database(db)
+    assert archive["articles"].count == len(EXPECTED) + 2
+    assert {row["url"] for row in archive.query("select url from articles")} >= set(new_urls)
+    (version,) = list(archive["article_versions"].rows)
+    row = archive["articles"].get(version["article_id"])
+    assert "ویرایش شد." in row["lead"] + row["body"]
+    assert "ویرایش شد." not in version["lead"] + version["body"]
+    assert row["modified_at"] is not None
+
+
+def test_young_articles_are_refetched_after_the_interval():
+    policy = RefreshPolicy()
+    now = datetime(2026, 1, 2, 12, tzinfo=UTC)
+    iso = lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ")  # noqa: E731
+    young = {"published_at": iso(now - timedelta(hours=10)), "last_fetched_at": iso(now - timedelta(hours=7))}
+    assert policy.reason_to_fetch(young, None, now) == "young"
+    young["last_fetched_at"] = iso(now - timedelta(hours=1))
+    assert policy.reason_to_fetch(young, None, now) is None
+    old = {"published_at": iso(now - timedelta(days=5)), "last_fetched_at": iso(now - timedelta(days=4))}
+    assert policy.reason_to_fetch(old, None, now) is None
+    assert policy.reason_to_fetch(old, now - timedelta(days=1), now) == "changed"
+    assert policy.reason_to_fetch(None, None, now) == "new"
+    gone = {"published_at": None, "last_fetched_at": iso(now - timedelta(days=1)), "gone": 1}
+    assert policy.reason_to_fetch(gone, None, now) is None
+    assert policy.reason_to_fetch(gone, now - timedelta(hours=1), now) == "changed"
+
+
+def test_an_overlapping_run_is_refused_and_writes_nothing(replay_server, tmp_path):
+    db = tmp_path / "archive.db"
+    lock = RunLock(db, "digiato").acquire()
+    try:
+        result = scrapy_crawl("digiato", db, replay_server.url, check=False)
+    finally:
+        lock.release()
+    assert result.returncode != 0
+    assert "another digiato run" in result.stderr
+    assert not db.exists() or sqlite_utils.Database(db)["articles"].count == 0
+
+
+def test_a_killed_run_leaves_a_sound_archive_and_the_next_run_finishes(replay_server, tmp_path):
+    db = tmp_path / "archive.db"
+    command = [
+        sys.executable, "-m", "scrapy", "crawl", "digiato",
+        "-s", f"NEWSARCHIVE_REPLAY_URL={replay_server.url}", "-s", f"NEWSARCHIVE_DB={db}",
+        "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.4", "-s", "CONCURRENT_REQUESTS=1",
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # kill once some articles are stored
+        time.sleep(0.2)
+        if db.exists() and sqlite_utils.Database(db)["articles"].exists():
+            if sqlite_utils.Database(db)["articles"].count >= 3:
+                break
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    archive = sqlite_utils.Database(db)
+    assert archive.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    partial = archive["articles"].count
+    assert 3 <= partial < len(EXPECTED)
+
+    scrapy_crawl("digiato", db, replay_server.url)
+    archive = sqlite_utils.Database(db)
+    assert [run["status"] for run in runs(db)] == ["killed", "finished"]
+    assert archive["articles"].count == len(EXPECTED)
+    assert archive.execute("select count(*) from (select url from articles group by url having count(*) > 1)").fetchone()[0] == 0
