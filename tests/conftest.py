@@ -9,8 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from itemadapter import ItemAdapter
+from scrapy.http import HtmlResponse, Request
+from scrapy.utils.test import get_crawler
 
+from newsarchive.crawl import project_settings
+from newsarchive.pipelines import DatePipeline, NormalizationPipeline, ValidationPipeline
 from newsarchive.replay import ReplayServer
+from newsarchive.sites import SITES
+from newsarchive.spiders.sites import SPIDERS
 
 ROOT = Path(__file__).resolve().parent.parent
 MIRROR = ROOT / "tests" / "mirror"
@@ -49,3 +56,40 @@ def digiato_archive(tmp_path_factory, replay_server):
     db = tmp_path_factory.mktemp("crawl") / "archive.db"
     result = scrapy_crawl("digiato", db, replay_server.url)
     return db, result
+
+
+# --- extraction without a crawl -----------------------------------------------
+
+
+def make_spider(site: str, db: Path):
+    """A site's spider bound to a crawler with the project settings (no run lock, archive ``db``)."""
+    settings = {
+        **project_settings().copy_to_dict(),
+        "TWISTED_REACTOR_ENABLED": False,
+        "EXTENSIONS": {"newsarchive.extensions.CrawlRun": None},
+        "NEWSARCHIVE_DB": str(db),
+    }
+    return SPIDERS[site].from_crawler(get_crawler(SPIDERS[site], settings))
+
+
+def mirror_response(site: str, url: str, path: str, **meta) -> HtmlResponse:
+    """The mirror file ``path`` of ``site`` as a response for its real ``url``."""
+    host = SITES[site].host
+    body = (MIRROR / host / path).read_bytes()
+    return HtmlResponse(url=url, body=body, request=Request(url, meta=meta))
+
+
+def process_page(spider, url: str, path: str) -> dict:
+    """The item a crawl would store for one mirror page: ``parse_article`` then the
+    validation, normalization and date pipelines, called directly."""
+    (item,) = list(spider.parse_article(mirror_response(spider.name, url, path)))
+    adapter = ItemAdapter(item)
+    for step in (ValidationPipeline(), NormalizationPipeline(), DatePipeline()):
+        step.check(adapter)
+    return adapter.asdict()
+
+
+@pytest.fixture(scope="module")
+def scratch_db(tmp_path_factory) -> Path:
+    """An archive path for spiders that look up known articles outside a crawl."""
+    return tmp_path_factory.mktemp("scratch") / "scratch.db"

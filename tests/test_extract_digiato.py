@@ -6,65 +6,28 @@ Each page goes through the spider's ``parse_article`` and the pipelines'
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from itemadapter import ItemAdapter
 from parsel import Selector
-from scrapy.http import HtmlResponse, Request
 
-from scrapy.utils.test import get_crawler
+from conftest import load_expected, make_spider, mirror_response, process_page
 
-from newsarchive.crawl import project_settings
 from newsarchive.extract import extract_article
-from newsarchive.pipelines import DatePipeline, NormalizationPipeline, ValidationPipeline
 from newsarchive.sites import SITES
-from newsarchive.spiders.sites import SPIDERS
-
-from conftest import MIRROR, load_expected
 
 SITE = SITES["digiato"]
 EXPECTED = load_expected("digiato.json")
 PAGES = load_expected("digiato_pages.json")
 
 
-def page_response(url: str, path: str, **meta) -> HtmlResponse:
-    body = (MIRROR / "digiato.com" / path).read_bytes()
-    return HtmlResponse(url=url, body=body, encoding="utf-8", request=Request(url, meta=meta))
-
-
-@pytest.fixture(autouse=True, scope="module")
-def scratch_archive(tmp_path_factory):
-    """Spiders look up known articles; give them an empty archive of their own."""
-    global SCRATCH_DB
-    SCRATCH_DB = tmp_path_factory.mktemp("extract") / "scratch.db"
-
-
-def make_spider():
-    """A digiato spider bound to a crawler with the project settings, as in a crawl (no run lock)."""
-    settings = {
-        **project_settings().copy_to_dict(),
-        "TWISTED_REACTOR_ENABLED": False,
-        "EXTENSIONS": {"newsarchive.extensions.CrawlRun": None},
-        "NEWSARCHIVE_DB": str(SCRATCH_DB),
-    }
-    return SPIDERS["digiato"].from_crawler(get_crawler(SPIDERS["digiato"], settings))
-
-
-def processed(url: str, path: str) -> dict:
-    """The item a crawl would store for this page."""
-    spider = make_spider()
-    (item,) = list(spider.parse_article(page_response(url, path)))
-    adapter = ItemAdapter(item)
-    for step in (ValidationPipeline(), NormalizationPipeline(), DatePipeline()):
-        step.check(adapter)
-    return adapter.asdict()
+@pytest.fixture(scope="module")
+def spider(scratch_db):
+    return make_spider("digiato", scratch_db)
 
 
 @pytest.fixture(scope="module", params=EXPECTED, ids=[e["path"][-40:] for e in EXPECTED])
-def case(request):
+def case(request, spider):
     expected = request.param
-    return expected, processed(expected["url"], expected["path"])
+    return expected, process_page(spider, expected["url"], expected["path"])
 
 
 FIELDS = ("title", "lead", "body", "authors", "categories", "tags", "image_url", "published_display",
@@ -94,8 +57,8 @@ def test_every_text_field_came_from_a_known_layer(case):
     assert item["field_sources"]["title"] == "site"
 
 
-def test_zwnj_survives_in_the_mirror_bodies():
-    bodies = [processed(e["url"], e["path"])["body"] for e in EXPECTED]
+def test_zwnj_survives_in_the_mirror_bodies(spider):
+    bodies = [process_page(spider, e["url"], e["path"])["body"] for e in EXPECTED]
     assert sum("\u200c" in body for body in bodies) >= 10
     for expected, body in zip(EXPECTED, bodies):
         assert body.count("\u200c") == expected["body"].count("\u200c")
@@ -118,9 +81,8 @@ def test_a_page_without_site_markup_still_yields_title_body_and_date_from_generi
     assert raw["published_candidates"] == [["meta", "2024-05-04T10:15:00+03:30"]]
 
 
-def test_a_listing_page_yields_no_article_item():
-    spider = make_spider()
-    response = page_response("https://digiato.com/topic/tech/", "topic/tech/index.html")
+def test_a_listing_page_yields_no_article_item(spider):
+    response = mirror_response("digiato", "https://digiato.com/topic/tech/", "topic/tech/index.html")
     requests = list(spider.parse_listing(response))
     article_urls = [r.url for r in requests if r.callback == spider.parse_article]
     assert article_urls and all(SITE.is_article_url(u) for u in article_urls)
