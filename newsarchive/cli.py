@@ -105,6 +105,22 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_runs(args: argparse.Namespace) -> int:
+    with Archive(args.db, readonly=True) as archive:
+        runs = archive.runs(args.limit)
+    if args.json:
+        for run in runs:
+            print(json.dumps({k: v for k, v in run.items() if k != "stats"}, ensure_ascii=False))
+        return 0
+    print(f"{'run':>5}  {'spider':<16} {'status':<9} {'started (UTC)':<20} {'req':>6} {'new':>5} {'upd':>5} {'same':>5}  dropped")
+    for run in runs:
+        dropped = ", ".join(f"{k} {v}" for k, v in json.loads(run["dropped"] or "{}").items()) or "-"
+        print(f"{run['id']:>5}  {run['spider']:<16} {run['status']:<9} {run['started_at']:<20} "
+              f"{run['requests'] or 0:>6} {run['articles_new'] or 0:>5} {run['articles_updated'] or 0:>5} "
+              f"{run['articles_unchanged'] or 0:>5}  {dropped}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsarchive", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -135,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     _db_argument(stats)
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(func=cmd_stats)
+    runs = commands.add_parser("runs", help="crawl runs, newest first: status, requests, articles, drops")
+    _db_argument(runs)
+    runs.add_argument("--limit", type=int, default=20)
+    runs.add_argument("--json", action="store_true", help="JSON lines (without the raw Scrapy stats)")
+    runs.set_defaults(func=cmd_runs)
+
     replay = commands.add_parser("replay", help="serve recorded pages over HTTP for NEWSARCHIVE_REPLAY_URL")
     replay.add_argument("source", help="a directory of pages laid out by URL path")
     replay.add_argument("--port", type=int, default=8765)
