@@ -33,8 +33,10 @@ def extract_article(selector: Selector, url: str, site: Site | None = None) -> d
         "page_type": "article",
     }
     sources = article["field_sources"]
-    for layer_name, layer in LAYERS:
-        found = layer(page)
+    for layer in LAYERS:
+        if not layer.can_add({name for name in TEXT_FIELDS if name not in article}):
+            continue
+        layer_name, found = layer.name, layer.extract(page)
         for name in TEXT_FIELDS:
             if name not in article and found.get(name):
                 article[name] = found[name]

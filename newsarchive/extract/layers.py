@@ -68,14 +68,23 @@ class Page:
                 return obj
         return {}
 
+    @cached_property
+    def meta_tags(self) -> dict[str, list[str]]:
+        """Every ``<meta>`` content by its property, name or itemprop, read in one pass."""
+        tags: dict[str, list[str]] = {}
+        for element in self.selector.root.iter("meta"):
+            content = element.get("content")
+            if not content or not content.strip():
+                continue
+            for attribute in ("property", "name", "itemprop"):
+                key = element.get(attribute)
+                if key:
+                    tags.setdefault(key, []).append(collapse(content))
+        return tags
+
     def meta(self, *names: str) -> list[str]:
-        """Contents of ``<meta property=…>``/``<meta name=…>`` tags, in page order."""
-        values = []
-        for name in names:
-            values += self.selector.xpath(
-                f'//meta[@property="{name}" or @name="{name}" or @itemprop="{name}"]/@content'
-            ).getall()
-        return [collapse(v) for v in values if v.strip()]
+        """Contents of ``<meta property=…>``/``<meta name=…>`` tags, by name order then page order."""
+        return [value for name in names for value in self.meta_tags.get(name, ())]
 
     def absolute(self, url: str | None) -> str | None:
         return urljoin(self.url, url.strip()) if url and url.strip() else None
@@ -324,12 +333,26 @@ def _densest_container(sel: Selector):
     return best
 
 
-#: Layers in order of trust, by the name recorded for each field.
-LAYERS: tuple[tuple[str, Callable[[Page], dict[str, Any]]], ...] = (
-    ("site", site_layer),
-    ("jsonld", jsonld_layer),
-    ("meta", meta_layer),
-    ("time", time_layer),
-    ("wordpress", wordpress_layer),
-    ("fallback", fallback_layer),
+@dataclass(frozen=True)
+class Layer:
+    """An extraction layer: its recorded name, what it can find, and whether it finds dates."""
+
+    name: str
+    extract: Callable[[Page], dict[str, Any]]
+    fields: frozenset[str] = frozenset(TEXT_FIELDS)
+    finds_dates: bool = True
+
+    def can_add(self, missing: set[str]) -> bool:
+        """A layer without dates is skipped once the fields it could add are all found."""
+        return self.finds_dates or not self.fields.isdisjoint(missing)
+
+
+#: Layers in order of trust.
+LAYERS: tuple[Layer, ...] = (
+    Layer("site", site_layer),
+    Layer("jsonld", jsonld_layer),
+    Layer("meta", meta_layer),
+    Layer("time", time_layer, fields=frozenset()),
+    Layer("wordpress", wordpress_layer, frozenset({"title", "body", "tags", "authors", "categories"}), False),
+    Layer("fallback", fallback_layer, frozenset({"title", "body"}), False),
 )
