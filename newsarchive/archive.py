@@ -127,6 +127,31 @@ class SearchHit:
         return dict(self.__dict__)
 
 
+#: The ``articles`` columns an export reads (not the search forms).
+EXPORT_COLUMNS = (
+    "id", "source", "url", "title", "lead", "body", "authors", "categories", "tags", "image_url",
+    "page_type", "sponsored", "published_at", "published_jalali", "published_precision",
+    "published_display", "modified_at", "first_seen_at", "last_fetched_at", "content_hash",
+)
+
+
+@dataclass(frozen=True)
+class ArticleFilter:
+    """Which articles an export covers; every field that is set must match.
+
+    ``since``/``until`` bound ``published_at`` (UTC ``...Z``; since inclusive, until
+    exclusive); ``categories``/``tags`` match any of the values given; ``query``
+    keeps the articles that :meth:`Archive.search_ids` finds for it.
+    """
+
+    sources: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    query: str | None = None
+
+
 class Archive:
     """An open archive. Use as a context manager or call :meth:`close`."""
 
@@ -396,6 +421,159 @@ class Archive:
 
     def integrity_check(self) -> str:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0]
+
+    # --- export (newsarchive.export) --------------------------------------
+
+    def search_ids(self, query: str) -> Iterator[str]:
+        """Ids of every article the search matches for ``query``: no ranking, no limit."""
+        expression = fts_query(query)
+        if expression is None:
+            return
+        rows = self.db.execute(
+            "select articles.id from articles_fts join articles on articles.rowid = articles_fts.rowid "
+            "where articles_fts match ?",
+            [expression],
+        )
+        for (found,) in rows:
+            yield found
+
+    def _filter_sql(self, filters: ArticleFilter | None) -> tuple[str, dict[str, Any]]:
+        """`` where ...`` (or ``""``) and its parameters; a query fills ``temp.export_ids``."""
+        filters = filters or ArticleFilter()
+        clauses: list[str] = []
+        params: dict[str, Any] = {}
+
+        def any_of(name: str, values: tuple[str, ...]) -> str:
+            names = {f"{name}{number}": value for number, value in enumerate(values)}
+            params.update(names)
+            return ", ".join(f":{key}" for key in names)
+
+        if filters.sources:
+            clauses.append(f"source in ({any_of('source', filters.sources)})")
+        if filters.since:
+            clauses.append("published_at >= :since")
+            params["since"] = filters.since
+        if filters.until:
+            clauses.append("published_at < :until")
+            params["until"] = filters.until
+        for column, values in (("categories", filters.categories), ("tags", filters.tags)):
+            if values:
+                clauses.append(
+                    f"exists (select 1 from json_each(articles.{column}) where value in ({any_of(column, values)}))"
+                )
+        if filters.query is not None:
+            if getattr(self, "_export_ids_query", None) != filters.query:
+                self.db.execute("create temp table if not exists export_ids (id text primary key)")
+                with self.db.conn:  # commits the temp table (no write to the archive file)
+                    self.db.execute("delete from temp.export_ids")
+                    self.db.conn.executemany(
+                        "insert or ignore into temp.export_ids values (?)", ((i,) for i in self.search_ids(filters.query))
+                    )
+                self._export_ids_query = filters.query
+            clauses.append("id in (select id from temp.export_ids)")
+        return (" where " + " and ".join(clauses) if clauses else ""), params
+
+    def export_summary(self, filters: ArticleFilter | None = None) -> dict[str, Any]:
+        """``articles``, ``first`` and ``last`` ``published_at`` of the filtered articles."""
+        where, params = self._filter_sql(filters)
+        sql = f"select count(*) as articles, min(published_at) as first, max(published_at) as last from articles{where}"
+        return next(iter(self.db.query(sql, params)))
+
+    def iter_export_keys(self, filters: ArticleFilter | None = None, *, batch_size: int = 512
+                         ) -> Iterator[list[tuple[int, str, str, str, str | None]]]:
+        """Batches of ``(rowid, source, url, published_at, published_jalali)`` in export
+        order (``published_at``, then ``url``), all read in one snapshot.
+
+        Memory stays flat: SQLite sorts these small keys, spilling to temporary files
+        when they outgrow its cache. The snapshot (a read transaction) lasts until the
+        iterator is exhausted or closed, so a crawl writing meanwhile changes nothing.
+        """
+        where, params = self._filter_sql(filters)
+        own_snapshot = not self.db.conn.in_transaction
+        if own_snapshot:
+            self.db.execute("begin")
+        try:
+            keys = self.db.execute(
+                f"select rowid, source, url, published_at, published_jalali from articles{where} "
+                "order by published_at, url",
+                params,
+            )
+            while batch := keys.fetchmany(batch_size):
+                yield batch
+        finally:
+            if own_snapshot:
+                self.db.execute("rollback")
+
+    def export_rows(self, rowids: list[int], *, columns: Iterable[str] | None = None,
+                    with_versions: bool = False) -> list[dict[str, Any]]:
+        """The rows with these rowids, in the order given.
+
+        ``columns``: some of :data:`EXPORT_COLUMNS` (default: all). With ``with_versions``,
+        ``versions`` holds the article's earlier versions as JSON array text, oldest first.
+        """
+        chosen = [column for column in (columns or EXPORT_COLUMNS) if column in EXPORT_COLUMNS]
+        selected = "rowid as _rowid, " + ", ".join(chosen)
+        if with_versions:
+            selected += (
+                ", (select json_group_array(json_object('title', v.title, 'lead', v.lead, 'body', v.body, "
+                "'content_hash', v.content_hash, 'fetched_at', v.fetched_at, 'replaced_at', v.replaced_at)) "
+                "from (select * from article_versions where article_id = articles.id order by id) as v) as versions"
+            )
+        marks = ", ".join("?" * len(rowids))
+        rows = {row.pop("_rowid"): row for row in self.db.query(
+            f"select {selected} from articles where rowid in ({marks})", rowids
+        )}
+        return [rows[rowid] for rowid in rowids]
+
+    def iter_export_rows(
+        self, filters: ArticleFilter | None = None, *, columns: Iterable[str] | None = None,
+        with_versions: bool = False, batch_size: int = 512,
+    ) -> Iterator[dict[str, Any]]:
+        """Filtered rows in export order, streamed from one snapshot: whole rows are
+        read by rowid, ``batch_size`` at a time (see :meth:`iter_export_keys`)."""
+        for batch in self.iter_export_keys(filters, batch_size=batch_size):
+            yield from self.export_rows([key[0] for key in batch], columns=columns, with_versions=with_versions)
+
+    def data_version(self) -> int:
+        """Changes when another connection commits (``PRAGMA data_version``)."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
+
+    def monthly_counts(self, filters: ArticleFilter | None = None, *, calendar: str = "gregorian") -> list[dict[str, Any]]:
+        """Articles per source and month: ``{"source", "month": "YYYY-MM", "articles"}`` rows.
+
+        Gregorian months are those of the UTC ``published_at``; Jalali months those of
+        the Tehran ``published_jalali`` (``None`` where it is missing).
+        """
+        column = {"gregorian": "published_at", "jalali": "published_jalali"}[calendar]
+        where, params = self._filter_sql(filters)
+        sql = (
+            f"select source, substr({column}, 1, 7) as month, count(*) as articles from articles{where} "
+            "group by source, month order by source, month"
+        )
+        return list(self.db.query(sql, params))
+
+    def bulk_insert(self, articles: Iterable[dict[str, Any]], *, fetched_at: str | None = None,
+                    batch_size: int = 1000) -> int:
+        """Insert many *new* articles fast, in one transaction (benchmarks, imports).
+
+        Rows are built as :meth:`save_article` builds them (ids, JSON columns, search
+        forms; the FTS index follows through its triggers), but nothing is looked up:
+        every URL must be new, and aliases and versions are not recorded.
+        """
+        fetched_at = fetched_at or utc_now()
+        count = 0
+
+        def records() -> Iterator[dict[str, Any]]:
+            nonlocal count
+            for article in articles:
+                record = self._record(article)
+                record.update(id=article_id(article["url"]), first_seen_at=fetched_at, last_fetched_at=fetched_at)
+                count += 1
+                yield record
+
+        with self.db.atomic():
+            self.db["articles"].insert_all(records(), batch_size=batch_size)
+        return count
 
 
 def iter_json(value: str | None) -> Iterable[Any]:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import shutil
 import sys
 import textwrap
+from pathlib import Path
 
 from newsarchive.archive import Archive, ArchiveError, resolve_db_path
 from newsarchive.replay import ReplayServer, bundled_mirror
@@ -80,6 +82,10 @@ def _print_hits(hits) -> None:
 def cmd_stats(args: argparse.Namespace) -> int:
     with Archive(args.db, readonly=True) as archive:
         stats = archive.stats()
+        if args.chart:
+            from newsarchive.export import archive_chart
+
+            print(f"chart of articles per month per source: {archive_chart(archive, args.chart)}", file=sys.stderr)
     if args.json:
         print(json.dumps(stats, ensure_ascii=False, indent=1))
         return 0
@@ -91,6 +97,76 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if run:
         print(f"last crawl: #{run['id']} {run['spider']} {run['status']} {run['started_at']} → {run['finished_at'] or '…'}")
     return 0
+
+
+def _export_command(args: argparse.Namespace) -> str:
+    """The export command line, rebuilt from the parsed arguments (for the manifest)."""
+    words = ["newsarchive", "export"]
+    for option, value in (("--db", args.db), ("--out", args.out), ("--format", args.format),
+                          ("--since", args.since), ("--until", args.until), ("--query", args.query),
+                          ("--fields", args.fields)):
+        if value is not None:
+            words += [option, str(value)]
+    for option, values in (("--source", args.source), ("--category", args.category), ("--tag", args.tag)):
+        for value in values or []:
+            words += [option, value]
+    words += [flag for flag, on in (("--gzip", args.gzip), ("--with-versions", args.with_versions),
+                                    ("--force", args.force)) if on]
+    return shlex.join(words)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from newsarchive.archive import ArticleFilter
+    from newsarchive.export import ExportError, ExportOptions, export, parse_bound
+
+    try:
+        filters = ArticleFilter(
+            sources=tuple(args.source or ()),
+            since=parse_bound(args.since) if args.since else None,
+            until=parse_bound(args.until, end=True) if args.until else None,
+            categories=tuple(args.category or ()),
+            tags=tuple(args.tag or ()),
+            query=args.query,
+        )
+        options = ExportOptions(
+            out=args.out, format=args.format, gzip=args.gzip, filters=filters,
+            fields=tuple(args.fields.split(",")) if args.fields else None,
+            with_versions=args.with_versions, force=args.force, command=_export_command(args),
+            bounds={"since": args.since, "until": args.until},
+        )
+        with Archive(args.db, readonly=True) as archive:
+            result = export(archive, options)
+    except ExportError as error:
+        print(f"newsarchive export: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("\nnewsarchive export: interrupted; no file was written", file=sys.stderr)
+        return 130
+    print(f"{result.records:,} articles → {result.outputs.data} ({result.bytes:,} bytes, sha256 {result.sha256})")
+    print(f"manifest {result.outputs.manifest}, datasheet {result.outputs.datasheet}, chart {result.outputs.chart}")
+    return 0
+
+
+def _export_parser(commands) -> None:
+    export = commands.add_parser(
+        "export", help="write a dataset (JSONL, JSON or Parquet) with a manifest, datasheet and chart",
+        description="Export articles for research. Dates are Gregorian (2024-03-20) or Jalali (1403-01-01), "
+                    "whole Tehran days; --until is inclusive. Default output: datasets/<what>_<dates>_exported-<day>.",
+    )
+    _db_argument(export)
+    export.add_argument("--out", help="data file (default: a descriptive name under datasets/)")
+    export.add_argument("--format", choices=("jsonl", "json", "parquet"), help="default: from --out, else jsonl")
+    export.add_argument("--gzip", action="store_true", help="gzip the data file (deterministic: no time, no name)")
+    export.add_argument("--source", nargs="+", action="extend", metavar="S", help="only these sources")
+    export.add_argument("--since", metavar="D", help="published on or after D")
+    export.add_argument("--until", metavar="D", help="published on or before D")
+    export.add_argument("--category", action="append", metavar="C", help="in category C (repeat: any of)")
+    export.add_argument("--tag", action="append", metavar="T", help="tagged T (repeat: any of)")
+    export.add_argument("--query", metavar="Q", help="matching Q, as `newsarchive search` matches")
+    export.add_argument("--fields", metavar="f1,f2,...", help="fields to write, in this order")
+    export.add_argument("--with-versions", action="store_true", help="add earlier versions of each article")
+    export.add_argument("--force", action="store_true", help="overwrite existing files")
+    export.set_defaults(func=cmd_export)
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -150,7 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     stats = commands.add_parser("stats", help="articles per source, date range, last crawl")
     _db_argument(stats)
     stats.add_argument("--json", action="store_true")
+    stats.add_argument("--chart", type=Path, metavar="FILE.svg", help="also draw articles per month per source (SVG)")
     stats.set_defaults(func=cmd_stats)
+    _export_parser(commands)
     runs = commands.add_parser("runs", help="crawl runs, newest first: status, requests, articles, drops")
     _db_argument(runs)
     runs.add_argument("--limit", type=int, default=20)
