@@ -85,7 +85,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
         if args.chart:
             from newsarchive.export import archive_chart
 
-            print(f"chart of articles per month per source: {archive_chart(archive, args.chart)}", file=sys.stderr)
+            try:
+                print(f"chart of articles per month per source: {archive_chart(archive, args.chart)}", file=sys.stderr)
+            except OSError as error:
+                print(f"newsarchive stats: cannot write {args.chart}: {error}", file=sys.stderr)
+                return 2
     if args.json:
         print(json.dumps(stats, ensure_ascii=False, indent=1))
         return 0

@@ -11,7 +11,11 @@ Properties the tests hold it to:
 
 * Streaming: rows come from a cursor (:meth:`Archive.iter_export_rows`) and are
   written as they come; counts and the SHA-256 are computed on the way, so
-  memory does not grow with the archive.
+  memory does not grow with the archive. Large exports use two forked encoder
+  processes (:func:`_write_parallel`) that read and encode batches of rows in
+  the order this process sorted them; the bytes are the same as in one process,
+  and if the archive changed meanwhile the export is written again in one pass.
+  A writer thread gzips, hashes and writes.
 * Deterministic: the same archive and arguments give byte-identical data files
   (rows ordered by ``published_at`` then ``url``, no timestamps in the data,
   gzip with mtime 0 and no file name). Only the sidecars record when.
@@ -1015,6 +1019,23 @@ def _month_table(per_month: dict[str, dict[str, int]], label: str) -> list[str]:
     return lines
 
 
+def _selection(filters: dict[str, Any]) -> str:
+    """The filters of an export in words."""
+    parts = []
+    if filters["sources"]:
+        parts.append("sources " + ", ".join(filters["sources"]))
+    if filters["since"] or filters["until"]:
+        bounds = [f"from {filters['since']} ({filters['published_at_from']})" if filters["since"] else "",
+                  f"up to {filters['until']} (before {filters['published_at_before']})" if filters["until"] else ""]
+        parts.append("published " + " ".join(b for b in bounds if b))
+    for label in ("categories", "tags"):
+        if filters[label]:
+            parts.append(f"{label} (any of) " + ", ".join(filters[label]))
+    if filters["query"]:
+        parts.append(f"matching the search {filters['query']!r}")
+    return "; ".join(parts) or "the whole archive"
+
+
 def datasheet(manifest: dict[str, Any]) -> str:
     """The human-readable datasheet (Markdown) for a manifest."""
     data = manifest["data_file"]
@@ -1032,6 +1053,7 @@ def datasheet(manifest: dict[str, Any]) -> str:
         + (f", {data['compression']}" if data["compression"] else "") + f", {data['bytes']:,} bytes) |",
         f"| SHA-256 | `{data['sha256']}` |",
         f"| records | {manifest['records']:,} |",
+        f"| selection | {_md(_selection(manifest['filters']))} |",
     ]
     if manifest["earlier_versions"] is not None:
         lines.append(f"| earlier versions | {manifest['earlier_versions']:,} (in `versions`) |")

@@ -314,6 +314,8 @@ def test_query_filter_matches_the_search(archive_path, tmp_path):
     assert {r["id"] for r in records} == found
     records = exported(archive_path, tmp_path / "q2.jsonl", "--query", "نوروز", "--since", "1403-01-01")
     assert urls(records) == ["nowruz/first-minute"]
+    sheet = (tmp_path / "q2.md").read_text("utf-8")
+    assert "published from 1403-01-01 (2024-03-19T20:30:00Z); matching the search 'نوروز'" in sheet
     assert exported(archive_path, tmp_path / "q3.jsonl", "--query", "...") == []
 
 
@@ -360,6 +362,7 @@ def test_manifest_counts_and_checksum_match_the_file(archive_path, tmp_path):
     sheet = (tmp_path / "data.md").read_text("utf-8")
     assert manifest["data_file"]["sha256"] in sheet and "![Articles per month per source](data.svg)" in sheet
     assert "pd.read_json" in sheet and "load_dataset" in sheet and "| 1403-01 | 2 |" in sheet
+    assert "| selection | the whole archive |" in sheet
     svg = ET.parse(tmp_path / "data.svg").getroot()
     texts = "".join(svg.itertext())
     assert "digiato" in texts and "2023-11" in texts
@@ -388,6 +391,7 @@ def test_stats_chart_draws_the_whole_archive(archive_path, tmp_path, capsys):
     for source in HOSTS:
         assert source in texts
     assert "zoomit 2023-12: 0 (gap)" in texts and "digiato 2023-11: 1" in texts
+    assert main(["stats", "--db", str(archive_path), "--chart", str(tmp_path)]) == 2
 
 
 def test_chart_isolates_persian_names_and_handles_no_data():
