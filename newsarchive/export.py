@@ -701,19 +701,26 @@ def _write_serial(archive: Archive, filters: ArticleFilter, spec: tuple, writer:
     return count
 
 
-def _write_parallel(archive: Archive, filters: ArticleFilter, spec: tuple, writer: Any, tally: Tally,
+def _start_pool(archive: Archive, spec: tuple) -> Any:
+    """Fork the encoder processes now, before this process starts any thread of its own."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(PARALLEL_WORKERS, mp_context=_fork_context(), initializer=_start_worker,
+                               initargs=(str(archive.path), spec))
+    pool.submit(int).result()  # with fork, the first task starts every process
+    return pool
+
+
+def _write_parallel(archive: Archive, filters: ArticleFilter, pool: Any, writer: Any, tally: Tally,
                     bar: Progress) -> int:
-    """Sort and count here; read and encode batches in forked processes; write in order.
+    """Sort and count here; read and encode batches in the pool's processes; write in order.
 
     At most ``_BATCHES_IN_FLIGHT`` batches are out at once, so memory stays bounded.
     The encoder processes read the archive through their own connections: the caller
     checks :meth:`Archive.data_version` to know that nothing was committed meanwhile.
     """
     from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(PARALLEL_WORKERS, mp_context=_fork_context(), initializer=_start_worker,
-                               initargs=(str(archive.path), spec))
     pending: deque = deque()
     count = 0
 
@@ -724,21 +731,16 @@ def _write_parallel(archive: Archive, filters: ArticleFilter, spec: tuple, write
         tally.filled.update(filled)
         tally.versions += versions
 
-    try:
-        for batch in archive.iter_export_keys(filters, batch_size=_BATCH_ROWS):
-            for _, source, url, published_at, jalali in batch:
-                tally.add_key(source, url, published_at, jalali)
-            pending.append(pool.submit(_encode_batch, [key[0] for key in batch]))
-            count += len(batch)
-            if len(pending) >= _BATCHES_IN_FLIGHT:
-                write_oldest()
-            bar.update(count)
-        while pending:
+    for batch in archive.iter_export_keys(filters, batch_size=_BATCH_ROWS):
+        for _, source, url, published_at, jalali in batch:
+            tally.add_key(source, url, published_at, jalali)
+        pending.append(pool.submit(_encode_batch, [key[0] for key in batch]))
+        count += len(batch)
+        if len(pending) >= _BATCHES_IN_FLIGHT:
             write_oldest()
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    pool.shutdown()
+        bar.update(count)
+    while pending:
+        write_oldest()
     return count
 
 
@@ -796,25 +798,35 @@ def _write_data(archive: Archive, filters: ArticleFilter, spec: tuple, fmt: str,
     """Write the data file at ``path`` (truncated first): (records, tally, SHA-256, bytes)."""
     fields = spec[0]
     tally = Tally(fields)
-    if fmt == "parquet":
-        writer: Any = _ParquetWriter(path, fields)
-        raw = None
-    else:
-        raw = open(path, "wb")
-        writer = _JsonWriter(raw, fmt=fmt, gzipped=gzipped)
+    pool = _start_pool(archive, spec) if parallel else None
     try:
-        loop = _write_parallel if parallel else _write_serial
-        count = loop(archive, filters, spec, writer, tally, bar)
-        sha256, size = writer.close()
-        if raw is not None:
-            raw.flush()
-            os.fsync(raw.fileno())
+        if fmt == "parquet":
+            writer: Any = _ParquetWriter(path, fields)
+            raw = None
+        else:
+            raw = open(path, "wb")
+            writer = _JsonWriter(raw, fmt=fmt, gzipped=gzipped)
+        try:
+            if pool is not None:
+                count = _write_parallel(archive, filters, pool, writer, tally, bar)
+            else:
+                count = _write_serial(archive, filters, spec, writer, tally, bar)
+            sha256, size = writer.close()
+            if raw is not None:
+                raw.flush()
+                os.fsync(raw.fileno())
+        except BaseException:
+            writer.abort()
+            raise
+        finally:
+            if raw is not None:
+                raw.close()
     except BaseException:
-        writer.abort()
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         raise
-    finally:
-        if raw is not None:
-            raw.close()
+    if pool is not None:
+        pool.shutdown()
     bar.update(count, final=True)
     return count, tally, sha256, size
 
