@@ -12,8 +12,10 @@ bodies go missing. The report shows it on the first run after the change.
 from __future__ import annotations
 
 import logging
+import os
 
 from scrapy import signals
+from scrapy.exceptions import NotConfigured
 
 from newsarchive.archive import Archive, resolve_db_path
 from newsarchive.runlock import RunLock, RunLocked
@@ -72,7 +74,12 @@ class CrawlRun:
 
     @classmethod
     def from_crawler(cls, crawler):
-        """Take the run lock before anything opens: a locked run fails to start and writes nothing."""
+        """Take the run lock before anything opens: a locked run fails to start and writes nothing.
+
+        ``scrapy check`` (which sets ``SCRAPY_CHECK``) is no run: it takes no lock and records nothing.
+        """
+        if os.environ.get("SCRAPY_CHECK"):
+            raise NotConfigured("scrapy check is not a crawl run")
         extension = cls(crawler)
         spider_name = crawler.spidercls.name
         try:

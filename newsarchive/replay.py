@@ -7,7 +7,10 @@ path:
 
 * ``/a/b`` is the file ``ROOT/a/b``, or ``ROOT/a/b/index.html``; ``/a/b/`` is
   ``ROOT/a/b/index.html`` (or the file ``ROOT/a/b``). Paths are percent-decoded,
-  so Persian slugs are stored as Persian file names. Queries are ignored.
+  so Persian slugs are stored as Persian file names.
+* Queries are ignored, unless a page was recorded for one: ``/a/?x=1&y=2`` is
+  ``ROOT/a/index.html?x=1&y=2`` (or ``ROOT/a?x=1&y=2``) when that file exists,
+  named as ``wget --mirror`` names it (e.g. Joomla's ``/fa/?format=feed&type=rss``).
 * When ``ROOT/<host>/`` exists for the requested host (``www.`` ignored), that
   folder is the root: one server can replay several sites.
 * ``.replay.json`` in a root may hold ``{"redirects": {"/old": "https://site/new"}}``.
@@ -35,7 +38,7 @@ NOT_FOUND_PAGE = (
 def sniff_content_type(path: Path, head: bytes) -> str:
     """A content type from the file name, else from the first bytes."""
     guessed, _ = mimetypes.guess_type(path.name)
-    if guessed and path.suffix:
+    if guessed and path.suffix and "?" not in path.name:  # a recorded query says nothing of the type
         return guessed + ("; charset=utf-8" if guessed.startswith("text/") or guessed.endswith("xml") else "")
     stripped = head.lstrip()
     if stripped.startswith(b"<?xml") or stripped.startswith(b"<rss"):
@@ -71,7 +74,8 @@ class Mirror:
     def resolve(self, host: str | None, raw_path: str) -> tuple[int, Path | str | None]:
         """``(200, file)``, ``(301, location)`` or ``(404, None)`` for a request path."""
         root = self.root_for(host)
-        path = unquote(urlsplit(raw_path).path) or "/"
+        url = urlsplit(raw_path)
+        path = unquote(url.path) or "/"
         redirects = self._redirects(root)
         for key in (path, path.rstrip("/"), path.rstrip("/") + "/"):
             if key in redirects:
@@ -80,7 +84,11 @@ class Mirror:
         candidate = (root / relative).resolve()
         if candidate != root and root not in candidate.parents:
             return 404, None  # ../ escapes the mirror
-        for option in (candidate, candidate / "index.html"):
+        options = [candidate, candidate / "index.html"]
+        query = unquote(url.query)
+        if query and "/" not in query:
+            options[:0] = [option.with_name(f"{option.name}?{query}") for option in options if option != root]
+        for option in options:
             if option.is_file() and option.name != ".replay.json":
                 return 200, option
         return 404, None

@@ -66,6 +66,10 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "newsarchive.extensions.CrawlRun": 500,
 }
+# scrapy check <site>: sample pages per site (Site.contract_urls), see newsarchive.contracts.
+SPIDER_CONTRACTS = {
+    "newsarchive.contracts.FillsContract": 10,
+}
 
 # JSON feeds (scrapy crawl digiato -O items.jsonl) readable as Persian, not \uXXXX.
 FEED_EXPORT_ENCODING = "utf-8"

@@ -18,6 +18,7 @@ from newsarchive.pipelines import DatePipeline, NormalizationPipeline, Validatio
 from newsarchive.replay import ReplayServer
 from newsarchive.sites import SITES
 from newsarchive.spiders.sites import SPIDERS
+from newsarchive.urls import host_of
 
 ROOT = Path(__file__).resolve().parent.parent
 MIRROR = ROOT / "tests" / "mirror"
@@ -73,9 +74,11 @@ def make_spider(site: str, db: Path):
 
 
 def mirror_response(site: str, url: str, path: str, **meta) -> HtmlResponse:
-    """The mirror file ``path`` of ``site`` as a response for its real ``url``."""
-    host = SITES[site].host
-    body = (MIRROR / host / path).read_bytes()
+    """The mirror file ``path`` of ``site`` as a response for its real ``url``.
+
+    Like the replay server, the mirror folder is the host without ``www.``.
+    """
+    body = (MIRROR / host_of(SITES[site].base_url) / path).read_bytes()
     return HtmlResponse(url=url, body=body, request=Request(url, meta=meta))
 
 

@@ -33,6 +33,9 @@ def mirror(tmp_path):
     (site / "article" / "2022").mkdir(parents=True)
     (site / "article" / "2022" / "فورد-موستانگ").write_text("<html>persian slug</html>", "utf-8")
     (site / "feed").write_text('<?xml version="1.0"?><rss></rss>', "utf-8")
+    (site / "fa").mkdir()
+    (site / "fa" / "index.html").write_text("<html>home</html>", "utf-8")
+    (site / "fa" / "index.html?format=feed&type=rss").write_text('<?xml version="1.0"?><rss>joomla</rss>', "utf-8")
     (site / ".replay.json").write_text(json.dumps({"redirects": {"/old": "https://example.com/topic/tech/"}}))
     (tmp_path / "secret.txt").write_text("outside the site root")
     (tmp_path / "plain.html").write_text("<html>no host folder</html>")
@@ -57,6 +60,15 @@ def test_percent_encoded_persian_slug_in_either_case(mirror):
 def test_feed_without_extension_is_served_as_xml(mirror):
     status, headers, _ = fetch(mirror.url + "/feed", "example.com")
     assert status == 200 and "xml" in headers["Content-Type"]
+
+
+def test_a_page_recorded_for_a_query_is_served_for_that_query_only(mirror):
+    status, headers, body = fetch(mirror.url + "/fa/?format=feed&type=rss", "www.example.com")
+    assert (status, body) == (200, b'<?xml version="1.0"?><rss>joomla</rss>')
+    assert "xml" in headers["Content-Type"]
+    for other in ("/fa/", "/fa/?format=html", "/fa/?next=/a/b"):
+        assert fetch(mirror.url + other, "example.com")[2] == b"<html>home</html>"
+    assert fetch(mirror.url + "/?format=feed&type=rss", "example.com")[0] == 404
 
 
 def test_redirect_and_not_found(mirror):

@@ -47,6 +47,11 @@ def is_noise(element, extra: frozenset = frozenset()) -> bool:
     """True for elements that are never article text (scripts, ads, share boxes…)."""
     if element in extra or _tag(element) in SKIP_TAGS:
         return True
+    return has_noise_marks(element)
+
+
+def has_noise_marks(element) -> bool:
+    """True when the element's class or id names a box that is not the article (ads, comments…)."""
     marks = f"{element.get('class', '')} {element.get('id', '')}".strip()
     return bool(marks) and NOISE_WORDS.search(marks) is not None
 

@@ -20,7 +20,7 @@ from urllib.parse import urljoin
 
 from parsel import Selector
 
-from newsarchive.extract.blocks import collapse, element_text, text_blocks
+from newsarchive.extract.blocks import collapse, element_text, has_noise_marks, text_blocks
 from newsarchive.sites.base import Site
 
 ARTICLE_TYPES = frozenset({"NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle", "VideoObject"})
@@ -81,6 +81,17 @@ class Page:
                 if key:
                     tags.setdefault(key, []).append(collapse(content))
         return tags
+
+    @cached_property
+    def site_noise(self) -> frozenset:
+        """The elements the site's ``noise`` selectors mark: ads, related boxes, comments."""
+        if self.site is None:
+            return frozenset()
+        return frozenset(el.root for css in self.site.selectors.noise for el in self.selector.css(css))
+
+    def in_noise(self, element) -> bool:
+        """True when ``element`` sits in site noise or in a box whose class/id marks it as noise."""
+        return any(node in self.site_noise or has_noise_marks(node) for node in (element, *element.iterancestors()))
 
     def meta(self, *names: str) -> list[str]:
         """Contents of ``<meta property=…>``/``<meta name=…>`` tags, by name order then page order."""
@@ -147,7 +158,7 @@ def site_layer(page: Page) -> dict[str, Any]:
     if site is None:
         return {}
     sel = site.selectors
-    noise = frozenset(el.root for css in sel.noise for el in page.selector.css(css))
+    noise = page.site_noise
     out: dict[str, Any] = {}
     for name, selectors in (("title", sel.title), ("lead", sel.lead), ("image_url", sel.image)):
         values = _select(page, selectors, noise)
@@ -256,12 +267,13 @@ def meta_layer(page: Page) -> dict[str, Any]:
 
 
 def time_layer(page: Page) -> dict[str, Any]:
-    """``<time datetime>``: the published one if marked, else the first."""
-    times = page.selector.css("time[datetime]")
+    """``<time datetime>``: the published one if marked, else the first; never a comment's."""
+    times = [t for t in page.selector.css("time[datetime]") if not page.in_noise(t.root)]
     out: dict[str, Any] = {}
-    published = [t for t in times if "publish" in (t.attrib.get("itemprop", "") + t.attrib.get("class", ""))]
-    modified = [t for t in times if "modif" in (t.attrib.get("itemprop", "") + t.attrib.get("class", ""))
-                or "updated" in t.attrib.get("class", "")]
+    # schema.org microdata spells them itemprop="datePublished"/"dateModified".
+    marks = [f"{t.attrib.get('itemprop', '')} {t.attrib.get('class', '')}".lower() for t in times]
+    published = [t for t, mark in zip(times, marks) if "publish" in mark]
+    modified = [t for t, mark in zip(times, marks) if "modif" in mark or "updated" in mark]
     first = (published or [t for t in times if t not in modified] or [None])[0]
     if first is not None:
         out["published_machine"] = first.attrib["datetime"].strip()

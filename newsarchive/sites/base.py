@@ -64,7 +64,8 @@ class Site:
     extra_hosts: tuple[str, ...] = ()
     feeds: tuple[str, ...] = ("/feed",)
     listings: tuple[str, ...] = ()
-    sitemap_fallbacks: tuple[str, ...] = ("/sitemap_index.xml", "/wp-sitemap.xml")
+    #: Sitemaps tried when robots.txt names none: the sitemaps.org location, then Yoast's and WordPress's.
+    sitemap_fallbacks: tuple[str, ...] = ("/sitemap.xml", "/sitemap_index.xml", "/wp-sitemap.xml")
     selectors: Selectors = field(default_factory=Selectors)
     listing: Listing = field(default_factory=Listing)
     #: Words written before author names ("written by") that are not names.
@@ -73,6 +74,8 @@ class Site:
     author_separators: str = r"\s+و\s+|،|,"
     #: Breadcrumb entries that name the site itself, never a category.
     site_names: tuple[str, ...] = ()
+    #: Sample article URLs, one per layout, that ``scrapy check <site>`` extracts (see spiders.sites).
+    contract_urls: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_article_re", _any_of(self.article_paths))

@@ -70,4 +70,9 @@ SITE = Site(
     ),
     author_prefixes=("نوشته شده توسط", "نویسنده:", "نویسنده"),
     site_names=("دیجیاتو", "خانه", "صفحه اصلی"),
+    contract_urls=(
+        "https://digiato.com/mobile/ios-17-2-released-with-journal-app",
+        "https://digiato.com/video/iphone-16-pro-max-unboxing",
+        "https://digiato.com/article/2021/12/05/telegram-sponsored-messages-channels",
+    ),
 )

@@ -3,7 +3,8 @@
 Discovery takes three paths, and the dupe filter (on canonical URLs) makes
 sure each article is fetched once whichever path finds it first:
 
-1. robots.txt ``Sitemap:`` lines (else the site's fallback sitemap paths),
+1. robots.txt ``Sitemap:`` lines (else the first of the site's fallback
+   sitemap paths that exists),
    sitemap indexes, then post sitemaps, whose ``lastmod`` bounds ``since``;
 2. the RSS feeds;
 3. the listing pages, following "next page" links up to
@@ -127,12 +128,16 @@ class NewsSpider(scrapy.Spider):
         self.logger.warning("robots.txt unavailable (%s); trying fallback sitemaps", failure.value)
         yield from self._fallback_sitemaps()
 
-    def _fallback_sitemaps(self):
-        for path in self.site.sitemap_fallbacks:
-            yield self._sitemap_request(self.site.url(path), errback=self.sitemap_failed)
+    def _fallback_sitemaps(self, index: int = 0):
+        """The site's fallback sitemaps in order, the next one only when this one is missing."""
+        if index < len(self.site.sitemap_fallbacks):
+            request = self._sitemap_request(self.site.url(self.site.sitemap_fallbacks[index]), errback=self.sitemap_failed)
+            request.meta["newsarchive_fallback"] = index
+            yield request
 
     def sitemap_failed(self, failure):
         self.logger.info("fallback sitemap not available: %s", failure.request.url)
+        yield from self._fallback_sitemaps(failure.request.meta["newsarchive_fallback"] + 1)
 
     # --- sitemaps -------------------------------------------------------
 

@@ -5,18 +5,32 @@ its site module, and :class:`~newsarchive.spiders.base.NewsSpider` does the
 crawling. ``scrapy crawl digiato`` finds ``DigiatoSpider`` here.
 """
 
+from newsarchive.contracts import article_contract_docstring
 from newsarchive.sites import SITES
 from newsarchive.spiders.base import NewsSpider
 
 
+def _contract_method(name: str, url: str):
+    """A ``scrapy check`` contract: ``parse_article`` on the sample page ``url``."""
+    def check(self, response):
+        return self.parse_article(response)
+
+    check.__name__ = check.__qualname__ = name
+    check.__doc__ = article_contract_docstring(url)
+    return check
+
+
 def spider_class(site) -> type[NewsSpider]:
-    """A :class:`NewsSpider` subclass named after ``site``."""
+    """A :class:`NewsSpider` subclass named after ``site``, with a contract per sample URL."""
     class_name = "".join(part.title() for part in site.name.split("_")) + "Spider"
+    names = [f"check_article_{n}" for n in range(1, len(site.contract_urls) + 1)]
+    contracts = {name: _contract_method(name, url) for name, url in zip(names, site.contract_urls)}
     return type(class_name, (NewsSpider,), {
         "name": site.name,
         "site": site,
         "__module__": __name__,
         "__doc__": f"Crawls {site.base_url} (see newsarchive.sites.{site.name}).",
+        **contracts,
     })
 
 
