@@ -1,8 +1,13 @@
 """The registry of sites: one line per site module."""
 
-from newsarchive.sites import digiato
+from newsarchive.sites import digiato, itna, shahrsakhtafzar, zoomit
 from newsarchive.sites.base import Listing, Selectors, Site
 
-SITES: dict[str, Site] = {site.name: site for site in (digiato.SITE,)}
+SITES: dict[str, Site] = {site.name: site for site in (
+    digiato.SITE,
+    zoomit.SITE,
+    shahrsakhtafzar.SITE,
+    itna.SITE,
+)}
 
 __all__ = ["SITES", "Listing", "Selectors", "Site"]
