@@ -107,8 +107,23 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     db["articles"].enable_fts(list(SEARCH_COLUMNS), fts_version="FTS5", create_triggers=True)
 
 
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """``captures``: every response recorded in a WARC file (see :mod:`newsarchive.warc`)."""
+    db["captures"].create(
+        {
+            "id": int, "url": str, "source": str, "kind": str, "fetched_at": str, "status": int,
+            "content_type": str, "location": str, "payload_digest": str, "record_type": str,
+            "warc_file": str, "warc_offset": int, "warc_length": int, "run_id": int, "meta": str,
+        },
+        pk="id",
+    )
+    db["captures"].create_index(["url", "fetched_at"])
+    db["captures"].create_index(["payload_digest"])
+    db["captures"].create_index(["source", "kind", "fetched_at"])
+
+
 #: Migrations in order; the archive's ``PRAGMA user_version`` counts those applied.
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1,)
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1, _migration_2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -219,13 +234,17 @@ class Archive:
         )
         return next(iter(rows), None)
 
-    def save_article(self, article: dict[str, Any], *, fetched_at: str | None = None) -> str:
+    def save_article(self, article: dict[str, Any], *, fetched_at: str | None = None, refresh: bool = False) -> str:
         """Insert or update one article in a single transaction.
 
         Returns ``"new"``, ``"updated"`` (content changed: the previous content
         is kept in ``article_versions``) or ``"unchanged"`` (only
         ``last_fetched_at`` moves). The article is found by its URL or any alias,
         so a redirected or re-canonicalized URL never makes a second row.
+
+        With ``refresh`` (``newsarchive reparse``: the same response extracted
+        again), other fields that differ while the content is the same (dates,
+        tags, authors...) are updated too, without a version, as ``"updated"``.
         """
         fetched_at = fetched_at or utc_now()
         urls = [article["url"], *(article.get("aliases") or [])]
@@ -241,6 +260,13 @@ class Archive:
                 if existing["content_hash"] == record["content_hash"]:
                     changes = {"last_fetched_at": fetched_at}
                     outcome = "unchanged"
+                    corrected = {
+                        key: value for key, value in record.items()
+                        if key != "url" and existing.get(key) != value and not (key == "modified_at" and value is None)
+                    } if refresh else {}
+                    if corrected:
+                        changes.update(corrected)
+                        outcome = "updated"
                 else:
                     self.db["article_versions"].insert(
                         {
@@ -421,6 +447,52 @@ class Archive:
 
     def integrity_check(self) -> str:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0]
+
+    # --- captures (newsarchive.warc) ----------------------------------------
+
+    def add_captures(self, rows: list[dict[str, Any]]) -> None:
+        """Index WARC records: one ``captures`` row per response or revisit record."""
+        with self.db.atomic():
+            self.db["captures"].insert_all(rows)
+
+    def capture_of_payload(self, url: str, digest: str) -> dict[str, Any] | None:
+        """The latest ``response`` record of ``url`` with this payload digest (what a revisit refers to)."""
+        rows = self.db.query(
+            "select * from captures where url = ? and payload_digest = ? and record_type = 'response' "
+            "order by fetched_at desc limit 1", [url, digest],
+        )
+        return next(iter(rows), None)
+
+    def latest_capture(self, url: str) -> dict[str, Any] | None:
+        """The latest capture of ``url``, whatever it was (a redirect, an error, a page)."""
+        rows = self.db.query("select * from captures where url = ? order by fetched_at desc, id desc limit 1", [url])
+        return next(iter(rows), None)
+
+    def latest_captures(self, *, kind: str = "article", sources: Iterable[str] = (), since: str | None = None,
+                        until: str | None = None, urls: Iterable[str] = ()) -> list[dict[str, Any]]:
+        """The latest capture of each URL requested as ``kind``, ordered by time.
+
+        ``since``/``until`` bound ``fetched_at`` (WARC dates; since inclusive, until
+        exclusive) before the latest is taken; ``sources`` and ``urls`` narrow it.
+        """
+        clauses, params = ["kind = :kind"], {"kind": kind}
+        for column, values in (("source", list(sources)), ("url", list(urls))):
+            if values:
+                names = {f"{column}{n}": value for n, value in enumerate(values)}
+                params.update(names)
+                clauses.append(f"{column} in ({', '.join(':' + name for name in names)})")
+        if since:
+            clauses.append("fetched_at >= :since")
+            params["since"] = since
+        if until:
+            clauses.append("fetched_at < :until")
+            params["until"] = until
+        where = " and ".join(clauses)
+        sql = (
+            f"select * from (select *, row_number() over (partition by url order by fetched_at desc, id desc) as n "
+            f"from captures where {where}) where n = 1 order by fetched_at, url"
+        )
+        return [{k: v for k, v in row.items() if k != "n"} for row in self.db.query(sql, params)]
 
     # --- export (newsarchive.export) --------------------------------------
 

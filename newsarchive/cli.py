@@ -174,7 +174,16 @@ def _export_parser(commands) -> None:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    server = ReplayServer(args.source, host=args.host, port=args.port, verbose=True)
+    try:
+        server = ReplayServer(args.source, host=args.host, port=args.port, verbose=True)
+    except FileNotFoundError as error:
+        print(f"newsarchive replay: {error}", file=sys.stderr)
+        return 2
+    mirror = server.httpd.mirror
+    for problem in getattr(mirror, "problems", []):
+        print(f"warning: {problem} (the rest is served)", file=sys.stderr)
+    if hasattr(mirror, "files"):
+        print(f"{len(mirror)} URLs captured in {len(mirror.files)} WARC file(s)", flush=True)
     print(f"replaying {args.source} at {server.url} (Ctrl-C to stop)", flush=True)
     try:
         server.httpd.serve_forever()
@@ -183,6 +192,45 @@ def cmd_replay(args: argparse.Namespace) -> int:
     finally:
         server.httpd.server_close()
     return 0
+
+
+def cmd_reparse(args: argparse.Namespace) -> int:
+    from newsarchive.reparse import reparse, terminal_progress
+    from newsarchive.runlock import RunLocked
+    from newsarchive.spiders.base import parse_since
+
+    try:
+        bounds = {name: parse_since(value).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+                  for name, value in (("since", args.since), ("until", args.until))}
+        report = reparse(args.db, warc_dir=args.warc_dir, sources=args.source or (), urls=args.url or (),
+                         progress=terminal_progress(), **bounds)
+    except (ValueError, RunLocked) as error:
+        print(f"newsarchive reparse: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+        return 0
+    dropped = ", ".join(f"{reason} {count}" for reason, count in sorted(report.dropped.items())) or "none"
+    print(f"reparsed {report.read} stored pages ({', '.join(report.sources) or 'no captures'}): "
+          f"articles new {report.new}, updated {report.updated}, unchanged {report.unchanged}; dropped: {dropped}")
+    return 0
+
+
+def _reparse_parser(commands) -> None:
+    reparse = commands.add_parser(
+        "reparse", help="extract the stored responses (WARC captures) again and update the archive, offline",
+        description="Run extraction and the pipelines again on the latest capture of every article URL "
+                    "(following recorded redirects): new content is versioned, corrected fields updated. "
+                    "--since/--until bound the capture time (2024-03-20 or 1403-01-01; --until exclusive).",
+    )
+    _db_argument(reparse)
+    reparse.add_argument("--warc-dir", help="WARC folder (default: $NEWSARCHIVE_WARC_DIR or warc/ beside the archive)")
+    reparse.add_argument("--source", action="append", metavar="S", help="only this source (repeat for several)")
+    reparse.add_argument("--since", metavar="D", help="captures fetched on or after D")
+    reparse.add_argument("--until", metavar="D", help="captures fetched before D")
+    reparse.add_argument("--url", action="append", metavar="URL", help="only this article (repeat for several)")
+    reparse.add_argument("--json", action="store_true", help="the counts as one JSON object")
+    reparse.set_defaults(func=cmd_reparse)
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -240,10 +288,11 @@ def build_parser() -> argparse.ArgumentParser:
     runs.set_defaults(func=cmd_runs)
 
     replay = commands.add_parser("replay", help="serve recorded pages over HTTP for NEWSARCHIVE_REPLAY_URL")
-    replay.add_argument("source", help="a directory of pages laid out by URL path")
+    replay.add_argument("source", help="a directory of pages laid out by URL path, or a WARC file or folder of them")
     replay.add_argument("--port", type=int, default=8765)
     replay.add_argument("--host", default="127.0.0.1")
     replay.set_defaults(func=cmd_replay)
+    _reparse_parser(commands)
     return parser
 
 

@@ -146,6 +146,28 @@ class StoragePipeline:
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
-        outcome = self.archive.save_article(adapter.asdict(), fetched_at=adapter.get("fetched_at"))
+        # NEWSARCHIVE_REPARSE (set by newsarchive reparse): corrected non-content fields are written too.
+        outcome = self.archive.save_article(adapter.asdict(), fetched_at=adapter.get("fetched_at"),
+                                            refresh=self.crawler.settings.getbool("NEWSARCHIVE_REPARSE"))
         self.crawler.stats.inc_value(f"newsarchive/articles/{outcome}")
         return item
+
+
+def build_pipelines(crawler) -> list:
+    """``ITEM_PIPELINES`` of ``crawler``'s settings, built in their order, to run outside a
+    crawl (``newsarchive reparse``): the same steps as a crawl, counting in ``crawler.stats``."""
+    from scrapy.utils.conf import build_component_list
+    from scrapy.utils.misc import build_from_crawler, load_object
+
+    return [build_from_crawler(load_object(path), crawler)
+            for path in build_component_list(crawler.settings.getwithbase("ITEM_PIPELINES"))]
+
+
+def run_pipelines(pipelines: list, item):
+    """Pass ``item`` through ``pipelines`` in order, as Scrapy does; a :class:`DropItem` propagates.
+    Only synchronous ``process_item`` methods are supported (all of this project's are)."""
+    for pipeline in pipelines:
+        item = pipeline.process_item(item)
+        if hasattr(item, "__await__") or hasattr(item, "addCallback"):
+            raise TypeError(f"{type(pipeline).__name__}.process_item is asynchronous; reparse cannot run it")
+    return item

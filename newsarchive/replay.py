@@ -15,6 +15,10 @@ path:
   folder is the root: one server can replay several sites.
 * ``.replay.json`` in a root may hold ``{"redirects": {"/old": "https://site/new"}}``.
 * Anything else is a 404.
+
+A WARC file, or a folder of them, is served instead of a directory of pages
+when given (:class:`newsarchive.warc.WarcMirror`): the latest capture of each
+URL, with its status, headers and body.
 """
 
 from __future__ import annotations
@@ -93,6 +97,27 @@ class Mirror:
                 return 200, option
         return 404, None
 
+    def response(self, host: str | None, raw_path: str) -> tuple[int, dict[str, str], bytes] | None:
+        """``(status, headers, body)`` for a request, or None for a 404 (the server's page)."""
+        status, target = self.resolve(host, raw_path)
+        if status == 200:
+            body = target.read_bytes()
+            return 200, {"Content-Type": sniff_content_type(target, body[:64])}, body
+        if status == 301:
+            return 301, {"Location": target}, b""
+        return None
+
+
+def open_mirror(source: str | Path):
+    """A :class:`Mirror` for a directory of pages, a :class:`~newsarchive.warc.WarcMirror`
+    for a WARC file or a folder holding WARC files (see :mod:`newsarchive.warc`)."""
+    from newsarchive.warc import WarcMirror, warc_files
+
+    path = Path(source)
+    if path.is_file() or (path.is_dir() and warc_files(path)):
+        return WarcMirror(path)
+    return Mirror(path)
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: ReplayHTTPServer
@@ -110,19 +135,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self, send_body: bool) -> None:
         host = self.headers.get(REPLAY_HOST_HEADER) or self.headers.get("Host")
-        status, target = self.server.mirror.resolve(host, self.path)
-        headers: dict[str, str] = {}
-        if status == 200:
-            body = target.read_bytes()
-            headers["Content-Type"] = sniff_content_type(target, body[:64])
-        elif status == 301:
-            body = b""
-            headers["Location"] = target
+        found = self.server.mirror.response(host, self.path)
+        if found is None:
+            status, headers, body = 404, {"Content-Type": "text/html; charset=utf-8"}, NOT_FOUND_PAGE
         else:
-            body = NOT_FOUND_PAGE
-            headers["Content-Type"] = "text/html; charset=utf-8"
+            status, headers, body = found
         self.send_response(status)
-        for name, value in headers.items():
+        for name, value in headers.items() if isinstance(headers, dict) else headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -143,7 +162,7 @@ class ReplayServer:
     """A replay server on a background thread: ``with ReplayServer(root) as server: server.url``."""
 
     def __init__(self, root: str | Path, host: str = "127.0.0.1", port: int = 0, verbose: bool = False):
-        self.httpd = ReplayHTTPServer(Mirror(root), host, port, verbose)
+        self.httpd = ReplayHTTPServer(open_mirror(root), host, port, verbose)
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="replay", daemon=True)
 
     @cached_property

@@ -5,6 +5,8 @@ Project settings (override with ``-s NAME=VALUE``):
 * ``NEWSARCHIVE_DB``: archive path (else ``$NEWSARCHIVE_DB``, else ``archive.db``).
 * ``NEWSARCHIVE_REPLAY_URL``: send every request to this replay server (offline runs).
 * ``NEWSARCHIVE_MAX_LISTING_PAGES``: how many listing pages a run follows.
+* ``NEWSARCHIVE_WARC`` (``0`` turns it off), ``NEWSARCHIVE_WARC_DIR``,
+  ``NEWSARCHIVE_WARC_MAX_SIZE``: WARC records of every response (see below).
 """
 
 import os
@@ -56,7 +58,16 @@ DOWNLOAD_HANDLERS = {
 DOWNLOADER_MIDDLEWARES = {
     # After RedirectMiddleware (600) in the request chain, so before it for responses.
     "newsarchive.middlewares.RedirectAliasMiddleware": 650,
+    # On the downloader side of every built-in middleware: sees each response as
+    # delivered, before retries (550), decompression (590) and redirects (600).
+    "newsarchive.warc.WarcMiddleware": 950,
 }
+# WARC records of every response (newsarchive.warc): on unless NEWSARCHIVE_WARC=0;
+# files under NEWSARCHIVE_WARC_DIR (default: warc/ beside the archive), rolled over
+# at NEWSARCHIVE_WARC_MAX_SIZE bytes.
+NEWSARCHIVE_WARC = os.environ.get("NEWSARCHIVE_WARC", "1")
+NEWSARCHIVE_WARC_DIR = os.environ.get("NEWSARCHIVE_WARC_DIR") or None
+NEWSARCHIVE_WARC_MAX_SIZE = 1_000_000_000
 ITEM_PIPELINES = {
     "newsarchive.pipelines.ValidationPipeline": 100,
     "newsarchive.pipelines.NormalizationPipeline": 200,

@@ -287,7 +287,8 @@ class NewsSpider(scrapy.Spider):
             modified_candidates=raw["modified_candidates"],
             field_sources=raw["field_sources"],
             notes=raw["notes"],
-            fetched_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            # The WARC middleware stamps when the response arrived (reparse: the capture's time).
+            fetched_at=response.meta.get("newsarchive_fetched_at") or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             http_status=response.status,
         )
 
