@@ -8,6 +8,7 @@ transaction; WAL mode lets searches read while a crawl writes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -200,6 +201,29 @@ class Archive:
     def close(self) -> None:
         self.db.close()
 
+    @contextlib.contextmanager
+    def write(self) -> Iterator[None]:
+        """One write transaction, started with ``BEGIN IMMEDIATE``.
+
+        A plain ``BEGIN`` takes the write lock only at the first write; if
+        another process (a second spider, an ingester) wrote in between, SQLite
+        fails at once with "database is locked" instead of waiting. Taking the
+        lock up front lets ``busy_timeout`` make concurrent writers wait their
+        turn. Nested blocks become savepoints.
+        """
+        if self.db.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("ROLLBACK")
+            raise
+        self.db.conn.execute("COMMIT")
+
     # --- schema ---------------------------------------------------------
 
     def schema_version(self) -> int:
@@ -212,15 +236,20 @@ class Archive:
         )
 
     def migrate(self) -> int:
-        """Apply pending migrations, each in its own transaction; returns the version."""
-        version = self.schema_version()
-        if version > SCHEMA_VERSION:
-            raise ArchiveError(self._too_new_message())
-        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self.db.atomic():
-                migration(self.db)
-                self.db.execute(f"PRAGMA user_version = {number}")
-        return SCHEMA_VERSION
+        """Apply pending migrations, each in its own transaction; returns the version.
+
+        The version is read inside each transaction, so two processes opening a
+        new archive at once never run a migration twice.
+        """
+        while True:
+            with self.write():
+                version = self.schema_version()
+                if version > SCHEMA_VERSION:
+                    raise ArchiveError(self._too_new_message())
+                if version == SCHEMA_VERSION:
+                    return SCHEMA_VERSION
+                MIGRATIONS[version](self.db)
+                self.db.execute(f"PRAGMA user_version = {version + 1}")
 
     # --- articles -------------------------------------------------------
 
@@ -249,7 +278,7 @@ class Archive:
         fetched_at = fetched_at or utc_now()
         urls = [article["url"], *(article.get("aliases") or [])]
         record = self._record(article)
-        with self.db.atomic():
+        with self.write():
             existing = next(filter(None, (self.find_article(url) for url in urls)), None)
             if existing is None:
                 record.update(id=article_id(article["url"]), first_seen_at=fetched_at, last_fetched_at=fetched_at)
@@ -292,7 +321,7 @@ class Archive:
 
     def add_alias(self, alias: str, url: str) -> bool:
         """Record ``alias`` as another URL of the article stored under ``url``."""
-        with self.db.atomic():
+        with self.write():
             target = self.find_article(url)
             if target is None or alias == target["url"]:
                 return False
@@ -303,7 +332,7 @@ class Archive:
 
     def delete_article(self, url: str) -> bool:
         """Remove an article with its aliases and versions (e.g. a takedown request)."""
-        with self.db.atomic():
+        with self.write():
             target = self.find_article(url)
             if target is None:
                 return False
@@ -364,7 +393,7 @@ class Archive:
     # --- crawl runs -----------------------------------------------------
 
     def start_run(self, spider: str) -> int:
-        with self.db.atomic():
+        with self.write():
             return self.db["crawl_runs"].insert(
                 {"spider": spider, "started_at": utc_now(), "status": "running", "pid": os.getpid()}
             ).last_pk
@@ -375,7 +404,7 @@ class Archive:
             key: json.dumps(value, ensure_ascii=False, sort_keys=True) if isinstance(value, dict) else value
             for key, value in summary.items()
         }
-        with self.db.atomic():
+        with self.write():
             self.db["crawl_runs"].update(
                 run_id,
                 {
@@ -391,7 +420,7 @@ class Archive:
 
         Only call this while holding the spider's run lock (see ``newsarchive.runlock``).
         """
-        with self.db.atomic():
+        with self.write():
             cursor = self.db.execute(
                 "update crawl_runs set status = 'killed' where spider = ? and status = 'running'", [spider]
             )
@@ -414,7 +443,7 @@ class Archive:
 
     def record_gone(self, url: str, status: int) -> None:
         """Remember that ``url`` answered ``status`` (404/410); a stored article stays as it is."""
-        with self.db.atomic():
+        with self.write():
             self.db["gone_urls"].upsert({"url": url, "status": status, "seen_at": utc_now()}, pk="url")
 
     def discovery_lastmod(self, url: str) -> str | None:
@@ -425,7 +454,7 @@ class Archive:
     def remember_discovery(self, lastmods: dict[str, str]) -> None:
         """Record sitemaps read by a finished run, so unchanged ones are skipped next time."""
         now = utc_now()
-        with self.db.atomic():
+        with self.write():
             self.db["discovery_state"].upsert_all(
                 [{"url": url, "lastmod": lastmod, "checked_at": now} for url, lastmod in lastmods.items()], pk="url"
             )
@@ -452,7 +481,7 @@ class Archive:
 
     def add_captures(self, rows: list[dict[str, Any]]) -> None:
         """Index WARC records: one ``captures`` row per response or revisit record."""
-        with self.db.atomic():
+        with self.write():
             self.db["captures"].insert_all(rows)
 
     def capture_of_payload(self, url: str, digest: str) -> dict[str, Any] | None:
@@ -643,11 +672,6 @@ class Archive:
                 count += 1
                 yield record
 
-        with self.db.atomic():
+        with self.write():
             self.db["articles"].insert_all(records(), batch_size=batch_size)
         return count
-
-
-def iter_json(value: str | None) -> Iterable[Any]:
-    """Decode a JSON column (empty for NULL)."""
-    return json.loads(value) if value else []

@@ -123,3 +123,27 @@ def test_crawl_runs_are_recorded(archive):
     assert archive.runs()[0]["status"] == "running"
     archive.finish_run(run, "finished", {"requests": 3, "dropped": {"no-date": 1}}, {"a": 1})
     assert archive.runs()[0]["status"] == "finished"
+
+
+def test_concurrent_writers_wait_for_each_other_instead_of_failing(tmp_path):
+    """Two processes creating and writing one archive at once: both finish, nothing lost."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "shared.db"
+    script = (
+        "import sys\n"
+        "from newsarchive.archive import Archive\n"
+        "sys.path.insert(0, sys.argv[3])\n"
+        "from test_archive import article\n"
+        "with Archive(sys.argv[1]) as archive:\n"
+        "    for n in range(40):\n"
+        "        archive.save_article(article(url=f'https://digiato.com/mobile/{sys.argv[2]}-{n}'))\n"
+    )
+    tests_dir = str(__import__("pathlib").Path(__file__).parent)
+    writers = [subprocess.Popen([sys.executable, "-c", script, str(db), name, tests_dir], stderr=subprocess.PIPE, text=True)
+               for name in ("a", "b")]
+    errors = [writer.communicate(timeout=120)[1] for writer in writers]
+    assert [writer.returncode for writer in writers] == [0, 0], errors
+    with Archive(db) as archive:
+        assert archive.count() == 80 and archive.integrity_check() == "ok"
