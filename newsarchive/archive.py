@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlite_utils
 
-from newsarchive.search import fts_query, index_text
+from newsarchive.search import QueryError, date_bound, fts_query, index_text, parse_query, query_problem, snippet
 
 DEFAULT_DB = "archive.db"
 #: Columns that hold JSON arrays or objects.
@@ -123,8 +123,84 @@ def _migration_2(db: sqlite_utils.Database) -> None:
     db["captures"].create_index(["source", "kind", "fetched_at"])
 
 
+def search_forms(title: str | None, lead: str | None, body: str | None, tags: Iterable[str] = (),
+                 categories: Iterable[str] = ()) -> dict[str, str]:
+    """The search columns of an article (see :func:`newsarchive.search.index_text`).
+
+    Tags and categories are searched with the lead: short, topical words.
+    """
+    topical = " ".join([lead or "", *(tags or []), *(categories or [])])
+    return {
+        "search_title": index_text(title),
+        "search_lead": index_text(topical),
+        "search_body": index_text(body),
+    }
+
+
+def _json_list(value: str | None) -> list[str]:
+    try:
+        decoded = json.loads(value) if value else []
+    except ValueError:
+        return []
+    return [str(item) for item in decoded] if isinstance(decoded, list) else []
+
+
+def _rebuild_search_index(db: sqlite_utils.Database, *, batch_size: int = 2000,
+                          progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Recompute every row's search columns and rebuild ``articles_fts`` from them.
+
+    Runs inside the caller's transaction. The sync triggers are dropped while the
+    columns are rewritten (a rebuild follows, so per-row index updates would be
+    wasted work) and created again, with the same SQL, before it returns.
+    """
+    triggers = [
+        (name, sql) for name, sql in db.execute(
+            "select name, sql from sqlite_master where type = 'trigger' and tbl_name = 'articles' "
+            "and sql like '%articles_fts%'"
+        ).fetchall()
+    ]
+    for name, _ in triggers:
+        db.execute(f"drop trigger [{name}]")
+    total = db.execute("select count(*) from articles").fetchone()[0]
+    changed = seen = 0
+    last = -1
+    while True:
+        rows = db.execute(
+            "select rowid, title, lead, body, tags, categories, search_title, search_lead, search_body "
+            "from articles where rowid > ? order by rowid limit ?", [last, batch_size],
+        ).fetchall()
+        if not rows:
+            break
+        updates = []
+        for rowid, title, lead, body, tags, categories, *stored in rows:
+            forms = search_forms(title, lead, body, _json_list(tags), _json_list(categories))
+            new = tuple(forms[column] for column in SEARCH_COLUMNS)
+            if list(new) != stored:
+                updates.append((*new, rowid))
+        db.conn.executemany(
+            "update articles set search_title = ?, search_lead = ?, search_body = ? where rowid = ?", updates
+        )
+        changed += len(updates)
+        seen += len(rows)
+        last = rows[-1][0]
+        if progress:
+            progress(seen, total)
+    db.execute("insert into articles_fts(articles_fts) values ('rebuild')")
+    db.execute("insert into articles_fts(articles_fts) values ('optimize')")
+    for _, sql in triggers:
+        db.execute(sql)
+    return {"articles": seen, "changed": changed}
+
+
+def _migration_3(db: sqlite_utils.Database) -> None:
+    """Search columns in the layout of issue 12: the spaced-ZWNJ appendix now also holds
+    every number in Persian digits (raw ``۱۵`` queries find ``15``). Rows are kept; only
+    the search columns and the FTS index are rewritten."""
+    _rebuild_search_index(db)
+
+
 #: Migrations in order; the archive's ``PRAGMA user_version`` counts those applied.
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1, _migration_2)
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1, _migration_2, _migration_3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -355,11 +431,8 @@ class Archive:
                 record[key] = json.dumps(record[key] or ([] if key != "field_sources" else {}), ensure_ascii=False)
         record["sponsored"] = int(bool(record["sponsored"]))
         record["content_hash"] = content_hash(article)
-        record["search_title"] = index_text(article.get("title"))
-        # Tags and categories are searched with the lead: short, topical words.
-        topical = " ".join([article.get("lead") or "", *(article.get("tags") or []), *(article.get("categories") or [])])
-        record["search_lead"] = index_text(topical)
-        record["search_body"] = index_text(article.get("body"))
+        record.update(search_forms(article.get("title"), article.get("lead"), article.get("body"),
+                                   article.get("tags") or [], article.get("categories") or []))
         return record
 
     def articles(self, where: str | None = None, params: dict | None = None) -> Iterator[dict[str, Any]]:
@@ -372,23 +445,79 @@ class Archive:
 
     # --- search ---------------------------------------------------------
 
-    def search(self, query: str, *, limit: int = 20) -> list[SearchHit]:
-        """Best matches for a user query (see :func:`newsarchive.search.fts_query`)."""
-        expression = fts_query(query)
-        if expression is None:
-            return []
+    def search(
+        self, query: str, *, limit: int = 20, sources: Iterable[str] = (), since: str | None = None,
+        until: str | None = None, categories: Iterable[str] = (), tags: Iterable[str] = (),
+        marks: tuple[str, str] = ("[", "]"), snippet_words: int = 24,
+    ) -> list[SearchHit]:
+        """Best matches for a user query, as ``newsarchive search`` shows them.
+
+        The query language is :mod:`newsarchive.search`'s (words, ``"phrases"``, ``OR``,
+        ``-word``, ``word*``; everything else is text). Ranking is bm25 with the title
+        weighted above the lead (with tags and categories) above the body. ``since`` /
+        ``until`` are dates, Gregorian ``2024-03-20`` or Jalali ``1403-01-01`` (Tehran
+        days, ``until`` inclusive); ``sources``, ``categories``, ``tags`` keep articles
+        with any of the values given. The snippet is cut from the display text (body,
+        else lead, else title) with the matched words between ``marks``.
+
+        Raises :class:`newsarchive.search.QueryError` (a ``ValueError``) with a message
+        for the user when the query has no words or too many, or a date is no date.
+        """
+        problem = query_problem(query)
+        if problem:
+            raise QueryError(problem)
+        limit = int(limit)
+        if limit < 1:
+            raise QueryError(f"--limit must be 1 or more (got {limit})")
+        filters = ArticleFilter(
+            sources=tuple(sources or ()), categories=tuple(categories or ()), tags=tuple(tags or ()),
+            since=date_bound(since) if since else None,
+            until=date_bound(until, end=True) if until else None,
+        )
+        where, params = self._filter_sql(filters)
         weights = ", ".join(str(w) for w in SEARCH_WEIGHTS)
         sql = f"""
-            select articles.id, articles.source, articles.url, articles.title,
+            select articles.id, articles.source, articles.url, articles.title, articles.lead, articles.body,
                    articles.published_at, articles.published_jalali,
-                   snippet(articles_fts, 2, '[', ']', '…', 16) as snippet,
                    bm25(articles_fts, {weights}) as rank
             from articles_fts join articles on articles.rowid = articles_fts.rowid
-            where articles_fts match :expression
+            where articles_fts match :expression {where.replace(" where ", " and ", 1)}
             order by rank limit :limit
         """
-        rows = self.db.query(sql, {"expression": expression, "limit": int(limit)})
-        return [SearchHit(**row) for row in rows]
+        params.update(expression=fts_query(query), limit=limit)
+        parsed = parse_query(query)
+        hits = []
+        for row in self.db.query(sql, params):
+            text = snippet((row.pop("body"), row.pop("lead"), row["title"]), parsed, words=snippet_words, marks=marks)
+            hits.append(SearchHit(**row, snippet=text))
+        return hits
+
+    def reindex(self, *, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+        """Recompute every article's search columns and rebuild the FTS index (one transaction).
+
+        For archives made before a change of the folding rules or the index layout
+        (:func:`newsarchive.search.index_text`). Returns ``articles`` (rows read),
+        ``changed`` (rows whose search columns changed), ``seconds`` and ``index_bytes``.
+        """
+        started = datetime.now(UTC)
+        with self.write():
+            report: dict[str, Any] = _rebuild_search_index(self.db, progress=progress)
+        report["seconds"] = round((datetime.now(UTC) - started).total_seconds(), 3)
+        report["index_bytes"] = self.search_index_bytes()
+        return report
+
+    def search_index_bytes(self) -> int | None:
+        """Bytes taken by the FTS5 index (its shadow tables), without the search columns.
+
+        Needs SQLite's ``dbstat`` table (in Python's and Debian's builds); None without it.
+        """
+        try:
+            row = self.db.execute(
+                "select sum(pgsize) from dbstat where name like 'articles\\_fts\\_%' escape '\\'"
+            ).fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return row[0] or 0
 
     # --- crawl runs -----------------------------------------------------
 

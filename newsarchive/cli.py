@@ -57,15 +57,78 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     return 0
 
 
+SEARCH_HELP = """\
+query language:
+  words          all must match: پیام‌رسان داخلی
+  "a phrase"     these words in this order: "شبکه ملی اطلاعات"
+  a OR b         either term: آیفون OR سامسونگ
+  -word          exclude: اینترنت -ماهواره   (also -"a phrase")
+  word*          prefix, 2+ letters: پیام*
+  Anything else (quotes left open, brackets, NEAR, AND, column:, SQL) is plain text.
+
+A Persian word is found however it was typed: ي/ی, ك/ک, ۱۵/15, diacritics and
+kashida make no difference; ZWNJ, space and joined spellings match each other
+(پیام‌رسان, پیام رسان, پیامرسان); common suffixes are included (ها، های، ی، ای، ان،
+تر، ترین، ش، م ...), so پیام‌رسان finds پیام‌رسان‌های, but ماه does not find ماهواره.
+
+Ranking: bm25, title above lead (with tags and categories) above body. Dates:
+Gregorian 2024-03-20 or Jalali 1403-01-01 (Tehran days; --until inclusive).
+Exit status: 0 searched (with or without matches), 2 the query or an option
+cannot be used (the message says why), 1 the archive cannot be opened."""
+
+
 def cmd_search(args: argparse.Namespace) -> int:
-    with Archive(args.db, readonly=True) as archive:
-        hits = archive.search(args.query, limit=args.limit)
+    from newsarchive.search import QueryError
+
+    terminal = not args.json and sys.stdout.isatty()
+    marks = ("\033[1;4m", "\033[0m") if terminal else ("[", "]")
+    try:
+        with Archive(args.db, readonly=True) as archive:
+            hits = archive.search(
+                args.query, limit=args.limit, sources=args.source or (), since=args.since, until=args.until,
+                categories=args.category or (), tags=args.tag or (), marks=marks,
+            )
+    except QueryError as error:
+        print(f"newsarchive search: {error}", file=sys.stderr)
+        return 2
     if args.json:
         for hit in hits:
             print(json.dumps(hit.as_dict(), ensure_ascii=False))
     else:
         _print_hits(hits)
     return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\r  {done:,}/{total:,} articles", end="", file=sys.stderr, flush=True)
+
+    with Archive(args.db) as archive:
+        report = archive.reindex(progress=progress)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    size = f", index {report['index_bytes'] / 1e6:.1f} MB" if report.get("index_bytes") is not None else ""
+    print(f"reindexed {report['articles']:,} articles in {report['seconds']:.1f} s: search columns of "
+          f"{report['changed']:,} changed, FTS index rebuilt and optimized{size}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from newsarchive.datasette import run_datasette, serve_command
+
+    try:
+        arguments = serve_command(resolve_db_path(args.db), host=args.host, port=args.port, extra=args.datasette_args)
+    except (ImportError, FileNotFoundError) as error:
+        print(f"newsarchive serve: {error}", file=sys.stderr)
+        return 2
+    if args.print_only:
+        print(shlex.join(["datasette", *arguments]))
+        return 0
+    return run_datasette(arguments)
 
 
 def _print_hits(hits) -> None:
@@ -76,7 +139,9 @@ def _print_hits(hits) -> None:
         print(f"{number:>3}. {hit.title}")
         print(f"     {hit.published_jalali or '?'} (Tehran) · {hit.published_at or '?'} · {hit.source}")
         print(f"     {hit.url}")
-        print(textwrap.fill(hit.snippet, width=width, initial_indent="     ", subsequent_indent="     "))
+        # Wrap on spaces only: a ZWNJ word or an ANSI mark must never be cut.
+        print(textwrap.fill(hit.snippet, width=width, initial_indent="     ", subsequent_indent="     ",
+                            break_long_words=False, break_on_hyphens=False))
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -268,12 +333,44 @@ def build_parser() -> argparse.ArgumentParser:
     _db_argument(crawl)
     crawl.set_defaults(func=cmd_crawl)
 
-    search = commands.add_parser("search", help="full-text search, best matches first")
-    search.add_argument("query")
+    search = commands.add_parser(
+        "search", help="full-text search, best matches first", epilog=SEARCH_HELP,
+        description="Search the archive: Persian words however they were typed, best matches first, "
+                    "with a snippet of the text around the matched words.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    search.add_argument("query", help="what to find (see the query language below)")
     _db_argument(search)
-    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--source", action="append", metavar="S", help="only this source (repeat: any of)")
+    search.add_argument("--since", metavar="D", help="published on or after D (2024-03-20 or 1403-01-01)")
+    search.add_argument("--until", metavar="D", help="published on or before D")
+    search.add_argument("--category", action="append", metavar="C", help="in category C (repeat: any of)")
+    search.add_argument("--tag", action="append", metavar="T", help="tagged T (repeat: any of)")
+    search.add_argument("--limit", type=int, default=20, help="at most this many matches (default 20)")
     search.add_argument("--json", action="store_true", help="JSON lines instead of a table")
     search.set_defaults(func=cmd_search)
+
+    reindex = commands.add_parser(
+        "reindex", help="recompute the search columns and rebuild the full-text index",
+        description="Recompute every article's search form and rebuild the FTS5 index, in one transaction "
+                    "(after the folding rules changed, or to repair the index). Crawls wait meanwhile.",
+    )
+    _db_argument(reindex)
+    reindex.add_argument("--json", action="store_true", help="the report as one JSON object")
+    reindex.set_defaults(func=cmd_reindex)
+
+    serve = commands.add_parser(
+        "serve", help="browse and search the archive in Datasette (pip install 'newsarchive[datasette]')",
+        description="Run Datasette on the archive with newsarchive's metadata (title, column descriptions, "
+                    "facets). Its search box folds Persian like `newsarchive search`. Arguments after -- go "
+                    "to `datasette serve`.",
+    )
+    _db_argument(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8001)
+    serve.add_argument("--print-only", action="store_true", help="print the datasette command instead of running it")
+    serve.add_argument("datasette_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    serve.set_defaults(func=cmd_serve)
 
     stats = commands.add_parser("stats", help="articles per source, date range, last crawl")
     _db_argument(stats)

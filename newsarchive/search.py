@@ -1,99 +1,453 @@
-"""Search text and queries: the index form of Persian text and safe FTS5 queries.
+"""Search text and queries: the index form of Persian text, safe FTS5 queries, snippets.
 
-Pure string functions, no SQL: :mod:`newsarchive.archive` stores
-:func:`index_text` next to each article and runs :func:`fts_query` results.
+Pure string functions, no SQL: :mod:`newsarchive.archive` stores :func:`index_text`
+next to each article, runs the expressions of :func:`fts_query` and cuts snippets
+from the display text with :func:`snippet`.
 
-The index holds each text in its folded, *joined* form (ZWNJ removed, see
-:func:`newsarchive.persian.fold`), followed by the *spaced* form of every word
-that had a ZWNJ. So ``پیام‌رسان‌های`` is indexed as ``پیامرسانهای`` and
-``پیام رسان های``: a joined query and a spaced phrase both find it, and so do
-raw ``sqlite-utils search`` queries typed on a Persian keyboard (FTS5 reads a
-ZWNJ word as a phrase of its parts).
+**The index form** of a text is its folded, *joined* form (see
+:func:`newsarchive.persian.fold`: letter variants, diacritics, kashida, digit script,
+case and ZWNJ folded away), then an appendix with
+
+* the *spaced* form of every word that had a ZWNJ (``پیام‌رسان‌های`` is indexed as
+  ``پیامرسانهای`` and again as ``پیام رسان های``), and
+* every number again in Persian digits (``15`` also as ``۱۵``).
+
+So, besides this module's queries, raw FTS5 queries typed on a Persian keyboard work
+too (``sqlite-utils search``, Datasette's ``_search`` without the plugin): FTS5 reads a
+ZWNJ word as a phrase of its parts, which the spaced appendix holds, a joined word
+matches the joined form, and Persian digits match the Persian copies.
+
+**The query language** (:func:`parse_query`): words (all must match), ``"phrases"``,
+``OR`` between two terms, ``-word`` / ``-"phrase"`` to exclude, ``word*`` for a prefix
+(two letters at least). Everything else a user types is text: it never reaches FTS5
+as syntax, because every term is re-quoted from its folded words.
+
+How one word matches (no lexicon, a small documented list instead):
+
+* a Persian word also matches itself with one of :data:`SUFFIXES` attached
+  (``پیامرسان`` → ``پیامرسانهای``, ``ماه`` → ``ماهها``) as exact tokens, never as a
+  blind prefix (``ماه`` does not match ``ماهواره``);
+* a Persian word of 4+ letters also matches itself written as two words
+  (``پیامرسان`` → the phrase ``پیام رسان``, each part 2+ letters);
+* a ZWNJ word (``پیام‌رسان``) matches its spaced phrase and its joined form (with
+  suffixes);
+* adjacent words are also tried joined: ``پیام رسان`` matches ``پیامرسان`` (with
+  suffixes) as well as both words.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from newsarchive.persian import fold
+from newsarchive.persian import fold, normalize
+from newsarchive.persian.dates import TEHRAN, DateParseError, parse_datetime
+from newsarchive.persian.text import ARABIC_MARKS, _ARABIC_LETTER_RANGES
+
+__all__ = [
+    "MAX_TERMS",
+    "SUFFIXES",
+    "Query",
+    "QueryError",
+    "date_bound",
+    "fts_query",
+    "index_text",
+    "parse_query",
+    "snippet",
+]
 
 ZWNJ = "\u200c"
+
+#: Inflection suffixes a Persian query word may carry in the text (written joined, or
+#: with a ZWNJ, which the index folds away): plural ها/ان/ات (+ possessives and ی),
+#: the ezafe/indefinite ی/ای/یی, comparative تر/ترین, possessive and copula endings.
+SUFFIXES = (
+    "ها", "های", "هایی", "هایم", "هایش", "هایمان", "هایتان", "هایشان", "هاست",
+    "ان", "یان", "ات",
+    "ی", "ای", "یی",
+    "تر", "ترین", "تری",
+    "م", "ام", "مان", "ش", "اش", "شان", "تان", "اند",
+)
+#: Queries with more terms than this are refused by :func:`query_problem` (and cut to
+#: this many by :func:`fts_query`): a search, not a document comparison.
+MAX_TERMS = 32
+#: Words longer than this are searched as they are, without suffixes or splits.
+MAX_EXPANDED_CHARS = 40
+#: Words of this many letters or more are also tried as two words (``پیامرسان``).
+MIN_SPLIT_CHARS = 4
+MIN_SPLIT_PART = 2
+#: A prefix (``word*``) needs this many characters; shorter ones are exact words.
+MIN_PREFIX_CHARS = 2
+
+_PERSIAN_LETTER = re.compile(f"[{_ARABIC_LETTER_RANGES}]")
+_MARKS = "".join(sorted(ARABIC_MARKS))
+# A word as the display text writes it: letters/digits (with their marks), parts joined by ZWNJ.
+_PART = rf"(?:[^\W_]|[{_MARKS}])+"
+_COMPOUND = re.compile(rf"{_PART}(?:{ZWNJ}{_PART})*")
 _ZWNJ_WORD = re.compile(rf"\S*{ZWNJ}\S*")
-#: One query term: an optional minus, then a "phrase" or a bare word with optional *.
+_WORD_CHARS = re.compile(r"[^\W_]+")
+# A whole unicode61 token made of ASCII digits only.
+_NUMBER = re.compile(r"(?<![^\W_])[0-9]+(?![^\W_])")
+_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+#: One query term: an optional minus, then a "phrase" or a bare chunk.
 _TERM = re.compile(r'(-?)"([^"]*)"|(\S+)')
-_WORD_CHARS = re.compile(r"[^\W_]+", re.UNICODE)
+
+
+class QueryError(ValueError):
+    """A query that cannot be searched (no words, too many terms, a bad date)."""
+
+
+# --- the index form ------------------------------------------------------------
 
 
 def index_text(text: str | None) -> str:
-    """The form of ``text`` stored for the full-text index."""
+    """The form of ``text`` stored for the full-text index (see the module docstring)."""
     if not text:
         return ""
-    folded = fold(text)
-    spaced = [word.replace(ZWNJ, " ") for word in _ZWNJ_WORD.findall(text)]
-    if not spaced:
-        return folded
-    return folded + "\n" + fold(" ".join(spaced).replace(ZWNJ, " "))
+    display = normalize(text)
+    folded = fold(display)
+    extra = []
+    if ZWNJ in display:
+        extra.append(fold(" ".join(word.replace(ZWNJ, " ") for word in _ZWNJ_WORD.findall(display))))
+    numbers = dict.fromkeys(_NUMBER.findall(folded))
+    if numbers:
+        extra.append(" ".join(numbers).translate(_PERSIAN_DIGITS))
+    return "\n".join([folded, *extra]) if extra else folded
 
 
-def _words(text: str) -> list[str]:
-    """Folded word tokens of ``text``, as FTS5's unicode61 tokenizer would see them."""
-    return _WORD_CHARS.findall(fold(text.replace(ZWNJ, " ")))
+# --- parsing queries -------------------------------------------------------------
+
+#: A folded word: its ZWNJ parts (one part for a simple word).
+Word = tuple[str, ...]
 
 
-def _quote(words: list[str]) -> str:
-    return '"' + " ".join(words) + '"'
+@dataclass(frozen=True)
+class Term:
+    """One searchable unit: a word (``phrase=False``, one word) or a phrase of words."""
+
+    words: tuple[Word, ...]
+    phrase: bool = False
+    prefix: bool = False
+
+    @property
+    def single(self) -> Word | None:
+        return self.words[0] if len(self.words) == 1 and not self.phrase else None
 
 
-def _term_expression(raw: str, prefix: bool) -> str | None:
-    """FTS5 expression for one user term, matching its joined, ZWNJ and spaced spellings."""
-    parts = _words(raw)
-    if not parts:
+@dataclass
+class Query:
+    """A parsed query: ``clauses`` must all match (each is a list of OR alternatives),
+    ``excluded`` must not; ``dropped`` counts terms past :data:`MAX_TERMS`."""
+
+    clauses: list[list[Term]] = field(default_factory=list)
+    excluded: list[Term] = field(default_factory=list)
+    dropped: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not self.clauses
+
+
+def _folded_words(text: str) -> list[Word]:
+    """The words of ``text`` with their ZWNJ parts, folded as the index folds them."""
+    words = []
+    for compound in _COMPOUND.findall(normalize(text)):
+        parts = tuple(token for part in compound.split(ZWNJ) for token in _WORD_CHARS.findall(fold(part)))
+        if parts:
+            words.append(parts)
+    return words
+
+
+def _term(text: str, *, quoted: bool) -> Term | None:
+    prefix = not quoted and text.endswith("*")
+    words = _folded_words(text.rstrip("*") if prefix else text)
+    if not words:
         return None
-    joined = "".join(_WORD_CHARS.findall(fold(raw)))
-    options = [_quote(parts)]
-    if len(parts) > 1 or joined != parts[0]:
-        options.append(_quote([joined]))
-    if prefix:
-        options = [option + "*" for option in options]
-    options = list(dict.fromkeys(options))
-    return options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")"
+    if prefix and len("".join(words[-1])) < MIN_PREFIX_CHARS:
+        prefix = False
+    return Term(tuple(words), phrase=quoted or len(words) > 1, prefix=prefix)
+
+
+def parse_query(query: str) -> Query:
+    """Parse the user's query language (see the module docstring); never raises."""
+    parsed = Query()
+    pending_or = False
+    terms = 0
+    for match in _TERM.finditer(query or ""):
+        minus, quoted, bare = match.groups()
+        if bare == "OR":
+            pending_or = bool(parsed.clauses)
+            continue
+        if quoted is not None:
+            term = _term(quoted, quoted=True)
+        else:
+            if bare.startswith("-") and len(bare) > 1:
+                minus, bare = "-", bare[1:]
+            term = _term(bare, quoted=False)
+        if term is None:
+            pending_or = False
+            continue
+        terms += 1
+        if terms > MAX_TERMS:
+            parsed.dropped += 1
+            continue
+        if minus:
+            parsed.excluded.append(term)
+        elif pending_or:
+            parsed.clauses[-1].append(term)
+        else:
+            parsed.clauses.append([term])
+        pending_or = False
+    return parsed
+
+
+def query_problem(query: str) -> str | None:
+    """Why ``query`` cannot be searched as typed, or None if it can."""
+    parsed = parse_query(query)
+    if parsed.dropped:
+        return f"the query has {MAX_TERMS + parsed.dropped} terms; at most {MAX_TERMS} are searched at once"
+    if parsed.empty:
+        if parsed.excluded:
+            return "the query only excludes words (-word); add a word to search for"
+        return "nothing to search for: the query has no words"
+    return None
+
+
+# --- FTS5 expressions ------------------------------------------------------------
+
+
+def _is_persian(word: str) -> bool:
+    return bool(word) and _PERSIAN_LETTER.match(word[-1]) is not None
+
+
+def _quote(tokens: Iterable[str]) -> str:
+    # Tokens are runs of letters and digits only (no quote can hide in them).
+    return '"' + " ".join(tokens) + '"'
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """What a term matches in the token stream: ``tokens`` in a row (the last one a
+    prefix if ``prefix``). One token is one FTS5 token; several are a phrase."""
+
+    tokens: tuple[str, ...]
+    prefix: bool = False
+
+    def fts(self) -> str:
+        return _quote(self.tokens) + ("*" if self.prefix else "")
+
+
+def _with_suffixes(joined: str) -> list[Pattern]:
+    patterns = [Pattern((joined,))]
+    if _is_persian(joined) and len(joined) <= MAX_EXPANDED_CHARS:
+        patterns += [Pattern((joined + suffix,)) for suffix in SUFFIXES]
+    return patterns
+
+
+def _splits(word: str) -> list[Pattern]:
+    """``word`` written as two words, each of MIN_SPLIT_PART letters or more."""
+    if not (MIN_SPLIT_CHARS <= len(word) <= MAX_EXPANDED_CHARS) or not word.isalpha():
+        return []
+    if not all(_PERSIAN_LETTER.match(char) for char in word):
+        return []
+    return [Pattern((word[:cut], word[cut:])) for cut in range(MIN_SPLIT_PART, len(word) - MIN_SPLIT_PART + 1)]
+
+
+def term_patterns(term: Term, *, excluded: bool = False) -> list[Pattern]:
+    """The alternatives one term matches (see the module docstring)."""
+    if term.single is None:
+        # A phrase: its words spaced (ZWNJ parts as words) or joined (ZWNJ parts together).
+        spaced = tuple(part for word in term.words for part in word)
+        joined = tuple("".join(word) for word in term.words)
+        return list(dict.fromkeys([Pattern(spaced, term.prefix), Pattern(joined, term.prefix)]))
+    parts = term.single
+    joined = "".join(parts)
+    if term.prefix:
+        patterns = [Pattern(parts, True), Pattern((joined,), True)]
+    elif len(parts) > 1:
+        patterns = [Pattern(parts)]
+        if _is_persian(parts[-1]) and len(joined) <= MAX_EXPANDED_CHARS:
+            patterns += [Pattern((*parts[:-1], parts[-1] + suffix)) for suffix in SUFFIXES]
+        patterns += _with_suffixes(joined)
+    else:
+        patterns = _with_suffixes(joined)
+        if not excluded:
+            patterns += _splits(joined)
+    return list(dict.fromkeys(patterns))
+
+
+def _joinable(clause: list[Term]) -> Word | None:
+    """The word of a clause that can be joined with its neighbours (a bare word, no OR)."""
+    if len(clause) != 1:
+        return None
+    word = clause[0].single
+    if word is None or clause[0].prefix or not _is_persian(word[0]) or not _is_persian(word[-1]):
+        return None
+    return word
+
+
+def clause_patterns(parsed: Query) -> list[list[Pattern]]:
+    """Per clause, the alternatives that satisfy it, adjacent words tried joined.
+
+    For clauses ``a b`` this is ``(a OR ab) AND (b OR ab)``, which is ``(a AND b) OR ab``;
+    for three words, each word may also be satisfied by its join with either neighbour.
+    """
+    words = [_joinable(clause) for clause in parsed.clauses]
+    result = []
+    for index, clause in enumerate(parsed.clauses):
+        patterns = [pattern for term in clause for pattern in term_patterns(term)]
+        for left, right in ((index - 1, index), (index, index + 1)):
+            if 0 <= left and right < len(words) and words[left] and words[right]:
+                patterns += _with_suffixes("".join(words[left]) + "".join(words[right]))
+        result.append(list(dict.fromkeys(patterns)))
+    return result
+
+
+def _any_of(patterns: list[Pattern]) -> str:
+    expressions = [pattern.fts() for pattern in patterns]
+    return expressions[0] if len(expressions) == 1 else "(" + " OR ".join(expressions) + ")"
 
 
 def fts_query(query: str) -> str | None:
     """Turn a user query into a safe FTS5 MATCH expression (None if it has no words).
 
-    The language: words (all must match), ``"phrases"``, ``OR`` between terms,
-    ``-word`` to exclude, ``word*`` for a prefix. Everything else is text: FTS5
-    operators, column filters, brackets and quotes typed by users never reach
-    FTS5 as syntax, because every term is re-quoted from its folded words.
+    Terms past :data:`MAX_TERMS` are left out (:func:`query_problem` says so).
     """
-    positive: list[str] = []
-    negative: list[str] = []
-    pending_or = False
-    for match in _TERM.finditer(query):
-        minus, phrase, bare = match.groups()
-        if bare is not None and bare == "OR":
-            pending_or = bool(positive)
-            continue
-        if phrase is not None:
-            expression = _term_expression(phrase, prefix=False)
-        else:
-            minus = "-" if bare.startswith("-") and len(bare) > 1 else ""
-            word = bare[1:] if minus else bare
-            expression = _term_expression(word.rstrip("*"), prefix=word.endswith("*"))
-        if expression is None:
-            pending_or = False
-            continue
-        if minus:
-            negative.append(expression)
-        elif pending_or:
-            positive[-1] = f"({positive[-1]} OR {expression})"
-        else:
-            positive.append(expression)
-        pending_or = False
-    if not positive:
+    parsed = parse_query(query)
+    if parsed.empty:
         return None
-    expression = " AND ".join(positive)
-    for excluded in negative:
-        expression = f"({expression}) NOT {excluded}"
+    expression = " AND ".join(_any_of(patterns) for patterns in clause_patterns(parsed))
+    for term in parsed.excluded:
+        expression = f"({expression}) NOT {_any_of(term_patterns(term, excluded=True))}"
     return expression
+
+
+# --- dates -------------------------------------------------------------------------
+
+_FAR_FUTURE = datetime(2999, 1, 1, tzinfo=UTC)
+
+
+def date_bound(text: str, *, end: bool = False, now: datetime | None = None) -> str:
+    """A ``--since``/``--until`` date as a UTC ``...Z`` bound for ``published_at``.
+
+    Gregorian ``2024-03-20`` or Jalali ``1403-01-01`` (told apart by the year), ``۱ فروردین
+    ۱۴۰۳``, ISO times...: read by :func:`newsarchive.persian.parse_datetime`, so a day is
+    a Tehran day. ``end=True`` makes the bound inclusive: a day covers the whole day, an
+    hour the hour, a time its minute. Raises :class:`QueryError` for text that is no date.
+    """
+    try:
+        try:
+            parsed = parse_datetime(text, now=now)
+        except DateParseError:
+            parsed = parse_datetime(text, now=_FAR_FUTURE)  # a bound may lie in the future
+    except DateParseError as error:
+        raise QueryError(f"{text!r} is not a date (try 2024-03-20 or 1403-01-01)") from error
+    moment = parsed.utc
+    if end:
+        if parsed.precision == "day":
+            next_day = parsed.local.date() + timedelta(days=1)
+            moment = datetime.combine(next_day, datetime.min.time(), tzinfo=TEHRAN).astimezone(UTC)
+        elif parsed.precision == "hour":
+            moment += timedelta(hours=1)
+        else:
+            moment += timedelta(seconds=1) if moment.second else timedelta(minutes=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- snippets from the display text -----------------------------------------------
+
+
+class Highlighter:
+    """Finds, in display text, the words a parsed query matched."""
+
+    def __init__(self, parsed: Query):
+        patterns = [pattern for clause in clause_patterns(parsed) for pattern in clause]
+        self.exact = {p.tokens[0] for p in patterns if len(p.tokens) == 1 and not p.prefix}
+        self.prefixes = tuple({p.tokens[0] for p in patterns if len(p.tokens) == 1 and p.prefix})
+        self.phrases: dict[str, list[Pattern]] = {}
+        for pattern in patterns:
+            if len(pattern.tokens) > 1:
+                self.phrases.setdefault(pattern.tokens[0], []).append(pattern)
+
+    def _token_matches(self, token: str) -> bool:
+        return token in self.exact or (bool(self.prefixes) and token.startswith(self.prefixes))
+
+    def matched_words(self, words: list[Word]) -> set[int]:
+        """Indexes of the ``words`` (folded, with parts) that the query matched."""
+        found = set()
+        spaced = [(part, index) for index, word in enumerate(words) for part in word]
+        for index, word in enumerate(words):
+            if self._token_matches("".join(word)) or any(self._token_matches(part) for part in word):
+                found.add(index)
+        for stream in (spaced, [("".join(word), index) for index, word in enumerate(words)]):
+            for start, (token, _) in enumerate(stream):
+                for pattern in self.phrases.get(token, ()):
+                    end = start + len(pattern.tokens)
+                    window = stream[start:end]
+                    if len(window) < len(pattern.tokens):
+                        continue
+                    *head, last = pattern.tokens
+                    if [t for t, _ in window[:-1]] != head:
+                        continue
+                    tail = window[-1][0]
+                    if tail == last or (pattern.prefix and tail.startswith(last)):
+                        found.update(index for _, index in window)
+        return found
+
+
+def _display_words(text: str) -> Iterator[tuple[int, int, Word]]:
+    for match in _COMPOUND.finditer(text):
+        parts = tuple(t for part in match.group().split(ZWNJ) for t in _WORD_CHARS.findall(fold(part)))
+        if parts:
+            yield match.start(), match.end(), parts
+
+
+def snippet(texts: Iterable[str | None], query: Query | str, *, words: int = 24,
+            marks: tuple[str, str] = ("[", "]")) -> str:
+    """A window of about ``words`` words of the first of ``texts`` where the query
+    matched, cut from the display text (ZWNJ and digits as written), with the
+    matched words between ``marks``; the start of the first text if none matched."""
+    parsed = parse_query(query) if isinstance(query, str) else query
+    highlighter = Highlighter(parsed)
+    candidates = [text for text in texts if text]
+    for text in candidates:
+        found = list(_display_words(text))
+        matched = highlighter.matched_words([parts for _, _, parts in found])
+        if matched:
+            return _cut(text, found, matched, words, marks)
+    if not candidates:
+        return ""
+    text = candidates[0]
+    return _cut(text, list(_display_words(text)), set(), words, marks)
+
+
+def _cut(text: str, found: list[tuple[int, int, Word]], matched: set[int], size: int,
+         marks: tuple[str, str]) -> str:
+    if not found:
+        return " ".join(text.split())[: size * 8]
+    hits = sorted(matched)
+    start = 0
+    if hits:
+        # The window with the most matched words, the matches a little in from its start.
+        best, best_count = hits[0], 0
+        for first in hits:
+            count = sum(1 for hit in hits if first <= hit < first + size)
+            if count > best_count:
+                best, best_count = first, count
+        start = max(0, min(best - size // 4, len(found) - size))
+    end = min(len(found), start + size)
+    pieces, position = [], found[start][0]
+    for index in range(start, end):
+        word_start, word_end, _ = found[index]
+        pieces.append(text[position:word_start])
+        word = text[word_start:word_end]
+        pieces.append(f"{marks[0]}{word}{marks[1]}" if index in matched else word)
+        position = word_end
+    cut = " ".join("".join(pieces).split())
+    if start > 0:
+        cut = "… " + cut
+    if end < len(found):
+        cut += " …"
+    return cut
