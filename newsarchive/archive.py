@@ -21,7 +21,9 @@ from typing import Any
 
 import sqlite_utils
 
-from newsarchive.search import QueryError, date_bound, fts_query, index_text, parse_query, query_problem, snippet
+from newsarchive.search import (
+    Highlighter, QueryError, date_bound, fts_query, index_text, parse_query, query_problem, snippet,
+)
 
 DEFAULT_DB = "archive.db"
 #: Columns that hold JSON arrays or objects.
@@ -485,10 +487,11 @@ class Archive:
             order by rank limit :limit
         """
         params.update(expression=fts_query(query), limit=limit)
-        parsed = parse_query(query)
+        highlighter = Highlighter(parse_query(query))
         hits = []
         for row in self.db.query(sql, params):
-            text = snippet((row.pop("body"), row.pop("lead"), row["title"]), parsed, words=snippet_words, marks=marks)
+            text = snippet((row.pop("body"), row.pop("lead"), row["title"]), highlighter,
+                           words=snippet_words, marks=marks)
             hits.append(SearchHit(**row, snippet=text))
         return hits
 

@@ -44,11 +44,12 @@ from datetime import UTC, datetime, timedelta
 
 from newsarchive.persian import fold, normalize
 from newsarchive.persian.dates import TEHRAN, DateParseError, parse_datetime
-from newsarchive.persian.text import ARABIC_MARKS, _ARABIC_LETTER_RANGES
+from newsarchive.persian.text import _ARABIC_LETTER_RANGES, ARABIC_MARKS, FOLD_TABLE
 
 __all__ = [
     "MAX_TERMS",
     "SUFFIXES",
+    "Highlighter",
     "Query",
     "QueryError",
     "date_bound",
@@ -371,6 +372,20 @@ class Highlighter:
             if len(pattern.tokens) > 1:
                 self.phrases.setdefault(pattern.tokens[0], []).append(pattern)
 
+        # Substrings of the folded text that every match contains (suffixed forms contain their word).
+        phrases = {joiner.join(p.tokens) for group in self.phrases.values() for p in group for joiner in (" ", "")}
+        firsts = sorted(self.exact | set(self.prefixes) | phrases, key=len)
+        self.needles: list[str] = []
+        for token in firsts:
+            if not any(needle in token for needle in self.needles):
+                self.needles.append(token)
+
+    def first_candidate(self, text: str) -> int | None:
+        """Where the first possible match starts in ``fold(text)`` (None: ``text`` cannot match)."""
+        folded = fold(text)
+        positions = [position for needle in self.needles if (position := folded.find(needle)) >= 0]
+        return min(positions) if positions else None
+
     def _token_matches(self, token: str) -> bool:
         return token in self.exact or (bool(self.prefixes) and token.startswith(self.prefixes))
 
@@ -397,26 +412,49 @@ class Highlighter:
         return found
 
 
+# ``fold`` for one ZWNJ-free word of display text (letters, digits and their marks): the
+# same character table in one call, without fold's whole-text context rules.
+_FOLD_WORD = {**FOLD_TABLE, ord(ZWNJ): ZWNJ}
+
+
 def _display_words(text: str) -> Iterator[tuple[int, int, Word]]:
     for match in _COMPOUND.finditer(text):
-        parts = tuple(t for part in match.group().split(ZWNJ) for t in _WORD_CHARS.findall(fold(part)))
+        folded = match.group().translate(_FOLD_WORD).lower()
+        parts = tuple(part for part in folded.split(ZWNJ) if part)
         if parts:
             yield match.start(), match.end(), parts
 
 
-def snippet(texts: Iterable[str | None], query: Query | str, *, words: int = 24,
+def snippet(texts: Iterable[str | None], query: Highlighter | Query | str, *, words: int = 24,
             marks: tuple[str, str] = ("[", "]")) -> str:
     """A window of about ``words`` words of the first of ``texts`` where the query
     matched, cut from the display text (ZWNJ and digits as written), with the
-    matched words between ``marks``; the start of the first text if none matched."""
-    parsed = parse_query(query) if isinstance(query, str) else query
-    highlighter = Highlighter(parsed)
+    matched words between ``marks``; the start of the first text if none matched.
+
+    For many snippets of one query, pass one ``Highlighter(parse_query(query))``.
+    """
+    if isinstance(query, Highlighter):
+        highlighter = query
+    else:
+        highlighter = Highlighter(parse_query(query) if isinstance(query, str) else query)
     candidates = [text for text in texts if text]
     for text in candidates:
-        found = list(_display_words(text))
-        matched = highlighter.matched_words([parts for _, _, parts in found])
-        if matched:
-            return _cut(text, found, matched, words, marks)
+        offset = highlighter.first_candidate(text)
+        if offset is None:
+            continue
+        # Folding only removes characters, so the first match in the display text is at
+        # ``offset`` or a little after it: look there first, then in the whole text.
+        begin = text.rfind(" ", 0, offset - 200) + 1 if offset > 200 else 0
+        stop = text.find(" ", offset + offset // 8 + 300 + 12 * words)
+        for region_begin, region_end in ((begin, stop if stop > 0 else len(text)), (0, len(text))):
+            region = text[region_begin:region_end]
+            found = list(_display_words(region))
+            matched = highlighter.matched_words([parts for _, _, parts in found])
+            if matched:
+                return _cut(region, found, matched, words, marks,
+                            before=region_begin > 0, after=bool(text[region_end:].strip()))
+            if (region_begin, region_end) == (0, len(text)):
+                break
     if not candidates:
         return ""
     text = candidates[0]
@@ -424,7 +462,7 @@ def snippet(texts: Iterable[str | None], query: Query | str, *, words: int = 24,
 
 
 def _cut(text: str, found: list[tuple[int, int, Word]], matched: set[int], size: int,
-         marks: tuple[str, str]) -> str:
+         marks: tuple[str, str], *, before: bool = False, after: bool = False) -> str:
     if not found:
         return " ".join(text.split())[: size * 8]
     hits = sorted(matched)
@@ -446,8 +484,8 @@ def _cut(text: str, found: list[tuple[int, int, Word]], matched: set[int], size:
         pieces.append(f"{marks[0]}{word}{marks[1]}" if index in matched else word)
         position = word_end
     cut = " ".join("".join(pieces).split())
-    if start > 0:
+    if start > 0 or before:
         cut = "… " + cut
-    if end < len(found):
+    if end < len(found) or after:
         cut += " …"
     return cut
