@@ -22,7 +22,6 @@ import copy
 import importlib.util
 import json
 import sqlite3
-import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -88,7 +87,3 @@ def run_datasette(arguments: list[str]) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
-
-
-if __name__ == "__main__":  # python3 -m newsarchive.datasette: the metadata file's path
-    print(METADATA_PATH)
