@@ -32,8 +32,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     mirror = args.mirror or bundled_mirror()
     with ReplayServer(mirror) as server:
         print(f"replaying {mirror} at {server.url}; archive: {db}")
-        run_spiders([args.site], {"NEWSARCHIVE_REPLAY_URL": server.url, "NEWSARCHIVE_DB": str(db),
-                                  "LOG_LEVEL": args.log_level})
+        run_spiders(list(SITES) if args.all else [args.site],
+                    {"NEWSARCHIVE_REPLAY_URL": server.url, "NEWSARCHIVE_DB": str(db), "LOG_LEVEL": args.log_level})
     with Archive(db, readonly=True) as archive:
         print(f"\narchived {archive.count()} articles in {db}")
         print(f"sample search for «{DEMO_QUERY}»:")
@@ -321,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="crawl the bundled offline replay into ./archive.db and search it")
     _db_argument(demo)
     demo.add_argument("--site", default="digiato", choices=sorted(SITES))
+    demo.add_argument("--all", action="store_true", help="every site, one after another (one replay serves every host)")
     demo.add_argument("--mirror", help="replay this directory instead of the bundled mirror")
     demo.add_argument("--log-level", default="WARNING")
     demo.set_defaults(func=cmd_demo)

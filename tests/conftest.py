@@ -23,6 +23,8 @@ from newsarchive.urls import host_of
 ROOT = Path(__file__).resolve().parent.parent
 MIRROR = ROOT / "tests" / "mirror"
 EXPECTED = ROOT / "tests" / "expected"
+#: Every site with expected values (``tests/expected/<site>.json``).
+EXPECTED_SITES = sorted(path.stem for path in EXPECTED.glob("*.json") if not path.stem.endswith("_pages"))
 
 
 def load_expected(name: str):
@@ -82,14 +84,19 @@ def mirror_response(site: str, url: str, path: str, **meta) -> HtmlResponse:
     return HtmlResponse(url=url, body=body, request=Request(url, meta=meta))
 
 
+def process_response(spider, response) -> dict:
+    """The item a crawl would store for one response: ``parse_article`` then the validation,
+    normalization and date pipelines, called directly. A drop raises ``DropArticle`` and is
+    counted in the spider's crawl stats, as in a crawl."""
+    (item,) = list(spider.parse_article(response))
+    for step in (ValidationPipeline, NormalizationPipeline, DatePipeline):
+        item = step(spider.crawler).process_item(item)
+    return ItemAdapter(item).asdict()
+
+
 def process_page(spider, url: str, path: str) -> dict:
-    """The item a crawl would store for one mirror page: ``parse_article`` then the
-    validation, normalization and date pipelines, called directly."""
-    (item,) = list(spider.parse_article(mirror_response(spider.name, url, path)))
-    adapter = ItemAdapter(item)
-    for step in (ValidationPipeline(), NormalizationPipeline(), DatePipeline()):
-        step.check(adapter)
-    return adapter.asdict()
+    """The item a crawl would store for one mirror page (see :func:`process_response`)."""
+    return process_response(spider, mirror_response(spider.name, url, path))
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ from scrapy.exceptions import ContractFail, IgnoreRequest
 from scrapy.http import TextResponse
 from twisted.python.failure import Failure
 
-from conftest import EXPECTED, MIRROR, ROOT, load_expected, make_spider, process_page, scrapy_crawl
+from conftest import EXPECTED, EXPECTED_SITES, MIRROR, ROOT, load_expected, make_spider, process_page, scrapy_crawl
 
 from newsarchive.contracts import ARTICLE_CONTRACTS, FillsContract
 from newsarchive.extract import extract_article
@@ -40,8 +40,6 @@ from newsarchive.sites import SITES, Selectors, Site
 from newsarchive.spiders.sites import SPIDERS
 
 ZWNJ = "\u200c"
-#: Every site with expected values.
-EXPECTED_SITES = sorted(path.stem for path in EXPECTED.glob("*.json") if not path.stem.endswith("_pages"))
 #: Sites whose extraction and crawl have modules of their own.
 OWN_MODULES = {"digiato"}
 DATA_SITES = [site for site in EXPECTED_SITES if site not in OWN_MODULES]

@@ -23,7 +23,8 @@ def extract_article(selector: Selector, url: str, site: Site | None = None) -> d
     Returns a dict with the fields of :data:`TEXT_FIELDS` that were found,
     ``published_display`` (the date line as shown), ``published_candidates`` and
     ``modified_candidates`` (``[layer, text]`` pairs of machine-readable dates),
-    ``canonical_url``, ``page_type``, ``field_sources`` and ``notes``.
+    ``canonical_url``, ``page_type``, ``sponsored`` (the page carries one of the site's
+    sponsored markers), ``field_sources`` and ``notes``.
     """
     page = Page(selector, url, site)
     article: dict[str, Any] = {
@@ -31,6 +32,7 @@ def extract_article(selector: Selector, url: str, site: Site | None = None) -> d
         "modified_candidates": [],
         "field_sources": {},
         "page_type": "article",
+        "sponsored": False,
     }
     sources = article["field_sources"]
     for layer in LAYERS:
@@ -49,6 +51,8 @@ def extract_article(selector: Selector, url: str, site: Site | None = None) -> d
                 article[f"{kind}_candidates"].append([layer_name, found[f"{kind}_machine"]])
         if found.get("page_type") == "video":
             article["page_type"] = "video"
+        if found.get("sponsored"):
+            article["sponsored"] = True
     canonical = selector.css('link[rel="canonical"]::attr(href)').get()
     article["canonical_url"] = page.absolute(canonical)
     article["notes"] = page.notes

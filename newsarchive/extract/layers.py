@@ -188,6 +188,8 @@ def site_layer(page: Page) -> dict[str, Any]:
         out["modified_display"] = modified[0]
     if any(page.selector.css(css) for css in sel.video):
         out["page_type"] = "video"
+    if any(page.selector.css(css) for css in sel.sponsored):
+        out["sponsored"] = True
     return out
 
 
@@ -294,7 +296,8 @@ def wordpress_layer(page: Page) -> dict[str, Any]:
         paragraphs = text_blocks(body[0].root)
         if paragraphs:
             out["body"] = "\n\n".join(paragraphs)
-    tags = _texts(sel.css("a[rel~=tag]::text, .post-tags a::text, .tags-links a::text").getall())
+    # the_category() writes rel="category tag": those links are categories, not tags.
+    tags = _texts(sel.css("a[rel~=tag]:not([rel~=category])::text, .post-tags a::text, .tags-links a::text").getall())
     if tags:
         out["tags"] = tags
     authors = _texts(sel.css("a[rel=author]::text, .author.vcard a::text, .byline .author::text").getall())

@@ -42,6 +42,9 @@ class Selectors:
     noise: tuple[str, ...] = ()
     #: A page matching one of these is a video page.
     video: tuple[str, ...] = ()
+    #: A page matching one of these is sponsored (paid or promoted) wherever its URL is,
+    #: e.g. the ``category-<slug>`` class WordPress puts on a post in a sponsored category.
+    sponsored: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -280,7 +280,7 @@ class NewsSpider(scrapy.Spider):
             tags=raw.get("tags", []),
             image_url=raw.get("image_url"),
             page_type=raw["page_type"],
-            sponsored=self.site.is_sponsored_url(url),
+            sponsored=raw["sponsored"] or self.site.is_sponsored_url(url),
             published_display=raw.get("published_display"),
             published_candidates=candidates,
             modified_display=raw.get("modified_display"),
