@@ -1,4 +1,4 @@
-"""Several sites at once: ``scrapy list``, ``newsarchive crawl SITE ...|--all`` and ``newsarchive demo --all``.
+"""Several sites at once: ``scrapy list``, ``newsarchive crawl SITE SITE ...`` and ``newsarchive demo --all``.
 
 One process runs the spiders one after another against the same archive; one replay server
 serves every site's mirror folder (``tests/mirror/<host>/``). Nothing here names a site.
