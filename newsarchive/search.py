@@ -27,10 +27,11 @@ How one word matches (no lexicon, a small documented list instead):
 * a Persian word also matches itself with one of :data:`SUFFIXES` attached
   (``پیامرسان`` → ``پیامرسانهای``, ``ماه`` → ``ماهها``) as exact tokens, never as a
   blind prefix (``ماه`` does not match ``ماهواره``);
-* a Persian word of 4+ letters also matches itself written as two words
-  (``پیامرسان`` → the phrase ``پیام رسان``, each part 2+ letters);
+* a Persian word of 6+ letters also matches itself written as two words
+  (``پیامرسان`` → the phrase ``پیام رسان``, each part 3+ letters: two-letter words are
+  the most frequent ones, and phrases of frequent words are slow and rarely meant);
 * a ZWNJ word (``پیام‌رسان``) matches its spaced phrase and its joined form (with
-  suffixes);
+  suffixes, unless its last part is one: ``پیام‌رسان‌های`` is searched as typed);
 * adjacent words are also tried joined: ``پیام رسان`` matches ``پیامرسان`` (with
   suffixes) as well as both words.
 """
@@ -77,8 +78,8 @@ MAX_TERMS = 32
 #: Words longer than this are searched as they are, without suffixes or splits.
 MAX_EXPANDED_CHARS = 40
 #: Words of this many letters or more are also tried as two words (``پیامرسان``).
-MIN_SPLIT_CHARS = 4
-MIN_SPLIT_PART = 2
+MIN_SPLIT_PART = 3
+MIN_SPLIT_CHARS = 2 * MIN_SPLIT_PART
 #: A prefix (``word*``) needs this many characters; shorter ones are exact words.
 MIN_PREFIX_CHARS = 2
 
@@ -267,6 +268,9 @@ def term_patterns(term: Term, *, excluded: bool = False) -> list[Pattern]:
     joined = "".join(parts)
     if term.prefix:
         patterns = [Pattern(parts, True), Pattern((joined,), True)]
+    elif len(parts) > 1 and parts[-1] in SUFFIXES:
+        # Already inflected (پیام‌رسان‌های): spaced or joined, as typed.
+        patterns = [Pattern(parts), Pattern((joined,))]
     elif len(parts) > 1:
         patterns = [Pattern(parts)]
         if _is_persian(parts[-1]) and len(joined) <= MAX_EXPANDED_CHARS:
@@ -381,10 +385,18 @@ class Highlighter:
                 self.needles.append(token)
 
     def first_candidate(self, text: str) -> int | None:
-        """Where the first possible match starts in ``fold(text)`` (None: ``text`` cannot match)."""
-        folded = fold(text)
-        positions = [position for needle in self.needles if (position := folded.find(needle)) >= 0]
-        return min(positions) if positions else None
+        """A position at or before a possible match (None: ``text`` cannot match).
+
+        Most matched words are written in the display text as in the search form, so
+        the needles are looked for there first; folding the whole text (which only
+        removes characters, so positions can only move left) is the fallback.
+        """
+        for form in (text, None):
+            form = fold(text) if form is None else form
+            positions = [position for needle in self.needles if (position := form.find(needle)) >= 0]
+            if positions:
+                return min(positions)
+        return None
 
     def _token_matches(self, token: str) -> bool:
         return token in self.exact or (bool(self.prefixes) and token.startswith(self.prefixes))
