@@ -65,6 +65,7 @@ query language:
   -word          exclude: اینترنت -ماهواره   (also -"a phrase")
   word*          prefix, 2+ letters: پیام*
   Anything else (quotes left open, brackets, NEAR, AND, column:, SQL) is plain text.
+  A query that is one token starting with "-" goes after --: newsarchive search -- -word
 
 A Persian word is found however it was typed: ي/ی, ك/ک, ۱۵/15, diacritics and
 kashida make no difference; ZWNJ, space and joined spellings match each other
