@@ -16,6 +16,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
+from collections import deque
 from functools import cached_property
 from datetime import UTC, datetime
 from typing import Any
@@ -86,6 +87,9 @@ class NewsSpider(scrapy.Spider):
         self.listing_pages = 0
         #: sitemap URL -> lastmod, remembered when the run finishes (see freshness).
         self.sitemaps_read: dict[str, str] = {}
+        #: (URL, lastmod) of sitemaps named by an index, read one after another (see _next_sitemap).
+        self.sitemap_queue: deque[tuple[str, str | None]] = deque()
+        self.sitemap_urls: set[str] = set()
         self.started_at = datetime.now(UTC)
 
     # --- entry points ---------------------------------------------------
@@ -141,9 +145,26 @@ class NewsSpider(scrapy.Spider):
 
     # --- sitemaps -------------------------------------------------------
 
-    def _sitemap_request(self, url: str, errback=None, lastmod: str | None = None) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_sitemap, errback=errback,
-                              meta={"newsarchive_kind": "sitemap", "lastmod": lastmod})
+    def _sitemap_request(self, url: str, errback=None, lastmod: str | None = None, **kwargs) -> scrapy.Request:
+        # Below the articles' priority, and an index's sitemaps one at a time (_next_sitemap):
+        # the next sitemap is read once the articles already queued are fetched, so the
+        # scheduler holds one sitemap's requests (~2 KB each), not the whole site's.
+        self.sitemap_urls.add(url)
+        return scrapy.Request(url, callback=self.parse_sitemap, errback=errback, priority=-1,
+                              meta={"newsarchive_kind": "sitemap", "lastmod": lastmod}, **kwargs)
+
+    def _next_sitemap(self):
+        """The next sitemap named by an index and not requested yet, if any."""
+        while self.sitemap_queue:
+            url, lastmod = self.sitemap_queue.popleft()
+            if url not in self.sitemap_urls:
+                # Never dropped by the dupe filter: a dropped request would end the chain.
+                yield self._sitemap_request(url, errback=self.sitemap_unavailable, lastmod=lastmod, dont_filter=True)
+                return
+
+    def sitemap_unavailable(self, failure):
+        self.logger.warning("sitemap unavailable: %s (%s)", failure.request.url, failure.value)
+        yield from self._next_sitemap()
 
     def _sitemap_body(self, response: Response) -> bytes | None:
         body = response.body
@@ -157,6 +178,10 @@ class NewsSpider(scrapy.Spider):
         return body
 
     def parse_sitemap(self, response: Response):
+        yield from self._read_sitemap(response)
+        yield from self._next_sitemap()
+
+    def _read_sitemap(self, response: Response):
         body = self._sitemap_body(response)
         if not body:
             return
@@ -179,7 +204,7 @@ class NewsSpider(scrapy.Spider):
             elif entry.get("lastmod") and self.archive.discovery_lastmod(url) == entry["lastmod"]:
                 self.crawler.stats.inc_value("newsarchive/skipped/sitemap")
             else:
-                yield self._sitemap_request(url, lastmod=entry.get("lastmod"))
+                self.sitemap_queue.append((url, entry.get("lastmod")))
         if response.meta.get("lastmod"):
             self.sitemaps_read[response.url] = response.meta["lastmod"]
 

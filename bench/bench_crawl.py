@@ -1,0 +1,201 @@
+"""Crawl throughput against bare Scrapy, and the cost of scheduled runs (issues 10 and 5).
+
+**Throughput.** The full ``digiato`` spider (every pipeline, the SQLite archive with its
+search index, WARC records, the run extension) crawls a generated Digiato mirror
+(``bench.mirror``: N article pages of 80-150 KB, default 2,000, with robots.txt, a Yoast
+sitemap index and post sitemaps, the feed and listing pages) served over loopback by the
+static server in ``bench.server``. The baseline is bare Scrapy
+(``bench.bare_spider.BareSitemapSpider``): the same sitemaps, the same pages, only
+their URLs yielded. Both run in child processes (``bench.crawl_runner``), one after the
+other, alternating which goes first, with the same settings: AutoThrottle off,
+``DOWNLOAD_DELAY`` 0, ``CONCURRENT_REQUESTS`` and ``CONCURRENT_REQUESTS_PER_DOMAIN`` 16,
+``LOG_LEVEL`` INFO, robots.txt obeyed. Pages per second = article pages / Scrapy's
+``elapsed_time_seconds``; each figure is the median of the runs. Target: the full pipeline
+at 60 % or more of bare Scrapy's rate. CPU time per page (from ``os.wait4``) is
+reported too: on a shared machine it is steadier than wall-clock rates.
+
+**Scheduled runs** (issue 5): on a generated mirror of 5,000 articles, the first run,
+a second run with nothing new (target: at most 5 requests), and a run after 10 new
+articles were published (a new post sitemap, the index, feed and listings changed;
+target: at most 15 requests). Requests come from the archive's ``crawl_runs`` table;
+wall time is the whole ``crawl`` process, start-up included (what cron pays). The
+second and third runs are repeated from a copy of the archive after the first.
+
+``python -m bench crawl [--quick] [--pages N] [--runs N]``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import row, summarize  # noqa: E402
+from bench.crawl_runner import SHARED_SETTINGS  # noqa: E402
+from bench.crawling import CrawlResult, crawl  # noqa: E402
+from bench.mirror import bench_dir, generated_mirror  # noqa: E402
+from bench.server import StaticServer  # noqa: E402
+
+TARGET_RATIO = 0.60
+SECOND_RUN_MAX_REQUESTS = 5
+NEW_ARTICLES = 10
+NEW_RUN_MAX_REQUESTS = 15
+
+
+def _settings_note() -> str:
+    return (f"CONCURRENT_REQUESTS {SHARED_SETTINGS['CONCURRENT_REQUESTS']} (per domain "
+            f"{SHARED_SETTINGS['CONCURRENT_REQUESTS_PER_DOMAIN']}), AutoThrottle off, DOWNLOAD_DELAY 0")
+
+
+def _log(message: str) -> None:
+    print(f"[bench] crawl: {message}", file=sys.stderr, flush=True)
+
+
+def _progress(done: int, total: int) -> None:
+    _log(f"generating pages: {done}/{total}")
+
+
+def throughput(pages: int, runs: int) -> list[dict]:
+    mirror = generated_mirror(pages, progress=_progress)
+    results: dict[str, list[CrawlResult]] = {"full": [], "bare": []}
+    with tempfile.TemporaryDirectory(dir=bench_dir(), prefix="crawl-") as tmp, \
+            StaticServer(mirror.roots, preload=mirror.request_targets()) as server:
+        work = Path(tmp)
+        for run in range(runs):
+            for mode in (("full", "bare") if run % 2 == 0 else ("bare", "full")):
+                db = work / f"full-{run}.db"
+                settings = {"NEWSARCHIVE_WARC_DIR": work / f"warc-{run}"} if mode == "full" else {}
+                result = crawl(mode, server.url, work, db=db if mode == "full" else None, settings=settings,
+                               name=f"{mode}-{run}")
+                _log(f"{mode} run {run + 1}/{runs}: {result.pages} pages in {result.elapsed:.1f} s "
+                     f"({result.pages_per_second:.0f}/s), CPU {result.cpu_seconds:.1f} s, load {os.getloadavg()[0]:.2f}")
+                results[mode].append(result)
+                shutil.rmtree(work / f"warc-{run}", ignore_errors=True)
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{db}{suffix}").unlink(missing_ok=True)
+    full_rate, full_spread = summarize(r.pages_per_second for r in results["full"])
+    bare_rate, bare_spread = summarize(r.pages_per_second for r in results["bare"])
+    full_cpu, cpu_spread = summarize(r.cpu_seconds / max(r.pages, 1) * 1e3 for r in results["full"])
+    bare_cpu, bare_cpu_spread = summarize(r.cpu_seconds / max(r.pages, 1) * 1e3 for r in results["bare"])
+    fetched = {mode: sorted({r.pages for r in rs}) for mode, rs in results.items()}
+    incomplete = [mode for mode, counts in fetched.items() if counts != [pages]]
+    ratio = full_rate / bare_rate if bare_rate else None
+    size_kb = statistics.mean(mirror.page_sizes()) / 1024
+    common = (f"generated mirror of {pages:,} pages (~{size_kb:.0f} KB each) from one static server; "
+              f"{_settings_note()}; median of {runs} runs each, alternating order")
+    if incomplete:
+        common += f"; WARNING pages fetched per run {fetched} (expected {pages})"
+    rows = [
+        row("crawl", f"full pipeline throughput, {pages:,} pages", full_rate, "pages/s",
+            baseline="bare Scrapy (same pages)", baseline_value=bare_rate, ratio=ratio,
+            target=f">= {TARGET_RATIO:.0%} of bare Scrapy", met=None if ratio is None else ratio >= TARGET_RATIO,
+            runs=runs, spread=max(filter(None, (full_spread, bare_spread)), default=None),
+            note=(f"{common}; rate = article pages / Scrapy elapsed_time_seconds; full = digiato spider with every "
+                  f"pipeline, the archive (FTS index) and WARC records; process wall full "
+                  f"{statistics.median(r.wall_seconds for r in results['full']):.1f} s, bare "
+                  f"{statistics.median(r.wall_seconds for r in results['bare']):.1f} s; spread full "
+                  f"{(full_spread or 0):.0%}, bare {(bare_spread or 0):.0%}")),
+        row("crawl", f"CPU time per page, {pages:,} pages", full_cpu, "ms",
+            baseline="bare Scrapy (same pages)", baseline_value=bare_cpu, ratio=bare_cpu / full_cpu if full_cpu else None,
+            target="none (steadier than the rate on a shared machine)", met=None, runs=runs,
+            spread=max(filter(None, (cpu_spread, bare_cpu_spread)), default=None),
+            note=(f"{common}; user+system CPU of the crawl process (os.wait4) / article pages, start-up included; "
+                  f"ratio = bare / full; peak RSS full {statistics.median(r.max_rss_mb for r in results['full']):.0f} MB, "
+                  f"bare {statistics.median(r.max_rss_mb for r in results['bare']):.0f} MB")),
+    ]
+    return rows
+
+
+def _last_run(db: Path) -> dict:
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        found = conn.execute("select * from crawl_runs order by id desc limit 1").fetchone()
+    return dict(found)
+
+
+def _copy_archive(source: Path, target: Path) -> None:
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+
+
+def scheduled(articles: int, repeats: int) -> list[dict]:
+    base = generated_mirror(articles, progress=_progress)
+    later = generated_mirror(articles, new=NEW_ARTICLES, progress=_progress)
+    second_runs: list[tuple[dict, CrawlResult]] = []
+    new_runs: list[tuple[dict, CrawlResult]] = []
+    with tempfile.TemporaryDirectory(dir=bench_dir(), prefix="scheduled-") as tmp:
+        work = Path(tmp)
+        first_db = work / "first.db"
+        with StaticServer(base.roots, preload=base.request_targets()) as server:
+            first = crawl("full", server.url, work, db=first_db, settings={"NEWSARCHIVE_WARC_DIR": work / "warc"},
+                          name="first")
+            first_row = _last_run(first_db)
+            _log(f"first run: {first_row['requests']} requests, {first_row['articles_new']} new, {first.wall_seconds:.1f} s")
+            copies = []
+            for n in range(repeats):
+                db = work / f"again-{n}.db"
+                _copy_archive(first_db, db)
+                copies.append(db)
+                result = crawl("full", server.url, work, db=db, settings={"NEWSARCHIVE_WARC_DIR": work / f"warc-{n}"},
+                               name=f"second-{n}")
+                second_runs.append((_last_run(db), result))
+                _log(f"second run {n + 1}: {second_runs[-1][0]['requests']} requests, {result.wall_seconds:.1f} s")
+        with StaticServer(later.roots, preload=later.request_targets()) as server:
+            for n, db in enumerate(copies):
+                result = crawl("full", server.url, work, db=db, settings={"NEWSARCHIVE_WARC_DIR": work / f"warc-{n}"},
+                               name=f"new-{n}")
+                new_runs.append((_last_run(db), result))
+                _log(f"run with {NEW_ARTICLES} new: {new_runs[-1][0]['requests']} requests, {result.wall_seconds:.1f} s")
+
+    def requests(runs):
+        return statistics.median(r["requests"] for r, _ in runs)
+
+    def wall(runs):
+        return summarize(result.wall_seconds for _, result in runs)
+
+    def max_requests_note(runs):
+        counts = sorted({r["requests"] for r, _ in runs})
+        return f"requests per run {counts}" if len(counts) > 1 else f"{counts[0]} requests in each of {len(runs)} runs"
+
+    where = f"generated mirror of {articles:,} articles; {_settings_note()}"
+    second_wall, second_spread = wall(second_runs)
+    new_wall, new_spread = wall(new_runs)
+    new_stored = sorted({r["articles_new"] for r, _ in new_runs})
+    return [
+        row("crawl", f"scheduled: first run requests, {articles:,} articles", first_row["requests"], "requests",
+            target="none (fetches everything)", met=None, runs=1,
+            note=f"{where}; {first_row['articles_new']} articles stored; wall {first.wall_seconds:.1f} s"),
+        row("crawl", "scheduled: first run wall time", first.wall_seconds, "s", target="none", met=None, runs=1,
+            note=f"{where}; whole crawl process, start-up included; {first.pages / first.elapsed:.0f} pages/s in the crawl"),
+        row("crawl", "scheduled: second run (nothing new) requests", requests(second_runs), "requests",
+            target=f"<= {SECOND_RUN_MAX_REQUESTS}", met=requests(second_runs) <= SECOND_RUN_MAX_REQUESTS,
+            runs=len(second_runs), note=f"{where}; {max_requests_note(second_runs)}; read from crawl_runs.requests"),
+        row("crawl", "scheduled: second run wall time", second_wall, "s", target="none", met=None,
+            runs=len(second_runs), spread=second_spread, note=f"{where}; whole crawl process, start-up included"),
+        row("crawl", f"scheduled: run with {NEW_ARTICLES} new articles, requests", requests(new_runs), "requests",
+            target=f"<= {NEW_RUN_MAX_REQUESTS}", met=requests(new_runs) <= NEW_RUN_MAX_REQUESTS, runs=len(new_runs),
+            note=(f"{where}; {max_requests_note(new_runs)}; articles stored {new_stored}; the new articles are in a "
+                  f"new post sitemap, the sitemap index, the feed and the first listing page")),
+        row("crawl", f"scheduled: run with {NEW_ARTICLES} new articles, wall time", new_wall, "s", target="none",
+            met=None, runs=len(new_runs), spread=new_spread, note=f"{where}; whole crawl process, start-up included"),
+    ]
+
+
+def run(quick: bool = False) -> list[dict]:
+    pages = int(os.environ.get("NEWSARCHIVE_BENCH_PAGES") or (500 if quick else 2000))
+    runs = int(os.environ.get("NEWSARCHIVE_BENCH_RUNS") or (1 if quick else 3))
+    return throughput(pages, runs) + scheduled(1000 if quick else 5000, 1 if quick else 3)
+
+
+if __name__ == "__main__":
+    from bench import format_table, machine
+
+    print(format_table(run(quick="--quick" in sys.argv), [], machine(), " ".join(sys.argv)))

@@ -1,0 +1,103 @@
+"""CSS selectors on a page, evaluated from an index of the page's classes.
+
+A site's selectors mostly start with a class (``.articlePost``, ``.breadcrumb ul li a``),
+and the XPath that cssselect makes of a class test (``contains(concat(' ',
+normalize-space(@class), ' '), ' articlePost ')``) costs libxml2 about 0.2 µs for each
+element of the page: 0.2 ms per selector on a 100 KB news page, for each of the twenty
+or so selectors an extraction tries. :class:`ClassIndex` reads every ``class``
+attribute once, and :meth:`ClassIndex.select` then starts each selector from the few
+elements that carry its first class, evaluating the rest of the selector from there.
+
+Results are the same as ``parsel``'s ``Selector.css(...)`` (elements, or strings for
+``::text``/``::attr()``), in document order. When the anchors could give an order that
+is not document order (several anchors with matches under a combinator) the whole
+selector is evaluated from the root instead, as are selectors that do not start with a
+class.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cssselect import SelectorError, parse
+from cssselect.parser import Class, CombinedSelector
+from lxml import etree
+from parsel.csstranslator import HTMLTranslator
+
+_TRANSLATOR = HTMLTranslator()
+#: XPath's normalize-space separators: what a class test in cssselect's XPath splits on.
+_CLASS_SEPARATORS = re.compile(r"[ \t\r\n]+")
+_WITH_CLASS = etree.XPath("descendant-or-self::*[@class]")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How to evaluate one selector: from the root, or from the elements with ``anchor`` as a class."""
+
+    whole: etree.XPath
+    anchor: str | None = None
+    relative: etree.XPath | None = None
+    #: One compound selector without a pseudo-element: its matches are the anchors themselves.
+    anchors_only: bool = False
+
+
+@lru_cache(maxsize=1024)
+def plan(css: str) -> _Plan:
+    whole = etree.XPath(_TRANSLATOR.css_to_xpath(css), smart_strings=False)
+    try:
+        (selector,) = parse(css)
+    except (SelectorError, ValueError):  # a group (a, b) or something cssselect reads differently
+        return _Plan(whole)
+    tree = selector.parsed_tree
+    combined = isinstance(tree, CombinedSelector)
+    while isinstance(tree, CombinedSelector):
+        tree = tree.selector
+    anchor, node = None, tree
+    while node is not None:  # the leftmost compound: Attrib(Class(Element)), Pseudo(...), ...
+        if isinstance(node, Class):
+            anchor = node.class_name
+            break
+        node = getattr(node, "selector", None)
+    if anchor is None:
+        return _Plan(whole)
+    relative = etree.XPath(_TRANSLATOR.css_to_xpath(css, prefix="self::"), smart_strings=False)
+    return _Plan(whole, anchor, relative, anchors_only=not combined and selector.pseudo_element is None)
+
+
+class ClassIndex:
+    """The elements of a tree by class name, in document order."""
+
+    def __init__(self, root):
+        self.root = root
+        self.by_class: dict[str, list] = {}
+        by_class = self.by_class
+        for element in _WITH_CLASS(root):
+            value = element.get("class")
+            names = value.split(" ") if "\t" not in value and "\n" not in value and "\r" not in value \
+                else _CLASS_SEPARATORS.split(value)
+            for name in names:
+                if name:
+                    found = by_class.get(name)
+                    if found is None:
+                        by_class[name] = [element]
+                    elif found[-1] is not element:  # class="a a" lists the element once
+                        found.append(element)
+
+    def select(self, css: str) -> list:
+        """What ``Selector(root=self.root).css(css)`` would select, as lxml results."""
+        how = plan(css)
+        if how.anchor is None:
+            return how.whole(self.root)
+        anchors = self.by_class.get(how.anchor, ())
+        if how.anchors_only:
+            return [anchor for anchor in anchors if how.relative(anchor)]
+        found: list = []
+        for anchor in anchors:
+            matches = how.relative(anchor)
+            if matches:
+                if found:  # a second anchor with matches: only the root keeps document order for sure
+                    return how.whole(self.root)
+                found = matches
+        return found
