@@ -1,12 +1,41 @@
-"""Downloader components: replay routing and redirect aliases."""
+"""Downloader components: replay routing, redirect aliases, page checks and polite retries."""
 
 from __future__ import annotations
 
+import logging
+import random
+from email.utils import parsedate_to_datetime
+from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import TextResponse
+from scrapy.utils.asyncio import sleep
 
+from newsarchive.pagecheck import challenge_vendor, choose_encoding, is_empty, is_soft_404
+from newsarchive.pipelines import count_drop
 from newsarchive.replay import REPLAY_HOST_HEADER
+
+logger = logging.getLogger(__name__)
+
+
+class PageRejected(IgnoreRequest):
+    """A response that must not reach the spider as content; ``reason`` is already counted."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+
+
+def reject(crawler, request, reason: str, detail: str):
+    """Count ``reason``, log it, and stop the response: the request's errback gets a :class:`PageRejected`."""
+    count_drop(crawler.stats, reason)
+    logger.warning("%s: %s", reason, detail)
+    raise PageRejected(reason, detail)
+
+
 
 
 def replay_target(url: str, replay_url: str) -> str:
@@ -37,6 +66,36 @@ class ReplayDownloadHandler(HTTP11DownloadHandler):
         return response.replace(url=request.url)
 
 
+class RedirectGuardMiddleware:
+    """Names the redirects Scrapy would drop without a word: a loop (the dupe filter
+    silently discards the revisit) and a redirect off the site (the offsite filter
+    discards it at scheduling). Both are counted (``redirect-loop``,
+    ``offsite-redirect``) and end in the request's errback like any failed page.
+
+    Sits before RedirectMiddleware (600) in the response chain.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request, response):
+        location = response.headers.get(b"Location")
+        if not (300 <= response.status < 400 and location):
+            return response
+        target = response.urljoin(location.decode("latin-1"))
+        host = (urlsplit(target).hostname or "").lower()
+        allowed = getattr(self.crawler.spider, "allowed_domains", None) or []
+        if allowed and not any(host == domain or host.endswith("." + domain) for domain in allowed):
+            reject(self.crawler, request, "offsite-redirect", f"{request.url} redirects off the site to {target}")
+        if target in (request.url, *request.meta.get("redirect_urls", [])):
+            reject(self.crawler, request, "redirect-loop", f"{request.url} redirects back to {target}")
+        return response
+
+
 class RedirectAliasMiddleware:
     """Remembers article URLs that redirect, so the archive can keep them as aliases.
 
@@ -64,3 +123,121 @@ class RedirectAliasMiddleware:
             if source != target and site.is_article_url(target):
                 spider.redirect_aliases[source] = target
         return response
+
+
+class PageCheckMiddleware:
+    """Stops challenge pages, soft 404s and empty bodies before the spider sees them, and
+    re-reads HTML whose declared charset is wrong (see :mod:`newsarchive.pagecheck`).
+
+    Sits after decompression and before retries in the response chain (560): a
+    challenge is not retried (it would only be served again), and each rejection is
+    counted once, here, under ``newsarchive/dropped/<reason>``. Being blocked is
+    logged at WARNING for each page and judged at the end of the run by the health
+    check, so a site that blocks every request never looks like a quiet day.
+    """
+
+    #: Kinds (``newsarchive_kind`` meta) whose bodies must hold something to be useful.
+    CONTENT_KINDS = {"article", "listing", "feed", "sitemap"}
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request, response):
+        kind = request.meta.get("newsarchive_kind")
+        headers = {k.decode("latin-1").lower(): (response.headers.get(k) or b"").decode("latin-1") for k in response.headers}
+        vendor = challenge_vendor(response.status, headers, response.body)
+        if vendor:
+            reject(self.crawler, request, "blocked", f"{vendor} challenge (HTTP {response.status}) at {request.url}")
+        if response.status != 200 or kind not in self.CONTENT_KINDS:
+            return response
+        if is_empty(response.body):
+            reject(self.crawler, request, "empty", f"empty 200 response at {request.url}")
+        if isinstance(response, TextResponse) and kind in ("article", "listing"):
+            response = self._check_charset(request, response)
+            if kind == "article" and is_soft_404(response.text):
+                reject(self.crawler, request, "soft-404", f"'not found' page served as 200 at {request.url}")
+        return response
+
+    def _check_charset(self, request, response):
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        encoding, note = choose_encoding(response.body, content_type)
+        if note:
+            request.meta["newsarchive_charset_note"] = note
+            self.crawler.stats.inc_value("newsarchive/charset/" + ("corrected" if encoding else "invalid"))
+            logger.warning("%s: %s", request.url, note)
+        return response.replace(encoding=encoding) if encoding else response
+
+
+def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
+    """``Retry-After`` (seconds or an HTTP date, RFC 9110 10.2.3) as seconds from now, or None."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retries, but after a pause: ``Retry-After`` when the server sends one,
+    else exponential backoff with jitter (``NEWSARCHIVE_RETRY_BACKOFF_BASE`` doubling
+    per attempt, capped at ``NEWSARCHIVE_RETRY_BACKOFF_MAX`` seconds).
+
+    Retrying at once, as Scrapy does, hits a struggling or rate-limiting server again
+    within milliseconds. A ``Retry-After`` longer than ``NEWSARCHIVE_RETRY_AFTER_MAX``
+    is not waited for: the request fails as ``rate-limited``/``server-error`` and the
+    next scheduled run picks the page up. Permanent errors (404, 410, 403…) are not in
+    ``RETRY_HTTP_CODES`` and are never retried.
+    """
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.backoff_base = settings.getfloat("NEWSARCHIVE_RETRY_BACKOFF_BASE")
+        self.backoff_max = settings.getfloat("NEWSARCHIVE_RETRY_BACKOFF_MAX")
+        self.retry_after_max = settings.getfloat("NEWSARCHIVE_RETRY_AFTER_MAX")
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds before retry number ``attempt + 1``: base * 2^attempt, jittered by ±25%."""
+        delay = min(self.backoff_max, self.backoff_base * 2**attempt)
+        return delay * random.uniform(0.75, 1.25)
+
+    async def process_response(self, request, response):
+        if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
+            return response
+        delay = retry_after_seconds(response.headers.get(b"Retry-After"))
+        if delay is not None and delay > self.retry_after_max:
+            logger.warning("%s asks to come back in %.0f s (more than NEWSARCHIVE_RETRY_AFTER_MAX); not retrying",
+                           request.url, delay)
+            self.crawler.stats.inc_value("newsarchive/retry/after_too_long")
+            return response
+        retry = self._retry(request, f"{response.status} response")
+        if retry is None:
+            return response
+        await self._pause(request, delay)
+        return retry
+
+    async def process_exception(self, request, exception):
+        if request.meta.get("dont_retry") or not isinstance(exception, self.exceptions_to_retry):
+            return None
+        retry = self._retry(request, exception)
+        if retry is not None:
+            await self._pause(request, None)
+        return retry
+
+    async def _pause(self, request, retry_after: float | None) -> None:
+        delay = retry_after if retry_after is not None else self.backoff(request.meta.get("retry_times", 0))
+        self.crawler.stats.inc_value("newsarchive/retry/waited_seconds", round(delay, 2))
+        if retry_after is not None:
+            self.crawler.stats.inc_value("newsarchive/retry/retry_after_honoured")
+        await sleep(delay)

@@ -44,6 +44,16 @@ DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+# Retries wait (newsarchive.middlewares.BackoffRetryMiddleware): Retry-After when sent and
+# at most NEWSARCHIVE_RETRY_AFTER_MAX seconds, else BASE * 2^attempt (jittered, capped at MAX).
+NEWSARCHIVE_RETRY_BACKOFF_BASE = 2.0
+NEWSARCHIVE_RETRY_BACKOFF_MAX = 60.0
+NEWSARCHIVE_RETRY_AFTER_MAX = 300.0
+# Every failed page is counted under its reason and judged by the end-of-run health
+# check; ERROR is kept for what needs a person (a degraded run, an unwritable archive).
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
+# A redirect chain longer than this is a loop (Scrapy's default is 20).
+REDIRECT_MAX_TIMES = 5
 # Images are never downloaded: only their URLs are archived.
 MEDIA_ALLOW_REDIRECTS = False
 
@@ -56,8 +66,15 @@ DOWNLOAD_HANDLERS = {
     "https": "newsarchive.middlewares.ReplayDownloadHandler",
 }
 DOWNLOADER_MIDDLEWARES = {
+    # Retries after a pause (Retry-After, else exponential backoff), in the built-in's place.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "newsarchive.middlewares.BackoffRetryMiddleware": 550,
+    # After decompression (590), before retries (550): challenge pages, soft 404s, empty
+    # bodies and lying charsets never reach the spider, and a challenge is not retried.
+    "newsarchive.middlewares.PageCheckMiddleware": 560,
     # After RedirectMiddleware (600) in the request chain, so before it for responses.
     "newsarchive.middlewares.RedirectAliasMiddleware": 650,
+    "newsarchive.middlewares.RedirectGuardMiddleware": 640,
     # On the downloader side of every built-in middleware: sees each response as
     # delivered, before retries (550), decompression (590) and redirects (600).
     "newsarchive.warc.WarcMiddleware": 950,

@@ -31,6 +31,8 @@ from newsarchive.archive import Archive
 from newsarchive.extract import extract_article
 from newsarchive.freshness import RefreshPolicy
 from newsarchive.items import ArticleItem
+from newsarchive.middlewares import PageRejected
+from newsarchive.pagecheck import failure_reason
 from newsarchive.persian.dates import DateParseError, parse_datetime
 from newsarchive.pipelines import count_drop
 from newsarchive.sites.base import Site
@@ -62,6 +64,17 @@ def url_date(url: str) -> datetime | None:
         return datetime(*map(int, match.groups()), 23, 59, tzinfo=UTC)
     except ValueError:
         return None
+
+
+#: An XML document that declares entities is refused before any parser sees it: no
+#: sitemap or feed needs them, and they are how billion-laughs and XXE attacks work.
+#: (lxml here never resolves entities anyway; this makes it explicit and counted.)
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
+
+
+def declares_entities(body: bytes) -> bool:
+    """True when an XML body's prolog declares entities (``<!ENTITY`` before the root element)."""
+    return _ENTITY_DECLARATION.search(body, 0, 64 * 1024) is not None
 
 
 def _timestamp(text: str | None) -> datetime | None:
@@ -107,7 +120,8 @@ class NewsSpider(scrapy.Spider):
         yield scrapy.Request(self.site.url("/robots.txt"), callback=self.parse_robots,
                              errback=self.robots_failed, meta={"newsarchive_kind": "robots"})
         for feed in self.site.feeds:
-            yield scrapy.Request(self.site.url(feed), callback=self.parse_feed, meta={"newsarchive_kind": "feed"})
+            yield scrapy.Request(self.site.url(feed), callback=self.parse_feed, errback=self.request_failed,
+                                 meta={"newsarchive_kind": "feed"})
         for listing in self.site.listings:
             yield self._listing_request(self.site.url(listing))
 
@@ -129,8 +143,21 @@ class NewsSpider(scrapy.Spider):
             yield self._sitemap_request(response.urljoin(url))
 
     def robots_failed(self, failure):
+        if getattr(failure.value, "response", None) is None:
+            self.request_failed(failure)  # no robots.txt (404) is normal; a timeout or a challenge is not
         self.logger.warning("robots.txt unavailable (%s); trying fallback sitemaps", failure.value)
         yield from self._fallback_sitemaps()
+
+    def request_failed(self, failure) -> str:
+        """Count a failed request under its reason (see :func:`newsarchive.pagecheck.failure_reason`);
+        pages the page checks rejected are counted already."""
+        if failure.check(PageRejected):
+            return failure.value.reason
+        reason = failure_reason(failure)
+        count_drop(self.crawler.stats, reason)
+        log = self.logger.info if reason == "gone" else self.logger.warning
+        log("%s failed (%s): %s", failure.request.url, reason, failure.value)
+        return reason
 
     def _fallback_sitemaps(self, index: int = 0):
         """The site's fallback sitemaps in order, the next one only when this one is missing."""
@@ -140,6 +167,8 @@ class NewsSpider(scrapy.Spider):
             yield request
 
     def sitemap_failed(self, failure):
+        if not failure.check(PageRejected) and getattr(failure.value, "response", None) is None:
+            self.request_failed(failure)  # a missing fallback (404) is expected; a timeout is not
         self.logger.info("fallback sitemap not available: %s", failure.request.url)
         yield from self._fallback_sitemaps(failure.request.meta["newsarchive_fallback"] + 1)
 
@@ -163,7 +192,7 @@ class NewsSpider(scrapy.Spider):
                 return
 
     def sitemap_unavailable(self, failure):
-        self.logger.warning("sitemap unavailable: %s (%s)", failure.request.url, failure.value)
+        self.request_failed(failure)
         yield from self._next_sitemap()
 
     def _sitemap_body(self, response: Response) -> bytes | None:
@@ -175,6 +204,10 @@ class NewsSpider(scrapy.Spider):
             if len(body) > limit:
                 count_drop(self.crawler.stats, "oversize")
                 return None
+        if declares_entities(body):
+            self.logger.warning("sitemap declares XML entities; refused: %s", response.url)
+            count_drop(self.crawler.stats, "xml-entities")
+            return None
         return body
 
     def parse_sitemap(self, response: Response):
@@ -211,6 +244,10 @@ class NewsSpider(scrapy.Spider):
     # --- feeds ----------------------------------------------------------
 
     def parse_feed(self, response: Response):
+        if declares_entities(response.body):
+            self.logger.warning("feed declares XML entities; refused: %s", response.url)
+            count_drop(self.crawler.stats, "xml-entities")
+            return
         feed = Selector(text=response.text, type="xml") if isinstance(response, TextResponse) else None
         if feed is None or not feed.xpath("/*"):
             self.logger.warning("not a feed: %s", response.url)
@@ -228,7 +265,8 @@ class NewsSpider(scrapy.Spider):
     # --- listings -------------------------------------------------------
 
     def _listing_request(self, url: str) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_listing, meta={"newsarchive_kind": "listing"})
+        return scrapy.Request(url, callback=self.parse_listing, errback=self.request_failed,
+                              meta={"newsarchive_kind": "listing"})
 
     def parse_listing(self, response: Response):
         if not isinstance(response, TextResponse):
@@ -268,14 +306,9 @@ class NewsSpider(scrapy.Spider):
         yield scrapy.Request(canonical, callback=self.parse_article, errback=self.article_failed, meta=meta)
 
     def article_failed(self, failure):
-        """A 404/410 is remembered (see freshness); other failures are retried next run."""
-        response = getattr(failure.value, "response", None)
-        if response is not None and response.status in (404, 410):
-            self.archive.record_gone(failure.request.url, response.status)
-            count_drop(self.crawler.stats, "gone")
-        else:
-            count_drop(self.crawler.stats, "fetch-error")
-            self.logger.warning("article fetch failed: %s (%s)", failure.request.url, failure.value)
+        """A 404/410 is remembered (see freshness); other failures are counted and retried next run."""
+        if self.request_failed(failure) == "gone":
+            self.archive.record_gone(failure.request.url, failure.value.response.status)
 
     def parse_article(self, response: Response):
         """Extract one article page into an :class:`ArticleItem` (pipelines do the rest)."""
@@ -290,6 +323,9 @@ class NewsSpider(scrapy.Spider):
         url = self._canonical_of(raw.get("canonical_url"), final_url)
         requested = [self.site.canonical(u) for u in response.meta.get("redirect_urls", [])]
         aliases = sorted({*requested, final_url} - {url})
+        notes = raw["notes"]
+        if response.meta.get("newsarchive_charset_note"):
+            notes.append(response.meta["newsarchive_charset_note"])
         candidates = raw["published_candidates"]
         if response.meta.get("feed_date"):
             candidates.append(["feed", response.meta["feed_date"]])
@@ -311,7 +347,7 @@ class NewsSpider(scrapy.Spider):
             modified_display=raw.get("modified_display"),
             modified_candidates=raw["modified_candidates"],
             field_sources=raw["field_sources"],
-            notes=raw["notes"],
+            notes=notes,
             # The WARC middleware stamps when the response arrived (reparse: the capture's time).
             fetched_at=response.meta.get("newsarchive_fetched_at") or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             http_status=response.status,
