@@ -38,6 +38,17 @@ def reject(crawler, request, reason: str, detail: str):
 
 
 
+class _CrawlerMiddleware:
+    """A middleware that needs only the crawler (its stats, spider and settings)."""
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+
 def replay_target(url: str, replay_url: str) -> str:
     """``url`` re-aimed at the replay server, path and query unchanged."""
     real = urlsplit(url)
@@ -66,7 +77,7 @@ class ReplayDownloadHandler(HTTP11DownloadHandler):
         return response.replace(url=request.url)
 
 
-class RedirectGuardMiddleware:
+class RedirectGuardMiddleware(_CrawlerMiddleware):
     """Names the redirects Scrapy would drop without a word: a loop (the dupe filter
     silently discards the revisit) and a redirect off the site (the offsite filter
     discards it at scheduling). Both are counted (``redirect-loop``,
@@ -74,13 +85,6 @@ class RedirectGuardMiddleware:
 
     Sits before RedirectMiddleware (600) in the response chain.
     """
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_response(self, request, response):
         location = response.headers.get(b"Location")
@@ -96,7 +100,7 @@ class RedirectGuardMiddleware:
         return response
 
 
-class RedirectAliasMiddleware:
+class RedirectAliasMiddleware(_CrawlerMiddleware):
     """Remembers article URLs that redirect, so the archive can keep them as aliases.
 
     Placed before Scrapy's RedirectMiddleware in the response chain: it sees
@@ -105,13 +109,6 @@ class RedirectAliasMiddleware:
     at the end of the crawl, whether or not the target was fetched through
     this redirect or found first elsewhere.
     """
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_response(self, request, response):
         spider = self.crawler.spider
@@ -125,7 +122,7 @@ class RedirectAliasMiddleware:
         return response
 
 
-class PageCheckMiddleware:
+class PageCheckMiddleware(_CrawlerMiddleware):
     """Stops challenge pages, soft 404s and empty bodies before the spider sees them, and
     re-reads HTML whose declared charset is wrong (see :mod:`newsarchive.pagecheck`).
 
@@ -138,13 +135,6 @@ class PageCheckMiddleware:
 
     #: Kinds (``newsarchive_kind`` meta) whose bodies must hold something to be useful.
     CONTENT_KINDS = {"article", "listing", "feed", "sitemap"}
-
-    def __init__(self, crawler):
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler)
 
     def process_response(self, request, response):
         kind = request.meta.get("newsarchive_kind")
