@@ -553,6 +553,19 @@ class Archive:
                 },
             )
 
+    def progress_run(self, run_id: int, summary: dict[str, Any], stats: dict[str, Any]) -> None:
+        """A run's counts so far, the run still ``running`` (``newsarchive ingest`` writes them
+        in the transaction of each batch: its state survives a kill with the articles)."""
+        columns = {
+            key: json.dumps(value, ensure_ascii=False, sort_keys=True) if isinstance(value, dict) else value
+            for key, value in summary.items()
+        }
+        with self.write():
+            self.db["crawl_runs"].update(run_id, {
+                **columns, "status": "running",
+                "stats": json.dumps(stats, ensure_ascii=False, sort_keys=True, default=str),
+            })
+
     def mark_killed_runs(self, spider: str) -> int:
         """Runs of ``spider`` still marked running belong to dead processes: mark them killed.
 

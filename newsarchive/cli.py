@@ -52,6 +52,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     overrides = dict(pair.split("=", 1) for pair in args.set or [])
     if args.db:
         overrides["NEWSARCHIVE_DB"] = args.db
+    if args.redis:
+        overrides["NEWSARCHIVE_REDIS_URL"] = args.redis
     spider_args = {"since": args.since} if args.since else {}
     run_spiders(names, overrides, spider_args)
     return 0
@@ -282,6 +284,56 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ingest(args: argparse.Namespace) -> int:
+    import signal
+
+    from newsarchive.distributed import IngestError, Ingester
+
+    stopping = []
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        ingester = Ingester(args.redis, args.db, prefix=args.prefix, batch_size=args.batch)
+        ingester.open()
+    except (IngestError, RuntimeError) as error:
+        print(f"newsarchive ingest: {error}", file=sys.stderr)
+        return 2
+    print(f"ingesting {args.redis} ({args.prefix}items) into {ingester.db_path}"
+          + (f"; exits after {args.exit_when_idle:g} s idle with no live worker" if args.exit_when_idle else ""),
+          file=sys.stderr, flush=True)
+    try:
+        report = ingester.run(idle_exit=args.exit_when_idle, stop=lambda: bool(stopping))
+    except KeyboardInterrupt:
+        report = ingester.report
+    finally:
+        ingester.close()
+        signal.signal(signal.SIGTERM, previous)
+    summary = {"records": report.records, **{f"articles_{k}": v for k, v in report.articles.items()},
+               "recovered": report.recovered, "already_written": report.already_written,
+               "rejected": report.rejected, "crawls_ended": report.crawls_ended}
+    print(json.dumps(summary, ensure_ascii=False) if args.json else
+          f"ingested {report.records} records: articles new {report.articles['new']}, updated "
+          f"{report.articles['updated']}, unchanged {report.articles['unchanged']}; crawls ended "
+          f"{len(report.crawls_ended)}; recovered {report.recovered}; rejected {report.rejected}")
+    return 0
+
+
+def _ingest_parser(commands) -> None:
+    ingest = commands.add_parser(
+        "ingest", help="write the items of distributed crawl workers into the archive (one per archive)",
+        description="Move records from Redis (<prefix>items) into the archive with the normal storage logic, "
+                    "one transaction per batch, acknowledged after the commit; a killed ingester loses and "
+                    "duplicates nothing. Runs until SIGTERM/Ctrl-C, or --exit-when-idle.",
+    )
+    ingest.add_argument("--redis", required=True, metavar="URL", help="redis://HOST:PORT/DB, as the workers'")
+    _db_argument(ingest)
+    ingest.add_argument("--prefix", default="newsarchive:", help="Redis key prefix (NEWSARCHIVE_REDIS_PREFIX)")
+    ingest.add_argument("--batch", type=int, default=100, help="records per transaction (default 100)")
+    ingest.add_argument("--exit-when-idle", type=float, metavar="SECONDS",
+                        help="exit after SECONDS without records while no worker is alive")
+    ingest.add_argument("--json", action="store_true", help="the report as one JSON object")
+    ingest.set_defaults(func=cmd_ingest)
+
+
 def _reparse_parser(commands) -> None:
     reparse = commands.add_parser(
         "reparse", help="extract the stored responses (WARC captures) again and update the archive, offline",
@@ -332,6 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--all", action="store_true", help="crawl every site")
     crawl.add_argument("--since", help="backfill bound: 2024-03-20 or 1403-01-01")
     crawl.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy setting")
+    crawl.add_argument("--redis", metavar="URL", help="be a worker of a distributed crawl: redis://HOST:PORT/DB "
+                       "(items go to `newsarchive ingest`; pip install 'newsarchive[redis]')")
     _db_argument(crawl)
     crawl.set_defaults(func=cmd_crawl)
 
@@ -392,6 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--host", default="127.0.0.1")
     replay.set_defaults(func=cmd_replay)
     _reparse_parser(commands)
+    _ingest_parser(commands)
     return parser
 
 

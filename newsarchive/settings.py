@@ -7,6 +7,7 @@ Project settings (override with ``-s NAME=VALUE``):
 * ``NEWSARCHIVE_MAX_LISTING_PAGES``: how many listing pages a run follows.
 * ``NEWSARCHIVE_WARC`` (``0`` turns it off), ``NEWSARCHIVE_WARC_DIR``,
   ``NEWSARCHIVE_WARC_MAX_SIZE``: WARC records of every response (see below).
+* ``NEWSARCHIVE_REDIS_URL``, ``NEWSARCHIVE_REDIS_PREFIX``: distributed crawling (see below).
 """
 
 import os
@@ -93,6 +94,14 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "newsarchive.extensions.CrawlRun": 500,
+}
+# Distributed crawling (newsarchive.distributed): NEWSARCHIVE_REDIS_URL=redis://HOST:PORT/DB makes
+# this process a worker (scrapy-redis scheduler and dupe filter, items to Redis for
+# `newsarchive ingest`); unset, the add-on changes nothing and Redis is never imported.
+NEWSARCHIVE_REDIS_URL = os.environ.get("NEWSARCHIVE_REDIS_URL") or None
+NEWSARCHIVE_REDIS_PREFIX = "newsarchive:"
+ADDONS = {
+    "newsarchive.distributed.DistributedAddon": 0,
 }
 # scrapy check <site>: sample pages per site (Site.contract_urls), see newsarchive.contracts.
 SPIDER_CONTRACTS = {

@@ -109,8 +109,11 @@ class NewsSpider(scrapy.Spider):
 
     @cached_property
     def archive(self) -> Archive:
-        """A connection for the fetch decisions (the storage pipeline has its own)."""
-        return Archive(self.settings.get("NEWSARCHIVE_DB"))
+        """A connection for the fetch decisions (the storage pipeline has its own); in a worker
+        of a distributed crawl, a read-only one whose writes go to the ingester."""
+        from newsarchive.distributed import worker_archive
+
+        return worker_archive(self) or Archive(self.settings.get("NEWSARCHIVE_DB"))
 
     @cached_property
     def policy(self) -> RefreshPolicy:
@@ -189,7 +192,9 @@ class NewsSpider(scrapy.Spider):
             if url not in self.sitemap_urls:
                 # Never dropped by the dupe filter: a dropped request would end the chain.
                 yield self._sitemap_request(url, errback=self.sitemap_unavailable, lastmod=lastmod, dont_filter=True)
-                return
+                if not self.settings.get("NEWSARCHIVE_REDIS_URL"):
+                    return
+                # Distributed: all at once (the queue is in Redis; another worker may read the next one).
 
     def sitemap_unavailable(self, failure):
         self.request_failed(failure)

@@ -1,0 +1,33 @@
+"""scrapy-redis's scheduler, adapted to Scrapy 2.19; imported only by workers (see
+:mod:`newsarchive.distributed`).
+
+scrapy-redis 0.9.1 works with Scrapy 2.19 as it is: its scheduler and dupe filter follow
+the scheduler interface the engine uses (``open``/``close``/``enqueue_request``/
+``next_request``/``has_pending_requests``), requests from the asynchronous ``start()``
+pass through ``enqueue_request`` like any other, and ``Request.to_dict``/
+``request_from_dict`` round-trip through the queue. The one difference: it counts its
+stats with ``inc_value(..., spider=...)``, which Scrapy 2.19 deprecates (a warning per
+request, an error in a later Scrapy). This subclass counts them without it; the rest is
+scrapy-redis's.
+"""
+
+from __future__ import annotations
+
+from scrapy_redis.scheduler import Scheduler as RedisScheduler
+
+
+class Scheduler(RedisScheduler):
+    def enqueue_request(self, request) -> bool:
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        self.queue.push(request)
+        return True
+
+    def next_request(self):
+        request = self.queue.pop(self.idle_before_close)
+        if request and self.stats:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
