@@ -39,6 +39,49 @@ class ArchiveError(RuntimeError):
     """The archive cannot be opened or written (read-only, full disk, newer schema)."""
 
 
+class ArchiveWriteError(ArchiveError):
+    """The storage under the archive refuses writes: ``reason`` is ``disk-full``,
+    ``read-only`` or ``io-error``. Retrying cannot help until a person acts, so a
+    crawl stops at the first one (see ``StoragePipeline``) instead of failing every item."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def _read_only_fs(path: Path) -> bool:
+    """True when the file system holding ``path`` (or its folder) is mounted read-only."""
+    for candidate in (path, path.parent):
+        try:
+            return bool(os.statvfs(candidate).f_flag & os.ST_RDONLY)
+        except OSError:
+            continue
+    return False
+
+
+def storage_error(path: Path, error: sqlite3.Error) -> ArchiveWriteError | None:
+    """``error`` as an :class:`ArchiveWriteError` with a message a person can act on, when it
+    comes from the storage (full, read-only, I/O); None for anything else (a bug, a constraint).
+
+    SQLite says "unable to open database file" both for a missing folder and for a
+    read-only file system (WAL needs its ``-shm`` file), so the file system is asked too.
+    """
+    name = getattr(error, "sqlite_errorname", "") or ""
+    if name.startswith("SQLITE_FULL"):
+        return ArchiveWriteError(f"the disk holding archive {path} is full ({error}); "
+                                 "free space and run again", "disk-full")
+    if name.startswith("SQLITE_READONLY") or (name.startswith("SQLITE_CANTOPEN") and _read_only_fs(path)):
+        where = "is on a read-only file system" if _read_only_fs(path) else "is read-only"
+        return ArchiveWriteError(f"archive {path} {where} ({error}); nothing can be stored", "read-only")
+    if name.startswith("SQLITE_IOERR"):
+        return ArchiveWriteError(f"cannot write archive {path}: I/O error ({error})", "io-error")
+    return None
+
+
+class _ProbeDone(Exception):
+    """Rolls back :meth:`Archive.probe_write`."""
+
+
 def utc_now() -> str:
     """Now in UTC as ``YYYY-MM-DDTHH:MM:SSZ``."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -201,8 +244,15 @@ def _migration_3(db: sqlite_utils.Database) -> None:
     _rebuild_search_index(db)
 
 
+def _migration_4(db: sqlite_utils.Database) -> None:
+    """``crawl_runs.problems``: why a run is ``degraded`` or ``failed`` (JSON list, see
+    :mod:`newsarchive.health`)."""
+    db["crawl_runs"].add_column("problems", str)
+
+
 #: Migrations in order; the archive's ``PRAGMA user_version`` counts those applied.
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1, _migration_2, _migration_3)
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    _migration_1, _migration_2, _migration_3, _migration_4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -268,7 +318,7 @@ class Archive:
             elif self.schema_version() > SCHEMA_VERSION:
                 raise ArchiveError(self._too_new_message())
         except sqlite3.Error as error:
-            raise ArchiveError(f"cannot open archive {self.path}: {error}") from error
+            raise storage_error(self.path, error) or ArchiveError(f"cannot open archive {self.path}: {error}") from error
 
     def __enter__(self) -> Archive:
         return self
@@ -288,19 +338,40 @@ class Archive:
         fails at once with "database is locked" instead of waiting. Taking the
         lock up front lets ``busy_timeout`` make concurrent writers wait their
         turn. Nested blocks become savepoints.
+
+        A full disk, a read-only file system or an I/O error raises
+        :class:`ArchiveWriteError` after the rollback: the transaction left no
+        trace, and the caller gets a message instead of a bare ``sqlite3`` error.
         """
         if self.db.conn.in_transaction:
             with self.db.atomic():
                 yield
             return
-        self.db.execute("BEGIN IMMEDIATE")
         try:
-            yield
-        except BaseException:
-            if self.db.conn.in_transaction:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if self.db.conn.in_transaction:
+                    self.db.conn.execute("ROLLBACK")
+                raise
+            self.db.conn.execute("COMMIT")
+        except sqlite3.Error as error:
+            if self.db.conn.in_transaction:  # a failed COMMIT leaves the transaction open
                 self.db.conn.execute("ROLLBACK")
-            raise
-        self.db.conn.execute("COMMIT")
+            problem = storage_error(self.path, error)
+            if problem is None:
+                raise
+            raise problem from error
+
+    def probe_write(self) -> None:
+        """Raise :class:`ArchiveWriteError` unless the archive takes writes: rewrites the
+        schema version with its own value and rolls back, so nothing changes. A file that
+        only its owner may write, opened by root, is writable; root is refused only by a
+        read-only file system, which is the case this sees."""
+        with contextlib.suppress(_ProbeDone), self.write():
+            self.db.execute(f"PRAGMA user_version = {self.schema_version()}")
+            raise _ProbeDone
 
     # --- schema ---------------------------------------------------------
 
@@ -537,9 +608,10 @@ class Archive:
             ).last_pk
 
     def finish_run(self, run_id: int, status: str, summary: dict[str, Any], stats: dict[str, Any]) -> None:
-        """Complete a run: ``summary`` fills the count columns (JSON for dicts), ``stats`` is kept whole."""
+        """Complete a run: ``summary`` fills the count columns (JSON for dicts and lists, e.g.
+        ``problems``), ``stats`` is kept whole."""
         columns = {
-            key: json.dumps(value, ensure_ascii=False, sort_keys=True) if isinstance(value, dict) else value
+            key: json.dumps(value, ensure_ascii=False, sort_keys=True) if isinstance(value, dict | list) else value
             for key, value in summary.items()
         }
         with self.write():
@@ -565,6 +637,13 @@ class Archive:
                 **columns, "status": "running",
                 "stats": json.dumps(stats, ensure_ascii=False, sort_keys=True, default=str),
             })
+
+    def mark_run(self, run_id: int, status: str, problems: list[dict[str, Any]]) -> None:
+        """Set only a run's status, end time and problems: the smallest write that says why a
+        run failed, for when :meth:`finish_run` with its stats blob no longer fits on the disk."""
+        with self.write():
+            self.db["crawl_runs"].update(run_id, {"finished_at": utc_now(), "status": status,
+                                                  "problems": json.dumps(problems, ensure_ascii=False)})
 
     def mark_killed_runs(self, spider: str) -> int:
         """Runs of ``spider`` still marked running belong to dead processes: mark them killed.
