@@ -14,7 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from newsarchive.archive import Archive, ArchiveError, resolve_db_path
+from newsarchive.archive import Archive, ArchiveError, ArchiveWriteError, resolve_db_path
 from newsarchive.replay import ReplayServer, bundled_mirror
 from newsarchive.sites import SITES
 
@@ -42,7 +42,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from newsarchive.crawl import run_spiders
+    from newsarchive.crawl import exit_code, run_spiders
+    from newsarchive.health import EXIT_ARCHIVE
 
     names = list(SITES) if args.all else args.sites
     unknown = [n for n in names if n not in SITES]
@@ -55,8 +56,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if args.redis:
         overrides["NEWSARCHIVE_REDIS_URL"] = args.redis
     spider_args = {"since": args.since} if args.since else {}
-    run_spiders(names, overrides, spider_args)
-    return 0
+    try:
+        stats = run_spiders(names, overrides, spider_args)
+    except ArchiveWriteError as error:
+        print(f"newsarchive: not starting the crawl: {error}", file=sys.stderr)
+        return EXIT_ARCHIVE
+    # 3 a run was degraded, 4 the archive refused a write (see newsarchive.health)
+    return exit_code(stats)
 
 
 SEARCH_HELP = """\
@@ -364,6 +370,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
         print(f"{run['id']:>5}  {run['spider']:<16} {run['status']:<9} {run['started_at']:<20} "
               f"{run['requests'] or 0:>6} {run['articles_new'] or 0:>5} {run['articles_updated'] or 0:>5} "
               f"{run['articles_unchanged'] or 0:>5}  {dropped}")
+        for problem in json.loads(run.get("problems") or "[]"):  # why degraded or failed
+            print(f"{'':>7}{run['status']}: {problem['message']}")
     return 0
 
 
@@ -434,7 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--chart", type=Path, metavar="FILE.svg", help="also draw articles per month per source (SVG)")
     stats.set_defaults(func=cmd_stats)
     _export_parser(commands)
-    runs = commands.add_parser("runs", help="crawl runs, newest first: status, requests, articles, drops")
+    runs = commands.add_parser("runs", help="crawl runs, newest first: status, requests, articles, drops, problems")
     _db_argument(runs)
     runs.add_argument("--limit", type=int, default=20)
     runs.add_argument("--json", action="store_true", help="JSON lines (without the raw Scrapy stats)")

@@ -14,6 +14,9 @@ from scrapy.utils.log import configure_logging
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.reactor import install_reactor
 
+from newsarchive.archive import resolve_db_path
+from newsarchive.health import EXIT_ARCHIVE
+
 #: Replay servers are local: no need to be polite to them.
 REPLAY_SPEED_SETTINGS = {
     "AUTOTHROTTLE_ENABLED": False,
@@ -35,8 +38,16 @@ def project_settings(overrides: dict[str, Any] | None = None):
 def run_spiders(
     names: list[str], overrides: dict[str, Any] | None = None, spider_args: dict[str, Any] | None = None
 ) -> dict[str, dict]:
-    """Run the named spiders one after another in this process; returns each one's stats."""
+    """Run the named spiders one after another in this process; returns each one's stats.
+
+    Like ``scrapy crawl`` (:mod:`newsarchive.commands.crawl`), an archive that takes no
+    writes stops everything before the first request: :class:`ArchiveError` is raised.
+    A run stopped by the archive mid-crawl ends the sequence, since the next would fail alike.
+    """
+    from newsarchive.extensions import check_archive
+
     settings = project_settings(overrides)
+    check_archive(resolve_db_path(settings.get("NEWSARCHIVE_DB")))
     install_reactor(settings["TWISTED_REACTOR"])
     configure_logging(settings)
     from twisted.internet import defer, reactor
@@ -51,9 +62,16 @@ def run_spiders(
                 crawler = runner.create_crawler(name)
                 yield runner.crawl(crawler, **(spider_args or {}))
                 stats[name] = crawler.stats.get_stats()
+                if exit_code({name: stats[name]}) == EXIT_ARCHIVE:
+                    break
         finally:
             reactor.stop()
 
     reactor.callWhenRunning(crawl_in_turn)
     reactor.run(installSignalHandlers=True)
     return stats
+
+
+def exit_code(stats: dict[str, dict]) -> int:
+    """The worst exit code the runs left in their stats (see :mod:`newsarchive.health`), 0 if none."""
+    return max((run.get("newsarchive/exit_code", 0) for run in stats.values()), default=0)

@@ -7,6 +7,12 @@ coverage. Field coverage is the share of stored articles that have each
 field and which extraction layer produced it: when a site is redesigned, its
 selectors stop matching, and titles come from ``meta`` instead of ``site`` or
 bodies go missing. The report shows it on the first run after the change.
+
+At the end of a finished run :mod:`newsarchive.health` judges the numbers; a
+run with problems is ``degraded``. A run the archive refused (disk full,
+read-only) is ``failed``, with the reason in ``problems`` when that can still
+be written. The exit code the crawl commands should end with is left in the
+stats as ``newsarchive/exit_code`` (see :mod:`newsarchive.commands.crawl`).
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ import os
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from newsarchive.archive import Archive, resolve_db_path
+from newsarchive.archive import Archive, ArchiveError, resolve_db_path
+from newsarchive.health import EXIT_ARCHIVE, EXIT_DEGRADED, Thresholds, check_health
 from newsarchive.runlock import RunLock, RunLocked
 
 logger = logging.getLogger(__name__)
@@ -26,6 +33,39 @@ logger = logging.getLogger(__name__)
 COVERAGE_FIELDS = ("title", "lead", "body", "authors", "categories", "tags", "image_url", "published")
 PREFIX = "newsarchive/"
 OUTCOMES = ("new", "updated", "unchanged")
+#: Stats keys: the exit code a crawl command should end with, and an archive failure's message.
+EXIT_CODE = f"{PREFIX}exit_code"
+ARCHIVE_ERROR = f"{PREFIX}archive_error"
+#: The close reason of a run stopped because the archive refused a write.
+ARCHIVE_ERROR_REASON = "archive-error"
+
+
+def set_exit_code(stats, code: int) -> None:
+    """Raise the run's exit code to ``code`` (the worst outcome wins)."""
+    stats.max_value(EXIT_CODE, code)
+
+
+def archive_failed(crawler, error: ArchiveError) -> None:
+    """Log an archive failure once, at ERROR, remember it for the run row and the exit
+    code, and stop the crawl: every later write would fail the same way."""
+    stats = crawler.stats
+    set_exit_code(stats, EXIT_ARCHIVE)
+    if stats.get_value(ARCHIVE_ERROR):
+        return
+    stats.set_value(ARCHIVE_ERROR, str(error))
+    logger.error("stopping the crawl: %s", error)
+    if crawler.engine is not None and crawler.engine.spider is not None:
+        from scrapy.utils.defer import deferred_from_coro
+
+        deferred_from_coro(crawler.engine.close_spider_async(reason=ARCHIVE_ERROR_REASON))
+
+
+def check_archive(db_path) -> None:
+    """Raise :class:`ArchiveError` (logged by the caller) unless the archive at ``db_path``
+    opens, is migrated and takes writes. The crawl commands call it before a crawl
+    starts, so a read-only archive is one clear message, not a traceback per component."""
+    with Archive(db_path) as archive:
+        archive.probe_write()
 
 
 def record_coverage(stats, item: dict) -> None:
@@ -87,15 +127,20 @@ class CrawlRun:
         except RunLocked as locked:
             logger.error("%s", locked)
             raise
+        extension.thresholds = Thresholds.from_settings(crawler.settings, COVERAGE_FIELDS)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
         return extension
 
     def spider_opened(self, spider) -> None:
-        with Archive(self.db_path) as archive:
-            killed = archive.mark_killed_runs(spider.name)
-            self.run_id = archive.start_run(spider.name)
+        try:
+            with Archive(self.db_path) as archive:
+                killed = archive.mark_killed_runs(spider.name)
+                self.run_id = archive.start_run(spider.name)
+        except ArchiveError as error:
+            archive_failed(self.crawler, error)
+            return
         if killed:
             logger.warning("%d earlier %s run(s) had been killed; marked as such", killed, spider.name)
         self.crawler.stats.set_value(f"{PREFIX}run_id", self.run_id)
@@ -104,20 +149,56 @@ class CrawlRun:
         record_coverage(self.crawler.stats, dict(item))
 
     def spider_closed(self, spider, reason: str) -> None:
-        if self.run_id is None:
-            return
-        stats = self.crawler.stats.get_stats()
-        summary = run_summary(stats)
-        status = "finished" if reason == "finished" else "failed"
-        with Archive(self.db_path) as archive:
-            archive.finish_run(self.run_id, status, summary, stats)
-        self.lock.release()
+        stats = self.crawler.stats
+        try:
+            if self.run_id is None:
+                return
+            summary = run_summary(stats.get_stats())
+            status, problems = self._judge(spider.name, reason, summary)
+            summary["problems"] = problems
+            self._record(spider.name, status, summary)
+            self._report(spider.name, status, summary)
+        finally:
+            if self.lock is not None:
+                self.lock.release()
+
+    def _record(self, site: str, status: str, summary: dict) -> None:
+        """Write the run's row; on a full disk at least its status and problems (a few bytes
+        that may still fit where the stats blob does not), else say so at ERROR."""
+        try:
+            with Archive(self.db_path) as archive:
+                try:
+                    archive.finish_run(self.run_id, status, summary, self.crawler.stats.get_stats())
+                except ArchiveError:
+                    archive.mark_run(self.run_id, status, summary["problems"])
+        except ArchiveError as error:
+            set_exit_code(self.crawler.stats, EXIT_ARCHIVE)
+            logger.error("could not record the end of %s run %s: %s", site, self.run_id, error)
+
+    def _judge(self, site: str, reason: str, summary: dict) -> tuple[str, list[dict]]:
+        """The run's status and problems: ``failed`` when the archive stopped it or it did not
+        finish, else ``degraded`` when :func:`check_health` finds problems, else ``finished``."""
+        stats = self.crawler.stats
+        if stats.get_value(ARCHIVE_ERROR):
+            return "failed", [{"check": "archive", "message": stats.get_value(ARCHIVE_ERROR)}]
+        if reason != "finished":
+            return "failed", [{"check": "closed", "message": f"the crawl stopped early ({reason})"}]
+        problems = check_health(site, summary, stats.get_stats(), self.thresholds)
+        if not problems:
+            return "finished", []
+        set_exit_code(stats, EXIT_DEGRADED)
+        for found in problems:
+            logger.error("crawl health: %s", found["message"])
+        logger.error("%s run %s is degraded (%d problem(s)); see `newsarchive runs`", site, self.run_id, len(problems))
+        return "degraded", problems
+
+    def _report(self, site: str, status: str, summary: dict) -> None:
         coverage = summary["coverage"]
         shares = ", ".join(f"{f} {share:.0%}" for f, share in coverage["fields"].items() if share is not None)
         logger.info(
             "crawl report for %s (run %s, %s): %d requests; articles new %d, updated %d, unchanged %d; "
             "dropped %s; field coverage: %s; layers: %s",
-            spider.name, self.run_id, status, summary["requests"], summary["articles_new"],
+            site, self.run_id, status, summary["requests"], summary["articles_new"],
             summary["articles_updated"], summary["articles_unchanged"], summary["dropped"] or "none",
             shares or "no articles", coverage["layers"],
         )

@@ -8,6 +8,14 @@ Project settings (override with ``-s NAME=VALUE``):
 * ``NEWSARCHIVE_WARC`` (``0`` turns it off), ``NEWSARCHIVE_WARC_DIR``,
   ``NEWSARCHIVE_WARC_MAX_SIZE``: WARC records of every response (see below).
 * ``NEWSARCHIVE_REDIS_URL``, ``NEWSARCHIVE_REDIS_PREFIX``: distributed crawling (see below).
+* ``NEWSARCHIVE_HEALTH_MIN_COVERAGE`` (JSON dict with ``-s``),
+  ``NEWSARCHIVE_HEALTH_MAX_EXTRACTION_DROPS``, ``NEWSARCHIVE_HEALTH_MIN_SAMPLE``:
+  the end-of-run health check (see :mod:`newsarchive.health`).
+
+Exit codes of ``scrapy crawl`` (``COMMANDS_MODULE`` below) and ``newsarchive crawl``:
+0 finished and healthy, 1 could not start or failed (Scrapy's; also a held run lock),
+2 usage error, 3 degraded (a health check failed), 4 the archive cannot be written
+(read-only file system, disk full, I/O error).
 """
 
 import os
@@ -25,6 +33,13 @@ NEWSARCHIVE_MAX_LISTING_PAGES = 5
 # window when last fetched longer than the interval ago.
 NEWSARCHIVE_REFRESH_WINDOW_HOURS = 48
 NEWSARCHIVE_REFETCH_INTERVAL_HOURS = 6
+# Crawl health (newsarchive.health): below these a finished run is "degraded" and exits 3.
+# Shares are judged only on runs with at least MIN_SAMPLE article pages.
+NEWSARCHIVE_HEALTH_MIN_COVERAGE = {"title": 1.0, "body": 0.95, "published": 1.0}
+NEWSARCHIVE_HEALTH_MAX_EXTRACTION_DROPS = 0.05
+NEWSARCHIVE_HEALTH_MIN_SAMPLE = 5
+# `scrapy crawl` exits non-zero for degraded runs and unwritable archives (newsarchive.commands.crawl).
+COMMANDS_MODULE = "newsarchive.commands"
 
 # An honest User-Agent that names the project and where to read about it.
 USER_AGENT = f"newsarchive/{__version__} (+https://github.com/newsarchive/newsarchive; Persian news archive for research)"

@@ -1,0 +1,43 @@
+"""``scrapy crawl`` with exit codes a scheduler can act on.
+
+Scrapy's ``crawl`` exits 0 whenever the spider ran, however the run went; cron
+mail and systemd only notice a non-zero exit. This subclass keeps Scrapy's
+behaviour and options and adds (codes in :mod:`newsarchive.health`):
+
+* before the crawl, the archive must take writes: a read-only archive is one
+  ERROR line and exit 4, instead of a traceback from every component opening it;
+* after the crawl, the code :class:`newsarchive.extensions.CrawlRun` left in the
+  stats: 3 for a degraded run, 4 when the archive refused a write mid-run.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy.commands.crawl import Command as ScrapyCrawl
+
+from newsarchive.archive import ArchiveError, resolve_db_path
+from newsarchive.extensions import EXIT_CODE, check_archive
+from newsarchive.health import EXIT_ARCHIVE
+
+logger = logging.getLogger(__name__)
+
+
+class Command(ScrapyCrawl):
+    crawler = None
+
+    def _create_crawler(self, spname):
+        self.crawler = super()._create_crawler(spname)
+        return self.crawler
+
+    def run(self, args, opts) -> None:
+        if len(args) == 1:
+            try:
+                check_archive(resolve_db_path(self.settings.get("NEWSARCHIVE_DB")))
+            except ArchiveError as error:
+                logger.error("not starting the crawl: %s", error)
+                self.exitcode = EXIT_ARCHIVE
+                return
+        super().run(args, opts)
+        if self.crawler is not None and self.crawler.stats is not None:
+            self.exitcode = max(self.exitcode, self.crawler.stats.get_value(EXIT_CODE, 0))

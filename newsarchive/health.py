@@ -1,0 +1,132 @@
+"""Crawl health: is the end of this run a quiet day or a broken crawler?
+
+An unattended hourly crawl that silently stores nothing looks exactly like a
+day without news. So at the end of every finished run :func:`check_health`
+compares the run's numbers (from :func:`newsarchive.extensions.run_summary`
+and the crawl stats) with thresholds, and each miss is a *problem*. A run
+with problems is recorded ``degraded``, logged at ERROR with the numbers, and
+the crawl exits with :data:`EXIT_DEGRADED`, so cron mail or a failed systemd
+unit shows it. This is how a site redesign is noticed on the first run after it.
+
+The checks (settings, override with ``-s NAME=VALUE``; dicts as JSON):
+
+* ``NEWSARCHIVE_HEALTH_MIN_COVERAGE`` (default :data:`DEFAULT_MIN_COVERAGE`):
+  the least share of the run's articles (stored, updated and unchanged) that
+  must have each field; a value given with ``-s`` changes only the fields it names.
+* ``NEWSARCHIVE_HEALTH_MAX_EXTRACTION_DROPS`` (0.05): the largest share of
+  article pages dropped for extraction reasons (:data:`EXTRACTION_REASONS`).
+* ``NEWSARCHIVE_HEALTH_MIN_SAMPLE`` (5): both shares above are judged only
+  when the run saw at least this many article pages (kept + dropped for
+  extraction). An hourly run that fetched two articles, one without a lead,
+  says nothing about the site; a share of one or two pages would cry wolf.
+* Any ``blocked`` response (a challenge page) is a problem, whatever the sample:
+  a site that blocks us must never look like a quiet day.
+* Articles listed as new by a sitemap or feed (``newsarchive/fetch/new``) but
+  none kept (new, updated or unchanged) is a problem, whatever the sample.
+
+Everything here is pure: numbers in, problems out, no Scrapy needed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Exit codes of ``scrapy crawl`` and ``newsarchive crawl`` (also in README and settings):
+#: 0 every run finished healthy, 1 a run could not start or failed otherwise (Scrapy's own),
+#: 2 bad usage, 3 a run was degraded, 4 the archive cannot be written (read-only, disk full).
+EXIT_OK = 0
+EXIT_DEGRADED = 3
+EXIT_ARCHIVE = 4
+
+DEFAULT_MIN_COVERAGE = {"title": 1.0, "body": 0.95, "published": 1.0}
+DEFAULT_MAX_EXTRACTION_DROPS = 0.05
+DEFAULT_MIN_SAMPLE = 5
+#: Drop reasons that mean "an article page, but the extraction found too little".
+EXTRACTION_REASONS = ("no-title", "no-body", "no-date")
+PREFIX = "newsarchive/"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    min_coverage: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIN_COVERAGE))
+    max_extraction_drops: float = DEFAULT_MAX_EXTRACTION_DROPS
+    min_sample: int = DEFAULT_MIN_SAMPLE
+
+    @classmethod
+    def from_settings(cls, settings, fields: tuple[str, ...] = ()) -> Thresholds:
+        """From Scrapy settings; ``-s NEWSARCHIVE_HEALTH_MIN_COVERAGE='{"body": 0.9}'`` is JSON
+        and changes only the fields it names (``0`` switches a field's check off).
+
+        A coverage field not in ``fields`` (when given) is an error: a typo must not
+        switch a check off without a word.
+        """
+        coverage = settings.get("NEWSARCHIVE_HEALTH_MIN_COVERAGE")
+        if isinstance(coverage, str):
+            coverage = json.loads(coverage)
+        unknown = sorted(set(coverage or ()) - set(fields)) if fields else []
+        if unknown:
+            raise ValueError(f"NEWSARCHIVE_HEALTH_MIN_COVERAGE: unknown field(s) {unknown}; known: {list(fields)}")
+        return cls(
+            min_coverage={k: float(v) for k, v in {**DEFAULT_MIN_COVERAGE, **(coverage or {})}.items()},
+            max_extraction_drops=settings.getfloat("NEWSARCHIVE_HEALTH_MAX_EXTRACTION_DROPS",
+                                                   DEFAULT_MAX_EXTRACTION_DROPS),
+            min_sample=settings.getint("NEWSARCHIVE_HEALTH_MIN_SAMPLE", DEFAULT_MIN_SAMPLE),
+        )
+
+
+def problem(check: str, message: str, **numbers: Any) -> dict[str, Any]:
+    """One failed check: a name to filter on, a sentence for people, and its numbers."""
+    return {"check": check, "message": message, **numbers}
+
+
+def check_health(site: str, summary: dict[str, Any], stats: dict[str, Any],
+                 thresholds: Thresholds | None = None) -> list[dict[str, Any]]:
+    """The problems of a finished run of ``site``; an empty list is a healthy run.
+
+    ``summary`` is :func:`newsarchive.extensions.run_summary` of ``stats``.
+    """
+    thresholds = thresholds or Thresholds()
+    problems = []
+    dropped = summary.get("dropped") or {}
+    kept = sum(summary.get(f"articles_{o}", 0) for o in ("new", "updated", "unchanged"))
+    requests = summary.get("requests", 0)
+
+    blocked = dropped.get("blocked", 0)
+    if blocked:
+        problems.append(problem(
+            "blocked", f"site {site} blocked {blocked} of {requests} requests — this is not a quiet day",
+            blocked=blocked, requests=requests))
+
+    listed = stats.get(f"{PREFIX}fetch/new", 0)
+    if listed and not kept:
+        problems.append(problem(
+            "nothing-kept", f"{site}: sitemaps/feeds listed {listed} new article(s) but the run kept none",
+            listed_new=listed, kept=0))
+
+    extraction = {reason: dropped[reason] for reason in EXTRACTION_REASONS if dropped.get(reason)}
+    pages = kept + sum(extraction.values())
+    if pages < thresholds.min_sample:
+        return problems  # too few article pages for shares to mean anything (see module docstring)
+
+    share = sum(extraction.values()) / pages
+    if share > thresholds.max_extraction_drops:
+        problems.append(problem(
+            "extraction-drops",
+            f"{site}: {share:.0%} of {pages} article pages dropped by extraction ({_counts(extraction)}); "
+            f"at most {thresholds.max_extraction_drops:.0%} allowed",
+            share=round(share, 4), pages=pages, dropped=extraction, limit=thresholds.max_extraction_drops))
+
+    fields = (summary.get("coverage") or {}).get("fields") or {}
+    for name, least in thresholds.min_coverage.items():
+        have = fields.get(name)
+        if kept and have is not None and have < least:
+            problems.append(problem(
+                "coverage", f"{site}: {name} on {have:.0%} of {kept} articles; at least {least:.0%} expected",
+                field=name, share=have, articles=kept, limit=least))
+    return problems
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {n}" for name, n in counts.items())
