@@ -16,7 +16,7 @@ import logging
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
-from newsarchive.archive import Archive
+from newsarchive.archive import Archive, ArchiveError, ArchiveWriteError
 from newsarchive.persian import normalize
 from newsarchive.persian.dates import DateParseError, choose_published, parse_datetime
 
@@ -126,29 +126,61 @@ class DatePipeline(_CountingPipeline):
 
 
 class StoragePipeline:
-    """Write each article to the archive (``NEWSARCHIVE_DB``) in one transaction."""
+    """Write each article to the archive (``NEWSARCHIVE_DB``) in one transaction.
+
+    When the archive refuses a write (disk full, read-only, I/O error) the
+    transaction has rolled back, so nothing half-written stays; the pipeline
+    then stops the crawl with one ERROR (:func:`newsarchive.extensions.archive_failed`)
+    and drops the items still in flight as ``archive-error``, instead of
+    failing, with a traceback, every article the crawl still fetches.
+    """
 
     def __init__(self, crawler):
         self.crawler = crawler
         self.archive: Archive | None = None
+        self.failed = False
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    def _fail(self, error: ArchiveError) -> None:
+        from newsarchive.extensions import archive_failed
+
+        self.failed = True
+        archive_failed(self.crawler, error)
+
     def open_spider(self) -> None:
-        self.archive = Archive(self.crawler.settings.get("NEWSARCHIVE_DB"))
+        try:
+            self.archive = Archive(self.crawler.settings.get("NEWSARCHIVE_DB"))
+        except ArchiveError as error:
+            self._fail(error)
 
     def close_spider(self) -> None:
-        for alias, url in getattr(self.crawler.spider, "redirect_aliases", {}).items():
-            self.archive.add_alias(alias, url)
-        self.archive.close()
+        if self.archive is None:
+            return
+        try:
+            if not self.failed:
+                for alias, url in getattr(self.crawler.spider, "redirect_aliases", {}).items():
+                    self.archive.add_alias(alias, url)
+        except ArchiveError as error:
+            self._fail(error)
+        finally:
+            self.archive.close()
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
-        # NEWSARCHIVE_REPARSE (set by newsarchive reparse): corrected non-content fields are written too.
-        outcome = self.archive.save_article(adapter.asdict(), fetched_at=adapter.get("fetched_at"),
-                                            refresh=self.crawler.settings.getbool("NEWSARCHIVE_REPARSE"))
+        if self.failed:
+            count_drop(self.crawler.stats, "archive-error")
+            raise DropArticle("archive-error", adapter.get("url") or "")
+        try:
+            # NEWSARCHIVE_REPARSE (set by newsarchive reparse): corrected non-content fields are written too.
+            outcome = self.archive.save_article(adapter.asdict(), fetched_at=adapter.get("fetched_at"),
+                                                refresh=self.crawler.settings.getbool("NEWSARCHIVE_REPARSE"))
+        except ArchiveWriteError as error:
+            self._fail(error)
+            count_drop(self.crawler.stats, "archive-error")
+            raise DropArticle("archive-error", adapter.get("url") or "") from error
         self.crawler.stats.inc_value(f"newsarchive/articles/{outcome}")
         return item
 

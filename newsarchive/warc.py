@@ -56,7 +56,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from newsarchive import __version__
-from newsarchive.archive import Archive, resolve_db_path
+from newsarchive.archive import Archive, ArchiveWriteError, resolve_db_path
 
 logger = logging.getLogger(__name__)
 
@@ -426,6 +426,10 @@ class WarcMiddleware:
         if rows:
             try:
                 self.archive.add_captures(rows)
+            except ArchiveWriteError as error:  # disk full, read-only: one ERROR, the crawl stops
+                from newsarchive.extensions import archive_failed
+
+                archive_failed(self.crawler, error)
             except Exception:
                 self.thread.errors += 1
                 logger.exception("could not index %d WARC records in captures", len(rows))
