@@ -121,13 +121,14 @@ class CrawlRun:
         if os.environ.get("SCRAPY_CHECK"):
             raise NotConfigured("scrapy check is not a crawl run")
         extension = cls(crawler)
+        # Before the lock: a bad threshold setting fails the start, and holds nothing.
+        extension.thresholds = Thresholds.from_settings(crawler.settings, COVERAGE_FIELDS)
         spider_name = crawler.spidercls.name
         try:
             extension.lock = RunLock(extension.db_path, spider_name).acquire()
         except RunLocked as locked:
             logger.error("%s", locked)
             raise
-        extension.thresholds = Thresholds.from_settings(crawler.settings, COVERAGE_FIELDS)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -17,10 +18,11 @@ import pytest
 import sqlite_utils
 from scrapy.settings import Settings
 
-from conftest import ROOT, scrapy_crawl
+from conftest import MIRROR, ROOT, load_expected, scrapy_crawl
 
 from newsarchive.extensions import COVERAGE_FIELDS, run_summary
 from newsarchive.health import EXIT_DEGRADED, Thresholds, check_health
+from newsarchive.replay import ReplayServer
 
 
 def run_stats(kept: int = 20, *, requests: int = 40, fields: dict[str, int] | None = None, **counts) -> dict:
@@ -148,3 +150,22 @@ def test_newsarchive_crawl_exits_3_on_a_degraded_run(replay_server, tmp_path):
     assert result.returncode == EXIT_DEGRADED, result.stderr[-3000:]
     assert last_run(db)["status"] == "degraded"
     assert "digiato run 1 is degraded (1 problem(s))" in result.stderr
+
+
+def test_a_site_whose_listed_articles_all_fail_is_degraded_not_quiet(tmp_path):
+    """The sitemaps and feed still list articles, but every article URL now answers 404 (the
+    site moved them): nothing is stored, which must not pass for a day without news."""
+    root = tmp_path / "mirror"
+    shutil.copytree(MIRROR / "digiato.com", root / "digiato.com")
+    for article in load_expected("digiato.json"):
+        page = root / "digiato.com" / article["path"]
+        (page / "index.html" if page.is_dir() else page).unlink()
+    db = tmp_path / "archive.db"
+    with ReplayServer(root) as server:
+        result = scrapy_crawl("digiato", db, server.url, check=False)
+    assert result.returncode == EXIT_DEGRADED, result.stderr[-3000:]
+    run = last_run(db)
+    assert run["status"] == "degraded" and run["articles_new"] == 0
+    (problem,) = json.loads(run["problems"])
+    assert problem["check"] == "nothing-kept" and problem["listed_new"] >= 18
+    assert f"sitemaps/feeds listed {problem['listed_new']} new article(s) but the run kept none" in result.stderr
