@@ -152,6 +152,14 @@ def test_the_faulty_crawl_finishes_with_a_sound_archive(page_faults):
     assert_sound(db)
 
 
+def test_a_few_blocked_pages_among_many_articles_still_make_the_run_degraded(page_faults):
+    db, _, result = page_faults
+    row = run_row(db)
+    assert row["status"] == "degraded"
+    assert [problem["check"] for problem in json.loads(row["problems"])] == ["blocked"]
+    assert result.returncode == 3
+
+
 def test_every_mirror_article_is_stored_despite_transient_faults(page_faults):
     db, _, _ = page_faults
     stored = articles(db)
@@ -326,5 +334,8 @@ def test_a_site_that_blocks_every_request_is_reported_loudly(blocked_everywhere)
     row = run_row(db)
     assert row["dropped"].get("blocked", 0) >= 3  # robots.txt, the feed, the listing
     assert articles(db) == {}
-    assert "blocked" in result.stderr and "ERROR" in result.stderr
+    assert row["status"] == "degraded"
+    assert "blocked 7 of 7 requests" in row["problems"]
+    assert result.returncode == 3  # degraded: cron mail or a failed systemd unit shows it
+    assert any("ERROR" in line and "blocked" in line for line in result.stderr.splitlines())
     assert_sound(db)
