@@ -305,7 +305,11 @@ class Archive:
             if readonly:
                 if not self.path.exists():
                     raise ArchiveError(f"no archive at {self.path}")
-                conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+                # On a read-only file system SQLite cannot make the WAL's -shm file; nobody can
+                # write there either, so the file may be read as immutable (searches, runs still
+                # work). Transactions still only in a -wal file left there are not seen.
+                immutable = "&immutable=1" if _read_only_fs(self.path) else ""
+                conn = sqlite3.connect(f"file:{self.path}?mode=ro{immutable}", uri=True, timeout=30)
             else:
                 conn = sqlite3.connect(self.path, timeout=30)
             self.db = sqlite_utils.Database(conn)

@@ -110,6 +110,13 @@ def test_a_read_only_archive_stops_the_crawl_before_any_request(replay_server, t
         assert result.stderr.strip() == (f"newsarchive: not starting the crawl: archive {db} is on a read-only "
                                          "file system (unable to open database file); nothing can be stored")
 
+        # Reading still works: what happened, and the archive itself.
+        runs = subprocess.run([sys.executable, "-m", "newsarchive", "runs", "--db", str(db)],
+                              cwd=ROOT, capture_output=True, text=True)
+        assert runs.returncode == 0 and "finished" in runs.stdout, runs.stderr
+        with Archive(db, readonly=True) as archive:
+            assert archive.count() == 18
+
         assert _mount("-o", "remount,rw", str(fs)).returncode == 0
         assert articles(db) == before
         archive = assert_sound(db)
