@@ -382,10 +382,20 @@ class WorkerRun:
         now = time.monotonic()
         if self.channel.queued() or self.channel.others_busy():
             self.idle_since = None
+            self._look_again()
             raise DontCloseSpider
         self.idle_since = self.idle_since or now
         if now - self.idle_since < self.idle_close:
+            self._look_again()
             raise DontCloseSpider
+
+    def _look_again(self) -> None:
+        """Ask the engine to look at the shared queue again soon. A kept-open idle spider is
+        otherwise looked at on the engine's 5 s heartbeat: a worker that went idle while
+        another was still reading the sitemaps would sit out a short crawl."""
+        slot = getattr(self.crawler.engine, "_slot", None)
+        if slot is not None and hasattr(slot, "nextcall"):
+            slot.nextcall.schedule(min(self.channel.heartbeat, 0.5))
 
     def spider_closed(self, spider, reason: str) -> None:
         if self.loop is not None and self.loop.running:
