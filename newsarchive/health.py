@@ -22,7 +22,9 @@ The checks (settings, override with ``-s NAME=VALUE``; dicts as JSON):
 * Any ``blocked`` response (a challenge page) is a problem, whatever the sample:
   a site that blocks us must never look like a quiet day.
 * Articles listed as new by a sitemap or feed (``newsarchive/fetch/new``) but
-  none kept (new, updated or unchanged) is a problem, whatever the sample.
+  none kept (new, updated or unchanged) is a problem, whatever the sample,
+  unless every one of them answered 404/410 and they were fewer than the sample
+  (an article deleted after it was listed is not a broken crawler).
 
 Everything here is pure: numbers in, problems out, no Scrapy needed.
 """
@@ -100,7 +102,10 @@ def check_health(site: str, summary: dict[str, Any], stats: dict[str, Any],
             blocked=blocked, requests=requests))
 
     listed = stats.get(f"{PREFIX}fetch/new", 0)
-    if listed and not kept:
+    gone = dropped.get("gone", 0)
+    # New items that answered 404/410 were deleted, not missed: one such is no alarm,
+    # but a whole sample of them (new URLs that all 404) is how a URL scheme change looks.
+    if not kept and (listed > gone or gone >= thresholds.min_sample):
         problems.append(problem(
             "nothing-kept", f"{site}: sitemaps/feeds listed {listed} new article(s) but the run kept none",
             listed_new=listed, kept=0))

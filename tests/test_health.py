@@ -54,6 +54,12 @@ def test_a_quiet_day_is_healthy():
     assert problems_of(run_stats(0, requests=4, fetch_new=0)) == []
 
 
+def test_a_listed_article_deleted_before_the_run_is_no_alarm_but_a_sample_of_them_is():
+    assert problems_of(run_stats(0, requests=5, fetch_new=1, gone=1)) == []
+    assert checks(run_stats(0, requests=9, fetch_new=5, gone=5)) == ["nothing-kept"]  # URLs changed?
+    assert checks(run_stats(0, requests=6, fetch_new=2, gone=1, timeout=1)) == ["nothing-kept"]
+
+
 def test_new_items_listed_but_nothing_kept_is_a_problem_whatever_the_sample():
     (found,) = problems_of(run_stats(0, requests=7, fetch_new=3, timeout=3))
     assert found["check"] == "nothing-kept" and found["listed_new"] == 3

@@ -27,7 +27,8 @@ from protego import Protego
 from scrapy.http import Response, TextResponse
 from scrapy.utils.sitemap import Sitemap
 
-from newsarchive.archive import Archive
+from newsarchive.archive import Archive, ArchiveError
+from newsarchive.extensions import archive_failed
 from newsarchive.extract import extract_article
 from newsarchive.freshness import RefreshPolicy
 from newsarchive.items import ArticleItem
@@ -134,7 +135,10 @@ class NewsSpider(scrapy.Spider):
         if "archive" not in self.__dict__:
             return
         if reason == "finished" and self.sitemaps_read:
-            self.archive.remember_discovery(self.sitemaps_read)
+            try:
+                self.archive.remember_discovery(self.sitemaps_read)
+            except ArchiveError as error:
+                archive_failed(self.crawler, error)
         self.archive.close()
 
     def parse_robots(self, response: Response):
@@ -313,7 +317,10 @@ class NewsSpider(scrapy.Spider):
     def article_failed(self, failure):
         """A 404/410 is remembered (see freshness); other failures are counted and retried next run."""
         if self.request_failed(failure) == "gone":
-            self.archive.record_gone(failure.request.url, failure.value.response.status)
+            try:
+                self.archive.record_gone(failure.request.url, failure.value.response.status)
+            except ArchiveError as error:
+                archive_failed(self.crawler, error)
 
     def parse_article(self, response: Response):
         """Extract one article page into an :class:`ArticleItem` (pipelines do the rest)."""
