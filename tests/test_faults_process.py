@@ -305,6 +305,10 @@ class Crawl:
         self.closing = threading.Event()
         self.reported = threading.Event()
         self.done = threading.Event()
+        #: SIGKILL from the reading thread as soon as "Closing spider" is read (the close takes milliseconds)
+        self.kill_at_close = False
+        self.killed = False
+        self._killing = threading.Lock()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -314,6 +318,8 @@ class Crawl:
             if "Spider opened" in line:
                 self.opened.set()
             elif "Closing spider" in line:
+                if self.kill_at_close:
+                    self.kill()
                 self.closing.set()
             elif "crawl report for" in line:
                 self.reported.set()
@@ -325,11 +331,12 @@ class Crawl:
         return "close" if self.closing.is_set() else "mid" if self.opened.is_set() else "startup"
 
     def kill(self) -> bool:
-        """SIGKILL now; False when the process had already exited."""
-        if self.process.poll() is not None:
-            return False
-        os.kill(self.process.pid, signal.SIGKILL)
-        return True
+        """SIGKILL now (unless done already); False when the process had exited by itself."""
+        with self._killing:
+            if not self.killed and self.process.poll() is None:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.killed = True
+            return self.killed
 
     def wait(self, timeout: float = 120) -> int:
         code = self.process.wait(timeout)
@@ -344,35 +351,47 @@ class Crawl:
 class Kill:
     """One planned kill and what came of it."""
 
-    plan: str  # startup | mid | close
-    delay: float  # seconds after spawn (startup), after the target (mid) or after "Closing spider" (close)
+    plan: str  # startup | open | mid | close
+    delay: float  # seconds after: spawn (startup), "Spider opened" (open), the target (mid), "Closing spider" (close)
     target: int = 0  # mid: kill once this many items are stored by the run
     phase: str = ""  # where the process was when killed ("exited": it had finished)
     at: float = 0.0  # seconds after spawn
     scraped: int = 0
     pid: int = 0
     reported: bool = False
+    left: str = ""  # what the archive held after the kill
 
     def __str__(self) -> str:
-        aim = {"startup": f"{self.delay:.2f}s after spawn", "mid": f"item {self.target} +{self.delay:.2f}s",
+        aim = {"startup": f"{self.delay:.2f}s after spawn", "open": f"opened +{self.delay:.3f}s", "mid": f"item {self.target} +{self.delay:.2f}s",
                "close": f"close +{self.delay:.3f}s"}[self.plan]
         return (f"planned {self.plan} ({aim}) -> killed in {self.phase} at {self.at:.2f}s, "
-                f"{self.scraped} items, pid {self.pid}{', after the run report' if self.reported else ''}")
+                f"{self.scraped} items, pid {self.pid}{', after the run report' if self.reported else ''}; left {self.left}")
 
 
-def plan_kills(rng: random.Random, count: int) -> list[Kill]:
-    """``count`` kills spread over start-up (1/4), mid-crawl (1/2) and close (1/4), shuffled."""
-    plans = ["startup"] * (count // 4) + ["close"] * (count // 4)
+def plan_kills(rng: random.Random, count: int, *, first: bool = False) -> list[Kill]:
+    """``count`` kills spread over start-up (1/4), mid-crawl (1/2) and close (1/4), shuffled.
+
+    Half the start-up kills come at a time after spawn (imports, settings, the run lock),
+    half just after "Spider opened" (the archive opening: migrations on a new archive,
+    marking dead runs killed, the run's row); with ``first`` the first kill is one of
+    those, so a new archive is killed while it is being made.
+    """
+    plans = ["startup", "open"] * (count // 8) + ["close"] * (count // 4)
     plans += ["mid"] * (count - len(plans))
     rng.shuffle(plans)
+    if first:
+        plans.remove("open")
+        plans.insert(0, "open")
     kills = []
     for plan in plans:
         if plan == "startup":
-            kills.append(Kill(plan, rng.uniform(0.05, 1.6)))
+            kills.append(Kill(plan, rng.uniform(0.05, 1.2)))
+        elif plan == "open":
+            kills.append(Kill(plan, rng.uniform(0.0, 0.05)))
         elif plan == "mid":
             kills.append(Kill(plan, rng.uniform(0.0, 0.2), target=rng.randint(1, PAGES)))
-        else:
-            kills.append(Kill(plan, rng.uniform(0.0, 0.03)))
+        else:  # half at once (from the thread reading the log), half up to 30 ms later
+            kills.append(Kill(plan, rng.choice((0.0, rng.uniform(0.0, 0.03)))))
     return kills
 
 
@@ -380,6 +399,9 @@ def run_and_kill(crawl: Crawl, kill: Kill, limit: float = 60) -> Kill:
     deadline = crawl.started + limit
     if kill.plan == "startup":
         time.sleep(max(0.0, crawl.started + kill.delay - time.monotonic()))
+    elif kill.plan == "open":
+        crawl.opened.wait(max(0.0, deadline - time.monotonic()))
+        time.sleep(kill.delay)
     elif kill.plan == "mid":
         while crawl.scraped < kill.target and not crawl.closing.is_set() and not crawl.done.is_set():
             if time.monotonic() > deadline:
@@ -387,6 +409,7 @@ def run_and_kill(crawl: Crawl, kill: Kill, limit: float = 60) -> Kill:
             time.sleep(0.01)
         time.sleep(kill.delay)
     else:
+        crawl.kill_at_close = kill.delay == 0
         crawl.closing.wait(max(0.0, deadline - time.monotonic()))
         time.sleep(kill.delay)
     kill.phase, kill.scraped, kill.pid = crawl.phase(), crawl.scraped, crawl.process.pid
@@ -411,6 +434,23 @@ def crawl_runs(db: Path) -> list[dict]:
         return [dict(row) for row in conn.execute("select * from crawl_runs order by id")]
     finally:
         conn.close()
+
+
+def archive_summary(db: Path, run: dict | None) -> str:
+    """Schema version, articles, versions, aliases and the run's status, for the kill report."""
+    if not db.exists():
+        return "no archive"
+    conn = sqlite3.connect(db)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
+            return "an empty archive (schema v0)"
+        counts = [conn.execute(f"select count(*) from {table}").fetchone()[0]
+                  for table in ("articles", "article_versions", "article_aliases")]
+    finally:
+        conn.close()
+    return (f"schema v{version}, {counts[0]} articles, {counts[1]} versions, {counts[2]} aliases, "
+            f"run {run['status'] if run else 'not started'}")
 
 
 def checked_copy(db: Path, scratch: Path) -> Path:
@@ -440,7 +480,7 @@ def test_twenty_sigkills_leave_a_sound_archive_and_a_rerun_finishes(moving_mirro
     db = tmp_path / "archive.db"
     env = crawl_env(tmp_path)
     rng = random.Random(SEED)
-    planned = plan_kills(rng, KILLS)
+    planned = plan_kills(rng, KILLS, first=True)
     done: list[Kill] = []
     #: run id -> the kill of its process; None: the run was not killed (it finished first)
     run_kills: dict[int, Kill | None] = {}
@@ -478,11 +518,13 @@ def test_twenty_sigkills_leave_a_sound_archive_and_a_rerun_finishes(moving_mirro
                         assert row["status"] == "running", row
                     if row["status"] == "running":
                         pending.append(row["id"])
-                else:
-                    assert kill.phase == "startup", f"killed in {kill.phase} without a crawl_runs row"
+                else:  # start_run comes before the first request
+                    assert kill.phase == "startup" or (kill.phase == "mid" and kill.scraped == 0), \
+                        f"killed in {kill.phase} after {kill.scraped} items without a crawl_runs row"
                 if kill.phase != "exited":
-                    problems = archive_problems(checked_copy(db, tmp_path / "check"), urls=mirror.urls,
-                                                aliases=mirror.aliases, edits=mirror.edits)
+                    copy = checked_copy(db, tmp_path / "check")
+                    kill.left = archive_summary(copy, new[0] if new else None)
+                    problems = archive_problems(copy, urls=mirror.urls, aliases=mirror.aliases, edits=mirror.edits)
                     assert not problems, "after the kill:\n" + "\n".join(problems)
 
             mirror.listed = 0
