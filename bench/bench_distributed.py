@@ -155,7 +155,7 @@ def one_crawl(server_url: str, work: Path, pages: int, workers: int, redis_url: 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     seconds = done_at - started
-    return {"seconds": seconds, "rate": pages / seconds, "cpu": cpu, "shares": shares}
+    return {"seconds": seconds, "rate": pages / seconds, "cpu": cpu, "shares": shares, "load": os.getloadavg()[0]}
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -180,6 +180,7 @@ def run(quick: bool = False) -> list[dict]:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     single, single_spread = summarize(r["rate"] for r in results["single"])
     one, _ = summarize(r["rate"] for r in results["1"])
+    single_cpu, _ = summarize(r["cpu"] for r in results["single"])
     rows = [row("distributed", f"single-process crawl (no Redis), {pages:,} pages", single, "pages/s",
                 target="none (the baseline)", met=None, runs=runs, spread=single_spread,
                 note=(f"generated mirror, one static server; launch to last article committed; "
@@ -190,6 +191,7 @@ def run(quick: bool = False) -> list[dict]:
         rate, spread = summarize(r["rate"] for r in measured)
         cpu, _ = summarize(r["cpu"] for r in measured)
         shares = measured[len(measured) // 2]["shares"]
+        loads = ", ".join(f"{r['load']:.1f}" for r in measured)
         baseline = ("single-process crawl", single) if workers == 1 else ("1 worker", one)
         ratio = rate / baseline[1] if baseline[1] else None
         efficiency = rate / (workers * one) if one else None
@@ -198,7 +200,10 @@ def run(quick: bool = False) -> list[dict]:
             baseline=baseline[0], baseline_value=baseline[1], ratio=ratio,
             target="none: reported for scaling (2-core machine)", met=None, runs=runs, spread=spread,
             note=(f"launch to last article committed; articles per worker {shares}; CPU of all processes "
-                  f"(workers + ingester) {cpu:.0f} s; efficiency per worker {efficiency:.0%} of one worker's rate"
+                  f"(workers + ingester) {cpu:.0f} s = {cpu / pages * 1e3:.1f} ms per page (single process: "
+                  f"{single_cpu / pages * 1e3:.1f} ms); efficiency per worker {efficiency:.0%} of one worker's rate; "
+                  f"load average after the runs {loads} (a machine shared "
+                  f"with other jobs gives more processes a larger share of its CPU)"
                   + (f"; {workers} workers + ingester + Redis + static server on {cores} cores: CPU-bound "
                      f"extraction cannot scale past the cores" if workers > cores else ""))))
     return rows

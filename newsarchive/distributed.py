@@ -292,7 +292,12 @@ class RedisItemPipeline:
         return cls(crawler)
 
     def process_item(self, item):
-        self.channel.push("article", item=ItemAdapter(item).asdict())
+        try:
+            self.channel.push("article", item=ItemAdapter(item).asdict())
+        except Exception:
+            # Not stored: this crawl must not count as complete (its sitemaps stay unread).
+            self.crawler.stats.inc_value("newsarchive/redis/push_errors")
+            raise
         self.crawler.stats.inc_value("newsarchive/redis/pushed")
         return item
 
@@ -401,6 +406,8 @@ class WorkerRun:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
         stats = self.crawler.stats.get_stats()
+        if reason == "finished" and stats.get("newsarchive/redis/push_errors"):
+            reason = "push-errors"  # some items never reached Redis: not a complete crawl
         ended = self.channel.leave(
             reason, {k: v for k, v in stats.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
             dict(getattr(spider, "sitemaps_read", {}) or {}), dict(getattr(spider, "redirect_aliases", {}) or {}),

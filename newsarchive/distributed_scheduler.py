@@ -6,17 +6,26 @@ the scheduler interface the engine uses (``open``/``close``/``enqueue_request``/
 ``next_request``/``has_pending_requests``), requests from the asynchronous ``start()``
 pass through ``enqueue_request`` like any other, and ``Request.to_dict``/
 ``request_from_dict`` round-trip through the queue. The one difference: it counts its
-stats with ``inc_value(..., spider=...)``, which Scrapy 2.19 deprecates (a warning per
-request, an error in a later Scrapy). This subclass counts them without it; the rest is
-scrapy-redis's.
+stats with ``inc_value(..., spider=...)`` and says "Resuming crawl" with ``Spider.log()``,
+both deprecated by Scrapy 2.19 (a warning per request, an error in a later Scrapy). This
+subclass counts them without the argument and opens without the warning (the worker
+extension logs how many requests were queued); the rest is scrapy-redis's.
 """
 
 from __future__ import annotations
 
+import warnings
+
+from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
 
 class Scheduler(RedisScheduler):
+    def open(self, spider):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", r"Spider\.log\(\) is deprecated", ScrapyDeprecationWarning)
+            return super().open(spider)
+
     def enqueue_request(self, request) -> bool:
         if not request.dont_filter and self.df.request_seen(request):
             self.df.log(request, self.spider)

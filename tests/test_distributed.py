@@ -258,6 +258,10 @@ def test_two_workers_and_an_ingester_archive_what_one_crawl_does(tmp_path, repla
     workers = [worker(db, replay_server.url, redis_url, prefix, tmp_path / f"w{n}.log", *SHARED_PACE) for n in (1, 2)]
     for n, process in enumerate(workers, 1):
         assert finish(process).returncode == 0, log_of(tmp_path / f"w{n}.log")
+        # scrapy-redis through the adapter: none of its calls that Scrapy 2.19 deprecates.
+        warned = [line for line in (tmp_path / f"w{n}.log").read_text().splitlines()
+                  if "Deprecation" in line and "scrapy_redis" in line]
+        assert warned == []
     out, err = ingest.communicate(timeout=120)
     assert ingest.returncode == 0, err[-3000:]
     report = json.loads(out)
