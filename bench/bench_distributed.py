@@ -113,7 +113,7 @@ def one_crawl(server_url: str, work: Path, pages: int, workers: int, redis_url: 
     if redis_url:
         log = work / f"{name}-ingest.log"
         command = [sys.executable, "-m", "newsarchive", "ingest", "--redis", redis_url, "--db", str(db),
-                   "--prefix", prefix, "--exit-when-idle", "2", "--json"]
+                   "--prefix", prefix, "--exit-when-idle", "10", "--json"]  # outlasts the workers' start-up
         processes.append(("ingest", subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"),
                                                      stderr=subprocess.STDOUT), log))
     for number in range(workers):

@@ -310,6 +310,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         report = ingester.run(idle_exit=args.exit_when_idle, stop=lambda: bool(stopping))
     except KeyboardInterrupt:
         report = ingester.report
+    except Exception as error:
+        if not type(error).__module__.startswith("redis"):
+            raise
+        # Unacknowledged records stay in the processing list; the next ingester puts them back.
+        print(f"newsarchive ingest: lost Redis ({error}); what was not written is kept there", file=sys.stderr)
+        return 1
     finally:
         ingester.close()
         signal.signal(signal.SIGTERM, previous)

@@ -106,6 +106,14 @@ def ingester(db: Path, redis_url: str, prefix: str, *extra: str, fault: str | No
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def ingester_once_joined(db: Path, redis_url: str, prefix: str) -> subprocess.Popen:
+    """An ingester that exits when idle, started once a worker has joined (before that, "no
+    live worker" would be true and it could exit before the crawl began)."""
+    client = redis.Redis.from_url(redis_url)
+    _wait_for(lambda: client.scard(f"{prefix}digiato:workers") > 0, what="a worker joining")
+    return ingester(db, redis_url, prefix, "--exit-when-idle", "2")
+
+
 def finish(process: subprocess.Popen, timeout: float = 120) -> subprocess.Popen:
     try:
         process.wait(timeout)
@@ -254,8 +262,8 @@ def test_two_workers_and_an_ingester_archive_what_one_crawl_does(tmp_path, repla
                                                                  digiato_archive):
     reference, _ = digiato_archive
     db = tmp_path / "archive.db"
-    ingest = ingester(db, redis_url, prefix, "--exit-when-idle", "2")
     workers = [worker(db, replay_server.url, redis_url, prefix, tmp_path / f"w{n}.log", *SHARED_PACE) for n in (1, 2)]
+    ingest = ingester_once_joined(db, redis_url, prefix)
     for n, process in enumerate(workers, 1):
         assert finish(process).returncode == 0, log_of(tmp_path / f"w{n}.log")
         # scrapy-redis through the adapter: none of its calls that Scrapy 2.19 deprecates.
@@ -316,11 +324,11 @@ def test_a_killed_worker_loses_nothing(tmp_path, replay_server, redis_url, prefi
     reference, _ = digiato_archive
     db = tmp_path / "archive.db"
     client = redis.Redis.from_url(redis_url)
-    ingest = ingester(db, redis_url, prefix, "--exit-when-idle", "2")
     pace = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.4", "-s", "CONCURRENT_REQUESTS=2",
             "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
     doomed = worker(db, replay_server.url, redis_url, prefix, tmp_path / "doomed.log", *pace)
     other = worker(db, replay_server.url, redis_url, prefix, tmp_path / "other.log", *pace)
+    ingest = ingester_once_joined(db, redis_url, prefix)
     _wait_for(lambda: _count(db) >= 3, what="three articles ingested")
     # The dupe filter is bounded while a crawl runs too: it expires unless live workers renew it.
     assert 0 < client.ttl(f"{prefix}digiato:dupefilter") <= 24 * 3600
