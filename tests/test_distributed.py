@@ -253,8 +253,8 @@ def test_queued_requests_round_trip_as_json_never_pickle():
 
 # --- end to end ---------------------------------------------------------------------------
 
-#: Slow enough that two workers both take part (30 requests at ~0.2 s each).
-SHARED_PACE = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.2", "-s", "CONCURRENT_REQUESTS=2",
+#: Slow enough that two workers both take part, even if one starts seconds later (30 requests, ~0.3 s apart).
+SHARED_PACE = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.3", "-s", "CONCURRENT_REQUESTS=2",
                "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
 
 
@@ -329,7 +329,8 @@ def test_a_killed_worker_loses_nothing(tmp_path, replay_server, redis_url, prefi
     doomed = worker(db, replay_server.url, redis_url, prefix, tmp_path / "doomed.log", *pace)
     other = worker(db, replay_server.url, redis_url, prefix, tmp_path / "other.log", *pace)
     ingest = ingester_once_joined(db, redis_url, prefix)
-    _wait_for(lambda: _count(db) >= 3, what="three articles ingested")
+    _wait_for(lambda: client.scard(f"{prefix}digiato:workers") == 2 and _count(db) >= 3,
+              what="both workers in the crawl and three articles ingested")
     # The dupe filter is bounded while a crawl runs too: it expires unless live workers renew it.
     assert 0 < client.ttl(f"{prefix}digiato:dupefilter") <= 24 * 3600
     doomed.send_signal(signal.SIGKILL)
