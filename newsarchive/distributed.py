@@ -156,7 +156,8 @@ class DistributedAddon:
         try:
             import scrapy_redis  # noqa: F401
         except ImportError as error:
-            raise NotConfigured(INSTALL_HINT) from error
+            # Not NotConfigured: Scrapy would log it and crawl on, writing SQLite from a worker.
+            raise RuntimeError(f"NEWSARCHIVE_REDIS_URL is set but {INSTALL_HINT}") from error
         from newsarchive.extensions import CrawlRun
         from newsarchive.pipelines import StoragePipeline
         from newsarchive.warc import WarcMiddleware

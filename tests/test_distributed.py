@@ -229,6 +229,17 @@ def test_the_setting_makes_a_worker(redis_url):
     assert settings["middlewares"]["newsarchive.warc.WarcMiddleware"] is None  # WARC indexing writes SQLite
 
 
+def test_a_worker_without_scrapy_redis_stops_instead_of_writing_sqlite(redis_url, tmp_path):
+    code = "import sys; sys.modules['scrapy_redis'] = None\n" + SETTINGS_PROBE
+    overrides = {"NEWSARCHIVE_REDIS_URL": redis_url, "NEWSARCHIVE_DB": str(tmp_path / "a.db")}
+    result = subprocess.run([sys.executable, "-c", code, json.dumps(overrides)], cwd=ROOT, env=_env(),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert "NEWSARCHIVE_REDIS_URL is set but distributed crawling needs scrapy-redis" in result.stderr
+    assert "pip install 'newsarchive[redis]'" in result.stderr
+    assert not (tmp_path / "a.db").exists()
+
+
 def test_queued_requests_round_trip_as_json_never_pickle():
     from scrapy import Request
     from scrapy.utils.request import request_from_dict
