@@ -51,7 +51,8 @@ processing list, writes a batch in one SQLite transaction with the normal storag
 them from the processing list (``LREM``). On start it puts back what a killed ingester left
 in the processing list, except the records whose ids its last committed batch holds: a
 killed ingester loses nothing and stores nothing twice. While it writes a spider's run it
-holds that spider's run lock, so a single-process crawl of the same spider waits its turn.
+holds that spider's run lock: a single-process crawl of the same spider refuses to start
+meanwhile, and the ingester waits (records stay queued) while such a crawl runs.
 
 Redis keys (``NEWSARCHIVE_REDIS_PREFIX``, default ``newsarchive:``)::
 
