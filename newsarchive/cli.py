@@ -293,8 +293,11 @@ def cmd_reparse(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     import signal
 
+    import logging
+
     from newsarchive.distributed import IngestError, Ingester
 
+    logging.basicConfig(level=args.log_level, format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
     stopping = []
     previous = signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     try:
@@ -343,6 +346,7 @@ def _ingest_parser(commands) -> None:
     ingest.add_argument("--exit-when-idle", type=float, metavar="SECONDS",
                         help="exit after SECONDS without records while no worker is alive")
     ingest.add_argument("--json", action="store_true", help="the report as one JSON object")
+    ingest.add_argument("--log-level", default="INFO", help="INFO: one line per crawl begun and ended")
     ingest.set_defaults(func=cmd_ingest)
 
 

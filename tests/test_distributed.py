@@ -424,3 +424,30 @@ def test_an_ingester_at_a_time_and_unreadable_records_are_set_aside(tmp_path, re
         assert "another ingest run" in process.stderr.read()
     finally:
         lock.release()
+
+
+def test_the_ingester_waits_for_a_single_process_run_of_the_same_spider(tmp_path, redis_url, prefix):
+    from newsarchive.runlock import RunLock
+
+    db = tmp_path / "archive.db"
+    client = redis.Redis.from_url(redis_url)
+    for record in ({"id": "r1", "kind": "gone", "spider": "digiato", "crawl": "c1",
+                    "url": "https://digiato.com/gone", "status": 404},
+                   {"id": "r2", "kind": "crawl-end", "spider": "digiato", "crawl": "c1", "dead": []}):
+        client.lpush(f"{prefix}items", json.dumps(record))
+    lock = RunLock(db, "digiato").acquire()  # a `scrapy crawl digiato` on this archive
+    try:
+        process = ingester(db, redis_url, prefix, "--exit-when-idle", "1")
+        _wait_for(lambda: client.llen(f"{prefix}items:processing") == 2, what="the records taken")
+        time.sleep(1.5)
+        assert process.poll() is None
+        assert table(db, "select url from gone_urls") == []  # nothing written while the run holds the lock
+    finally:
+        lock.release()
+    out, err = finish(process).communicate()
+    assert process.returncode == 0, err[-3000:]
+    assert "another digiato run" in err and "waiting" in err
+    assert table(db, "select url from gone_urls") == [("https://digiato.com/gone",)]
+    (run,) = ingester_runs(db)
+    assert run["spider"] == "digiato" and run["status"] == "failed"  # no worker reported finishing
+    assert client.llen(f"{prefix}items:processing") == 0
