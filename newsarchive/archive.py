@@ -322,6 +322,12 @@ class Archive:
             elif self.schema_version() > SCHEMA_VERSION:
                 raise ArchiveError(self._too_new_message())
         except sqlite3.Error as error:
+            if readonly and getattr(error, "sqlite_errorname", "") == "SQLITE_READONLY_ROLLBACK":
+                # A process died mid-transaction before the archive was in WAL mode (its first
+                # moments): a read-only connection may not roll the -journal back. Not a read-only archive.
+                raise ArchiveError(
+                    f"archive {self.path} holds a transaction of a process that died (its -journal file); "
+                    "the next crawl, or any command that writes, rolls it back") from error
             raise storage_error(self.path, error) or ArchiveError(f"cannot open archive {self.path}: {error}") from error
 
     def __enter__(self) -> Archive:

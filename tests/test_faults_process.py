@@ -48,7 +48,7 @@ from conftest import ROOT, scrapy_crawl
 
 from bench.mirror import BASE, HOST, Entry, generated_mirror, pool_dir, write_site_files
 from bench.server import StaticServer
-from newsarchive.archive import SCHEMA_VERSION, Archive, article_id, content_hash
+from newsarchive.archive import SCHEMA_VERSION, Archive, ArchiveError, ArchiveWriteError, article_id, content_hash
 from newsarchive.export import ExportOptions, export
 from newsarchive.replay import ReplayServer
 
@@ -305,8 +305,9 @@ class Crawl:
         self.closing = threading.Event()
         self.reported = threading.Event()
         self.done = threading.Event()
-        #: SIGKILL from the reading thread as soon as "Closing spider" is read (the close takes milliseconds)
-        self.kill_at_close = False
+        #: SIGKILL from the reading thread as soon as this is read ("Spider opened", "Closing spider"):
+        #: opening the archive and closing the run take milliseconds
+        self.kill_on: str | None = None
         self.killed = False
         self._killing = threading.Lock()
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -315,11 +316,11 @@ class Crawl:
     def _read(self) -> None:
         for line in self.process.stderr:
             self.lines.append(line)
+            if self.kill_on and self.kill_on in line:
+                self.kill()
             if "Spider opened" in line:
                 self.opened.set()
             elif "Closing spider" in line:
-                if self.kill_at_close:
-                    self.kill()
                 self.closing.set()
             elif "crawl report for" in line:
                 self.reported.set()
@@ -328,7 +329,10 @@ class Crawl:
         self.done.set()
 
     def phase(self) -> str:
-        return "close" if self.closing.is_set() else "mid" if self.opened.is_set() else "startup"
+        """startup (before "Spider opened"), open (no item stored yet, by the log's count), mid or close."""
+        if self.closing.is_set():
+            return "close"
+        return ("mid" if self.scraped else "open") if self.opened.is_set() else "startup"
 
     def kill(self) -> bool:
         """SIGKILL now (unless done already); False when the process had exited by itself."""
@@ -351,8 +355,10 @@ class Crawl:
 class Kill:
     """One planned kill and what came of it."""
 
-    plan: str  # startup | open | mid | close
-    delay: float  # seconds after: spawn (startup), "Spider opened" (open), the target (mid), "Closing spider" (close)
+    plan: str  # create | startup | open | mid | close
+    #: seconds after: the archive file appeared (create), spawn (startup), "Spider opened" (open),
+    #: the target (mid), "Closing spider" (close)
+    delay: float
     target: int = 0  # mid: kill once this many items are stored by the run
     phase: str = ""  # where the process was when killed ("exited": it had finished)
     at: float = 0.0  # seconds after spawn
@@ -362,7 +368,8 @@ class Kill:
     left: str = ""  # what the archive held after the kill
 
     def __str__(self) -> str:
-        aim = {"startup": f"{self.delay:.2f}s after spawn", "open": f"opened +{self.delay:.3f}s", "mid": f"item {self.target} +{self.delay:.2f}s",
+        aim = {"create": f"archive file +{self.delay:.3f}s", "startup": f"{self.delay:.2f}s after spawn",
+               "open": f"opened +{self.delay:.3f}s", "mid": f"item {self.target} +{self.delay:.2f}s",
                "close": f"close +{self.delay:.3f}s"}[self.plan]
         return (f"planned {self.plan} ({aim}) -> killed in {self.phase} at {self.at:.2f}s, "
                 f"{self.scraped} items, pid {self.pid}{', after the run report' if self.reported else ''}; left {self.left}")
@@ -373,33 +380,38 @@ def plan_kills(rng: random.Random, count: int, *, first: bool = False) -> list[K
 
     Half the start-up kills come at a time after spawn (imports, settings, the run lock),
     half just after "Spider opened" (the archive opening: migrations on a new archive,
-    marking dead runs killed, the run's row); with ``first`` the first kill is one of
-    those, so a new archive is killed while it is being made.
+    marking dead runs killed, the run's row); with ``first`` the first kill comes up to
+    15 ms after the archive file appears, so a new archive is killed while it is migrated.
+    Kills with delay 0 come from the thread reading the log, the moment it reads the line.
     """
     plans = ["startup", "open"] * (count // 8) + ["close"] * (count // 4)
     plans += ["mid"] * (count - len(plans))
     rng.shuffle(plans)
     if first:
-        plans.remove("open")
-        plans.insert(0, "open")
-    kills = []
+        plans.remove("startup")
+    kills = [Kill("create", rng.uniform(0.0, 0.015))] if first else []
     for plan in plans:
         if plan == "startup":
-            kills.append(Kill(plan, rng.uniform(0.05, 1.2)))
+            kills.append(Kill(plan, rng.uniform(0.05, 0.9)))
         elif plan == "open":
-            kills.append(Kill(plan, rng.uniform(0.0, 0.05)))
+            kills.append(Kill(plan, rng.choice((0.0, rng.uniform(0.0, 0.05)))))
         elif plan == "mid":
-            kills.append(Kill(plan, rng.uniform(0.0, 0.2), target=rng.randint(1, PAGES)))
+            kills.append(Kill(plan, rng.uniform(0.0, 0.2), target=rng.randint(1, PAGES - 10)))
         else:  # half at once (from the thread reading the log), half up to 30 ms later
             kills.append(Kill(plan, rng.choice((0.0, rng.uniform(0.0, 0.03)))))
     return kills
 
 
-def run_and_kill(crawl: Crawl, kill: Kill, limit: float = 60) -> Kill:
+def run_and_kill(crawl: Crawl, kill: Kill, db: Path, limit: float = 60) -> Kill:
     deadline = crawl.started + limit
-    if kill.plan == "startup":
+    if kill.plan == "create":
+        while not db.exists() and not crawl.done.is_set() and time.monotonic() < deadline:
+            time.sleep(0.001)
+        time.sleep(kill.delay)
+    elif kill.plan == "startup":
         time.sleep(max(0.0, crawl.started + kill.delay - time.monotonic()))
     elif kill.plan == "open":
+        crawl.kill_on = "Spider opened" if kill.delay == 0 else None
         crawl.opened.wait(max(0.0, deadline - time.monotonic()))
         time.sleep(kill.delay)
     elif kill.plan == "mid":
@@ -409,24 +421,27 @@ def run_and_kill(crawl: Crawl, kill: Kill, limit: float = 60) -> Kill:
             time.sleep(0.01)
         time.sleep(kill.delay)
     else:
-        crawl.kill_at_close = kill.delay == 0
+        crawl.kill_on = "Closing spider" if kill.delay == 0 else None
         crawl.closing.wait(max(0.0, deadline - time.monotonic()))
         time.sleep(kill.delay)
-    kill.phase, kill.scraped, kill.pid = crawl.phase(), crawl.scraped, crawl.process.pid
-    kill.at = time.monotonic() - crawl.started
-    if not crawl.kill():
-        kill.phase = "exited"
+    kill.pid, kill.at = crawl.process.pid, time.monotonic() - crawl.started
+    killed = crawl.kill()
     code = crawl.wait()
-    kill.reported = crawl.reported.is_set()
-    if kill.phase != "exited":
+    # Where it was: by everything it logged before it died (the log is read to its end by now).
+    kill.phase, kill.scraped, kill.reported = crawl.phase(), crawl.scraped, crawl.reported.is_set()
+    if killed:
         assert code == -signal.SIGKILL, f"crawl ended with {code}, not by SIGKILL:\n{crawl.log_tail()}"
+    else:
+        kill.phase = "exited"
+        assert code == 0, f"crawl failed ({code}) before its kill:\n{crawl.log_tail()}"
     return kill
 
 
 def crawl_runs(db: Path) -> list[dict]:
+    """The ``crawl_runs`` rows (after a kill: of a :func:`checked_copy`, which this may recover)."""
     if not db.exists():
         return []
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
+    conn = sqlite3.connect(db, timeout=5)
     conn.row_factory = sqlite3.Row
     try:
         if not conn.execute("select 1 from sqlite_master where name = 'crawl_runs'").fetchone():
@@ -491,6 +506,7 @@ def test_twenty_sigkills_leave_a_sound_archive_and_a_rerun_finishes(moving_mirro
         return (f"seed {SEED} (NEWSARCHIVE_FAULTS_SEED={SEED} repeats these kill points):\n"
                 + "\n".join(f"  {n + 1:2d}. {kill}" for n, kill in enumerate(done)))
 
+    known: set[int] = set()  # run ids before the current run
     with ReplayServer(mirror.root) as server:
         server.httpd.handle_error = lambda request, address: None  # clients killed mid-request
         try:
@@ -500,10 +516,10 @@ def test_twenty_sigkills_leave_a_sound_archive_and_a_rerun_finishes(moving_mirro
                 kill = planned.pop(0) if planned else plan_kills(rng, 4)[0]
                 generation += 1
                 mirror.next_run(generation)
-                known = {run["id"] for run in crawl_runs(db)}
                 crawl = Crawl(crawl_command(db, server.url), env)
-                done.append(run_and_kill(crawl, kill))
-                runs = {run["id"]: run for run in crawl_runs(db)}
+                done.append(run_and_kill(crawl, kill, db))
+                copy = checked_copy(db, tmp_path / "check")  # read as left, for the next run to find
+                runs = {run["id"]: run for run in crawl_runs(copy)}
                 new = [run for run_id, run in runs.items() if run_id not in known]
                 assert len(new) <= 1 and all(run["pid"] == kill.pid for run in new), new
                 if new:  # the run got past marking the runs of dead processes killed
@@ -519,10 +535,9 @@ def test_twenty_sigkills_leave_a_sound_archive_and_a_rerun_finishes(moving_mirro
                     if row["status"] == "running":
                         pending.append(row["id"])
                 else:  # start_run comes before the first request
-                    assert kill.phase == "startup" or (kill.phase == "mid" and kill.scraped == 0), \
-                        f"killed in {kill.phase} after {kill.scraped} items without a crawl_runs row"
+                    assert kill.phase in ("startup", "open"), f"killed in {kill.phase} without a crawl_runs row"
+                known = set(runs)
                 if kill.phase != "exited":
-                    copy = checked_copy(db, tmp_path / "check")
                     kill.left = archive_summary(copy, new[0] if new else None)
                     problems = archive_problems(copy, urls=mirror.urls, aliases=mirror.aliases, edits=mirror.edits)
                     assert not problems, "after the kill:\n" + "\n".join(problems)
@@ -553,10 +568,10 @@ def test_twenty_sigkills_leave_a_sound_archive_and_a_rerun_finishes(moving_mirro
             assert not stale, f"articles without their latest edit: {stale}"
             assert aliases == mirror.aliases
             phases = [kill.phase for kill in done if kill.phase != "exited"]
-            assert {"startup", "mid", "close"} <= set(phases), phases
+            assert {"mid", "close"} <= set(phases) and {"startup", "open"} & set(phases), phases
         except AssertionError as error:
             raise AssertionError(f"{error}\n{story()}") from error
-    print(f"\n{len(phases)} kills ({', '.join(f'{p} {phases.count(p)}' for p in ('startup', 'mid', 'close'))}), "
+    print(f"\n{len(phases)} kills ({', '.join(f'{p} {phases.count(p)}' for p in ('startup', 'open', 'mid', 'close'))}), "
           f"{len(done) - len(phases)} runs finished before their kill; after the rerun {len(stored)} articles, "
           f"{versions} versions, {len(aliases)} aliases; {elapsed:.1f} s\n{story()}")
 
@@ -720,3 +735,31 @@ def test_the_archive_checks_find_what_a_kill_could_leave(tmp_path):
         conn.close()
         problems = archive_problems(broken, urls=urls, edits={})
         assert any(expected in problem for problem in problems), (expected, problems)
+
+
+DIE_MID_TRANSACTION = """
+import os, signal, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("pragma cache_size = 1")  # pages go to the file before the commit
+conn.execute("begin immediate")
+conn.execute("create table half (x)")
+conn.executemany("insert into half values (?)", [("x" * 1000,)] * 200)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_reader_after_a_kill_while_the_archive_was_made_is_told_what_happened(tmp_path):
+    """A crawl killed in the first milliseconds of a new archive (before WAL mode) leaves a hot
+    -journal that a read-only connection may not roll back: searches say so (not "read-only"),
+    and the next writer (a crawl) rolls it back and makes the archive."""
+    db = tmp_path / "archive.db"
+    died = subprocess.run([sys.executable, "-c", DIE_MID_TRANSACTION, str(db)])
+    assert died.returncode == -signal.SIGKILL and db.with_name("archive.db-journal").exists()
+    with pytest.raises(ArchiveError, match="a process that died") as refused:
+        Archive(db, readonly=True)
+    assert not isinstance(refused.value, ArchiveWriteError) and "read-only" not in str(refused.value)
+    with Archive(db) as archive:
+        assert archive.schema_version() == SCHEMA_VERSION and archive.count() == 0
+    with Archive(db, readonly=True) as archive:
+        assert archive.search("گوشی") == []
+    assert archive_problems(db) == []
