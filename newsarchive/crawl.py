@@ -15,7 +15,8 @@ from scrapy.utils.project import get_project_settings
 from scrapy.utils.reactor import install_reactor
 
 from newsarchive.archive import resolve_db_path
-from newsarchive.health import EXIT_ARCHIVE
+from newsarchive.health import EXIT_ARCHIVE, EXIT_CODE, EXIT_FAILED
+from newsarchive.runlock import RunLocked
 
 #: Replay servers are local: no need to be polite to them.
 REPLAY_SPEED_SETTINGS = {
@@ -60,7 +61,11 @@ def run_spiders(
         try:
             for name in names:
                 crawler = runner.create_crawler(name)
-                yield runner.crawl(crawler, **(spider_args or {}))
+                try:
+                    yield runner.crawl(crawler, **(spider_args or {}))
+                except RunLocked as locked:  # logged by CrawlRun; the other spiders still run
+                    stats[name] = {EXIT_CODE: EXIT_FAILED, "newsarchive/not_started": str(locked)}
+                    continue
                 stats[name] = crawler.stats.get_stats()
                 if exit_code({name: stats[name]}) == EXIT_ARCHIVE:
                     break
@@ -74,4 +79,4 @@ def run_spiders(
 
 def exit_code(stats: dict[str, dict]) -> int:
     """The worst exit code the runs left in their stats (see :mod:`newsarchive.health`), 0 if none."""
-    return max((run.get("newsarchive/exit_code", 0) for run in stats.values()), default=0)
+    return max((run.get(EXIT_CODE, 0) for run in stats.values()), default=0)

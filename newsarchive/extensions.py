@@ -24,7 +24,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from newsarchive.archive import Archive, ArchiveError, resolve_db_path
-from newsarchive.health import EXIT_ARCHIVE, EXIT_DEGRADED, Thresholds, check_health
+from newsarchive.health import EXIT_ARCHIVE, EXIT_CODE, EXIT_DEGRADED, Thresholds, check_health
 from newsarchive.runlock import RunLock, RunLocked
 
 logger = logging.getLogger(__name__)
@@ -33,8 +33,7 @@ logger = logging.getLogger(__name__)
 COVERAGE_FIELDS = ("title", "lead", "body", "authors", "categories", "tags", "image_url", "published")
 PREFIX = "newsarchive/"
 OUTCOMES = ("new", "updated", "unchanged")
-#: Stats keys: the exit code a crawl command should end with, and an archive failure's message.
-EXIT_CODE = f"{PREFIX}exit_code"
+#: Stats key: an archive failure's message (the exit code's key is health.EXIT_CODE).
 ARCHIVE_ERROR = f"{PREFIX}archive_error"
 #: The close reason of a run stopped because the archive refused a write.
 ARCHIVE_ERROR_REASON = "archive-error"

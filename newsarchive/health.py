@@ -39,6 +39,7 @@ from typing import Any
 #: 0 every run finished healthy, 1 a run could not start or failed otherwise (Scrapy's own),
 #: 2 bad usage, 3 a run was degraded, 4 the archive cannot be written (read-only, disk full).
 EXIT_OK = 0
+EXIT_FAILED = 1
 EXIT_DEGRADED = 3
 EXIT_ARCHIVE = 4
 
@@ -48,6 +49,8 @@ DEFAULT_MIN_SAMPLE = 5
 #: Drop reasons that mean "an article page, but the extraction found too little".
 EXTRACTION_REASONS = ("no-title", "no-body", "no-date")
 PREFIX = "newsarchive/"
+#: The stats key where a run leaves its exit code for the crawl commands.
+EXIT_CODE = f"{PREFIX}exit_code"
 
 
 @dataclass(frozen=True)

@@ -136,9 +136,26 @@ def test_an_overlapping_run_is_refused_and_writes_nothing(replay_server, tmp_pat
         result = scrapy_crawl("digiato", db, replay_server.url, check=False)
     finally:
         lock.release()
-    assert result.returncode != 0
+    assert result.returncode == 1
     assert "another digiato run" in result.stderr
+    assert "Traceback" not in result.stderr
     assert not db.exists() or sqlite_utils.Database(db)["articles"].count == 0
+
+
+def test_newsarchive_crawl_skips_a_locked_site_with_one_line_and_runs_the_others(replay_server, tmp_path):
+    db = tmp_path / "archive.db"
+    lock = RunLock(db, "digiato").acquire()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "newsarchive", "crawl", "digiato", "zoomit", "--db", str(db),
+             "--set", f"NEWSARCHIVE_REPLAY_URL={replay_server.url}", "--set", "NEWSARCHIVE_WARC=0"],
+            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    finally:
+        lock.release()
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "another digiato run" in result.stderr and "Traceback" not in result.stderr
+    ran = sqlite_utils.Database(db)["crawl_runs"].rows_where(select="spider, status")
+    assert [(row["spider"], row["status"]) for row in ran] == [("zoomit", "finished")]
 
 
 def test_a_killed_run_leaves_a_sound_archive_and_the_next_run_finishes(replay_server, tmp_path):
