@@ -661,17 +661,27 @@ class Ingester:
         workers = crawl.stats.get(WORKERS_KEY) or {}
         dead = record.get("dead") or []
         crawl.stats["newsarchive/ingest/dead_workers"] = dead
+        summary = run_summary(crawl.stats)
+        unfinished = {wid: w["reason"] for wid, w in workers.items() if w["reason"] != "finished"}
         if dead:
-            status = "killed"
-        elif workers and all(worker["reason"] == "finished" for worker in workers.values()):
-            status = "finished"
+            status, problems = "killed", [{"check": "workers", "message": f"{len(dead)} worker(s) died: "
+                                           f"{', '.join(dead)}; the next crawl fetches what they missed"}]
+        elif not workers or unfinished:
+            status, problems = "failed", [{"check": "closed", "message": f"workers stopped early: {unfinished}"}]
         else:
-            status = "failed"
-        if status == "finished" and crawl.stats.get(DISCOVERY_KEY):
+            # The single-process run's health checks (newsarchive.health), default thresholds.
+            from newsarchive.health import check_health
+
+            problems = check_health(crawl.spider, summary, crawl.stats)
+            status = "degraded" if problems else "finished"
+            for found in problems:
+                logger.error("crawl health: %s", found["message"])
+        if status in ("finished", "degraded") and crawl.stats.get(DISCOVERY_KEY):
             # Only a crawl whose every worker finished has fetched every article its sitemaps listed.
             self.archive.remember_discovery(crawl.stats[DISCOVERY_KEY])
         crawl.stats[BATCH_KEY] = crawl.batch
-        self.archive.finish_run(crawl.run_id, status, run_summary(crawl.stats), crawl.stats)
+        summary["problems"] = problems
+        self.archive.finish_run(crawl.run_id, status, summary, crawl.stats)
         del self.crawls[record["crawl"]]
         self.report.crawls_ended.append({"spider": crawl.spider, "run": crawl.run_id, "status": status,
                                          "workers": len(workers), "dead": len(dead)})

@@ -288,7 +288,10 @@ def test_two_workers_and_an_ingester_archive_what_one_crawl_does(tmp_path, repla
     assert_same_archive(db, reference)
     (run,) = ingester_runs(db)
     (single,) = ingester_runs(reference)
-    assert run["status"] == "finished" and run["spider"] == "digiato"
+    assert run["status"] == single["status"] == "finished" and run["spider"] == "digiato"
+    assert json.loads(run["problems"]) == []  # the health checks ran on the added-up numbers
+    coverage, single_coverage = json.loads(run["coverage"]), json.loads(single["coverage"])
+    assert (coverage["articles"], coverage["fields"]) == (single_coverage["articles"], single_coverage["fields"])
     # Every article stored once: all new, nothing stored twice, both workers did part of it.
     count = len(articles(reference))
     assert (run["articles_new"], run["articles_updated"], run["articles_unchanged"]) == (count, 0, 0)
@@ -352,6 +355,7 @@ def test_a_killed_worker_loses_nothing(tmp_path, replay_server, redis_url, prefi
     (run,) = ingester_runs(db)
     assert run["status"] == "killed"
     assert len(run["stats"]["newsarchive/ingest/dead_workers"]) == 1
+    assert [p["check"] for p in json.loads(run["problems"])] == ["workers"]
     # A crawl with a dead worker does not remember its sitemaps as read: the next one reads them again.
     assert table(db, "select count(*) from discovery_state") == [(0,)]
 
