@@ -54,6 +54,11 @@ killed ingester loses nothing and stores nothing twice. While it writes a spider
 holds that spider's run lock: a single-process crawl of the same spider refuses to start
 meanwhile, and the ingester waits (records stay queued) while such a crawl runs.
 
+Worker settings: ``NEWSARCHIVE_REDIS_URL``, ``NEWSARCHIVE_REDIS_PREFIX`` (``newsarchive:``),
+``NEWSARCHIVE_REDIS_HEARTBEAT`` (10 s; a worker silent for three beats counts as dead),
+``NEWSARCHIVE_REDIS_IDLE_CLOSE`` (3 s of idleness, with nobody busy, before a worker
+leaves), ``NEWSARCHIVE_REDIS_STATE_TTL`` (a day: crawl state without a live worker).
+
 Redis keys (``NEWSARCHIVE_REDIS_PREFIX``, default ``newsarchive:``)::
 
     <prefix><spider>:requests        scrapy-redis queue (sorted set)
@@ -89,8 +94,9 @@ URL_SETTING = "NEWSARCHIVE_REDIS_URL"
 DEFAULT_PREFIX = "newsarchive:"
 #: How long crawl state lives without a live worker renewing it (seconds).
 DEFAULT_STATE_TTL = 24 * 3600
-#: Heartbeat period of a worker (seconds); its key expires after three missed beats.
-DEFAULT_HEARTBEAT = 2.0
+#: Heartbeat period of a worker (seconds); its key expires after three missed beats, so a
+#: worker whose reactor is stuck for longer than that counts as dead.
+DEFAULT_HEARTBEAT = 10.0
 #: A worker closes after this long idle with an empty queue and no busy worker (seconds).
 DEFAULT_IDLE_CLOSE = 3.0
 #: Keys of worker stats that the ingester adds up into the run's stats.
@@ -242,8 +248,8 @@ class Channel:
         with self._lock():
             live, dead = self.members()
             crawl = (self.redis.get(self.keys["crawl"]) or b"").decode() or None
-            if crawl and not live and dead and not self.queued():
-                # Every worker of that crawl died and nothing is left to fetch: end it as killed.
+            if crawl and not live and not self.queued():
+                # Every worker of that crawl died and nothing is left to fetch: end it (as killed).
                 self.crawl = crawl
                 self.push("crawl-end", dead=dead)
                 self._clear()
