@@ -3,11 +3,13 @@
 * ``test_twenty_sigkills_leave_a_sound_archive_and_a_rerun_finishes``: 20 real
   ``scrapy crawl digiato`` subprocesses against a generated Digiato mirror
   (``bench.mirror``: 120 pages of 80-150 KB), each SIGKILLed at a seeded random
-  point: during start-up (before or while the archive opens and migrates),
-  mid-crawl (after a random number of stored articles) or while the spider closes
-  (run report, aliases, discovery state, WARC files). Between runs the mirror moves
-  on as a live site does: one newer article appears, a few pages are edited (new
-  versions) and five old URLs redirect to articles (aliases). Every run re-fetches
+  point: during start-up (the first kill while the new archive is made and migrated,
+  others before Scrapy is up or just after "Spider opened": marking dead runs killed,
+  the run's row), mid-crawl (after a random number of stored articles) or while the
+  spider closes (aliases, the run's report, discovery state, WARC files). Between
+  runs the mirror moves on as a live site does: one newer article appears, a few
+  pages are edited (new versions) and five old URLs redirect to articles (aliases).
+  Every run re-fetches
   every article (refresh window 10^6 h, interval 0), so each run writes throughout.
   After every kill the archive must pass :func:`archive_problems`; after the 20 kills
   a rerun finishes and the archive holds every mirror article exactly once, each
@@ -16,6 +18,10 @@
   while crawls write, this process searches, exports and reads the archive in one
   read transaction, again and again; none may see a partial article, and none may
   wait more than a second.
+* ``test_the_archive_checks_find_what_a_kill_could_leave``: the checks above name
+  each kind of damage they look for.
+* ``test_a_reader_after_a_kill_while_the_archive_was_made_is_told_what_happened``:
+  a hot ``-journal`` left by a death before WAL mode is explained to readers.
 
 Reproduce a failure with the seed it prints: ``NEWSARCHIVE_FAULTS_SEED=N pytest
 tests/test_faults_process.py``. ``NEWSARCHIVE_FAULTS_SABOTAGE=split-fts`` makes the
@@ -35,7 +41,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -114,7 +119,8 @@ class MovingMirror:
             entry = self.entries[index]
             page = self.site / self.path(entry.url)
             html = re.sub(r"<p>ویرایش EDIT\d{3}\.</p>\n", "", page.read_text("utf-8"))
-            html = html.replace('<div class="shareBox">', f'<p>ویرایش EDIT{generation:03d}.</p>\n<div class="shareBox">', 1)
+            marker = f"<p>ویرایش EDIT{generation:03d}.</p>\n"
+            html = html.replace('<div class="shareBox">', marker + '<div class="shareBox">', 1)
             page.write_text(html, "utf-8")
             self.edits[entry.url] = generation
             self.entries[index] = dataclasses.replace(entry, modified=now)
@@ -371,8 +377,9 @@ class Kill:
         aim = {"create": f"archive file +{self.delay:.3f}s", "startup": f"{self.delay:.2f}s after spawn",
                "open": f"opened +{self.delay:.3f}s", "mid": f"item {self.target} +{self.delay:.2f}s",
                "close": f"close +{self.delay:.3f}s"}[self.plan]
+        report = ", after the run report" if self.reported else ""
         return (f"planned {self.plan} ({aim}) -> killed in {self.phase} at {self.at:.2f}s, "
-                f"{self.scraped} items, pid {self.pid}{', after the run report' if self.reported else ''}; left {self.left}")
+                f"{self.scraped} items, pid {self.pid}{report}; left {self.left}")
 
 
 def plan_kills(rng: random.Random, count: int, *, first: bool = False) -> list[Kill]:
@@ -571,7 +578,8 @@ def test_twenty_sigkills_leave_a_sound_archive_and_a_rerun_finishes(moving_mirro
             assert {"mid", "close"} <= set(phases) and {"startup", "open"} & set(phases), phases
         except AssertionError as error:
             raise AssertionError(f"{error}\n{story()}") from error
-    print(f"\n{len(phases)} kills ({', '.join(f'{p} {phases.count(p)}' for p in ('startup', 'open', 'mid', 'close'))}), "
+    spread = ", ".join(f"{phase} {phases.count(phase)}" for phase in ("startup", "open", "mid", "close"))
+    print(f"\n{len(phases)} kills ({spread}), "
           f"{len(done) - len(phases)} runs finished before their kill; after the rerun {len(stored)} articles, "
           f"{versions} versions, {len(aliases)} aliases; {elapsed:.1f} s\n{story()}")
 
