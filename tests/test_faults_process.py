@@ -211,8 +211,9 @@ def archive_problems(db: Path, *, urls: set[str] | None = None, aliases: dict[st
                 generations = [_generation(item["body"]) for item in chain]
                 if generations != sorted(set(generations)):
                     problems.append(f"{article['url']}: versions out of edit order {generations}")
+        ended = ("finished", "degraded", "failed")  # with finished_at; "running" and "killed" without
         for run in conn.execute("select * from crawl_runs"):
-            if run["status"] not in ("running", "finished", "killed") or (run["status"] == "finished") != bool(
+            if run["status"] not in ("running", "killed", *ended) or (run["status"] in ended) != bool(
                     run["finished_at"]):
                 problems.append(f"crawl run {run['id']}: status {run['status']}, finished_at {run['finished_at']}")
         warc_dir = db.parent / "warc"
