@@ -577,8 +577,8 @@ def test_twenty_sigkills_leave_a_sound_archive_and_a_rerun_finishes(moving_mirro
             assert aliases == mirror.aliases
             phases = [kill.phase for kill in done if kill.phase != "exited"]
             assert {"mid", "close"} <= set(phases) and {"startup", "open"} & set(phases), phases
-        except AssertionError as error:
-            raise AssertionError(f"{error}\n{story()}") from error
+        except Exception as error:  # whatever broke, say which kills came before it
+            raise AssertionError(f"{type(error).__name__}: {error}\n{story()}") from error
     spread = ", ".join(f"{phase} {phases.count(phase)}" for phase in ("startup", "open", "mid", "close"))
     print(f"\n{len(phases)} kills ({spread}), "
           f"{len(done) - len(phases)} runs finished before their kill; after the rerun {len(stored)} articles, "
