@@ -15,9 +15,9 @@
   a rerun finishes and the archive holds every mirror article exactly once, each
   with its latest edit.
 * ``test_searches_and_exports_during_a_crawl_never_wait_or_see_half_an_article``:
-  while crawls write, this process searches, exports and reads the archive in one
-  read transaction, again and again; none may see a partial article, and none may
-  wait more than a second.
+  while three crawls write (new articles; updates, killed mid-crawl; the run after
+  it), this process searches, exports and reads the archive in one read transaction,
+  again and again; none may see a partial article, and none may wait more than a second.
 * ``test_the_archive_checks_find_what_a_kill_could_leave``: the checks above name
   each kind of damage they look for.
 * ``test_a_reader_after_a_kill_while_the_archive_was_made_is_told_what_happened``:
@@ -673,20 +673,28 @@ def test_searches_and_exports_during_a_crawl_never_wait_or_see_half_an_article(m
     reader = Reader(db, tmp_path / "exports")
     env = crawl_env(tmp_path)
     during = 0
-    for generation in (1, 2):  # new articles, then every article again with ten of them edited
-        if generation == 2:
+    # New articles; every article again with ten edited, killed after 30 stored items (readers
+    # go on through the death and the next run's recovery); every article again with ten more edits.
+    for generation in (1, 2, 3):
+        if generation > 1:
             mirror.next_run(generation, edits=10)
         with StaticServer([mirror.root]) as server:
             crawl = Crawl(crawl_command(db, server.url), env)
             try:
                 while crawl.process.poll() is None:
                     during += reader.round()
+                    if generation == 2 and crawl.scraped >= 30:
+                        crawl.kill()
                     time.sleep(0.02)
             finally:
-                crawl.kill()
+                killed = crawl.kill()
                 code = crawl.wait()
-        assert code == 0, f"the crawl failed ({code}):\n{crawl.log_tail()}"
-        assert "crawl report for digiato" in "".join(crawl.lines) and ", finished)" in "".join(crawl.lines)
+        log = "".join(crawl.lines)
+        if generation == 2:
+            assert code == -signal.SIGKILL and crawl.scraped >= 30 and not crawl.closing.is_set(), (code, log[-3000:])
+        else:
+            assert code == 0 and not killed, f"the crawl failed ({code}):\n{crawl.log_tail()}"
+            assert "crawl report for digiato" in log and ", finished)" in log, log[-3000:]
     assert reader.round()  # and once more after the crawls
     reader.close()
 
@@ -699,7 +707,7 @@ def test_searches_and_exports_during_a_crawl_never_wait_or_see_half_an_article(m
     # The reads did overlap the writes: many rounds, and the archive grew under them.
     assert during >= 10 and len(set(reader.counts)) >= 5, (during, sorted(set(reader.counts)))
     assert reader.counts[-1] == len(mirror.urls)
-    assert [run["status"] for run in crawl_runs(db)] == ["finished", "finished"]
+    assert [run["status"] for run in crawl_runs(db)] == ["finished", "killed", "finished"]
     assert not archive_problems(db, urls=mirror.urls, aliases=mirror.aliases, edits=mirror.edits)
 
 
