@@ -48,7 +48,8 @@ def run_spiders(
     from newsarchive.extensions import check_archive
 
     settings = project_settings(overrides)
-    check_archive(resolve_db_path(settings.get("NEWSARCHIVE_DB")))
+    if not settings.get("NEWSARCHIVE_REDIS_URL"):  # a distributed worker never writes SQLite
+        check_archive(resolve_db_path(settings.get("NEWSARCHIVE_DB")))
     install_reactor(settings["TWISTED_REACTOR"])
     configure_logging(settings)
     from twisted.internet import defer, reactor

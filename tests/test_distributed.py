@@ -455,3 +455,18 @@ def test_the_ingester_waits_for_a_single_process_run_of_the_same_spider(tmp_path
     (run,) = ingester_runs(db)
     assert run["spider"] == "digiato" and run["status"] == "failed"  # no worker reported finishing
     assert client.llen(f"{prefix}items:processing") == 0
+
+
+def test_newsarchive_crawl_redis_is_a_worker_that_writes_no_sqlite(tmp_path, replay_server, redis_url, prefix,
+                                                                   digiato_archive):
+    db = tmp_path / "archive.db"
+    command = [sys.executable, "-m", "newsarchive", "crawl", "digiato", "--redis", redis_url, "--db", str(db),
+               "-s", f"NEWSARCHIVE_REPLAY_URL={replay_server.url}", "-s", f"NEWSARCHIVE_REDIS_PREFIX={prefix}",
+               "-s", "NEWSARCHIVE_REDIS_HEARTBEAT=0.5", "-s", "NEWSARCHIVE_REDIS_IDLE_CLOSE=1"]
+    result = subprocess.run(command, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert list(tmp_path.iterdir()) == []  # no archive, lock or WARC file: everything went to Redis
+    records = [json.loads(raw) for raw in redis.Redis.from_url(redis_url).lrange(f"{prefix}items", 0, -1)]
+    kinds = [record["kind"] for record in records]
+    assert kinds.count("article") == len(articles(digiato_archive[0]))
+    assert kinds[0] == "crawl-end" and "gone" in kinds  # newest first
