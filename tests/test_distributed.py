@@ -380,6 +380,7 @@ def test_a_killed_ingester_loses_nothing_and_duplicates_nothing(tmp_path, replay
     items, processing = f"{prefix}items", f"{prefix}items:processing"
     log = tmp_path / "worker.log"
     assert finish(worker(db, replay_server.url, redis_url, prefix, log, *FAST)).returncode == 0, log_of(log)
+    assert not db.exists()  # `scrapy crawl` as a worker wrote no SQLite either
     queued = client.llen(items)
     count = len(articles(reference))
     assert queued >= count + 2  # the articles, a 404, the worker's end and the crawl's end
