@@ -655,6 +655,14 @@ class Archive:
             self.db["crawl_runs"].update(run_id, {"finished_at": utc_now(), "status": status,
                                                   "problems": json.dumps(problems, ensure_ascii=False)})
 
+    def last_run_completed(self, spider: str) -> bool:
+        """Whether the latest ended run of ``spider`` went to its end (``finished`` or
+        ``degraded``), rather than being killed or failing part-way."""
+        row = next(iter(self.db.query(
+            "select status from crawl_runs where spider = ? and status != 'running' order by id desc limit 1",
+            [spider])), None)
+        return row is not None and row["status"] in ("finished", "degraded")
+
     def mark_killed_runs(self, spider: str) -> int:
         """Runs of ``spider`` still marked running belong to dead processes: mark them killed.
 
@@ -669,14 +677,14 @@ class Archive:
     # --- incremental crawling ---------------------------------------------
 
     def fetch_record(self, url: str) -> dict[str, Any] | None:
-        """What the refresh rule needs to know of ``url``: ``last_fetched_at`` and
-        ``published_at`` of its article (by URL or alias), or, for a URL that
-        answered 404/410, ``gone`` with ``last_fetched_at`` the time it did."""
+        """What the refresh rule needs to know of ``url``: ``first_seen_at``,
+        ``last_fetched_at`` and ``published_at`` of its article (by URL or alias), or,
+        for a URL that answered 404/410, ``gone`` with both times the time it did."""
         rows = self.db.query(
-            "select last_fetched_at, published_at, 0 as gone from articles where url = :url union all "
-            "select a.last_fetched_at, a.published_at, 0 from article_aliases l join articles a on a.id = l.article_id "
-            "where l.url = :url union all "
-            "select seen_at, null, 1 from gone_urls where url = :url limit 1",
+            "select first_seen_at, last_fetched_at, published_at, 0 as gone from articles where url = :url union all "
+            "select a.first_seen_at, a.last_fetched_at, a.published_at, 0 "
+            "from article_aliases l join articles a on a.id = l.article_id where l.url = :url union all "
+            "select seen_at, seen_at, null, 1 from gone_urls where url = :url limit 1",
             {"url": url},
         )
         return next(iter(rows), None)

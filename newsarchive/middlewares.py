@@ -1,4 +1,4 @@
-"""Downloader components: replay routing, redirect aliases, page checks and polite retries."""
+"""Downloader components: replay routing, robots.txt, redirect aliases, page checks and polite retries."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import TextResponse
+from scrapy.http import Response, TextResponse
 from scrapy.utils.asyncio import sleep
+from scrapy.utils.httpobj import urlparse_cached
 
 from newsarchive.pagecheck import challenge_vendor, choose_encoding, is_empty, is_soft_404
 from newsarchive.pipelines import count_drop
@@ -75,6 +77,36 @@ class ReplayDownloadHandler(HTTP11DownloadHandler):
         replayed.headers[REPLAY_HOST_HEADER] = urlsplit(request.url).hostname or ""
         response = await super().download_request(replayed)
         return response.replace(url=request.url)
+
+
+class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt rules, whose one fetch of robots.txt also answers the spider's
+    own request for it (the spider reads the ``Sitemap:`` lines): the site sees robots.txt
+    requested once a run, not twice.
+
+    The answer is flagged ``cached``, so it is neither recorded in the WARC files again nor
+    counted as a download. Only a 200 is reused; after an error the spider asks again.
+    """
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self._fetched: dict[str, Response] = {}
+
+    async def _parse_robots(self, response, netloc, request):
+        if response.status == 200:
+            self._fetched[netloc] = response
+        await super()._parse_robots(response, netloc, request)
+
+    async def process_request(self, request):
+        await super().process_request(request)
+        url = urlparse_cached(request)
+        if request.meta.get("dont_obey_robotstxt") or url.path != "/robots.txt" or url.query:
+            return None
+        fetched = self._fetched.pop(url.netloc, None)
+        if fetched is None:
+            return None
+        self.crawler.stats.inc_value("newsarchive/robots/reused")
+        return fetched.replace(request=request, flags=[*fetched.flags, "cached"])
 
 
 class RedirectGuardMiddleware(_CrawlerMiddleware):

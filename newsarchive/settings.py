@@ -82,6 +82,9 @@ DOWNLOAD_HANDLERS = {
     "https": "newsarchive.middlewares.ReplayDownloadHandler",
 }
 DOWNLOADER_MIDDLEWARES = {
+    # Scrapy's robots.txt rules; its fetch of robots.txt also answers the spider's request.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "newsarchive.middlewares.SharedRobotsTxtMiddleware": 100,
     # Retries after a pause (Retry-After, else exponential backoff), in the built-in's place.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "newsarchive.middlewares.BackoffRetryMiddleware": 550,

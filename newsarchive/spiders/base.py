@@ -286,16 +286,31 @@ class NewsSpider(scrapy.Spider):
             links = response.css(css).getall()
             if links:
                 break
-        wanted = [request for link in links for request in self._article_request(response.urljoin(link), via="listing")]
+        urls = [response.urljoin(link) for link in links]
+        wanted = [request for url in urls for request in self._article_request(url, via="listing")]
         yield from wanted
-        limit = self.settings.getint("NEWSARCHIVE_MAX_LISTING_PAGES")
-        if self.listing_pages >= limit or (links and not wanted):
-            return  # the limit, or a page of known, unchanged articles: older pages hold nothing new
+        if (self.listing_pages >= self.settings.getint("NEWSARCHIVE_MAX_LISTING_PAGES")
+                or (links and not wanted) or any(self._archived_before_run(url) for url in urls)):
+            return  # older pages (newest first) hold only what an earlier run archived
         for css in self.site.listing.next_page:
             next_page = response.css(css).get()
             if next_page:
                 yield self._listing_request(response.urljoin(next_page))
                 break
+
+    @cached_property
+    def _last_run_completed(self) -> bool:
+        return self.archive.last_run_completed(self.name)
+
+    def _archived_before_run(self, url: str) -> bool:
+        """Whether a complete earlier run archived ``url``, so the listing's older pages hold
+        only archived articles. Not after a killed run (it may have stored the newest articles
+        of a page and not the older ones), nor for an article this run stored already."""
+        if not self._last_run_completed:
+            return False
+        known = self.archive.fetch_record(self.site.canonical(url))
+        first_seen = _timestamp(known["first_seen_at"]) if known else None
+        return first_seen is not None and first_seen < self.started_at.replace(microsecond=0)
 
     # --- articles -------------------------------------------------------
 
