@@ -110,8 +110,23 @@ def throughput(pages: int, runs: int) -> list[dict]:
             note=(f"{common}; user+system CPU of the crawl process (os.wait4) / article pages, start-up included; "
                   f"ratio = bare / full; peak RSS full {statistics.median(r.max_rss_mb for r in results['full']):.0f} MB, "
                   f"bare {statistics.median(r.max_rss_mb for r in results['bare']):.0f} MB")),
+        cpu_budget_row(full_cpu, bare_rate, common),
     ]
     return rows
+
+
+def cpu_budget_row(full_cpu_ms: float, bare_rate: float, common: str) -> dict:
+    """The cores the full crawl would need at the target rate, at its measured CPU per page,
+    against the cores this machine has: when it needs more, no scheduling of the same work
+    can meet the target here (the static server's CPU comes on top)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    target_rate = TARGET_RATIO * bare_rate
+    needed = full_cpu_ms / 1e3 * target_rate
+    return row("crawl", "cores the full crawl needs at the target rate", needed, "cores",
+               baseline="usable cores of this machine", baseline_value=cores, ratio=needed / cores if cores else None,
+               target="none (a bound: above 1.0x the target needs more CPU than the machine has)", met=None,
+               note=(f"{common}; {full_cpu_ms:.1f} ms of CPU per page x {target_rate:.0f} pages/s "
+                     f"({TARGET_RATIO:.0%} of bare Scrapy's median rate), crawl process only"))
 
 
 def _last_run(db: Path) -> dict:
