@@ -6,7 +6,9 @@ delivered it: before RetryMiddleware (550) retries a 5xx, before
 HttpCompressionMiddleware (590) decompresses it, before RedirectMiddleware
 (600) follows a 3xx, and before the spider middleware HttpErrorMiddleware
 drops a 4xx. robots.txt fetched by RobotsTxtMiddleware goes through the
-downloader middlewares too, so it is recorded like any other response.
+downloader middlewares too, so it is recorded like any other response; the
+spider's own request for it is answered from that fetch, flagged ``cached``,
+and not recorded twice (``SharedRobotsTxtMiddleware``).
 
 Each response becomes a ``response`` record (or a ``revisit`` record when the
 same URL already has a stored response with an identical payload, in this run
