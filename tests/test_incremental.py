@@ -208,6 +208,27 @@ class KnownArticles:
         pass
 
 
+def test_the_listing_reads_the_topic_list_not_the_most_viewed_sidebar(tmp_path):
+    """The sidebar's cards share the list's markup; its old, popular articles must not count
+    as the listing's (they would end pagination at once, see the next test)."""
+    from conftest import make_spider, mirror_response
+
+    spider = make_spider("digiato", tmp_path / "unused.db")
+    page = mirror_response("digiato", spider.site.url("/topic/tech/"), "topic/tech/index.html")
+    spider.archive = KnownArticles({}, last_run_completed=True)
+    fetched = {r.url for r in spider.parse_listing(page) if r.meta["newsarchive_kind"] == "article"}
+    def articles_under(css):
+        urls = {spider.site.canonical(page.urljoin(url)) for url in page.css(f"{css} a::attr(href)").getall()}
+        return {url for url in urls if spider.site.is_article_url(url)}
+
+    listed, sidebar = articles_under("#primary ul.rowList"), articles_under(".mostViewed__list")
+    assert fetched == listed and sidebar - listed
+
+
+#: A first-seen time in the second the spider started (an article this run stored).
+THIS_RUN = "this run"
+
+
 def listing_walk(tmp_path, first_seen_of_link: list[str | None], *, last_run_completed: bool = True):
     """For the mirror's first listing page, its first article links first seen at the given
     times (None: not archived): (the page's article URLs, those requested, whether the next
@@ -219,8 +240,9 @@ def listing_walk(tmp_path, first_seen_of_link: list[str | None], *, last_run_com
     links = [spider.site.canonical(page.urljoin(href)) for href in page.css(spider.site.listing.article_links[0]).getall()]
     links = [url for url in dict.fromkeys(links) if spider.site.is_article_url(url)]
     assert len(links) > len(first_seen_of_link)
-    spider.archive = KnownArticles({url: seen for url, seen in zip(links, first_seen_of_link) if seen},
-                                   last_run_completed)
+    started = spider.started_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    spider.archive = KnownArticles({url: started if seen == THIS_RUN else seen
+                                    for url, seen in zip(links, first_seen_of_link) if seen}, last_run_completed)
     requests = list(spider.parse_listing(page))
     fetched = {r.url for r in requests if r.meta["newsarchive_kind"] == "article"}
     return links, fetched, any(r.meta["newsarchive_kind"] == "listing" for r in requests)
@@ -228,7 +250,6 @@ def listing_walk(tmp_path, first_seen_of_link: list[str | None], *, last_run_com
 
 def test_the_listing_stops_at_a_page_that_reaches_an_earlier_complete_run(tmp_path):
     earlier = "2026-01-01T08:00:00Z"
-    this_run = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     # Nothing archived (a first run): every article, and the next page.
     links, fetched, next_page = listing_walk(tmp_path, [])
     assert fetched == set(links) and next_page
@@ -239,5 +260,5 @@ def test_the_listing_stops_at_a_page_that_reaches_an_earlier_complete_run(tmp_pa
     links, fetched, next_page = listing_walk(tmp_path, [None, None, earlier], last_run_completed=False)
     assert fetched == set(links) - {links[2]} and next_page is True
     # Nor do articles this run stored already (found by a sitemap first).
-    links, fetched, next_page = listing_walk(tmp_path, [this_run, None, this_run])
+    links, fetched, next_page = listing_walk(tmp_path, [THIS_RUN, None, THIS_RUN])
     assert fetched == set(links) - {links[0], links[2]} and next_page is True

@@ -62,6 +62,8 @@ SITE = Site(
     ),
     listing=Listing(
         article_links=(
+            # The topic page's own list, not the "most viewed" sidebar's cards (same markup).
+            "#primary .rowList > li a.rowCard__title::attr(href)",
             "a.rowCard__title::attr(href)",
             "#primary .rowList > li a::attr(href)",
             "h3.title a::attr(href)",
