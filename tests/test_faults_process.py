@@ -217,7 +217,9 @@ def archive_problems(db: Path, *, urls: set[str] | None = None, aliases: dict[st
                     run["finished_at"]):
                 problems.append(f"crawl run {run['id']}: status {run['status']}, finished_at {run['finished_at']}")
         warc_dir = db.parent / "warc"
-        for capture in conn.execute("select id, warc_file, warc_offset, warc_length from captures"):
+        # A kill between the migrations leaves a schema from before the captures table (v1).
+        has_captures = conn.execute("select 1 from sqlite_master where type = 'table' and name = 'captures'").fetchone()
+        for capture in conn.execute("select id, warc_file, warc_offset, warc_length from captures") if has_captures else ():
             path = warc_dir / capture["warc_file"]
             size = path.stat().st_size if path.exists() else -1
             if capture["warc_offset"] + capture["warc_length"] > size:
