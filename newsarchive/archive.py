@@ -655,12 +655,13 @@ class Archive:
             self.db["crawl_runs"].update(run_id, {"finished_at": utc_now(), "status": status,
                                                   "problems": json.dumps(problems, ensure_ascii=False)})
 
-    def last_run_completed(self, spider: str) -> bool:
-        """Whether the latest ended run of ``spider`` went to its end (``finished`` or
-        ``degraded``), rather than being killed or failing part-way."""
+    def last_run_completed(self, spider: str, before: str) -> bool:
+        """Whether the latest run of ``spider`` started before ``before`` (UTC ISO) went to its
+        end (``finished`` or ``degraded``), rather than being killed, failing part-way or
+        still showing ``running`` (a dead process not marked yet)."""
         row = next(iter(self.db.query(
-            "select status from crawl_runs where spider = ? and status != 'running' order by id desc limit 1",
-            [spider])), None)
+            "select status from crawl_runs where spider = ? and started_at < ? order by id desc limit 1",
+            [spider, before])), None)
         return row is not None and row["status"] in ("finished", "degraded")
 
     def mark_killed_runs(self, spider: str) -> int:

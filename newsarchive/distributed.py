@@ -330,8 +330,8 @@ class WorkerArchive:
     def discovery_lastmod(self, url: str):
         return self.reader.discovery_lastmod(url) if self.reader else None
 
-    def last_run_completed(self, spider: str) -> bool:
-        return self.reader.last_run_completed(spider) if self.reader else False
+    def last_run_completed(self, spider: str, before: str) -> bool:
+        return self.reader.last_run_completed(spider, before) if self.reader else False
 
     def record_gone(self, url: str, status: int) -> None:
         self.channel.push("gone", url=url, status=status)

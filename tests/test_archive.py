@@ -125,6 +125,21 @@ def test_crawl_runs_are_recorded(archive):
     assert archive.runs()[0]["status"] == "finished"
 
 
+def test_last_run_completed_judges_the_latest_run_started_before_this_one(archive):
+    def run(status: str, started_at: str) -> None:
+        run_id = archive.start_run("digiato")
+        archive.db["crawl_runs"].update(run_id, {"status": status, "started_at": started_at})
+
+    assert not archive.last_run_completed("digiato", before="2026-01-01T10:00:00Z")  # no run yet
+    run("finished", "2026-01-01T08:00:00Z")
+    run("running", "2026-01-01T10:00:00Z")  # this run itself, started in the same second
+    assert archive.last_run_completed("digiato", before="2026-01-01T10:00:00Z")
+    assert not archive.last_run_completed("zoomit", before="2026-01-01T10:00:00Z")
+    for status, completed in (("degraded", True), ("killed", False), ("failed", False), ("running", False)):
+        run(status, "2026-01-01T11:00:00Z")
+        assert archive.last_run_completed("digiato", before="2026-01-01T12:00:00Z") is completed, status
+
+
 def test_concurrent_writers_wait_for_each_other_instead_of_failing(tmp_path):
     """Two processes creating and writing one archive at once: both finish, nothing lost."""
     import subprocess

@@ -201,7 +201,7 @@ class KnownArticles:
         seen = self.first_seen.get(url)
         return seen and {"first_seen_at": seen, "last_fetched_at": seen, "published_at": "2020-01-01T00:00:00Z"}
 
-    def last_run_completed(self, spider):
+    def last_run_completed(self, spider, before):
         return self.completed
 
     def close(self):

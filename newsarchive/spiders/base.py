@@ -300,7 +300,7 @@ class NewsSpider(scrapy.Spider):
 
     @cached_property
     def _last_run_completed(self) -> bool:
-        return self.archive.last_run_completed(self.name)
+        return self.archive.last_run_completed(self.name, before=self.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
     def _archived_before_run(self, url: str) -> bool:
         """Whether a complete earlier run archived ``url``, so the listing's older pages hold
