@@ -291,7 +291,7 @@ class NewsSpider(scrapy.Spider):
         yield from wanted
         if (self.listing_pages >= self.settings.getint("NEWSARCHIVE_MAX_LISTING_PAGES")
                 or (links and not wanted) or any(self._archived_before_run(url) for url in urls)):
-            return  # older pages (newest first) hold only what an earlier run archived
+            return  # the limit, or older pages (newest first) hold nothing new: all known, or archived before
         for css in self.site.listing.next_page:
             next_page = response.css(css).get()
             if next_page:
