@@ -49,6 +49,32 @@ class ArchiveWriteError(ArchiveError):
         self.reason = reason
 
 
+class ArchiveDamaged(ArchiveError):
+    """The archive file is corrupt (``PRAGMA quick_check`` fails): restore it from a backup."""
+
+
+def damaged_archive(path: str | os.PathLike | None, error: Exception) -> ArchiveDamaged | None:
+    """An :class:`ArchiveDamaged` naming the damage when ``error`` came from a corrupt file
+    at ``path``, else None (the error is something else: a bug, a lock, a full disk)."""
+    # A lock, a full disk or a missing table is an OperationalError; damage is a plain DatabaseError.
+    if not isinstance(error, sqlite3.DatabaseError) or (
+            isinstance(error, sqlite3.OperationalError) and "malformed" not in str(error)):
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{resolve_db_path(path)}?mode=ro", uri=True, timeout=5)
+        try:
+            rows = [row[0] for row in conn.execute("PRAGMA quick_check(5)").fetchall()]
+            found = None if rows == ["ok"] else "; ".join(rows)
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as check_error:
+        found = str(check_error)
+    if found is None:
+        return None
+    return ArchiveDamaged(
+        f"archive {resolve_db_path(path)} is damaged (PRAGMA quick_check: {found}); nothing was read or "
+        "written. Restore it from a backup, or recover what is readable with `sqlite3 FILE .recover`")
+
 def _read_only_fs(path: Path) -> bool:
     """True when the file system holding ``path`` (or its folder) is mounted read-only."""
     for candidate in (path, path.parent):
@@ -725,6 +751,18 @@ class Archive:
 
     def integrity_check(self) -> str:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0]
+
+    def damage(self) -> str | None:
+        """None when ``PRAGMA quick_check`` finds the file sound, else what it found (one line).
+
+        A damaged page makes queries fail with a bare ``sqlite3.DatabaseError`` at the first
+        read that touches it; commands call this to turn that into one clear message."""
+        try:
+            rows = [row[0] for row in self.db.execute("PRAGMA quick_check(5)").fetchall()]
+        except sqlite3.DatabaseError as error:
+            return str(error)
+        return None if rows == ["ok"] else "; ".join(rows)
+
 
     # --- captures (newsarchive.warc) ----------------------------------------
 
