@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import shlex
 import shutil
@@ -14,7 +15,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from newsarchive.archive import Archive, ArchiveError, ArchiveWriteError, resolve_db_path
+from newsarchive.archive import Archive, ArchiveError, resolve_db_path
 from newsarchive.replay import ReplayServer, bundled_mirror
 from newsarchive.sites import SITES
 
@@ -43,7 +44,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     from newsarchive.crawl import exit_code, run_spiders
-    from newsarchive.health import EXIT_ARCHIVE
+    from newsarchive.health import archive_exit_code
 
     names = list(SITES) if args.all else args.sites
     unknown = [n for n in names if n not in SITES]
@@ -58,10 +59,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     spider_args = {"since": args.since} if args.since else {}
     try:
         stats = run_spiders(names, overrides, spider_args)
-    except ArchiveWriteError as error:
+    except ArchiveError as error:
         print(f"newsarchive: not starting the crawl: {error}", file=sys.stderr)
-        return EXIT_ARCHIVE
-    # 3 a run was degraded, 4 the archive refused a write (see newsarchive.health)
+        return archive_exit_code(error)
+    # 3 a run was degraded, 4 the archive refused a write, 5 it was busy (see newsarchive.health)
     return exit_code(stats)
 
 
@@ -258,6 +259,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(f"warning: {problem} (the rest is served)", file=sys.stderr)
     if hasattr(mirror, "files"):
         print(f"{len(mirror)} URLs captured in {len(mirror.files)} WARC file(s)", flush=True)
+    address, port = server.httpd.server_address[:2]
+    if not ipaddress.ip_address(address).is_loopback:
+        print(f"warning: listening on {address}: anyone on the network who can reach port {port} can read "
+              f"everything in {args.source}; leave out --host to serve this machine only", file=sys.stderr, flush=True)
     print(f"replaying {args.source} at {server.url} (Ctrl-C to stop)", flush=True)
     try:
         server.httpd.serve_forever()
@@ -461,7 +466,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay = commands.add_parser("replay", help="serve recorded pages over HTTP for NEWSARCHIVE_REPLAY_URL")
     replay.add_argument("source", help="a directory of pages laid out by URL path, or a WARC file or folder of them")
     replay.add_argument("--port", type=int, default=8765)
-    replay.add_argument("--host", default="127.0.0.1")
+    replay.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1: this machine only; any other is warned about)")
     replay.set_defaults(func=cmd_replay)
     _reparse_parser(commands)
     _ingest_parser(commands)

@@ -12,7 +12,12 @@ path:
   ``ROOT/a/index.html?x=1&y=2`` (or ``ROOT/a?x=1&y=2``) when that file exists,
   named as ``wget --mirror`` names it (e.g. Joomla's ``/fa/?format=feed&type=rss``).
 * When ``ROOT/<host>/`` exists for the requested host (``www.`` ignored), that
-  folder is the root: one server can replay several sites.
+  folder is the root: one server can replay several sites. Only a plain host
+  name (letters, digits, dots, hyphens, an optional ``:port``) naming a direct
+  subfolder counts; any other ``Host`` or ``X-Replay-Host`` means the root.
+* Nothing outside the root is ever read: every file, after percent-decoding
+  and resolving symlinks, must lie under it (a symlink pointing out is a 404).
+  A NUL or control character in the path, query or host is a 400.
 * ``.replay.json`` in a root may hold ``{"redirects": {"/old": "https://site/new"}}``.
 * Anything else is a 404.
 
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import re
 import threading
 from functools import cached_property
 from http import HTTPStatus
@@ -33,10 +39,29 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 REPLAY_HOST_HEADER = "X-Replay-Host"
+#: The only host headers that choose a folder: a header is the client's to write.
+PLAIN_HOST = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]+)?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 NOT_FOUND_PAGE = (
     "<!DOCTYPE html><html><head><title>404</title></head>"
     "<body><h1>صفحه پیدا نشد</h1><p>Not found</p></body></html>"
 ).encode()
+BAD_REQUEST_PAGE = b"<!DOCTYPE html><html><head><title>400</title></head><body><p>Bad request</p></body></html>"
+
+
+def bad_request(host: str | None, raw_path: str) -> bool:
+    """True when the host or the percent-decoded path or query holds a NUL or control character
+    (no file name has one; a NUL would make the file system calls raise)."""
+    return bool(_CONTROL.search(host or "") or _CONTROL.search(unquote(raw_path)))
+
+
+def _confined_file(root: Path, path: Path) -> Path | None:
+    """``path`` with every symlink resolved, when that is a file under ``root``; else None."""
+    try:
+        resolved = path.resolve()
+        return resolved if root in resolved.parents and resolved.is_file() else None
+    except (OSError, ValueError):  # a name too long for the file system, a NUL: not a recorded page
+        return None
 
 
 def sniff_content_type(path: Path, head: bytes) -> str:
@@ -61,17 +86,18 @@ class Mirror:
             raise FileNotFoundError(f"replay mirror {self.root} is not a directory")
 
     def root_for(self, host: str | None) -> Path:
-        if host:
-            host = host.split(":")[0].lower().removeprefix("www.")
-            candidate = self.root / host
-            if host and candidate.is_dir():
+        """The folder of a plain host name that is a direct subfolder of the root (symlinks
+        resolved: ``..``, ``/etc`` or a link pointing out never qualify), else the root."""
+        if host and PLAIN_HOST.fullmatch(host):
+            candidate = (self.root / host.split(":")[0].lower().removeprefix("www.")).resolve()
+            if candidate.parent == self.root and candidate.is_dir():
                 return candidate
         return self.root
 
     @staticmethod
     def _redirects(root: Path) -> dict[str, str]:
-        manifest = root / ".replay.json"
-        if not manifest.is_file():
+        manifest = _confined_file(root, root / ".replay.json")
+        if manifest is None:
             return {}
         return json.loads(manifest.read_text("utf-8")).get("redirects", {})
 
@@ -84,17 +110,16 @@ class Mirror:
         for key in (path, path.rstrip("/"), path.rstrip("/") + "/"):
             if key in redirects:
                 return 301, redirects[key]
-        relative = path.strip("/")
-        candidate = (root / relative).resolve()
-        if candidate != root and root not in candidate.parents:
-            return 404, None  # ../ escapes the mirror
+        candidate = root / path.strip("/")
         options = [candidate, candidate / "index.html"]
         query = unquote(url.query)
         if query and "/" not in query:
             options[:0] = [option.with_name(f"{option.name}?{query}") for option in options if option != root]
         for option in options:
-            if option.is_file() and option.name != ".replay.json":
-                return 200, option
+            # Resolved, then checked: ``..``, ``%2e%2e`` and symlinks pointing out all end here.
+            found = _confined_file(root, option)
+            if found is not None and found.name != ".replay.json":
+                return 200, found
         return 404, None
 
     def response(self, host: str | None, raw_path: str) -> tuple[int, dict[str, str], bytes] | None:
@@ -135,7 +160,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self, send_body: bool) -> None:
         host = self.headers.get(REPLAY_HOST_HEADER) or self.headers.get("Host")
-        found = self.server.mirror.response(host, self.path)
+        if bad_request(host, self.path):
+            found = 400, {"Content-Type": "text/html; charset=utf-8"}, BAD_REQUEST_PAGE
+        else:
+            found = self.server.mirror.response(host if host and PLAIN_HOST.fullmatch(host) else None, self.path)
         if found is None:
             status, headers, body = 404, {"Content-Type": "text/html; charset=utf-8"}, NOT_FOUND_PAGE
         else:
