@@ -19,6 +19,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from newsarchive.pagecheck import challenge_vendor, choose_encoding, is_empty, is_soft_404
 from newsarchive.pipelines import count_drop
 from newsarchive.replay import REPLAY_HOST_HEADER
+from newsarchive.urlpolicy import refusal
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,26 @@ def replay_target(url: str, replay_url: str) -> str:
     real = urlsplit(url)
     replay = urlsplit(replay_url)
     return urlunsplit((replay.scheme, replay.netloc, real.path or "/", real.query, ""))
+
+
+class AllowRuleMiddleware(_CrawlerMiddleware):
+    """Every request passes :func:`newsarchive.urlpolicy.refusal` before any other component
+    sees it (100 is robots.txt, which would otherwise fetch ``/robots.txt`` of any host a
+    sitemap names). ``dont_filter`` does not exempt a request, as it does from Scrapy's
+    offsite check: sitemaps, feeds, listings, redirects and robots.txt all pass here."""
+
+    def __init__(self, crawler):
+        super().__init__(crawler)
+        self.max_length = crawler.settings.getint("URLLENGTH_LIMIT")
+
+    def process_request(self, request):
+        # A spider that names no hosts (a benchmark's bare spider) is judged on the rest only.
+        hosts = getattr(self.crawler.spider, "allowed_domains", None) or ()
+        refused = refusal(request.url, hosts, max_length=self.max_length)
+        if refused is not None:
+            reason, detail = refused
+            reject(self.crawler, request, reason, f"{detail}: {request.url[:200]}")
+        return None
 
 
 class ReplayDownloadHandler(HTTP11DownloadHandler):

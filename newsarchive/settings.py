@@ -5,6 +5,8 @@ Project settings (override with ``-s NAME=VALUE``):
 * ``NEWSARCHIVE_DB``: archive path (else ``$NEWSARCHIVE_DB``, else ``archive.db``).
 * ``NEWSARCHIVE_REPLAY_URL``: send every request to this replay server (offline runs).
 * ``NEWSARCHIVE_MAX_LISTING_PAGES``: how many listing pages a run follows.
+* ``NEWSARCHIVE_MAX_SITEMAP_DEPTH``, ``NEWSARCHIVE_MAX_SITEMAPS``, ``CLOSESPIDER_TIMEOUT``:
+  bounded discovery and run time (see SECURITY.md).
 * ``NEWSARCHIVE_WARC`` (``0`` turns it off), ``NEWSARCHIVE_WARC_DIR``,
   ``NEWSARCHIVE_WARC_MAX_SIZE``: WARC records of every response (see below).
 * ``NEWSARCHIVE_REDIS_URL``, ``NEWSARCHIVE_REDIS_PREFIX``: distributed crawling (see below).
@@ -29,6 +31,14 @@ NEWSPIDER_MODULE = "newsarchive.spiders"
 NEWSARCHIVE_DB = os.environ.get("NEWSARCHIVE_DB") or "archive.db"
 NEWSARCHIVE_REPLAY_URL = os.environ.get("NEWSARCHIVE_REPLAY_URL") or None
 NEWSARCHIVE_MAX_LISTING_PAGES = 5
+# Bounded discovery: a site that generates sitemap indexes without end must not keep a run
+# (and its lock) alive for ever. Indexes nest at most this deep (robots.txt's sitemaps are
+# depth 0; WordPress and Yoast use 1), and a run reads at most this many sitemaps.
+NEWSARCHIVE_MAX_SITEMAP_DEPTH = 3
+NEWSARCHIVE_MAX_SITEMAPS = 2000
+# A run stops after this many seconds whatever it is doing (Scrapy's CloseSpider extension);
+# the run is recorded failed with the reason, and the next run goes on. Raise it for backfills.
+CLOSESPIDER_TIMEOUT = 6 * 3600
 # Incremental runs (see newsarchive.freshness): re-fetch articles younger than the
 # window when last fetched longer than the interval ago.
 NEWSARCHIVE_REFRESH_WINDOW_HOURS = 48
@@ -77,11 +87,27 @@ MEDIA_ALLOW_REDIRECTS = False
 TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
+# Only the web: Scrapy's file, data, FTP and S3 handlers would let a sitemap name
+# file:///etc/passwd (see newsarchive.urlpolicy).
 DOWNLOAD_HANDLERS = {
     "http": "newsarchive.middlewares.ReplayDownloadHandler",
     "https": "newsarchive.middlewares.ReplayDownloadHandler",
+    "file": None,
+    "data": None,
+    "ftp": None,
+    "s3": None,
+}
+# DNS answers in private, loopback or link-local ranges are refused (newsarchive.resolver).
+DNS_RESOLVER = "newsarchive.resolver.PublicAddressResolver"
+# URLs longer than URLLENGTH_LIMIT are refused and counted (url-too-long) by the allow-rule
+# below, instead of Scrapy's spider middleware, which drops them with an INFO line only.
+SPIDER_MIDDLEWARES = {
+    "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
 }
 DOWNLOADER_MIDDLEWARES = {
+    # First of all: every request (robots.txt, sitemaps, feeds, redirects) passes one
+    # allow-rule: http(s), the site's hosts, no private addresses (newsarchive.urlpolicy).
+    "newsarchive.middlewares.AllowRuleMiddleware": 50,
     # Scrapy's robots.txt rules; its fetch of robots.txt also answers the spider's request.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "newsarchive.middlewares.SharedRobotsTxtMiddleware": 100,
