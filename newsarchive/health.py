@@ -21,6 +21,9 @@ The checks (settings, override with ``-s NAME=VALUE``; dicts as JSON):
   says nothing about the site; a share of one or two pages would cry wolf.
 * Any ``blocked`` response (a challenge page) is a problem, whatever the sample:
   a site that blocks us must never look like a quiet day.
+* Discovery that reached its bounds (``sitemap-depth``, ``sitemap-limit``) and URLs
+  refused as unsafe (``unsafe-url``: local or private addresses, other schemes) are
+  problems whatever the sample: both mean the site is not what it was.
 * Articles listed as new by a sitemap or feed (``newsarchive/fetch/new``) but
   none kept (new, updated or unchanged) is a problem, whatever the sample,
   unless every one of them answered 404/410 and they were fewer than the sample
@@ -37,17 +40,28 @@ from typing import Any
 
 #: Exit codes of ``scrapy crawl`` and ``newsarchive crawl`` (also in README and settings):
 #: 0 every run finished healthy, 1 a run could not start or failed otherwise (Scrapy's own),
-#: 2 bad usage, 3 a run was degraded, 4 the archive cannot be written (read-only, disk full).
+#: 2 bad usage, 3 a run was degraded, 4 the archive cannot be written (read-only, disk full),
+#: 5 the archive is busy (a `newsarchive reindex` holds it; run again later).
+#: A damaged archive (PRAGMA quick_check fails) is 1: a person must restore it.
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_DEGRADED = 3
 EXIT_ARCHIVE = 4
+EXIT_BUSY = 5
+
+
+def archive_exit_code(error: Exception) -> int:
+    """The exit code for an archive that refused a crawl, by the error's ``reason``
+    (:class:`newsarchive.archive.ArchiveWriteError`): busy 5, damaged 1, anything else 4."""
+    return {"busy": EXIT_BUSY, "damaged": EXIT_FAILED}.get(getattr(error, "reason", None), EXIT_ARCHIVE)
 
 DEFAULT_MIN_COVERAGE = {"title": 1.0, "body": 0.95, "published": 1.0}
 DEFAULT_MAX_EXTRACTION_DROPS = 0.05
 DEFAULT_MIN_SAMPLE = 5
 #: Drop reasons that mean "an article page, but the extraction found too little".
 EXTRACTION_REASONS = ("no-title", "no-body", "no-date")
+#: Drop reasons that mean "discovery reached a bound" (see NewsSpider._within_discovery_limits).
+LIMIT_REASONS = ("sitemap-depth", "sitemap-limit")
 PREFIX = "newsarchive/"
 #: The stats key where a run leaves its exit code for the crawl commands.
 EXIT_CODE = f"{PREFIX}exit_code"
@@ -103,6 +117,17 @@ def check_health(site: str, summary: dict[str, Any], stats: dict[str, Any],
         problems.append(problem(
             "blocked", f"site {site} blocked {blocked} of {requests} requests — this is not a quiet day",
             blocked=blocked, requests=requests))
+
+    limits = {reason: dropped[reason] for reason in LIMIT_REASONS if dropped.get(reason)}
+    if limits:
+        problems.append(problem(
+            "discovery-limit", f"{site}: discovery stopped at its limits ({_counts(limits)}); articles listed "
+            "beyond them were not fetched (NEWSARCHIVE_MAX_SITEMAPS, NEWSARCHIVE_MAX_SITEMAP_DEPTH)", **limits))
+    unsafe = dropped.get("unsafe-url", 0)
+    if unsafe:
+        problems.append(problem(
+            "unsafe-urls", f"{site}: {unsafe} URL(s) named by the site pointed at local, private or non-web "
+            "addresses and were refused (see SECURITY.md)", unsafe=unsafe))
 
     listed = stats.get(f"{PREFIX}fetch/new", 0)
     gone = dropped.get("gone", 0)

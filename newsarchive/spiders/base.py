@@ -70,12 +70,24 @@ def url_date(url: str) -> datetime | None:
 #: An XML document that declares entities is refused before any parser sees it: no
 #: sitemap or feed needs them, and they are how billion-laughs and XXE attacks work.
 #: (lxml here never resolves entities anyway; this makes it explicit and counted.)
-_ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.IGNORECASE)
+_ENTITY_DECLARATION = re.compile(r"<!ENTITY", re.IGNORECASE)
+#: Byte-order marks and the first bytes of ``<?xml`` in the encodings XML parsers detect
+#: by themselves (XML 1.0 appendix F): a UTF-16 document hides ``<!ENTITY`` from a byte search.
+_WIDE_ENCODINGS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"), (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"),
+)
 
 
 def declares_entities(body: bytes) -> bool:
-    """True when an XML body's prolog declares entities (``<!ENTITY`` before the root element)."""
-    return _ENTITY_DECLARATION.search(body, 0, 64 * 1024) is not None
+    """True when an XML body declares entities (``<!ENTITY`` anywhere before the root element's
+    content, however much comment padding comes first, in UTF-8 or UTF-16/32)."""
+    encoding = next((name for start, name in _WIDE_ENCODINGS if body.startswith(start)), "latin-1")
+    if encoding == "latin-1" and b"\x00" in body[:4]:
+        encoding = "utf-16-le" if body[1:2] == b"\x00" else "utf-16-be"
+    text = body.decode(encoding, "replace")
+    return _ENTITY_DECLARATION.search(text) is not None
 
 
 def _timestamp(text: str | None) -> datetime | None:
@@ -101,8 +113,8 @@ class NewsSpider(scrapy.Spider):
         self.listing_pages = 0
         #: sitemap URL -> lastmod, remembered when the run finishes (see freshness).
         self.sitemaps_read: dict[str, str] = {}
-        #: (URL, lastmod) of sitemaps named by an index, read one after another (see _next_sitemap).
-        self.sitemap_queue: deque[tuple[str, str | None]] = deque()
+        #: (URL, lastmod, depth) of sitemaps named by an index, read one after another (see _next_sitemap).
+        self.sitemap_queue: deque[tuple[str, str | None, int]] = deque()
         self.sitemap_urls: set[str] = set()
         self.started_at = datetime.now(UTC)
 
@@ -146,18 +158,24 @@ class NewsSpider(scrapy.Spider):
         if not sitemaps:
             yield from self._fallback_sitemaps()
             return
-        for url in sitemaps:
-            yield self._sitemap_request(response.urljoin(url))
+        for url in map(response.urljoin, sitemaps):
+            if self._within_discovery_limits(url, 0):
+                yield self._sitemap_request(url)
 
     def robots_failed(self, failure):
         if getattr(failure.value, "response", None) is None:
-            self.request_failed(failure)  # no robots.txt (404) is normal; a timeout or a challenge is not
+            self._count_failure(failure)  # no robots.txt (404) is normal; a timeout or a challenge is not
         self.logger.warning("robots.txt unavailable (%s); trying fallback sitemaps", failure.value)
         yield from self._fallback_sitemaps()
 
-    def request_failed(self, failure) -> str:
-        """Count a failed request under its reason (see :func:`newsarchive.pagecheck.failure_reason`);
-        pages the page checks rejected are counted already."""
+    def request_failed(self, failure) -> None:
+        """Errback of feeds and listings: count the failure. (An errback's return value is
+        taken as the callback's output, so it must return nothing.)"""
+        self._count_failure(failure)
+
+    def _count_failure(self, failure) -> str:
+        """Count a failed request under its reason (see :func:`newsarchive.pagecheck.failure_reason`)
+        and return the reason; pages the page checks or the allow-rule rejected are counted already."""
         if failure.check(PageRejected):
             return failure.value.reason
         reason = failure_reason(failure)
@@ -175,33 +193,52 @@ class NewsSpider(scrapy.Spider):
 
     def sitemap_failed(self, failure):
         if not failure.check(PageRejected) and getattr(failure.value, "response", None) is None:
-            self.request_failed(failure)  # a missing fallback (404) is expected; a timeout is not
+            self._count_failure(failure)  # a missing fallback (404) is expected; a timeout is not
         self.logger.info("fallback sitemap not available: %s", failure.request.url)
         yield from self._fallback_sitemaps(failure.request.meta["newsarchive_fallback"] + 1)
 
     # --- sitemaps -------------------------------------------------------
 
-    def _sitemap_request(self, url: str, errback=None, lastmod: str | None = None, **kwargs) -> scrapy.Request:
+    def _sitemap_request(self, url: str, errback=None, lastmod: str | None = None, depth: int = 0,
+                         **kwargs) -> scrapy.Request:
         # Below the articles' priority, and an index's sitemaps one at a time (_next_sitemap):
         # the next sitemap is read once the articles already queued are fetched, so the
         # scheduler holds one sitemap's requests (~2 KB each), not the whole site's.
         self.sitemap_urls.add(url)
         return scrapy.Request(url, callback=self.parse_sitemap, errback=errback, priority=-1,
-                              meta={"newsarchive_kind": "sitemap", "lastmod": lastmod}, **kwargs)
+                              meta={"newsarchive_kind": "sitemap", "lastmod": lastmod,
+                                    "newsarchive_sitemap_depth": depth}, **kwargs)
+
+    def _within_discovery_limits(self, url: str, depth: int) -> bool:
+        """Whether one more sitemap may be read: a site that generates sitemap indexes
+        without end (``index?n=N+1``) must not keep a run, and its lock, alive for ever.
+        ``NEWSARCHIVE_MAX_SITEMAP_DEPTH`` bounds the nesting of indexes and
+        ``NEWSARCHIVE_MAX_SITEMAPS`` the sitemaps read per run; each refusal is counted
+        (``sitemap-depth``, ``sitemap-limit``) and judged by the health check."""
+        if depth > self.settings.getint("NEWSARCHIVE_MAX_SITEMAP_DEPTH"):
+            reason = "sitemap-depth"
+        elif len(self.sitemap_urls) >= self.settings.getint("NEWSARCHIVE_MAX_SITEMAPS"):
+            reason = "sitemap-limit"
+        else:
+            return True
+        count_drop(self.crawler.stats, reason)
+        self.logger.warning("%s: not reading %s (depth %d, %d sitemaps read)", reason, url, depth, len(self.sitemap_urls))
+        return False
 
     def _next_sitemap(self):
         """The next sitemap named by an index and not requested yet, if any."""
         while self.sitemap_queue:
-            url, lastmod = self.sitemap_queue.popleft()
-            if url not in self.sitemap_urls:
+            url, lastmod, depth = self.sitemap_queue.popleft()
+            if url not in self.sitemap_urls and self._within_discovery_limits(url, depth):
                 # Never dropped by the dupe filter: a dropped request would end the chain.
-                yield self._sitemap_request(url, errback=self.sitemap_unavailable, lastmod=lastmod, dont_filter=True)
+                yield self._sitemap_request(url, errback=self.sitemap_unavailable, lastmod=lastmod, depth=depth,
+                                            dont_filter=True)
                 if not self.settings.get("NEWSARCHIVE_REDIS_URL"):
                     return
                 # Distributed: all at once (the queue is in Redis; another worker may read the next one).
 
     def sitemap_unavailable(self, failure):
-        self.request_failed(failure)
+        self._count_failure(failure)
         yield from self._next_sitemap()
 
     def _sitemap_body(self, response: Response) -> bytes | None:
@@ -246,7 +283,7 @@ class NewsSpider(scrapy.Spider):
             elif entry.get("lastmod") and self.archive.discovery_lastmod(url) == entry["lastmod"]:
                 self.crawler.stats.inc_value("newsarchive/skipped/sitemap")
             else:
-                self.sitemap_queue.append((url, entry.get("lastmod")))
+                self.sitemap_queue.append((url, entry.get("lastmod"), response.meta.get("newsarchive_sitemap_depth", 0) + 1))
         if response.meta.get("lastmod"):
             self.sitemaps_read[response.url] = response.meta["lastmod"]
 
@@ -331,7 +368,7 @@ class NewsSpider(scrapy.Spider):
 
     def article_failed(self, failure):
         """A 404/410 is remembered (see freshness); other failures are counted and retried next run."""
-        if self.request_failed(failure) == "gone":
+        if self._count_failure(failure) == "gone":
             try:
                 self.archive.record_gone(failure.request.url, failure.value.response.status)
             except ArchiveError as error:
@@ -360,6 +397,7 @@ class NewsSpider(scrapy.Spider):
             url=url,
             source=self.site.name,
             aliases=aliases,
+            fetched_url=final_url,
             title=raw.get("title"),
             lead=raw.get("lead"),
             body=raw.get("body"),
