@@ -49,8 +49,37 @@ class ArchiveWriteError(ArchiveError):
         self.reason = reason
 
 
-class ArchiveDamaged(ArchiveError):
+class ArchiveDamaged(ArchiveWriteError):
     """The archive file is corrupt (``PRAGMA quick_check`` fails): restore it from a backup."""
+
+    def __init__(self, path: str | os.PathLike, found: str):
+        super().__init__(
+            f"archive {path} is damaged (PRAGMA quick_check: {found}); nothing more is read or written. "
+            "Restore it from a backup, or recover what is readable with `sqlite3 FILE .recover`", "damaged")
+
+
+class ArchiveBusy(ArchiveWriteError):
+    """Another process holds the archive's write lock for longer than ``busy_timeout`` (a
+    ``newsarchive reindex`` rebuilding the index): waiting more is the only remedy."""
+
+    def __init__(self, message: str):
+        super().__init__(message, "busy")
+
+
+def quick_check(path: str | os.PathLike) -> str | None:
+    """None when ``PRAGMA quick_check`` finds the file at ``path`` sound, else what it found.
+
+    A damaged page makes queries fail with a bare ``sqlite3.DatabaseError`` at the first
+    read that touches it (or, for a page no query reads, never); this finds it up front."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            rows = [row[0] for row in conn.execute("PRAGMA quick_check(5)").fetchall()]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as error:
+        return str(error)
+    return None if rows == ["ok"] else "; ".join(rows)
 
 
 def damaged_archive(path: str | os.PathLike | None, error: Exception) -> ArchiveDamaged | None:
@@ -60,20 +89,9 @@ def damaged_archive(path: str | os.PathLike | None, error: Exception) -> Archive
     if not isinstance(error, sqlite3.DatabaseError) or (
             isinstance(error, sqlite3.OperationalError) and "malformed" not in str(error)):
         return None
-    try:
-        conn = sqlite3.connect(f"file:{resolve_db_path(path)}?mode=ro", uri=True, timeout=5)
-        try:
-            rows = [row[0] for row in conn.execute("PRAGMA quick_check(5)").fetchall()]
-            found = None if rows == ["ok"] else "; ".join(rows)
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as check_error:
-        found = str(check_error)
-    if found is None:
-        return None
-    return ArchiveDamaged(
-        f"archive {resolve_db_path(path)} is damaged (PRAGMA quick_check: {found}); nothing was read or "
-        "written. Restore it from a backup, or recover what is readable with `sqlite3 FILE .recover`")
+    found = quick_check(resolve_db_path(path))
+    return ArchiveDamaged(resolve_db_path(path), found) if found else None
+
 
 def _read_only_fs(path: Path) -> bool:
     """True when the file system holding ``path`` (or its folder) is mounted read-only."""
@@ -87,7 +105,8 @@ def _read_only_fs(path: Path) -> bool:
 
 def storage_error(path: Path, error: sqlite3.Error) -> ArchiveWriteError | None:
     """``error`` as an :class:`ArchiveWriteError` with a message a person can act on, when it
-    comes from the storage (full, read-only, I/O); None for anything else (a bug, a constraint).
+    comes from the storage (full, read-only, I/O, damaged, locked by another process for
+    longer than ``busy_timeout``); None for anything else (a bug, a constraint).
 
     SQLite says "unable to open database file" both for a missing folder and for a
     read-only file system (WAL needs its ``-shm`` file), so the file system is asked too.
@@ -99,6 +118,11 @@ def storage_error(path: Path, error: sqlite3.Error) -> ArchiveWriteError | None:
     if name.startswith("SQLITE_READONLY") or (name.startswith("SQLITE_CANTOPEN") and _read_only_fs(path)):
         where = "is on a read-only file system" if _read_only_fs(path) else "is read-only"
         return ArchiveWriteError(f"archive {path} {where} ({error}); nothing can be stored", "read-only")
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return ArchiveDamaged(path, quick_check(path) or str(error))
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return ArchiveBusy(f"archive {path} stayed locked by another process (a `newsarchive reindex`?) "
+                           f"for longer than the 30 s this process waits ({error}); run again when it has ended")
     if name.startswith("SQLITE_IOERR"):
         return ArchiveWriteError(f"cannot write archive {path}: I/O error ({error})", "io-error")
     return None
@@ -449,7 +473,13 @@ class Archive:
         return next(iter(rows), None)
 
     def save_article(self, article: dict[str, Any], *, fetched_at: str | None = None, refresh: bool = False) -> str:
-        """Insert or update one article in a single transaction.
+        """:meth:`store_article`'s outcome alone."""
+        return self.store_article(article, fetched_at=fetched_at, refresh=refresh)[0]
+
+    def store_article(self, article: dict[str, Any], *, fetched_at: str | None = None,
+                      refresh: bool = False) -> tuple[str, str | None]:
+        """Insert or update one article in a single transaction; returns the outcome and, when
+        the page's ``rel=canonical`` was not trusted, the URL it named (else None).
 
         Returns ``"new"``, ``"updated"`` (content changed: the previous content
         is kept in ``article_versions``) or ``"unchanged"`` (only
@@ -459,49 +489,81 @@ class Archive:
         With ``refresh`` (``newsarchive reparse``: the same response extracted
         again), other fields that differ while the content is the same (dates,
         tags, authors...) are updated too, without a version, as ``"updated"``.
+
+        A page fetched at one URL (``fetched_url``) that names another as canonical
+        (``url``) never changes the content of an article archived under that other URL:
+        a ``/promoted/`` copy or an editor's slip would otherwise overwrite it, and which
+        page won would depend on fetch order. A claim whose content equals the archived
+        article's makes the page an alias; a claim with other content is refused, and the
+        page is stored under its own URL with a note (its URL detached from the other
+        article if an earlier claim had attached it).
         """
         fetched_at = fetched_at or utc_now()
+        with self.write():
+            rejected = self._rejected_canonical(article)
+            if rejected:
+                article = {
+                    **article, "url": article["fetched_url"],
+                    "aliases": [url for url in article.get("aliases") or [] if url not in (rejected, article["fetched_url"])],
+                    "notes": [*(article.get("notes") or []),
+                              f"rel=canonical names {rejected}, another article archived with other content; "
+                              "stored under this page's own URL"],
+                }
+                self.db.execute("delete from article_aliases where url = ?", [article["url"]])
+            return self._upsert(article, fetched_at, refresh), rejected
+
+    def _rejected_canonical(self, article: dict[str, Any]) -> str | None:
+        """The canonical URL an article claims, when an article with other content is archived under it."""
+        own = article.get("fetched_url")
+        if not own or own == article["url"]:
+            return None
+        claimed = next(iter(self.db.query("select content_hash from articles where url = ?", [article["url"]])), None)
+        if claimed is None or claimed["content_hash"] == content_hash(article):
+            return None
+        return article["url"]
+
+    def _upsert(self, article: dict[str, Any], fetched_at: str, refresh: bool) -> str:
+        """The body of :meth:`store_article`, inside its transaction."""
         urls = [article["url"], *(article.get("aliases") or [])]
         record = self._record(article)
-        with self.write():
-            existing = next(filter(None, (self.find_article(url) for url in urls)), None)
-            if existing is None:
-                record.update(id=article_id(article["url"]), first_seen_at=fetched_at, last_fetched_at=fetched_at)
-                self.db["articles"].insert(record)
-                outcome, target = "new", record["id"]
-            else:
-                target = existing["id"]
-                if existing["content_hash"] == record["content_hash"]:
-                    changes = {"last_fetched_at": fetched_at}
-                    outcome = "unchanged"
-                    corrected = {
-                        key: value for key, value in record.items()
-                        if key != "url" and existing.get(key) != value and not (key == "modified_at" and value is None)
-                    } if refresh else {}
-                    if corrected:
-                        changes.update(corrected)
-                        outcome = "updated"
-                else:
-                    self.db["article_versions"].insert(
-                        {
-                            "article_id": target,
-                            **{c: existing[c] for c in CONTENT_COLUMNS},
-                            "content_hash": existing["content_hash"],
-                            "fetched_at": existing["last_fetched_at"],
-                            "replaced_at": fetched_at,
-                        }
-                    )
-                    record.pop("url")  # the first canonical URL stays the row's URL
-                    changes = {**record, "last_fetched_at": fetched_at}
-                    changes["modified_at"] = record.get("modified_at") or fetched_at
+        existing = next(filter(None, (self.find_article(url) for url in urls)), None)
+        if existing is None:
+            record.update(id=article_id(article["url"]), first_seen_at=fetched_at, last_fetched_at=fetched_at)
+            self.db["articles"].insert(record)
+            outcome, target = "new", record["id"]
+        else:
+            target = existing["id"]
+            if existing["content_hash"] == record["content_hash"]:
+                changes = {"last_fetched_at": fetched_at}
+                outcome = "unchanged"
+                corrected = {
+                    key: value for key, value in record.items()
+                    if key != "url" and existing.get(key) != value and not (key == "modified_at" and value is None)
+                } if refresh else {}
+                if corrected:
+                    changes.update(corrected)
                     outcome = "updated"
-                self.db["articles"].update(target, changes)
-            row_url = existing["url"] if existing else article["url"]
-            for url in urls:
-                if url != row_url:
-                    self.db["article_aliases"].insert(
-                        {"url": url, "article_id": target, "first_seen_at": fetched_at}, ignore=True
-                    )
+            else:
+                self.db["article_versions"].insert(
+                    {
+                        "article_id": target,
+                        **{c: existing[c] for c in CONTENT_COLUMNS},
+                        "content_hash": existing["content_hash"],
+                        "fetched_at": existing["last_fetched_at"],
+                        "replaced_at": fetched_at,
+                    }
+                )
+                record.pop("url")  # the first canonical URL stays the row's URL
+                changes = {**record, "last_fetched_at": fetched_at}
+                changes["modified_at"] = record.get("modified_at") or fetched_at
+                outcome = "updated"
+            self.db["articles"].update(target, changes)
+        row_url = existing["url"] if existing else article["url"]
+        for url in urls:
+            if url != row_url:
+                self.db["article_aliases"].insert(
+                    {"url": url, "article_id": target, "first_seen_at": fetched_at}, ignore=True
+                )
         return outcome
 
     def add_alias(self, alias: str, url: str) -> bool:
@@ -753,16 +815,8 @@ class Archive:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0]
 
     def damage(self) -> str | None:
-        """None when ``PRAGMA quick_check`` finds the file sound, else what it found (one line).
-
-        A damaged page makes queries fail with a bare ``sqlite3.DatabaseError`` at the first
-        read that touches it; commands call this to turn that into one clear message."""
-        try:
-            rows = [row[0] for row in self.db.execute("PRAGMA quick_check(5)").fetchall()]
-        except sqlite3.DatabaseError as error:
-            return str(error)
-        return None if rows == ["ok"] else "; ".join(rows)
-
+        """None when the file is sound, else what ``PRAGMA quick_check`` found (see :func:`quick_check`)."""
+        return quick_check(self.path)
 
     # --- captures (newsarchive.warc) ----------------------------------------
 

@@ -15,7 +15,7 @@ from scrapy.utils.project import get_project_settings
 from scrapy.utils.reactor import install_reactor
 
 from newsarchive.archive import resolve_db_path
-from newsarchive.health import EXIT_ARCHIVE, EXIT_CODE, EXIT_FAILED
+from newsarchive.health import EXIT_CODE, EXIT_FAILED
 from newsarchive.runlock import RunLocked
 
 #: Replay servers are local: no need to be polite to them.
@@ -45,7 +45,7 @@ def run_spiders(
     writes stops everything before the first request: :class:`ArchiveError` is raised.
     A run stopped by the archive mid-crawl ends the sequence, since the next would fail alike.
     """
-    from newsarchive.extensions import check_archive
+    from newsarchive.extensions import ARCHIVE_ERROR, check_archive
 
     settings = project_settings(overrides)
     if not settings.get("NEWSARCHIVE_REDIS_URL"):  # a distributed worker never writes SQLite
@@ -68,7 +68,7 @@ def run_spiders(
                     stats[name] = {EXIT_CODE: EXIT_FAILED, "newsarchive/not_started": str(locked)}
                     continue
                 stats[name] = crawler.stats.get_stats()
-                if exit_code({name: stats[name]}) == EXIT_ARCHIVE:
+                if stats[name].get(ARCHIVE_ERROR):  # the next run would meet the same archive
                     break
         finally:
             reactor.stop()

@@ -23,9 +23,13 @@ import os
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from newsarchive.archive import Archive, ArchiveError, resolve_db_path
-from newsarchive.health import EXIT_ARCHIVE, EXIT_CODE, EXIT_DEGRADED, Thresholds, check_health
-from newsarchive.runlock import RunLock, RunLocked
+from newsarchive.archive import (
+    Archive, ArchiveBusy, ArchiveDamaged, ArchiveError, damaged_archive, quick_check, resolve_db_path,
+)
+from newsarchive.health import (
+    EXIT_ARCHIVE, EXIT_CODE, EXIT_DEGRADED, EXIT_FAILED, Thresholds, archive_exit_code, check_health,
+)
+from newsarchive.runlock import RunLock, RunLocked, maintenance_holder
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +52,7 @@ def archive_failed(crawler, error: ArchiveError) -> None:
     """Log an archive failure once, at ERROR, remember it for the run row and the exit
     code, and stop the crawl: every later write would fail the same way."""
     stats = crawler.stats
-    set_exit_code(stats, EXIT_ARCHIVE)
+    set_exit_code(stats, archive_exit_code(error))
     if stats.get_value(ARCHIVE_ERROR):
         return
     stats.set_value(ARCHIVE_ERROR, str(error))
@@ -61,10 +65,31 @@ def archive_failed(crawler, error: ArchiveError) -> None:
 
 def check_archive(db_path) -> None:
     """Raise :class:`ArchiveError` (logged by the caller) unless the archive at ``db_path``
-    opens, is migrated and takes writes. The crawl commands call it before a crawl
-    starts, so a read-only archive is one clear message, not a traceback per component."""
+    is not being rebuilt, is sound (``PRAGMA quick_check``), opens, is migrated and takes
+    writes. The crawl commands call it before a crawl starts, so a busy, damaged or
+    read-only archive is one clear message, not a traceback per component."""
+    holder = maintenance_holder(db_path)
+    if holder is not None:
+        raise ArchiveBusy(f"archive {db_path} is being rebuilt by `newsarchive reindex` (pid {holder}); "
+                          "the crawl did not start: run it again when the reindex has ended")
+    if os.path.exists(db_path):
+        found = quick_check(db_path)
+        if found:
+            raise ArchiveDamaged(db_path, found)
     with Archive(db_path) as archive:
         archive.probe_write()
+
+
+def storage_failed(crawler, failure) -> None:
+    """A callback or pipeline that met a damaged or locked archive (a bare ``sqlite3`` error):
+    the run stops and is recorded failed, never ``finished``."""
+    import sqlite3
+
+    error = failure.value
+    if not isinstance(error, sqlite3.Error):
+        return
+    db_path = resolve_db_path(crawler.settings.get("NEWSARCHIVE_DB"))
+    archive_failed(crawler, damaged_archive(db_path, error) or ArchiveError(f"archive {db_path}: {error}"))
 
 
 def record_coverage(stats, item: dict) -> None:
@@ -131,7 +156,12 @@ class CrawlRun:
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
+        crawler.signals.connect(extension.callback_failed, signal=signals.spider_error)
+        crawler.signals.connect(extension.callback_failed, signal=signals.item_error)
         return extension
+
+    def callback_failed(self, failure, response=None, spider=None, item=None) -> None:
+        storage_failed(self.crawler, failure)
 
     def spider_opened(self, spider) -> None:
         try:
@@ -181,6 +211,13 @@ class CrawlRun:
         stats = self.crawler.stats
         if stats.get_value(ARCHIVE_ERROR):
             return "failed", [{"check": "archive", "message": stats.get_value(ARCHIVE_ERROR)}]
+        if reason == "closespider_timeout":
+            set_exit_code(stats, EXIT_FAILED)
+            seconds = self.crawler.settings.getfloat("CLOSESPIDER_TIMEOUT")
+            message = (f"the run reached its time limit (CLOSESPIDER_TIMEOUT {seconds:g} s) and stopped; "
+                       "the next run goes on with what is left")
+            logger.error("%s run %s: %s", site, self.run_id, message)
+            return "failed", [{"check": "time-limit", "message": message}]
         if reason != "finished":
             return "failed", [{"check": "closed", "message": f"the crawl stopped early ({reason})"}]
         problems = check_health(site, summary, stats.get_stats(), self.thresholds)

@@ -37,8 +37,33 @@ class RunLock:
         self._fd = fd
         return self
 
+    def __enter__(self) -> RunLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
     def release(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+#: The lock name of work that holds the whole archive for long (``newsarchive reindex``).
+MAINTENANCE = "reindex"
+
+
+def maintenance_holder(db_path: str | os.PathLike) -> str | None:
+    """The pid of a ``newsarchive reindex`` holding the archive at ``db_path``, else None.
+
+    A crawl asks before it starts, so it says at once why it cannot run instead of
+    waiting for SQLite's busy timeout and failing as if the disk were read-only."""
+    path = Path(f"{db_path}.{MAINTENANCE}.lock")
+    if not path.exists():
+        return None
+    try:
+        RunLock(db_path, MAINTENANCE).acquire().release()
+    except RunLocked:
+        return path.read_text(errors="replace").strip() or "?"
+    return None

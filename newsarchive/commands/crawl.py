@@ -19,7 +19,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 
 from newsarchive.archive import ArchiveError, resolve_db_path
 from newsarchive.extensions import check_archive
-from newsarchive.health import EXIT_ARCHIVE, EXIT_CODE, EXIT_FAILED
+from newsarchive.health import EXIT_CODE, EXIT_FAILED, archive_exit_code
 from newsarchive.runlock import RunLock, RunLocked
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class Command(ScrapyCrawl):
             check_archive(db_path)
         except ArchiveError as error:
             logger.error("not starting the crawl: %s", error)
-            return EXIT_ARCHIVE
+            return archive_exit_code(error)
         try:
             # CrawlRun takes the lock for real; this only turns "another run holds it" into one line.
             RunLock(db_path, spider).acquire().release()
