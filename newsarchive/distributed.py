@@ -637,11 +637,14 @@ class Ingester:
 
     def _apply(self, crawl: CrawlState, record: dict[str, Any]) -> None:
         from newsarchive.extensions import record_coverage
+        from newsarchive.pipelines import count_canonical_conflict
 
         kind = record.get("kind")
         if kind == "article":
             item = record["item"]
-            outcome = self.archive.save_article(item, fetched_at=item.get("fetched_at"))
+            outcome, rejected = self.archive.store_article(item, fetched_at=item.get("fetched_at"))
+            if rejected:
+                count_canonical_conflict(_Stats(crawl), item.get("fetched_url"), rejected)
             crawl.inc(f"newsarchive/articles/{outcome}")
             record_coverage(_Stats(crawl), item)
             self.report.articles[outcome] += 1

@@ -13,6 +13,8 @@ class ArticleItem(scrapy.Item):
     url = scrapy.Field(doc="Canonical URL on the real site (never the replay server's).")
     source = scrapy.Field(doc="Site name, e.g. 'digiato'.")
     aliases = scrapy.Field(doc="Other URLs of the same article: redirects, pre-canonical URLs.")
+    fetched_url = scrapy.Field(doc="The canonical form of the URL the page was fetched at (``url`` may be "
+                                   "its rel=canonical); the archive trusts that claim only so far (see Archive).")
     # --- text (normalized by NormalizationPipeline) -------------------------
     title = scrapy.Field(doc="Headline.")
     lead = scrapy.Field(doc="Standfirst/summary paragraph, or None.")

@@ -36,6 +36,14 @@ def count_drop(stats, reason: str) -> None:
     stats.inc_value(f"newsarchive/dropped/{reason}")
 
 
+def count_canonical_conflict(stats, own_url: str, claimed: str) -> None:
+    """Count (as ``canonical-conflict``) and log a ``rel=canonical`` the archive refused: the
+    page was stored under its own URL, and the article at the claimed URL kept its content."""
+    count_drop(stats, "canonical-conflict")
+    logger.warning("canonical-conflict: %s names %s as canonical, an article archived with other content; "
+                   "stored under its own URL", own_url, claimed)
+
+
 class _CountingPipeline:
     """Runs ``check`` on each item and counts the reason of every :class:`DropArticle`.
 
@@ -175,12 +183,15 @@ class StoragePipeline:
             raise DropArticle("archive-error", adapter.get("url") or "")
         try:
             # NEWSARCHIVE_REPARSE (set by newsarchive reparse): corrected non-content fields are written too.
-            outcome = self.archive.save_article(adapter.asdict(), fetched_at=adapter.get("fetched_at"),
-                                                refresh=self.crawler.settings.getbool("NEWSARCHIVE_REPARSE"))
+            outcome, rejected = self.archive.store_article(
+                adapter.asdict(), fetched_at=adapter.get("fetched_at"),
+                refresh=self.crawler.settings.getbool("NEWSARCHIVE_REPARSE"))
         except ArchiveWriteError as error:
             self._fail(error)
             count_drop(self.crawler.stats, "archive-error")
             raise DropArticle("archive-error", adapter.get("url") or "") from error
+        if rejected:
+            count_canonical_conflict(self.crawler.stats, adapter.get("fetched_url"), rejected)
         self.crawler.stats.inc_value(f"newsarchive/articles/{outcome}")
         return item
 
