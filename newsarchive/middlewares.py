@@ -144,10 +144,10 @@ class RedirectGuardMiddleware(_CrawlerMiddleware):
         if not (300 <= response.status < 400 and location):
             return response
         target = response.urljoin(location.decode("latin-1"))
-        host = (urlsplit(target).hostname or "").lower()
-        allowed = getattr(self.crawler.spider, "allowed_domains", None) or []
-        if allowed and not any(host == domain or host.endswith("." + domain) for domain in allowed):
-            reject(self.crawler, request, "offsite-redirect", f"{request.url} redirects off the site to {target}")
+        refused = refusal(target, getattr(self.crawler.spider, "allowed_domains", None) or (), max_length=0)
+        if refused is not None:
+            reason = "offsite-redirect" if refused[0] == "offsite-url" else refused[0]
+            reject(self.crawler, request, reason, f"{request.url} redirects to {target[:200]}: {refused[1]}")
         if target in (request.url, *request.meta.get("redirect_urls", [])):
             reject(self.crawler, request, "redirect-loop", f"{request.url} redirects back to {target}")
         return response

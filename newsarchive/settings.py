@@ -98,7 +98,7 @@ DOWNLOAD_HANDLERS = {
     "s3": None,
 }
 # DNS answers in private, loopback or link-local ranges are refused (newsarchive.resolver).
-DNS_RESOLVER = "newsarchive.resolver.PublicAddressResolver"
+TWISTED_DNS_RESOLVER = "newsarchive.resolver.PublicAddressResolver"
 # URLs longer than URLLENGTH_LIMIT are refused and counted (url-too-long) by the allow-rule
 # below, instead of Scrapy's spider middleware, which drops them with an INFO line only.
 SPIDER_MIDDLEWARES = {
