@@ -114,8 +114,15 @@ def cmd_reindex(args: argparse.Namespace) -> int:
         if sys.stderr.isatty():
             print(f"\r  {done:,}/{total:,} articles", end="", file=sys.stderr, flush=True)
 
-    with Archive(args.db) as archive:
-        report = archive.reindex(progress=progress)
+    from newsarchive.runlock import MAINTENANCE, RunLock, RunLocked
+
+    try:
+        # Crawls that start meanwhile see this lock and exit 5 at once (newsarchive.extensions.check_archive).
+        with RunLock(resolve_db_path(args.db), MAINTENANCE), Archive(args.db) as archive:
+            report = archive.reindex(progress=progress)
+    except RunLocked:
+        print("newsarchive reindex: another reindex of this archive is running", file=sys.stderr)
+        return 5
     if sys.stderr.isatty():
         print(file=sys.stderr)
     if args.json:

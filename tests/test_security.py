@@ -225,3 +225,36 @@ def test_discovery_limits_and_unsafe_urls_degrade_a_run():
     checks = {found["check"] for found in check_health("digiato", summary, {})}
     assert {"discovery-limit", "unsafe-urls"} <= checks
     assert not check_health("digiato", {"requests": 40, "articles_new": 10, "dropped": {"offsite-url": 1}}, {})
+
+
+def test_a_crawl_started_during_a_reindex_is_told_so_at_once(tmp_path, monkeypatch):
+    """`newsarchive reindex` holds the maintenance lock while it rebuilds; a crawl's
+    preflight names it (exit 5) instead of waiting 30 s and blaming the disk."""
+    import threading
+
+    from newsarchive import cli
+
+    path = tmp_path / "a.db"
+    with Archive(path) as archive:
+        archive.save_article(article())
+    inside, release = threading.Event(), threading.Event()
+    real_reindex = Archive.reindex
+
+    def slow_reindex(self, **kwargs):
+        inside.set()
+        release.wait(10)
+        return real_reindex(self, **kwargs)
+
+    monkeypatch.setattr(Archive, "reindex", slow_reindex)
+    codes = []
+    worker = threading.Thread(target=lambda: codes.append(cli.main(["reindex", "--db", str(path), "--json"])))
+    worker.start()
+    try:
+        assert inside.wait(10)
+        started = __import__("time").monotonic()
+        assert cli.main(["crawl", "digiato", "--db", str(path)]) == EXIT_BUSY
+        assert __import__("time").monotonic() - started < 5
+    finally:
+        release.set()
+        worker.join(30)
+    assert codes == [0]
