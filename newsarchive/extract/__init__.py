@@ -13,6 +13,7 @@ from typing import Any
 
 from parsel import Selector
 
+from newsarchive.extract.depth import cut_short, reparse_flat
 from newsarchive.extract.layers import LAYERS, TEXT_FIELDS, Page
 from newsarchive.sites.base import Site
 
@@ -26,7 +27,11 @@ def extract_article(selector: Selector, url: str, site: Site | None = None) -> d
     ``canonical_url``, ``page_type``, ``sponsored`` (the page carries one of the site's
     sponsored markers), ``field_sources`` and ``notes``.
     """
-    page = Page(selector, url, site)
+    notes: list[str] = []
+    if cut_short(selector.root):  # libxml2 stopped at its depth limit: the rest of the page is missing
+        selector, note = reparse_flat(selector)
+        notes.append(note)
+    page = Page(selector, url, site, notes)
     article: dict[str, Any] = {
         "published_candidates": [],
         "modified_candidates": [],
