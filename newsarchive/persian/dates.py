@@ -4,8 +4,11 @@
 Tehran local time and Jalali). It accepts what the crawl meets:
 
 - displayed Jalali dates, alone or inside a longer line: ``۲۳ مرداد ۱۴۰۱ | ۱۸:۴۵``,
-  ``چهارشنبه، ۱۷ مرداد ۱۳۹۷``, ``نوشته شده توسط زهرا ملکی | ۲۳ مرداد ۱۴۰۱ | ۱۸:۴۵``;
-- numeric Jalali: ``۱۳۹۷/۰۵/۱۷``, ``1397-5-17``, ``۱۷/۰۵/۱۳۹۷``, ``97/05/17``;
+  ``چهارشنبه، ۱۷ مرداد ۱۳۹۷``, ``نوشته شده توسط زهرا ملکی | ۲۳ مرداد ۱۴۰۱ | ۱۸:۴۵``,
+  with transliterated month names too: ``17 Mordad 1397``, ``29 Esfand 1399 - 14:05``;
+- 12-hour clocks with a Persian or Latin marker: ``2 تير 1399 - 12:09:08 ب.ظ``;
+- numeric Jalali: ``۱۳۹۷/۰۵/۱۷``, ``1397-5-17``, ``۱۷/۰۵/۱۳۹۷``, ``97/05/17``, also where a
+  meta tag should hold ISO 8601: ``۱۳۹۹/۰۲/۲۱ - ۱۸:۵۹``, ``۱۳۹۹/۰۲/۲۱T۱۸:۵۹:۰۰Z``;
 - machine-readable values from JSON-LD, meta tags, ``<time datetime>`` and feeds:
   ISO 8601 and RFC 822;
 - relative phrases: ``۳ ساعت پیش``, ``نیم ساعت پیش``, ``دیروز ساعت ۱۸:۴۵``.
@@ -14,6 +17,7 @@ Input goes through `newsarchive.persian.text.fold` first, so Persian, Arabic-Ind
 Latin digits, Arabic yeh/kaf, and ZWNJ or space inside month and weekday names all read
 the same way. Every name table below is folded with that same function.
 `choose_published` picks one date from a page's displayed and machine-readable candidates.
+`is_todays_date_line` tells a site header's "today" line from an article's date line.
 
 Rules
 -----
@@ -64,7 +68,33 @@ Relative dates
     ``now`` minus the amount, with seconds dropped. Amounts are digits or the words
     یک to دوازده; ``نیم ساعت`` is 30 minutes; ``لحظاتی پیش`` and ``چند لحظه پیش`` are now.
 Weekdays
-    A weekday that contradicts the date is an error, not ignored.
+    A weekday that contradicts the date is an error, not ignored. Persian, transliterated
+    (``Doshanbeh``) and English (``Monday``) names are checked.
+Transliterated month names
+    Standard romanizations and a few common variants (``Farvardin``/``Farwardin``,
+    ``Mordad``/``Amordad``, ``Dey``/``Dei``, ``Esfand``/``Isfand`` ...), any case. English
+    ``day`` is not read as Dey, and misspellings are not guessed at.
+12-hour clocks
+    A day-period word right after the clock says which half of the day it is (CLDR ``fa``):
+    ``ق.ظ``/``ق ظ``/``قبل‌ازظهر``/``am`` before noon, ``ب.ظ``/``ب ظ``/``بعدازظهر``/``pm``
+    after noon; ``12:xx ق.ظ`` is 00:xx and ``12:xx ب.ظ`` is 12:xx. The flexible periods
+    are read by their CLDR hours: ``بامداد`` and ``صبح`` morning, ``ظهر`` 12:xx, ``عصر``
+    13:00-23:59, ``شب`` 19:00-23:59. A time that does not fit its word is an error
+    (``۱۳:۰۵ ق.ظ``, ``۲:۳۰ شب``, ``۱۲:۳۰ صبح``), and so is ``نیمه‌شب``, which does not
+    say which day's midnight it is. A 24-hour time with a word that agrees
+    (``۱۳:۰۵ ب.ظ``) is read as written.
+Zones after a clock
+    ``Z``, ``UTC``, ``GMT`` or ``±hh:mm`` right after a displayed or numeric time is used,
+    not dropped: ``۱۳۹۹/۰۲/۲۱T۱۸:۵۹:۰۰Z`` is 18:59Z. Without one the time is Tehran time.
+The header's "today" line
+    Iranian news sites print today's date in the page header: ``امروز: دوشنبه ۲ تير ۱۳۹۹``.
+    It is the date the page was fetched, not the article's, so `parse_datetime` refuses
+    any line that starts with ``امروز`` or ``تاریخ امروز`` followed by a weekday or a date,
+    or labelled with a colon and holding a date. ``امروز ۱۲:۳۰`` (today at 12:30) is still
+    a relative date. A bare weekday + date without a time (``دوشنبه ۲ تیر ۱۳۹۹``) is a
+    header line only when it stands in the header, which the text alone cannot tell:
+    only ``is_todays_date_line(text, in_header=True)`` says so, for the extraction to ask
+    about date nodes it finds in a page header.
 """
 
 from __future__ import annotations
@@ -101,6 +131,21 @@ _MONTH_SPELLINGS = {
     11: ("بهمن",),
     12: ("اسفند",),
 }
+# Romanized names: standard forms (jdatetime, persiantools, CLDR) and common variants.
+_MONTH_TRANSLITERATIONS = {
+    1: ("Farvardin", "Farwardin"),
+    2: ("Ordibehesht", "Ardibehesht"),
+    3: ("Khordad",),
+    4: ("Tir",),
+    5: ("Mordad", "Amordad"),
+    6: ("Shahrivar", "Shahriwar"),
+    7: ("Mehr",),
+    8: ("Aban",),
+    9: ("Azar",),
+    10: ("Dey", "Dei"),
+    11: ("Bahman",),
+    12: ("Esfand", "Isfand"),
+}
 # Keyed by Python's date.weekday() (Monday is 0). Spellings with ZWNJ and with a space:
 # fold() removes the ZWNJ, which also covers the run-together spelling.
 _WEEKDAY_SPELLINGS = {
@@ -112,6 +157,38 @@ _WEEKDAY_SPELLINGS = {
     3: ("پنج‌شنبه", "پنج شنبه"),
     4: ("جمعه",),
 }
+# Transliterated (persiantools' spelling, with and without the final h) and English names.
+_WEEKDAY_TRANSLITERATIONS = {
+    5: ("Shanbeh", "Shanbe", "Saturday"),
+    6: ("Yekshanbeh", "Yekshanbe", "Sunday"),
+    0: ("Doshanbeh", "Doshanbe", "Monday"),
+    1: ("Seshanbeh", "Seshanbe", "Tuesday"),
+    2: ("Chaharshanbeh", "Chaharshanbe", "Wednesday"),
+    3: ("Panjshanbeh", "Panjshanbe", "Thursday"),
+    4: ("Jomeh", "Jome", "Friday"),
+}
+# Day-period words after a clock, keyed by their folded form without dots and spaces:
+# (what they mean, the 24-hour hours they can stand for). Hours from CLDR ``fa``.
+_DAY_PERIODS = {
+    "قظ": ("before noon, 00:00-11:59", range(0, 12)),
+    "قبلازظهر": ("before noon, 00:00-11:59", range(0, 12)),
+    "am": ("before noon, 00:00-11:59", range(0, 12)),
+    "بظ": ("after noon, 12:00-23:59", range(12, 24)),
+    "بعدازظهر": ("after noon, 12:00-23:59", range(12, 24)),
+    "pm": ("after noon, 12:00-23:59", range(12, 24)),
+    "بامداد": ("early morning, 00:00-11:59", range(0, 12)),
+    "صبح": ("morning, 01:00-11:59", range(1, 12)),
+    "ظهر": ("noon, 12:00-12:59", range(12, 13)),
+    "عصر": ("afternoon, 13:00-23:59", range(13, 24)),
+    "شب": ("night, 19:00-23:59; after midnight is بامداد", range(19, 24)),
+    "نیمهشب": ("midnight, but not which day's", range(0)),
+}
+# The same words as written in folded text: dots and a space or ZWNJ are optional.
+_DAY_PERIOD = (
+    r"ق\.?\s?ظ\.?|ب\.?\s?ظ\.?|قبل\s?از\s?ظهر|بعد\s?از\s?ظهر|a\.?\s?m\.?|p\.?\s?m\.?"
+    r"|بامداد|صبح|ظهر|عصر|نیمه\s?شب|شب"
+)
+_DAY_PERIOD_PUNCTUATION = re.compile(r"[.\s]")
 _NUMBER_WORDS = {
     "یک": 1, "دو": 2, "سه": 3, "چهار": 4, "پنج": 5, "شش": 6,
     "هفت": 7, "هشت": 8, "نه": 9, "ده": 10, "یازده": 11, "دوازده": 12,
@@ -161,8 +238,8 @@ def _alternation(spellings: Iterable[str]) -> str:
     return "|".join(re.escape(s) for s in sorted(set(spellings), key=len, reverse=True))
 
 
-_MONTHS = _by_folded_spelling(_MONTH_SPELLINGS)
-_WEEKDAYS = _by_folded_spelling(_WEEKDAY_SPELLINGS)
+_MONTHS = _by_folded_spelling(_MONTH_SPELLINGS) | _by_folded_spelling(_MONTH_TRANSLITERATIONS)
+_WEEKDAYS = _by_folded_spelling(_WEEKDAY_SPELLINGS) | _by_folded_spelling(_WEEKDAY_TRANSLITERATIONS)
 _WEEKDAY_NAMES_FA = {number: spellings[0] for number, spellings in _WEEKDAY_SPELLINGS.items()}
 _NUMBERS = _fold_keys(_NUMBER_WORDS)
 _UNITS = _fold_keys(_UNIT_SPELLINGS)
@@ -187,10 +264,19 @@ _MONTH_DATE = re.compile(
 )
 _YEAR_FIRST = re.compile(r"(?<![\d/.:-])(\d{4}|\d{2})([/.-])(\d{1,2})\2(\d{1,2})(?![\d/.:-])")
 _DAY_FIRST = re.compile(r"(?<![\d/.:-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?![\d/.:-])")
-_CLOCK = re.compile(r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2}))?(?![\d:])")
+# A clock, then an optional zone (``Z``, ``+03:30``, ``(GMT+3:30)``; never "-۱۷", the
+# start of a date) and an optional day-period word (``ب.ظ``; never the start of a word).
+_CLOCK = re.compile(
+    r"(?<![\d:])(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?![\d:])"
+    r"(?:\s*\(?((?:gmt|utc)\s*[+-]\d{1,2}(?::?\d{2})?|z|utc|gmt|[+-]\d{2}:?\d{2})(?![\w/.:+-])\)?)?"
+    rf"(?:\s*({_DAY_PERIOD})(?!\w))?"
+)
 _WEEKDAY = re.compile(rf"(?<!\w)({_alternation(_WEEKDAYS)})(?!\w)")
-# Every weekday name ends in one of these.
-_SHANBEH, _JOMEH = fold("شنبه"), fold("جمعه")
+# Every weekday name contains one of these; a cheap test before the regex.
+_WEEKDAY_HINTS = (fold("شنبه"), fold("جمعه"), "shanbe", "jome", "day")
+_TODAY, _DATE_WORD = fold("امروز"), fold("تاریخ")
+# "امروز" or "تاریخ امروز" opening a line, and the punctuation after it.
+_TODAY_LABEL = re.compile(rf"[\W_]*(?:{_DATE_WORD}\s*)?{_TODAY}(?!\w)\s*(:?)[\s:،,|\-–—]*")
 _UNITS_AGO = re.compile(
     rf"(?<!\w)(\d{{1,4}}|{_alternation(_NUMBERS)}|{re.escape(_HALF)})\s*"
     rf"({_alternation(_UNITS)})\s*(?:{_AGO})(?!\w)"
@@ -269,6 +355,12 @@ def parse_datetime(text: str, *, now: datetime | None = None) -> ParsedDate:
     read = _read_plain_iso(stripped)
     if read is None:
         folded = fold(stripped).strip()
+        if _TODAY in folded and _is_today_label(folded):
+            raise DateParseError(
+                text,
+                "this is a site header's line with today's date (امروز: …), "
+                "the day the page was fetched, not the article's date",
+            )
         for reader in _READERS:
             read = reader(text, folded, now_utc)
             if read is not None:
@@ -281,6 +373,44 @@ def parse_datetime(text: str, *, now: datetime | None = None) -> ParsedDate:
             )
     utc, precision, kind = read
     return _finish(text, utc, precision, kind, now_utc)
+
+
+def is_todays_date_line(text: str, *, in_header: bool = False) -> bool:
+    """True for a page header's "today" line, which must not be taken for an article's date.
+
+    ``امروز: دوشنبه ۲ تير ۱۳۹۹`` and ``تاریخ امروز: ۱۴۰۳/۰۲/۱۵`` are such lines wherever
+    they stand. A bare weekday + date with no time (``دوشنبه ۲ تير ۱۳۹۹``) is one only
+    when the caller found it in the header (``in_header=True``): as an article's date line
+    it is read normally. Never raises.
+    """
+    folded = fold(text)
+    if _TODAY in folded and _is_today_label(folded):
+        return True
+    return in_header and _is_bare_weekday_date(folded)
+
+
+def _is_today_label(folded: str) -> bool:
+    """``امروز``/``تاریخ امروز`` opening the line, then a weekday or a date (or ':' and a date)."""
+    label = _TODAY_LABEL.match(folded)
+    if label is None:
+        return False
+    rest = label.end()
+    if _WEEKDAY.match(folded, rest) or _starts_with_date(folded, rest):
+        return True
+    labelled = bool(label[1]) or ":" in label[0] or _DATE_WORD in label[0]
+    return labelled and _has_date(folded[rest:])
+
+
+def _is_bare_weekday_date(folded: str) -> bool:
+    return _WEEKDAY.search(folded) is not None and _has_date(folded) and _CLOCK.search(folded) is None
+
+
+def _starts_with_date(folded: str, pos: int) -> bool:
+    return any(pattern.match(folded, pos) for pattern in (_MONTH_DATE, _YEAR_FIRST, _DAY_FIRST))
+
+
+def _has_date(folded: str) -> bool:
+    return any(pattern.search(folded) for pattern in (_MONTH_DATE, _YEAR_FIRST, _DAY_FIRST))
 
 
 class DateChoice(NamedTuple):
@@ -509,7 +639,7 @@ def _read_relative(text: str, folded: str, now_utc: datetime) -> tuple[datetime,
     if match is not None:
         clock = _find_clock(text, folded, match.end())
         day = today - timedelta(days=_DAYS_BACK[match[1]])
-        return _tehran_to_utc(day, clock), ("day" if clock is None else "minute"), "relative"
+        return _at(day, clock), ("day" if clock is None else "minute"), "relative"
     return None
 
 
@@ -523,11 +653,11 @@ def _displayed(text: str, folded: str, date_end: int, day: date, kind: str) -> t
     """Finish a displayed date: check a weekday if one is written, add the clock if any."""
     _check_weekday(text, folded, day)
     clock = _find_clock(text, folded, date_end)
-    return _tehran_to_utc(day, clock), ("day" if clock is None else "minute"), kind
+    return _at(day, clock), ("day" if clock is None else "minute"), kind
 
 
 def _check_weekday(text: str, folded: str, day: date) -> None:
-    if _SHANBEH not in folded and _JOMEH not in folded:
+    if not any(hint in folded for hint in _WEEKDAY_HINTS):
         return  # a cheap test that spares most lines the regex
     match = _WEEKDAY.search(folded)
     if match is None:
@@ -543,26 +673,57 @@ def _check_weekday(text: str, folded: str, day: date) -> None:
         )
 
 
-def _find_clock(text: str, folded: str, date_end: int) -> time | None:
-    """The clock time in the text; looked for after the date first, where sites put it."""
+def _find_clock(text: str, folded: str, date_end: int) -> tuple[time, timezone | None] | None:
+    """The clock time in the text and its zone if one is written; looked for after the
+    date first, where sites put it."""
     match = _CLOCK.search(folded, date_end) or _CLOCK.search(folded)
-    return None if match is None else _clock(text, *match.groups())
+    if match is None:
+        return None
+    hour, minute, second, zone, period = match.groups()
+    return _clock(text, hour, minute, second, period), (None if zone is None else _fixed_offset(text, zone))
 
 
-def _clock(text: str, hour: str, minute: str, second: str | None) -> time:
+def _at(day: date, clock: tuple[time, timezone | None] | None) -> datetime:
+    """UTC instant of a date and a found clock: Tehran wall time unless a zone was written."""
+    if clock is None or clock[1] is None:
+        return _tehran_to_utc(day, None if clock is None else clock[0])
+    return datetime.combine(day, clock[0], tzinfo=clock[1]).astimezone(UTC)
+
+
+def _clock(text: str, hour: str, minute: str, second: str | None, period: str | None = None) -> time:
     h, m, s = int(hour), int(minute), int(second or 0)
     if h > 23 or m > 59 or s > 59:
         written = f"{hour}:{minute}" + (f":{second}" if second else "")
         raise DateParseError(text, f"invalid time {written}: hours run 0-23, minutes and seconds 0-59")
+    if period is not None:
+        h = _hour_in_period(text, h, f"{hour}:{minute}", period)
     return time(h, m, s)
 
 
+def _hour_in_period(text: str, hour: int, written: str, period: str) -> int:
+    """The 24-hour hour of `hour` followed by a day-period word; an error unless exactly one fits.
+
+    0 and 13-23 are 24-hour already; 1-12 on a 12-hour clock stand for h or h+12 (12 for
+    00 or 12), and the word's hours pick one. The words' hours never hold both.
+    """
+    meaning, hours = _DAY_PERIODS[_DAY_PERIOD_PUNCTUATION.sub("", period)]
+    candidates = (hour,) if hour == 0 or hour > 12 else (hour % 12, hour % 12 + 12)
+    fitting = [candidate for candidate in candidates if candidate in hours]
+    if len(fitting) != 1:
+        raise DateParseError(text, f"the time {written} does not fit {period!r} ({meaning})")
+    return fitting[0]
+
+
 def _fixed_offset(text: str, zone: str) -> timezone:
-    """An explicit offset (``z``, ``gmt``, ``+03:30``, ``+0330``, ``-05``) as a tzinfo."""
+    """An explicit offset (``z``, ``gmt``, ``+03:30``, ``+0330``, ``-05``, ``gmt+3:30``) as a tzinfo."""
     if zone in ("z", "ut", "utc", "gmt"):
         return UTC
-    digits = zone[1:].replace(":", "")
-    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    zone = zone.removeprefix("gmt").removeprefix("utc").lstrip()
+    body = zone[1:]
+    if ":" in body:
+        hours, minutes = map(int, body.split(":"))
+    else:
+        hours, minutes = (int(body[:-2]), int(body[-2:])) if len(body) > 2 else (int(body), 0)
     if hours > 23 or minutes > 59:
         raise DateParseError(text, f"invalid UTC offset {zone!r}")
     offset = timedelta(hours=hours, minutes=minutes)
