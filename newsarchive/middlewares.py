@@ -216,16 +216,17 @@ class PageCheckMiddleware(_CrawlerMiddleware):
 
 
 def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
-    """``Retry-After`` (seconds or an HTTP date, RFC 9110 10.2.3) as seconds from now, or None."""
+    """``Retry-After`` (seconds or an HTTP date, RFC 9110 10.2.3) as seconds from now, or None
+    for anything else: the header comes from the server, so no value may raise."""
     if not value:
         return None
     text = value.decode("latin-1") if isinstance(value, bytes) else value
     text = text.strip()
-    if text.isdigit():
-        return float(text)
+    if text.isascii() and text.isdigit():  # "²" and "۱۲۰" are digits to str.isdigit, not to RFC 9110
+        return float(text)  # inf for hundreds of digits: longer than any maximum
     try:
         when = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a year of twenty digits
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
