@@ -275,13 +275,16 @@ class WarcFiles:
         self._write_record(record)
         length = self.file.tell() - offset
         self._write_record(request)
+        status, meta = capture.status, capture.meta
+        if not 100 <= status <= 999:  # Twisted takes any integer, SQLite's are 64-bit: NULL, the number noted
+            status, meta = None, {**meta, "http_status": str(status)}
         row = {
-            "url": capture.url, "kind": capture.kind, "fetched_at": capture.date, "status": capture.status,
+            "url": capture.url, "kind": capture.kind, "fetched_at": capture.date, "status": status,
             "content_type": capture.content_type, "location": capture.location,
             "payload_digest": capture.digest, "record_type": record_type,
             "warc_file": self.path.relative_to(self.root).as_posix(),
             "warc_offset": offset, "warc_length": length,
-            "meta": json.dumps(capture.meta, ensure_ascii=False, sort_keys=True) if capture.meta else None,
+            "meta": json.dumps(meta, ensure_ascii=False, sort_keys=True) if meta else None,
         }
         if self.file.tell() >= self.max_size:
             self._close()
