@@ -18,35 +18,75 @@ from w3lib.encoding import html_body_declared_encoding, http_content_type_encodi
 #: their markers sit near the top of any page.
 HEAD_BYTES = 64 * 1024
 
-# Cloudflare: the `cf-mitigated: challenge` header and the interstitial's markup
-# (developers.cloudflare.com, "Challenge pages"); ArvanCloud: its `__arcsjs` cookie
-# challenge (see ../shared/notes/sites.md) and its Server header. Generic
-# "checking your browser" interstitials (DDoS-Guard, Sucuri) are caught by text.
-# Plain substrings of the lowercased head: a regex here cost more than extraction.
-_CHALLENGE_MARKERS = (
-    b"/cdn-cgi/challenge-platform/", b"_cf_chl_opt", b"cf-browser-verification", b"<title>just a moment...</title>",
-    b"__arcsjs", b"checking your browser before accessing", b"ddos protection by", b"sucuri_cloudproxy_js",
-)
-_CHALLENGE_SERVERS = {"cloudflare": "cloudflare", "arvancloud": "arvancloud", "ddos-guard": "ddos-guard"}
+#: What no check reads as markup: comments (an unclosed one runs to the end, as in a
+#: browser) and the contents of scripts and styles; whichever opens first wins, as in
+#: a browser's tokenizer. Applied only to pages a cheap scan already suspects.
+_HIDDEN = r"<!--.*?(?:-->|\Z)|<(script|style)\b.*?(?:</\1\s*>|\Z)"
+_HIDDEN_TEXT = re.compile(_HIDDEN, re.IGNORECASE | re.DOTALL)
+_HIDDEN_BYTES = re.compile(_HIDDEN.encode(), re.IGNORECASE | re.DOTALL)
+# Every repeat below stops at the next "<": a page of 64 KB of "<" or "<title" stays linear.
+_TAG_TEXT = re.compile(r"<[^<>]*>")
+_TAG_BYTES = re.compile(rb"<[^<>]*>")
 
-_SOFT_404_CLASS = re.compile(rb"<body[^>]*\bclass=[\"'][^\"']*\berror404\b", re.IGNORECASE)
+# A challenge is an interstitial, not a page that mentions one: Cloudflare's JS-detection
+# script (/cdn-cgi/challenge-platform/scripts/jsd/) sits on healthy pages, and articles
+# quote "Checking your browser before accessing". So a page is a challenge when it has
+# the `cf-mitigated: challenge` header, or when its status is one challenges come with,
+# it has an interstitial's title or its own markup (developers.cloudflare.com, "Challenge
+# pages"; ArvanCloud's `__arcsjs` cookie script, see ../shared/notes/sites.md; DDoS-Guard's
+# and Sucuri's checks), and it has no article content: no <article>, few words.
+_CHALLENGE_STATUSES = frozenset({200, 403, 429, 503})
+#: Interstitial titles, lowercased with spaces collapsed.
+_CHALLENGE_TITLES = frozenset({
+    b"just a moment...", "just a moment\u2026".encode(), b"attention required! | cloudflare", b"ddos-guard",
+    b"arvancloud", b"sucuri website firewall - access denied", b"access denied - sucuri website firewall",
+})
+#: A cheap first look for any of those titles.
+_CHALLENGE_TITLE_SCAN = re.compile(rb"<title[^<>]*>\s*(?:just a moment|attention required|ddos-guard|arvancloud|"
+                                   rb"sucuri website firewall|access denied - sucuri)", re.IGNORECASE)
+#: Names only an interstitial's own markup and scripts carry, never the JS-detection script
+#: (Cloudflare's managed, JS and captcha challenges all set ``_cf_chl_opt``; its older
+#: "under attack" page and its block pages have these classes). Matched as written: each
+#: search costs a few microseconds on every response.
+_CHALLENGE_MARKERS = (b"_cf_chl_opt", b"cf-browser-verification", b"cf-error-details", b"__arcsjs",
+                      b"/.well-known/ddos-guard/", b"sucuri_cloudproxy_js")
+_TITLE = re.compile(rb"<title[^<>]*>([^<]*)", re.IGNORECASE)
+#: More visible words than any interstitial shows (Cloudflare's block page has ~130).
+CHALLENGE_MAX_WORDS = 300
+_CHALLENGE_SERVERS = {"cloudflare": "cloudflare", "arvancloud": "arvancloud", "ddos-guard": "ddos-guard",
+                      "sucuri": "sucuri"}
+
+_SOFT_404_CLASS = re.compile(r"<body[^<>]*\bclass=[\"'][^\"'<>]*\berror404\b", re.IGNORECASE)
 _SOFT_404_TITLE = re.compile(
-    r"<title[^>]*>[^<]*(?:\b404\b|not found|یافت نشد|پیدا نشد|وجود ندارد|صفحه.{0,20}(?:حذف|نیست))",
+    r"<title[^<>]*>[^<]*(?:\b404\b|not found|یافت نشد|پیدا نشد|وجود ندارد|صفحه.{0,20}(?:حذف|نیست))",
     re.IGNORECASE,
 )
 #: A real article that merely mentions "404" in its title is long; a not-found page is not.
 SOFT_404_MAX_TEXT = 3000
-_TAGS = re.compile(r"<script.*?</script>|<style.*?</style>|<[^>]+>", re.IGNORECASE | re.DOTALL)
+
+
+def _without_comments(match: re.Match) -> bytes:
+    return match[0] if match[1] else b""
 
 
 def challenge_vendor(status: int, headers: Mapping[str, str], body: bytes) -> str | None:
     """The anti-bot service whose challenge this response is (``cloudflare``, ``arvancloud``,
-    ``generic``), whatever its status: challenges come as 403, 503 and 200 alike."""
+    ``ddos-guard``, ``sucuri``, ``generic``): challenges come as 403, 503, 429 and 200 alike."""
     if headers.get("cf-mitigated", "").lower() == "challenge":
         return "cloudflare"
-    head = body[:HEAD_BYTES].lower()
-    if not any(marker in head for marker in _CHALLENGE_MARKERS):
+    if status not in _CHALLENGE_STATUSES:
         return None
+    head = body[:HEAD_BYTES]
+    if not (_CHALLENGE_TITLE_SCAN.search(head) or any(marker in head for marker in _CHALLENGE_MARKERS)):
+        return None  # what nearly every page answers, without cleaning its markup
+    shown = _HIDDEN_BYTES.sub(b" ", head)
+    title = _TITLE.search(shown)
+    if title is None or b" ".join(title[1].lower().split()) not in _CHALLENGE_TITLES:
+        code = _HIDDEN_BYTES.sub(_without_comments, head)  # scripts kept: the markers live there
+        if not any(marker in code for marker in _CHALLENGE_MARKERS):
+            return None
+    if b"<article" in shown.lower() or len(_TAG_BYTES.sub(b" ", shown).split()) > CHALLENGE_MAX_WORDS:
+        return None  # an article page, whatever it carries
     server = headers.get("server", "").lower()
     return next((name for key, name in _CHALLENGE_SERVERS.items() if key in server), "generic")
 
@@ -55,9 +95,14 @@ def is_soft_404(text: str) -> bool:
     """A page served with status 200 that says it is not there (WordPress's ``error404``
     body class, or a not-found ``<title>`` over little text)."""
     head = text[:HEAD_BYTES]
-    if _SOFT_404_CLASS.search(head.encode("utf-8", "replace")):
+    if not (_SOFT_404_CLASS.search(head) or _SOFT_404_TITLE.search(head)):
+        return False  # what nearly every page answers, without cleaning its markup
+    shown = _HIDDEN_TEXT.sub(" ", head)
+    if _SOFT_404_CLASS.search(shown):
         return True
-    return bool(_SOFT_404_TITLE.search(head)) and len(_TAGS.sub(" ", text).split()) * 6 < SOFT_404_MAX_TEXT
+    if not _SOFT_404_TITLE.search(shown):
+        return False
+    return len(_TAG_TEXT.sub(" ", _HIDDEN_TEXT.sub(" ", text)).split()) * 6 < SOFT_404_MAX_TEXT
 
 
 def is_empty(body: bytes) -> bool:
@@ -124,6 +169,8 @@ def failure_reason(failure) -> str:
     response = getattr(error, "response", None)
     if response is not None:
         status = response.status
+        if not 100 <= status <= 999:
+            return "bad-status"  # no HTTP status at all (Twisted takes any integer)
         if status in (404, 410):
             return "gone"
         if status == 429:
@@ -131,7 +178,11 @@ def failure_reason(failure) -> str:
         return "server-error" if status >= 500 else f"http-{status}"
     name = type(error).__name__
     message = str(error)
-    if "max size" in message or "DOWNLOAD_MAXSIZE" in message:
+    # Over DOWNLOAD_MAXSIZE: a declared length says so in the message; a body without one
+    # is cancelled once the bytes received pass it, and Scrapy's HTTP/1.1 handler then
+    # raises a DownloadCancelledError with no message (its only other cancellation, the
+    # download timeout, arrives as DownloadTimeoutError).
+    if "max size" in message or "DOWNLOAD_MAXSIZE" in message or name == "DownloadCancelledError":
         return "oversize"
     if "max redirections" in message:
         return "redirect-loop"
