@@ -117,6 +117,32 @@ def oversize(megabytes: int = 8) -> Action:
     return page(b"<html><body>" + filler * (megabytes * 1024) + b"</body></html>")
 
 
+def chunked_oversize(megabytes: int = 50) -> Action:
+    """``megabytes`` MB of HTML in 64 KB chunks and no ``Content-Length``: only the bytes
+    received tell the client it is too big. Stops when the client hangs up."""
+    def act(handler: FaultHandler) -> None:
+        handler.send_head(200, {"Content-Type": "text/html; charset=utf-8", "Transfer-Encoding": "chunked"})
+        chunk = b"<p>" + b"x" * (64 * 1024 - 8) + b"</p>\n"
+        framed = b"%x\r\n%s\r\n" % (len(chunk), chunk)
+        try:
+            for _ in range(megabytes * 16):
+                handler.wfile.write(framed)
+            handler.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            pass  # the client gave up reading: the point
+        handler.abort()
+    return act
+
+
+def raw(data: bytes) -> Action:
+    """These bytes as the whole answer (a status line no server should send, say), then a close."""
+    def act(handler: FaultHandler) -> None:
+        handler.wfile.write(data)
+        handler.wfile.flush()
+        handler.abort()
+    return act
+
+
 # --- pages made from a mirror article --------------------------------------------
 
 BASE_ARTICLE = "mobile/ios-17-2-released-with-journal-app"
