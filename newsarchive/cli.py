@@ -9,17 +9,34 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import os
 import shlex
 import shutil
+import sqlite3
 import sys
 import textwrap
 from pathlib import Path
 
-from newsarchive.archive import Archive, ArchiveError, resolve_db_path
+from newsarchive.archive import Archive, ArchiveError, damaged_archive, resolve_db_path
 from newsarchive.replay import ReplayServer, bundled_mirror
 from newsarchive.sites import SITES
 
 DEMO_QUERY = "پیام‌رسان"
+#: The largest --limit: SQLite takes integers up to 2**63 - 1 and raises OverflowError beyond.
+MAX_LIMIT = 1_000_000
+
+
+def _int_between(low: int, high: int):
+    """An argparse type: a whole number from ``low`` to ``high``, else a usage error (exit 2)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low:,} and {high:,} (got {text})")
+        return value
+    return parse
 
 
 def _db_argument(parser: argparse.ArgumentParser) -> None:
@@ -84,7 +101,8 @@ kashida make no difference; ZWNJ, space and joined spellings match each other
 Ranking: bm25, title above lead (with tags and categories) above body. Dates:
 Gregorian 2024-03-20 or Jalali 1403-01-01 (Tehran days; --until inclusive).
 Exit status: 0 searched (with or without matches), 2 the query or an option
-cannot be used (the message says why), 1 the archive cannot be opened."""
+cannot be used (the message says why; --limit is 1 to 1,000,000), 1 the archive
+cannot be opened or is damaged (then it is never "no matches")."""
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -98,6 +116,8 @@ def cmd_search(args: argparse.Namespace) -> int:
                 args.query, limit=args.limit, sources=args.source or (), since=args.since, until=args.until,
                 categories=args.category or (), tags=args.tag or (), marks=marks,
             )
+            if not hits and (found := archive.damage()):
+                raise sqlite3.DatabaseError(found)  # "no matches" from a damaged file would be a lie
     except QueryError as error:
         print(f"newsarchive search: {error}", file=sys.stderr)
         return 2
@@ -165,10 +185,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
     with Archive(args.db, readonly=True) as archive:
         stats = archive.stats()
         if args.chart:
-            from newsarchive.export import archive_chart
+            from newsarchive.export import ExportError, archive_chart
 
             try:
                 print(f"chart of articles per month per source: {archive_chart(archive, args.chart)}", file=sys.stderr)
+            except ExportError as error:
+                print(f"newsarchive stats: {error}", file=sys.stderr)
+                return 2
             except OSError as error:
                 print(f"newsarchive stats: cannot write {args.chart}: {error}", file=sys.stderr)
                 return 2
@@ -203,7 +226,7 @@ def _export_command(args: argparse.Namespace) -> str:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from newsarchive.archive import ArticleFilter
-    from newsarchive.export import ExportError, ExportOptions, export, parse_bound
+    from newsarchive.export import STDOUT, ExportError, ExportOptions, export, parse_bound
 
     try:
         filters = ArticleFilter(
@@ -226,8 +249,17 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"newsarchive export: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print("\nnewsarchive export: interrupted; no file was written", file=sys.stderr)
+        print("\nnewsarchive export: interrupted; " + ("the output is incomplete" if args.out == STDOUT else
+                                                      "no file was written"), file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of --out - stopped (`| head`): end quietly, as a tool killed by SIGPIPE would.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 141
+    if result.outputs is None:
+        print(f"{result.records:,} articles → stdout ({result.bytes:,} bytes, sha256 {result.sha256}); "
+              "no manifest, datasheet or chart with --out - (give --out FILE for them)", file=sys.stderr)
+        return 0
     print(f"{result.records:,} articles → {result.outputs.data} ({result.bytes:,} bytes, sha256 {result.sha256})")
     print(f"manifest {result.outputs.manifest}, datasheet {result.outputs.datasheet}, chart {result.outputs.chart}")
     return 0
@@ -240,7 +272,8 @@ def _export_parser(commands) -> None:
                     "whole Tehran days; --until is inclusive. Default output: datasets/<what>_<dates>_exported-<day>.",
     )
     _db_argument(export)
-    export.add_argument("--out", help="data file (default: a descriptive name under datasets/)")
+    export.add_argument("--out", help="data file: a new name or a regular file (default: a descriptive name "
+                        "under datasets/); - streams JSON Lines or JSON to stdout, without side files")
     export.add_argument("--format", choices=("jsonl", "json", "parquet"), help="default: from --out, else jsonl")
     export.add_argument("--gzip", action="store_true", help="gzip the data file (deterministic: no time, no name)")
     export.add_argument("--source", nargs="+", action="extend", metavar="S", help="only these sources")
@@ -382,6 +415,8 @@ def _reparse_parser(commands) -> None:
 def cmd_runs(args: argparse.Namespace) -> int:
     with Archive(args.db, readonly=True) as archive:
         runs = archive.runs(args.limit)
+        if not runs and (found := archive.damage()):
+            raise sqlite3.DatabaseError(found)  # no runs to show may be no runs readable
     if args.json:
         for run in runs:
             print(json.dumps({k: v for k, v in run.items() if k != "stats"}, ensure_ascii=False))
@@ -432,7 +467,8 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--until", metavar="D", help="published on or before D")
     search.add_argument("--category", action="append", metavar="C", help="in category C (repeat: any of)")
     search.add_argument("--tag", action="append", metavar="T", help="tagged T (repeat: any of)")
-    search.add_argument("--limit", type=int, default=20, help="at most this many matches (default 20)")
+    search.add_argument("--limit", type=_int_between(1, MAX_LIMIT), default=20,
+                        help=f"at most this many matches, 1 to {MAX_LIMIT:,} (default 20)")
     search.add_argument("--json", action="store_true", help="JSON lines instead of a table")
     search.set_defaults(func=cmd_search)
 
@@ -466,13 +502,14 @@ def build_parser() -> argparse.ArgumentParser:
     _export_parser(commands)
     runs = commands.add_parser("runs", help="crawl runs, newest first: status, requests, articles, drops, problems")
     _db_argument(runs)
-    runs.add_argument("--limit", type=int, default=20)
+    runs.add_argument("--limit", type=_int_between(1, MAX_LIMIT), default=20,
+                      help=f"the newest this many runs, 1 to {MAX_LIMIT:,} (default 20)")
     runs.add_argument("--json", action="store_true", help="JSON lines (without the raw Scrapy stats)")
     runs.set_defaults(func=cmd_runs)
 
     replay = commands.add_parser("replay", help="serve recorded pages over HTTP for NEWSARCHIVE_REPLAY_URL")
     replay.add_argument("source", help="a directory of pages laid out by URL path, or a WARC file or folder of them")
-    replay.add_argument("--port", type=int, default=8765)
+    replay.add_argument("--port", type=_int_between(0, 65535), default=8765, help="default 8765; 0: any free port")
     replay.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this machine only; any other is warned about)")
     replay.set_defaults(func=cmd_replay)
@@ -487,4 +524,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except ArchiveError as error:
         print(f"newsarchive: {error}", file=sys.stderr)
+        return 1
+    except sqlite3.DatabaseError as error:
+        # A damaged page fails the first read that touches it, in any command: say so once, here.
+        damaged = damaged_archive(getattr(args, "db", None), error)
+        if damaged is None:
+            raise
+        print(f"newsarchive: {damaged}", file=sys.stderr)
         return 1

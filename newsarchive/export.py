@@ -23,9 +23,13 @@ Properties the tests hold it to:
   and renamed (``os.replace``) at the end; on any error or Ctrl-C the temporary
   files are removed and no file exists under a final name that was not there
   before.
-* Careful with paths: an existing file is kept unless ``force``; the parent
-  folder must exist (only the default ``datasets/`` folder is created); a
-  directory or the archive itself is never a destination.
+* Careful with paths: only a regular file (kept unless ``force``) or a new
+  name in an existing folder is ever written, for the data file and for each
+  side file, checked before anything is written and again just before the
+  renames: a symlink, device, FIFO, socket or directory is refused
+  (:class:`UnsafeDestination`), as is the archive itself. Only the default
+  ``datasets/`` folder is created. ``out="-"`` streams JSON Lines or JSON to
+  stdout instead, without side files.
 
 No SQL here: the archive module reads; this module writes files.
 """
@@ -39,6 +43,7 @@ import json
 import os
 import queue
 import re
+import stat
 import sys
 import tempfile
 import threading
@@ -59,6 +64,8 @@ from newsarchive.persian.dates import TEHRAN, DateParseError, parse_datetime
 
 DEFAULT_DIR = Path("datasets")
 FORMATS = ("jsonl", "json", "parquet")
+#: ``--out -``: the data goes to stdout, for a pipe; no side files.
+STDOUT = "-"
 SUFFIXES = {"jsonl": ".jsonl", "json": ".json", "parquet": ".parquet"}
 LANGUAGE = "fa"
 #: A bound like ``--until 1410-01-01`` is after "now"; parse_datetime rejects those
@@ -315,6 +322,33 @@ def outputs_for(data: Path) -> Outputs:
                    data.with_name(f"{name}.svg"))
 
 
+class UnsafeDestination(ExportError):
+    """Something other than a regular file is at a destination: ``os.replace`` would turn a
+    device, FIFO or socket into a plain file, and a symlink rather than its target."""
+
+    def __init__(self, path: Path, kind: str, *, data: bool = False):
+        hint = "; to send the data into a pipe, use --out -" if data and kind != "a directory" else ""
+        super().__init__(f"refusing to write {path}: it is {kind}, and export writes only regular files "
+                         f"or new names in an existing folder{hint}")
+        self.path = path
+        self.kind = kind
+
+
+_KINDS = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
+          (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def special_kind(path: Path) -> str | None:
+    """What is at ``path`` (not following a symlink) when it is neither nothing nor a regular file."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):  # a new name (a missing folder is checked apart)
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    return next((kind for is_kind, kind in _KINDS if is_kind(mode)), "not a regular file")
+
+
 def check_outputs(outputs: Outputs, *, archive_path: Path, force: bool, create_parent: bool) -> None:
     """Refuse unsafe destinations (see the module docstring); create the default folder."""
     data = outputs.data
@@ -326,8 +360,9 @@ def check_outputs(outputs: Outputs, *, archive_path: Path, force: bool, create_p
             archive_path.exists() and path.exists() and os.path.samefile(path, archive_path)
         ):
             raise ExportError(f"refusing to write {path}: it is the archive being exported")
-        if path.is_dir():
-            raise ExportError(f"{path} is a directory")
+        kind = special_kind(path)
+        if kind:
+            raise UnsafeDestination(path, kind, data=path == data)
     parent = data.parent
     if not parent.is_dir():
         if parent.exists():
@@ -765,11 +800,11 @@ class ExportOptions:
 
 @dataclass
 class ExportResult:
-    outputs: Outputs
+    outputs: Outputs | None  # None (and no manifest) when streamed to stdout
     records: int
     sha256: str
     bytes: int
-    manifest: dict[str, Any]
+    manifest: dict[str, Any] | None
 
 
 def _resolve_format(options: ExportOptions) -> tuple[str, bool]:
@@ -782,7 +817,7 @@ def _resolve_format(options: ExportOptions) -> tuple[str, bool]:
     gzipped = options.gzip or out_gzip
     if fmt == "parquet" and gzipped:
         raise ExportError("Parquet files are compressed inside (zstd); drop --gzip")
-    if options.out and gzipped and not out_gzip:
+    if options.out and str(options.out) != STDOUT and gzipped and not out_gzip:
         raise ExportError(f"--gzip given: name the file {Path(options.out).name}.gz")
     return fmt, gzipped
 
@@ -793,18 +828,20 @@ def _temp_path(final: Path) -> Path:
     return Path(name)
 
 
-def _write_data(archive: Archive, filters: ArticleFilter, spec: tuple, fmt: str, gzipped: bool, path: Path,
-                bar: Progress, parallel: bool) -> tuple[int, Tally, str, int]:
-    """Write the data file at ``path`` (truncated first): (records, tally, SHA-256, bytes)."""
+def _write_data(archive: Archive, filters: ArticleFilter, spec: tuple, fmt: str, gzipped: bool,
+                target: Path | IO[bytes], bar: Progress, parallel: bool) -> tuple[int, Tally, str, int]:
+    """Write the data to the file at ``target`` (truncated first), or to an open binary stream
+    (JSON only; left open): (records, tally, SHA-256, bytes)."""
     fields = spec[0]
     tally = Tally(fields)
+    owned = isinstance(target, Path)
     pool = _start_pool(archive, spec) if parallel else None
     try:
         if fmt == "parquet":
-            writer: Any = _ParquetWriter(path, fields)
+            writer: Any = _ParquetWriter(target, fields)
             raw = None
         else:
-            raw = open(path, "wb")
+            raw = open(target, "wb") if owned else target
             writer = _JsonWriter(raw, fmt=fmt, gzipped=gzipped)
         try:
             if pool is not None:
@@ -814,12 +851,13 @@ def _write_data(archive: Archive, filters: ArticleFilter, spec: tuple, fmt: str,
             sha256, size = writer.close()
             if raw is not None:
                 raw.flush()
-                os.fsync(raw.fileno())
+                if owned:
+                    os.fsync(raw.fileno())
         except BaseException:
             writer.abort()
             raise
         finally:
-            if raw is not None:
+            if raw is not None and owned:
                 raw.close()
     except BaseException:
         if pool is not None:
@@ -844,6 +882,9 @@ def export(
     fmt, gzipped = _resolve_format(options)
     fields = choose_fields(options.fields, with_versions=options.with_versions)
     with_versions = "versions" in fields
+    streamed = options.out is not None and str(options.out) == STDOUT
+    if fmt == "parquet" and streamed:
+        raise ExportError("Parquet is not sent to stdout: give --out FILE.parquet (--out - streams JSON Lines or JSON)")
     if fmt == "parquet":
         _pyarrow()  # fail before anything is written
     filters = replace(
@@ -853,6 +894,13 @@ def export(
     )
     now = now or datetime.now(UTC)
     summary = archive.export_summary(filters)
+    spec = (fields, columns_for(fields), with_versions)
+    if streamed:
+        # One pass in this process: the encoder processes may need a second pass (below), and
+        # what went down a pipe cannot be taken back.
+        count, _, sha256, size = _write_data(archive, filters, spec, fmt, gzipped, sys.stdout.buffer,
+                                             Progress(summary["articles"], progress), False)
+        return ExportResult(outputs=None, records=count, sha256=sha256, bytes=size, manifest=None)
     if options.out is None:
         suffix = SUFFIXES[fmt] + (".gz" if gzipped else "")
         data_path = DEFAULT_DIR / (default_name(filters, summary, now) + suffix)
@@ -865,7 +913,6 @@ def export(
     try:
         data_temp = _temp_path(outputs.data)
         temps.append(data_temp)
-        spec = (fields, columns_for(fields), with_versions)
         parallel = options.parallel
         if parallel is None:
             parallel = summary["articles"] >= PARALLEL_MIN_ARTICLES
@@ -896,6 +943,8 @@ def export(
             temps.append(temp)
             temp.write_text(text, encoding="utf-8")
             ready.append((temp, final))
+        # The export took a while: what is at the final names may have changed meanwhile.
+        check_outputs(outputs, archive_path=archive.path, force=options.force, create_parent=False)
         for temp, final in ready:  # the data file first, the manifest (which vouches for it) last
             os.chmod(temp, 0o644)
             os.replace(temp, final)
@@ -1250,11 +1299,15 @@ def chart_svg(per_month: dict[str, dict[str, int]], *, title: str = "Articles pe
 
 
 def archive_chart(archive: Archive, path: Path, *, filters: ArticleFilter | None = None) -> Path:
-    """Write the articles-per-month chart of (the filtered part of) an archive to ``path``."""
+    """Write the articles-per-month chart of (the filtered part of) an archive to ``path``,
+    a regular file or a new name (as the export's files: see :class:`UnsafeDestination`)."""
     per_month: dict[str, dict[str, int]] = defaultdict(dict)
     for row in archive.monthly_counts(filters, calendar="gregorian"):
         per_month[row["source"]][row["month"]] = row["articles"]
     svg = chart_svg(dict(per_month), title=f"{archive.path.name}: articles per month (Gregorian, UTC) per source")
+    kind = special_kind(path)
+    if kind:
+        raise UnsafeDestination(path, kind)
     temp = _temp_path(path)
     try:
         temp.write_text(svg, encoding="utf-8")
