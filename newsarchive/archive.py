@@ -79,15 +79,17 @@ def quick_check(path: str | os.PathLike) -> str | None:
             conn.close()
     except sqlite3.DatabaseError as error:
         return str(error)
-    return None if rows == ["ok"] else "; ".join(rows)
+    return None if rows == ["ok"] else "; ".join(" ".join(row.split()) for row in rows)
 
 
 def damaged_archive(path: str | os.PathLike | None, error: Exception) -> ArchiveDamaged | None:
     """An :class:`ArchiveDamaged` naming the damage when ``error`` came from a corrupt file
     at ``path``, else None (the error is something else: a bug, a lock, a full disk)."""
-    # A lock, a full disk or a missing table is an OperationalError; damage is a plain DatabaseError.
+    # A lock, a full disk or a missing table is an OperationalError; damage is a plain DatabaseError,
+    # or text that is not UTF-8 (the archive only ever writes UTF-8).
     if not isinstance(error, sqlite3.DatabaseError) or (
-            isinstance(error, sqlite3.OperationalError) and "malformed" not in str(error)):
+            isinstance(error, sqlite3.OperationalError)
+            and "malformed" not in str(error) and "decode to UTF-8" not in str(error)):
         return None
     found = quick_check(resolve_db_path(path))
     return ArchiveDamaged(resolve_db_path(path), found) if found else None
