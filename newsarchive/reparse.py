@@ -198,6 +198,9 @@ def _reparse_pages(archive, root, crawler, pages, progress, source) -> None:
         for number, page in enumerate(pages, 1):
             if progress:
                 progress(source, number, len(pages))
+            if page.capture["status"] is None:  # a status outside 100-999, indexed as NULL (see warc)
+                count_drop(stats, "bad-status")
+                continue
             try:
                 request, response = _response(archive, root, page, compression)
             except (WarcReadError, OSError) as error:

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -436,3 +437,14 @@ def test_a_raw_utf8_location_is_stored_percent_encoded_and_followed(tmp_path):
     assert "https://digiato.com" + record["http"].get_header("Location") == expected
     with Archive(tmp_path / "archive.db") as archive:
         assert archive.latest_capture(request.url)["location"] == expected
+
+
+def test_reparse_names_a_capture_whose_status_was_impossible(warc_crawl, tmp_path):
+    """A status outside 100-999 is indexed as NULL (see warc); reparse counts it, never crashes."""
+    db, warc_dir, _ = warc_crawl
+    db2 = copy_archive(db, tmp_path / "archive.db")
+    with sqlite3.connect(db2) as conn:
+        target = conn.execute("select url from captures where status = 200 and url like '%ios-17-2%' limit 1").fetchone()[0]
+        conn.execute("update captures set status = null where url = ?", [target])
+    report = reparse(str(db2), warc_dir=str(warc_dir), urls=[target])
+    assert report.dropped == {"bad-status": 1}
