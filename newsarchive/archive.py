@@ -302,9 +302,19 @@ def _migration_4(db: sqlite_utils.Database) -> None:
     db["crawl_runs"].add_column("problems", str)
 
 
+def _migration_5(db: sqlite_utils.Database) -> None:
+    """``template_blocks``: how many articles of each source carried each short paragraph
+    (see :mod:`newsarchive.templates`); ``crawl_runs.boilerplate``: blocks removed per rule."""
+    db["template_blocks"].create(
+        {"source": str, "block": str, "text": str, "articles": int, "first_seen_at": str, "last_seen_at": str},
+        pk=("source", "block"),
+    )
+    db["crawl_runs"].add_column("boilerplate", str)
+
+
 #: Migrations in order; the archive's ``PRAGMA user_version`` counts those applied.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    _migration_1, _migration_2, _migration_3, _migration_4)
+    _migration_1, _migration_2, _migration_3, _migration_4, _migration_5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -533,6 +543,7 @@ class Archive:
             record.update(id=article_id(article["url"]), first_seen_at=fetched_at, last_fetched_at=fetched_at)
             self.db["articles"].insert(record)
             outcome, target = "new", record["id"]
+            self._count_template_blocks(article.get("source"), article.get("template_blocks") or {}, fetched_at)
         else:
             target = existing["id"]
             if existing["content_hash"] == record["content_hash"]:
@@ -567,6 +578,22 @@ class Archive:
                     {"url": url, "article_id": target, "first_seen_at": fetched_at}, ignore=True
                 )
         return outcome
+
+    def _count_template_blocks(self, source: str | None, blocks: dict[str, str], seen_at: str) -> None:
+        """One more article of ``source`` carried each of ``blocks`` (``{key: paragraph}``)."""
+        if not source or not blocks:
+            return
+        self.db.conn.executemany(
+            "insert into template_blocks (source, block, text, articles, first_seen_at, last_seen_at) "
+            "values (?, ?, ?, 1, ?, ?) on conflict (source, block) do update set "
+            "articles = articles + 1, last_seen_at = excluded.last_seen_at",
+            [(source, key, text, seen_at, seen_at) for key, text in blocks.items()],
+        )
+
+    def template_blocks(self, source: str, min_articles: int) -> dict[str, str]:
+        """``{key: paragraph}`` of the paragraphs seen in at least ``min_articles`` articles of ``source``."""
+        return {row["block"]: row["text"] for row in self.db.query(
+            "select block, text from template_blocks where source = ? and articles >= ?", [source, min_articles])}
 
     def add_alias(self, alias: str, url: str) -> bool:
         """Record ``alias`` as another URL of the article stored under ``url``."""

@@ -427,6 +427,10 @@ def cmd_runs(args: argparse.Namespace) -> int:
         print(f"{run['id']:>5}  {run['spider']:<16} {run['status']:<9} {run['started_at']:<20} "
               f"{run['requests'] or 0:>6} {run['articles_new'] or 0:>5} {run['articles_updated'] or 0:>5} "
               f"{run['articles_unchanged'] or 0:>5}  {dropped}")
+        boilerplate = json.loads(run.get("boilerplate") or "{}")
+        if boilerplate:
+            removed = ", ".join(f"{rule} {count}" for rule, count in sorted(boilerplate.items()))
+            print(f"{'':>7}boilerplate blocks removed: {removed}")
         for problem in json.loads(run.get("problems") or "[]"):  # why degraded or failed
             print(f"{'':>7}{run['status']}: {problem['message']}")
     return 0

@@ -101,7 +101,7 @@ DEFAULT_HEARTBEAT = 10.0
 DEFAULT_IDLE_CLOSE = 3.0
 #: Keys of worker stats that the ingester adds up into the run's stats.
 SUMMED_STATS = ("downloader/", "newsarchive/dropped/", "newsarchive/fetch/", "newsarchive/skipped/",
-                "newsarchive/redis/", "item_scraped_count", "item_dropped_count", "response_received_count",
+                "newsarchive/boilerplate/", "newsarchive/redis/", "item_scraped_count", "item_dropped_count", "response_received_count",
                 "retry/", "scheduler/", "robotstxt/")
 INSTALL_HINT = "distributed crawling needs scrapy-redis: pip install 'newsarchive[redis]'"
 

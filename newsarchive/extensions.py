@@ -125,6 +125,7 @@ def run_summary(stats: dict) -> dict:
         "responses": _under(stats, "downloader/response_status_count/"),
         **{f"articles_{o}": stats.get(f"{PREFIX}articles/{o}", 0) for o in OUTCOMES},
         "dropped": _under(stats, f"{PREFIX}dropped/"),
+        "boilerplate": _under(stats, f"{PREFIX}boilerplate/"),
         "coverage": coverage,
     }
 
@@ -234,8 +235,9 @@ class CrawlRun:
         shares = ", ".join(f"{f} {share:.0%}" for f, share in coverage["fields"].items() if share is not None)
         logger.info(
             "crawl report for %s (run %s, %s): %d requests; articles new %d, updated %d, unchanged %d; "
-            "dropped %s; field coverage: %s; layers: %s",
+            "dropped %s; boilerplate blocks removed %s; field coverage: %s; layers: %s",
             site, self.run_id, status, summary["requests"], summary["articles_new"],
             summary["articles_updated"], summary["articles_unchanged"], summary["dropped"] or "none",
+            summary["boilerplate"] or "none",
             shares or "no articles", coverage["layers"],
         )

@@ -38,5 +38,7 @@ class ArticleItem(scrapy.Item):
     # --- provenance -------------------------------------------------------
     field_sources = scrapy.Field(doc="{field: layer} - which extraction layer produced each field.")
     notes = scrapy.Field(doc="Extraction notes: disagreeing dates, unreadable metadata.")
+    template_blocks = scrapy.Field(doc="{key: paragraph} of the body's short paragraphs, counted per source "
+                                       "by the archive (newsarchive.templates); not stored on the article.")
     fetched_at = scrapy.Field(doc="UTC time the page was fetched.")
     http_status = scrapy.Field(doc="HTTP status of the final response.")

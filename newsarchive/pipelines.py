@@ -3,7 +3,8 @@
 1. :class:`ValidationPipeline`: url, title, body and some date are required.
 2. :class:`NormalizationPipeline`: Persian display form of every text field.
 3. :class:`DatePipeline`: date strings to UTC + Jalali, or drop with ``no-date``.
-4. :class:`StoragePipeline`: write to the archive, one transaction per item.
+4. :class:`TemplatePipeline`: paragraphs the source's other articles share (its template) out of the body.
+5. :class:`StoragePipeline`: write to the archive, one transaction per item.
 
 A dropped item raises :class:`DropArticle`, whose ``reason`` is counted in the
 crawl stats under ``newsarchive/dropped/<reason>``.
@@ -19,6 +20,7 @@ from scrapy.exceptions import DropItem
 from newsarchive.archive import Archive, ArchiveError, ArchiveWriteError
 from newsarchive.persian import normalize
 from newsarchive.persian.dates import DateParseError, choose_published, parse_datetime
+from newsarchive.templates import strip_template, template_blocks
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +133,44 @@ class DatePipeline(_CountingPipeline):
             except DateParseError as error:
                 notes.append(f"unreadable modified date: {error}")
         return None
+
+
+class TemplatePipeline:
+    """Removes a source's learned template paragraphs from the body, and puts the body's short
+    paragraphs on the item for the archive to count (see :mod:`newsarchive.templates`).
+
+    What was learned is read once per source and run. A distributed worker has no archive to
+    read it from: it only hands the paragraphs on (the ingester counts them).
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.min_articles = crawler.settings.getint("NEWSARCHIVE_TEMPLATE_MIN_ARTICLES")
+        self.learned: dict[str, dict[str, str]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_item(self, item):
+        adapter = ItemAdapter(item)
+        adapter["template_blocks"] = template_blocks(adapter.get("body"))
+        body, removed = strip_template(adapter.get("body"), self._learned(adapter.get("source")))
+        if removed:
+            adapter["body"] = body
+            self.crawler.stats.inc_value("newsarchive/boilerplate/template", removed)
+        return item
+
+    def _learned(self, source: str | None) -> dict[str, str]:
+        if not source or self.min_articles <= 0 or self.crawler.settings.get("NEWSARCHIVE_REDIS_URL"):
+            return {}
+        if source not in self.learned:
+            try:
+                with Archive(self.crawler.settings.get("NEWSARCHIVE_DB")) as archive:
+                    self.learned[source] = archive.template_blocks(source, self.min_articles)
+            except ArchiveError:
+                self.learned[source] = {}  # the storage pipeline reports an archive that cannot be used
+        return self.learned[source]
 
 
 class StoragePipeline:

@@ -31,6 +31,9 @@ NEWSPIDER_MODULE = "newsarchive.spiders"
 NEWSARCHIVE_DB = os.environ.get("NEWSARCHIVE_DB") or "archive.db"
 NEWSARCHIVE_REPLAY_URL = os.environ.get("NEWSARCHIVE_REPLAY_URL") or None
 NEWSARCHIVE_MAX_LISTING_PAGES = 5
+# Template learning (newsarchive.templates): a short paragraph found in this many articles of a
+# source is its template and is removed from bodies (0 switches it off).
+NEWSARCHIVE_TEMPLATE_MIN_ARTICLES = 5
 # Bounded discovery: a site that generates sitemap indexes without end must not keep a run
 # (and its lock) alive for ever. Indexes nest at most this deep (robots.txt's sitemaps are
 # depth 0; WordPress and Yoast use 1), and a run reads at most this many sitemaps.
@@ -134,6 +137,7 @@ ITEM_PIPELINES = {
     "newsarchive.pipelines.ValidationPipeline": 100,
     "newsarchive.pipelines.NormalizationPipeline": 200,
     "newsarchive.pipelines.DatePipeline": 300,
+    "newsarchive.pipelines.TemplatePipeline": 800,
     "newsarchive.pipelines.StoragePipeline": 900,
 }
 EXTENSIONS = {
