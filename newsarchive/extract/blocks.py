@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from lxml import etree
+from lxml import etree, html
+
+from newsarchive.extract.boilerplate import LINE, LINKS, ad_boxes, has_junk_name, is_junk_line, is_link_list, junk_block
 
 #: Elements whose text is one paragraph of an article.
 BLOCK_TAGS = frozenset(
@@ -24,13 +26,10 @@ SKIP_TAGS = frozenset(
         "select", "textarea", "nav", "aside", "footer", "ins",
     }
 )
-#: Class or id words that mark boxes inside a body that are not the article.
-NOISE_WORDS = re.compile(
-    r"(?:^|[\s_-])(?:ads?|adsbox|advert\w*|banner\w*|related\w*|share\w*|social\w*|"
-    r"comments?|comment-list|newsletter|sponsor\w*|breadcrumbs?|subscribe\w*|"
-    r"read-?more|more-?news|tags?-?box|post-?tags|author-?box)(?:$|[\s_-])",
-    re.IGNORECASE,
-)
+#: Elements whose text is one heading: a heading left with nothing after it but dropped links goes too.
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+#: Lists are judged by their links as a whole (a related-posts list), not item by item.
+LIST_TAGS = frozenset({"ul", "ol", "dl"})
 
 
 def collapse(text: str) -> str:
@@ -47,13 +46,7 @@ def is_noise(element, extra: frozenset = frozenset()) -> bool:
     """True for elements that are never article text (scripts, ads, share boxes…)."""
     if element in extra or _tag(element) in SKIP_TAGS:
         return True
-    return has_noise_marks(element)
-
-
-def has_noise_marks(element) -> bool:
-    """True when the element's class or id names a box that is not the article (ads, comments…)."""
-    marks = f"{element.get('class', '')} {element.get('id', '')}".strip()
-    return bool(marks) and NOISE_WORDS.search(marks) is not None
+    return has_junk_name(element)
 
 
 def element_text(element, extra_noise: frozenset = frozenset()) -> str:
@@ -83,19 +76,38 @@ def _has_block_descendant(element) -> bool:
 
 
 def text_blocks(container, extra_noise: Iterable = ()) -> list[str]:
-    """The paragraphs of ``container``: text of block elements, in document order.
+    """The paragraphs of ``container``: text of block elements, in document order, without boilerplate.
 
-    Noise (see :func:`is_noise`, plus ``extra_noise`` elements) is skipped with
-    everything inside it. A ``div`` holding only inline content counts as one
-    paragraph; loose text beside blocks is kept as its own paragraph.
+    Noise (see :func:`is_noise`, ``extra_noise`` elements and boxes of ad networks' scripts) is
+    skipped with everything inside it. A ``div`` holding only inline content counts as one
+    paragraph; loose text beside blocks is kept as its own paragraph. Blocks that are lexicon
+    lines or mostly links, and lists of links, are dropped (see :mod:`.boilerplate`), and so
+    is a heading whose only content was such links.
     """
-    noise = frozenset(extra_noise)
+    noise = frozenset(extra_noise).union(ad_boxes(container))
     blocks: list[str] = []
+    heading = -1  # index of a kept heading that no kept block has followed yet
 
-    def add(text: str) -> None:
+    def drop(why: str) -> None:
+        nonlocal heading
+        if why == LINKS and heading == len(blocks) - 1 >= 0:
+            blocks.pop()
+            heading = -1
+
+    def add(text: str, node=None, judge_links: bool = True) -> None:
+        nonlocal heading
         text = collapse(text)
-        if text:
-            blocks.append(text)
+        if not text:
+            return
+        if node is None:  # loose text: no links to judge
+            why = LINE if is_junk_line(text) else None
+        else:
+            why = junk_block(node, text, judge_links)
+        if why:
+            drop(why)
+            return
+        heading = len(blocks) if node is not None and _tag(node) in HEADING_TAGS else -1
+        blocks.append(text)
 
     walker = etree.iterwalk(container, events=("start", "end"))
     for event, node in walker:
@@ -110,10 +122,25 @@ def text_blocks(container, extra_noise: Iterable = ()) -> list[str]:
         if not isinstance(node.tag, str) or is_noise(node, noise):
             walker.skip_subtree()  # its "end" event still comes, with the tail
             continue
-        if _tag(node) in BLOCK_TAGS or not _has_block_descendant(node):
-            add(element_text(node, noise))
+        tag = _tag(node)
+        if tag in LIST_TAGS and is_link_list(node, element_text(node, noise)):
+            drop(LINKS)
+            walker.skip_subtree()
+        elif tag in BLOCK_TAGS or not _has_block_descendant(node):
+            add(element_text(node, noise), node, judge_links=tag != "li")
             walker.skip_subtree()
         elif node.text:
             add(node.text)
     return blocks
 
+
+#: Markup in a text field (a JSON-LD ``articleBody`` holding the post's HTML).
+_MARKUP = re.compile(r"<(?:p|div|br|h[1-6]|ul|ol|li|blockquote|figure|span|a|strong)\b[^>]*>", re.IGNORECASE)
+
+
+def plain_blocks(text: str) -> list[str]:
+    """The paragraphs of a text field (a JSON-LD ``articleBody``): one per line, without
+    lexicon lines (there are no links to judge). Markup in it is read as HTML."""
+    if _MARKUP.search(text):
+        return text_blocks(html.fragment_fromstring(text, create_parent="div"))
+    return [line for line in (collapse(line) for line in text.split("\n")) if line and not is_junk_line(line)]

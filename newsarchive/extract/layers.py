@@ -20,7 +20,8 @@ from urllib.parse import urljoin
 
 from parsel import Selector
 
-from newsarchive.extract.blocks import collapse, element_text, has_noise_marks, text_blocks
+from newsarchive.extract.blocks import collapse, element_text, plain_blocks, text_blocks
+from newsarchive.extract.boilerplate import has_junk_name
 from newsarchive.extract.css import ClassIndex
 from newsarchive.sites.base import Site
 
@@ -101,7 +102,7 @@ class Page:
 
     def in_noise(self, element) -> bool:
         """True when ``element`` sits in site noise or in a box whose class/id marks it as noise."""
-        return any(node in self.site_noise or has_noise_marks(node) for node in (element, *element.iterancestors()))
+        return any(node in self.site_noise or has_junk_name(node) for node in (element, *element.iterancestors()))
 
     def meta(self, *names: str) -> list[str]:
         """Contents of ``<meta property=…>``/``<meta name=…>`` tags, by name order then page order."""
@@ -217,8 +218,7 @@ def jsonld_layer(page: Page) -> dict[str, Any]:
     if isinstance(article.get("description"), str):
         out["lead"] = collapse(article["description"])
     if isinstance(article.get("articleBody"), str):
-        paragraphs = [collapse(p) for p in article["articleBody"].split("\n")]
-        out["body"] = "\n\n".join(p for p in paragraphs if p)
+        out["body"] = "\n\n".join(plain_blocks(article["articleBody"]))
     out["authors"] = _texts(_names(article.get("author")))
     keywords = article.get("keywords")
     if isinstance(keywords, str):

@@ -1,0 +1,199 @@
+"""Clean articles from pages nobody here wrote: boilerplate inside bodies, bodies chosen by
+evidence, and generic metadata (authors, categories, image, titles).
+
+* Boilerplate goes in every layer: the site's selectors, WordPress conventions, the densest
+  block and JSON-LD ``articleBody`` alike; a real sentence never goes, even one that says
+  «تبلیغات».
+* Every lexicon entry (``newsarchive/extract/boilerplate.toml``) removes its examples, leaves
+  its real sentences, and matches no paragraph of any expected article.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from parsel import Selector
+
+from conftest import EXPECTED_SITES, load_expected
+
+from newsarchive.extract import extract_article
+from newsarchive.extract.blocks import text_blocks
+from newsarchive.extract.boilerplate import LEXICON, class_words, is_junk_line, is_junk_name, is_label
+from newsarchive.sites import Selectors, Site
+
+ZWNJ = "\u200c"
+URL = "https://example.com/news/1"
+TITLE = "اپل نسخه نهایی iOS 17.2 را منتشر کرد"
+#: Article paragraphs: ZWNJ, Latin tokens, one inline link, one sentence that says «تبلیغات».
+ARTICLE = [
+    "اپل شامگاه دوشنبه نسخه نهایی iOS 17.2 را برای آیفون‌های سازگار منتشر کرد؛ این به‌روزرسانی "
+    "قابلیت‌های تازه‌ای برای گلکسی S24 و مودم‌های 5G ندارد اما برای آیفون ۱۵ پرو مهم است.",
+    'مهم‌ترین قابلیت جدید، اپلیکیشن <a href="https://example.com/tag/journal">Journal</a> است که به '
+    "کاربران امکان می‌دهد خاطرات روزانه خود را همراه با عکس و موسیقی ثبت کنند.",
+    "تبلیغات در اپ‌استور هم از ماه آینده در بخش جست‌وجو بیشتر می‌شود و توسعه‌دهندگان می‌توانند برای "
+    "نمایش برنامه‌های خود هزینه بپردازند.",
+    'برای مشاهده فهرست کامل تغییرات به <a href="https://shop.example/x" rel="sponsored nofollow">وب‌سایت '
+    "فروشگاه</a> مراجعه کنید؛ حجم آپدیت بین ۱ تا ۲ گیگابایت است.",
+]
+PLAIN = [Selector(text=f"<p>{p}</p>").xpath("string(//p)").get() for p in ARTICLE]
+
+#: Junk shapes of step 1, each a snippet placed between the article's paragraphs.
+JUNK = {
+    "read-more line": '<p>بیشتر بخوانید: <a href="https://example.com/news/2">اپل رسما مراسم ۱۶ شهریور را تایید کرد</a></p>',
+    "read-more, strong label": '<p><strong>همچنین بخوانید:</strong> <a href="/news/3">نقد آیفون ۱۵</a></p>',
+    "a paragraph that is one link": '<p><a href="https://example.com/news/4">سامسونگ از گلکسی S24 FE رونمایی کرد</a></p>',
+    "related list with its heading": '<h3>مطالب مرتبط</h3><ul><li><a href="/a">خبر اول درباره اپل</a></li>'
+                                     '<li><a href="/b">خبر دوم درباره آیفون</a></li></ul>',
+    "editor's picks": '<div><h4>پیشنهاد سردبیر</h4><ul><li><a href="/c">بهترین گوشی‌های ۱۴۰۳</a></li></ul></div>',
+    "related list under an unknown heading": '<h4>بیشتر در این باره</h4><ol><li><a href="/d">گزارش اول</a></li>'
+                                             '<li><a href="/e">گزارش دوم</a></li></ol>',
+    "ad box, camelCase": '<div class="digiAds"><a href="/x"><img src="a.gif"></a><span>خرید اقساطی لپ‌تاپ</span></div>',
+    "ad box, BEM": '<section class="relatedPosts__item"><span>نقد گلکسی S24</span></section>',
+    "ad box, yn-": '<div class="yn-ad"><span>بیمه بدنه آنلاین با تخفیف</span></div>',
+    "newsletter box": '<div class="newsletter-box"><p>هر هفته خبرهای مهم را در ایمیل خود بخوانید</p></div>',
+    "share buttons": '<div class="shareButtons"><span>تلگرام</span> <span>توییتر</span></div>',
+    "sponsored link box": '<div><a href="https://shop.example/phone" rel="sponsored">گوشی اقساطی بدون پیش‌پرداخت</a></div>',
+    "ad network script box": '<div><script src="https://cdn.yektanet.com/js/native.js"></script><span>پیشنهاد ویژه خرید</span></div>',
+    "adsbygoogle": '<ins class="adsbygoogle" data-ad-slot="123"></ins>',
+    "news code": "<p>کد خبر: ۱۷۳۰۲</p>",
+    "ad label": "<div>تبلیغات</div>",
+    "ad label over an ad link": '<div><span>تبلیغات</span> <a href="https://shop.example/x">بیمه بدنه آنلاین</a></div>',
+    "telegram prompt": "<p>ما را در تلگرام دنبال کنید</p>",
+    "short link": "<p>لینک کوتاه: https://example.com/?p=1640077</p>",
+    "end of message": "<p>انتهای پیام</p>",
+    "tags line": '<p>برچسب‌ها: <a href="/tag/apple">اپل</a>، <a href="/tag/ios">iOS</a></p>',
+}
+
+
+def article_html(paragraphs: list[str], junk: str = "") -> str:
+    """The article's paragraphs with ``junk`` between the first two and at the end."""
+    inner = [f"<p>{p}</p>" for p in paragraphs]
+    return "\n".join(inner[:1] + [junk] + inner[1:] + [junk])
+
+
+SITE = Site(name="t", base_url="https://example.com", article_paths=(r"^/news/\d+$",),
+            selectors=Selectors(title=("h1.headline",), body=(".story",)))
+
+
+def page(layer: str, inner: str) -> tuple[str, Site | None]:
+    """A page whose body only ``layer`` finds, with ``inner`` as the body's HTML."""
+    head = f'<meta property="og:title" content="{TITLE}">'
+    if layer == "site":
+        return f'<html><head>{head}</head><body><h1 class="headline">{TITLE}</h1><div class="story">{inner}</div></body></html>', SITE
+    if layer == "wordpress":
+        return f'<html><head>{head}</head><body><h1 class="entry-title">{TITLE}</h1><div class="entry-content">{inner}</div></body></html>', None
+    if layer == "fallback":
+        return f'<html><head>{head}</head><body><h1>{TITLE}</h1><div class="x"><div class="y">{inner}</div></div></body></html>', None
+    text = "\n".join(Selector(text=f"<div>{inner}</div>").xpath("//div/*").xpath("string()").getall())
+    data = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": TITLE, "articleBody": text}
+    return f'<html><head><script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script></head><body></body></html>', None
+
+
+def body_of(layer: str, inner: str) -> dict:
+    html, site = page(layer, inner)
+    return extract_article(Selector(text=html), URL, site)
+
+
+# --- names ---------------------------------------------------------------------------
+
+JUNK_NAMES = ["digiAds", "relatedPosts__item", "adBox", "yn-ad", "newsletter-box", "shareButtons", "adsBox adsBox--inArticle",
+              "bannergroup", "e3lan-post", "jp-relatedposts", "addtoany", "a2a_kit", "pos-article-display-50077", "adsbygoogle",
+              "wp-caption", "docRelated", "share-post", "related_posts", "js-comments-list", "postTools__keywords",
+              "read-more", "readMore", "author-box", "post-tags", "sponsored-content", "promoBox", "breadcrumbs",
+              "social-icons", "mediaad-native", "tapsell-banner"]
+NOT_JUNK_NAMES = ["header", "siteHeader", "shadow", "download", "adapter", "read", "address", "thread", "badge",
+                  "sc-ad418181-0", "commentary", "shareholder", "article-content", "entry-content", "post-body",
+                  "loaded", "heading", "articlePost", "advanced", "tag", "keyword-link", "gradient", "ipad", "leadText",
+                  "roadmap", "upload", "headline", "story"]
+
+
+def test_class_words_split_camel_case_bem_dashes_and_underscores():
+    assert class_words("relatedPosts__item adsBox--inArticle yn-ad news_letter HTMLParser") == [
+        "related", "posts", "item", "ads", "box", "in", "article", "yn", "ad", "news", "letter", "html", "parser"]
+    assert class_words("sc-ad418181-0 a2a_kit") == ["sc", "a2a", "kit"]
+
+
+@pytest.mark.parametrize("name", JUNK_NAMES)
+def test_junk_names(name):
+    assert is_junk_name(name)
+
+
+@pytest.mark.parametrize("name", NOT_JUNK_NAMES)
+def test_false_friends_are_not_junk(name):
+    assert not is_junk_name(name)
+
+
+# --- the lexicon, entry by entry --------------------------------------------------------
+
+
+@pytest.mark.parametrize("rule", LEXICON, ids=[rule.name for rule in LEXICON])
+def test_every_lexicon_entry_removes_its_examples_and_keeps_real_sentences(rule):
+    assert rule.junk, "every entry shows what it removes"
+    for line in rule.junk:
+        assert rule.matches(line), line
+        assert is_junk_line(line), line
+        if rule.kind == "label":
+            assert is_label(line), line
+    for sentence in rule.keep:
+        assert not is_junk_line(sentence), sentence
+        assert text_blocks(Selector(text=f"<div><p>{sentence}</p></div>").css("div")[0].root) == [sentence]
+
+
+EXPECTED_PARAGRAPHS = sorted({p for site in EXPECTED_SITES for e in load_expected(f"{site}.json") for p in e["body"].split("\n\n")})
+
+
+def test_no_lexicon_entry_matches_a_paragraph_of_an_expected_article():
+    assert len(EXPECTED_PARAGRAPHS) > 300
+    assert [p for p in EXPECTED_PARAGRAPHS if is_junk_line(p)] == []
+
+
+def test_lines_match_after_persian_normalization_and_only_whole():
+    assert is_junk_line("كد خبر: ١٧٣٠٢")  # Arabic kaf, Arabic-Indic digits
+    assert is_junk_line("  اشتراک گذاری :")  # a space for the ZWNJ, a loose colon
+    assert not is_junk_line("کد خبر: ۱۷۳۰۲ را در جست‌وجوی سایت وارد کنید تا خبر اصلی را ببینید و آن را بخوانید")
+    assert not is_junk_line("این خبر را ما را در تلگرام دنبال کنید نوشت")
+
+
+# --- bodies, in every layer -------------------------------------------------------------
+
+LAYERS = ("site", "wordpress", "fallback")
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+@pytest.mark.parametrize("shape", JUNK)
+def test_junk_inside_a_body_goes_in_every_layer(layer, shape):
+    raw = body_of(layer, article_html(ARTICLE, JUNK[shape]))
+    assert raw["field_sources"]["body"] == layer
+    assert raw["body"] == "\n\n".join(PLAIN)
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_a_clean_article_keeps_every_sentence_zwnj_and_latin_token(layer):
+    raw = body_of(layer, article_html(ARTICLE))
+    assert raw["body"] == "\n\n".join(PLAIN)
+    assert raw["body"].count(ZWNJ) == sum(p.count(ZWNJ) for p in PLAIN)
+    for token in ("iOS 17.2", "S24", "5G", "Journal"):
+        assert token in raw["body"]
+
+
+JSONLD_JUNK = ["کد خبر: ۱۷۳۰۲", "ما را در تلگرام دنبال کنید", "تبلیغات", "انتهای پیام", "بیشتر بخوانید: نقد آیفون ۱۵"]
+
+
+def test_json_ld_article_bodies_lose_their_lexicon_lines_too():
+    lines = "".join(f"<p>{line}</p>" for line in JSONLD_JUNK)
+    raw = body_of("jsonld", article_html(ARTICLE, lines))
+    assert raw["field_sources"]["body"] == "jsonld"
+    assert raw["body"] == "\n\n".join(PLAIN)
+
+
+def test_a_list_with_one_link_among_text_items_stays():
+    items = ['<li>نصب از مسیر <a href="/settings">Settings</a> ممکن است</li>', "<li>حجم آپدیت ۲ گیگابایت است</li>"]
+    raw = body_of("site", article_html(ARTICLE, f"<ul>{''.join(items)}</ul>"))
+    assert "نصب از مسیر Settings ممکن است" in raw["body"].split("\n\n")
+    assert raw["body"].count("حجم آپدیت ۲ گیگابایت است") == 2
+
+
+def test_a_heading_followed_by_paragraphs_stays_even_before_a_link_list():
+    inner = article_html(ARTICLE[:2]) + '<h2>جمع‌بندی</h2><p>آپدیت را نصب کنید.</p><ul><li><a href="/z">خبر دیگر</a></li></ul>'
+    assert body_of("site", inner)["body"].split("\n\n")[-2:] == ["جمع‌بندی", "آپدیت را نصب کنید."]
