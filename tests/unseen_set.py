@@ -96,4 +96,28 @@ def load_unseen(site: str | None = None, *, known_sites_only: bool = False) -> l
     return cases
 
 
-__all__ = ["Case", "EXPECTED_PATH", "UNSEEN_DIR", "load_expected", "load_unseen"]
+#: When the pages are taken to be fetched (relative dates and "today" lines are read against it).
+FETCHED_AT = "2026-12-03T08:00:00Z"
+
+
+def extract_case(case: Case) -> dict:
+    """The record a crawl would store for the page (its module's layers for the seven sites,
+    the generic layers only for the others), or ``{"dropped": reason}``: layered extraction,
+    then the validation, normalization and date pipelines, without Scrapy."""
+    from parsel import Selector
+
+    from newsarchive.extract import extract_article
+    from newsarchive.pipelines import DatePipeline, DropArticle, NormalizationPipeline, ValidationPipeline
+    from newsarchive.sites import SITES
+
+    raw = extract_article(Selector(text=case.html), case.fetched_url, SITES[case.site] if case.site else None)
+    item = {**raw, "url": case.url, "source": case.site or "unseen", "fetched_at": FETCHED_AT}
+    try:
+        for pipeline in (ValidationPipeline(), NormalizationPipeline(), DatePipeline()):
+            pipeline.process_item(item)
+    except DropArticle as drop:
+        return {"dropped": drop.reason}
+    return item
+
+
+__all__ = ["Case", "EXPECTED_PATH", "FETCHED_AT", "UNSEEN_DIR", "extract_case", "load_expected", "load_unseen"]
