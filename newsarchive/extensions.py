@@ -57,10 +57,14 @@ def archive_failed(crawler, error: ArchiveError) -> None:
         return
     stats.set_value(ARCHIVE_ERROR, str(error))
     logger.error("stopping the crawl: %s", error)
-    if crawler.engine is not None and crawler.engine.spider is not None:
+    try:
+        engine = crawler.engine
+    except RuntimeError:  # Scrapy >= 2.13 raises instead of answering None before the crawl starts
+        return
+    if engine is not None and engine.spider is not None:
         from scrapy.utils.defer import deferred_from_coro
 
-        deferred_from_coro(crawler.engine.close_spider_async(reason=ARCHIVE_ERROR_REASON))
+        deferred_from_coro(engine.close_spider_async(reason=ARCHIVE_ERROR_REASON))
 
 
 def check_archive(db_path) -> None:

@@ -258,3 +258,31 @@ def test_a_crawl_started_during_a_reindex_is_told_so_at_once(tmp_path, monkeypat
         release.set()
         worker.join(30)
     assert codes == [0]
+
+
+def test_a_storage_error_met_mid_crawl_stops_the_run_and_it_is_never_finished(tmp_path):
+    """A callback (the spider's fetch decisions) that meets a damaged archive: the crawl stops,
+    the run is judged failed with the damage named, and the exit code is 1."""
+    from scrapy.utils.test import get_crawler
+    from twisted.python.failure import Failure
+
+    from newsarchive.extensions import ARCHIVE_ERROR, CrawlRun, run_summary
+    from newsarchive.health import EXIT_CODE
+    from newsarchive.spiders.sites import SPIDERS
+
+    path = damaged_copy(tmp_path)
+    crawler = get_crawler(SPIDERS["digiato"], {"NEWSARCHIVE_DB": path})
+    extension = CrawlRun(crawler)
+    extension.thresholds = None
+    try:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+    except sqlite3.DatabaseError:
+        extension.callback_failed(Failure())
+    stats = crawler.stats.get_stats()
+    assert "is damaged" in stats[ARCHIVE_ERROR] and stats[EXIT_CODE] == EXIT_FAILED
+    status, problems = extension._judge("digiato", "finished", run_summary(stats))
+    assert status == "failed" and "damaged" in problems[0]["message"]
+    try:
+        raise ValueError("a bug, not the archive")
+    except ValueError:
+        CrawlRun(get_crawler(SPIDERS["digiato"], {"NEWSARCHIVE_DB": path})).callback_failed(Failure())
