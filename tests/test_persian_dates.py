@@ -9,6 +9,7 @@ that is the Tehran offset in force for that instant.
 from __future__ import annotations
 
 import pickle
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,7 @@ from newsarchive.persian.dates import (
     DateParseError,
     ParsedDate,
     choose_published,
+    day_range,
     gregorian_to_jalali,
     parse_datetime,
 )
@@ -407,3 +409,61 @@ def test_displayed_format_round_trips(moment, spelling, digit_style, separator):
     expected = moment if local.fold == 0 else moment - timedelta(hours=1)
     assert parsed.utc == expected
     assert parsed.jalali == f"{jalali.year:04d}-{jalali.month:02d}-{jalali.day:02d} {clock}"
+
+
+# --- day_range: the --since/--until of every command ---------------------------------------
+
+
+def utc(*fields: int) -> datetime:
+    return datetime(*fields, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("since", "until", "start", "end"), [
+    # 1 Farvardin 1403 = 2024-03-20, +03:30 all day: both ends of one whole Tehran day.
+    ("1403-01-01", "1403-01-01", utc(2024, 3, 19, 20, 30), utc(2024, 3, 20, 20, 30)),
+    ("2024-03-20", "۱ فروردین ۱۴۰۳", utc(2024, 3, 19, 20, 30), utc(2024, 3, 20, 20, 30)),
+    ("۱۴۰۳/۰۱/۰۱", None, utc(2024, 3, 19, 20, 30), None),
+    (None, "1402-12-29", None, utc(2024, 3, 19, 20, 30)),
+    # 2 Farvardin 1401 had no midnight (DST began): it starts at 01:00 +04:30 and lasts 23 hours.
+    ("1401-01-02", "1401-01-02", utc(2022, 3, 21, 20, 30), utc(2022, 3, 22, 19, 30)),
+    # 30 Shahrivar 1401 (2022-09-21) had 23:00-23:59 twice: 25 hours.
+    ("2022-09-21", "1401-06-30", utc(2022, 9, 20, 19, 30), utc(2022, 9, 21, 20, 30)),
+    # Years ahead is a bound, not a misread page date.
+    (None, "1410-01-01", None, utc(2031, 3, 21, 20, 30)),
+    (None, None, None, None),
+    ("", "", None, None),
+])
+def test_day_range_is_whole_tehran_days_both_included(since, until, start, end):
+    assert day_range(since, until, now=NOW) == (start, end)
+
+
+def test_day_range_reads_relative_days_against_now():
+    # 2025-06-01 12:00Z is 15:30 in Tehran: yesterday is 10 Khordad 1404 (31 May).
+    assert day_range("دیروز", "امروز", now=NOW) == (
+        utc(2025, 5, 30, 20, 30), utc(2025, 6, 1, 20, 30))
+
+
+@pytest.mark.parametrize(("since", "until", "message"), [
+    ("fooday", None, "'fooday' is not a date"),
+    (None, "1403-13-45", "'1403-13-45' is not a date"),
+    ("1403-12-31", None, "Esfand 1403 has 30 days"),
+    ("2024-03-20 10:15", None, "'2024-03-20 10:15' is a time, not a day"),
+    (None, "۳ ساعت پیش", "is a time, not a day"),
+    ("1403-01-02", "1403-01-01", "the first day '1403-01-02' is after the last day '1403-01-01'"),
+    ("2024-03-21", "1403-01-01", "the first day '2024-03-21' is after the last day '1403-01-01'"),
+])
+def test_day_range_names_the_value_it_refuses(since, until, message):
+    with pytest.raises(ValueError, match=re.escape(message)) as refused:
+        day_range(since, until, now=NOW)
+    assert "--" not in str(refused.value)  # values, not options: the command names those
+
+
+@settings(max_examples=200, deadline=None)
+@given(day=st.dates(min_value=date(1990, 1, 1), max_value=date(2080, 12, 31)))
+def test_day_range_is_the_same_day_in_either_calendar(day):
+    jalali = JalaliDate(day)
+    start, end = day_range(day.isoformat(), f"{jalali.year}-{jalali.month:02d}-{jalali.day:02d}", now=NOW)
+    assert start == datetime.combine(day, time(), tzinfo=TEHRAN).astimezone(UTC)
+    assert start.astimezone(TEHRAN).date() == day and (end - timedelta(seconds=1)).astimezone(TEHRAN).date() == day
+    assert end == datetime.combine(day + timedelta(days=1), time(), tzinfo=TEHRAN).astimezone(UTC)
+    assert timedelta(hours=23) <= end - start <= timedelta(hours=25)

@@ -785,3 +785,44 @@ def _gregorian_day(text: str, year: int, month: int, day: int) -> date:
 
 def _minute_floor(moment: datetime) -> datetime:
     return moment.replace(second=0, microsecond=0)
+
+
+def day_range(
+    since: str | None = None, until: str | None = None, *, now: datetime | None = None
+) -> tuple[datetime | None, datetime | None]:
+    """The UTC instants ``[start, end)`` of the whole Tehran days from `since` to `until`.
+
+    The one meaning of every command's ``--since``/``--until`` (and the spider's ``since``):
+    both days are included, so `until` ``1403-01-01`` ends at the start of 2 Farvardin.
+    Each is a day in either calendar as `parse_datetime` reads it (``2024-03-20``,
+    ``1403-01-01``, ``۱ فروردین ۱۴۰۳``, ``دیروز``); a day years ahead is a bound here, not
+    a misread. A missing side is None (open). Raises ValueError naming the value that is
+    not a day (a time is not: a bound is a whole day), or both when `since` is after `until`.
+    """
+    far_future = datetime(2999, 1, 1, tzinfo=UTC)
+
+    def day_of(text: str) -> date:
+        try:
+            try:
+                parsed = parse_datetime(text, now=now)
+            except DateParseError:
+                parsed = parse_datetime(text, now=far_future)
+        except DateParseError as error:
+            raise ValueError(
+                f"{text!r} is not a date (try 2024-03-20 or 1403-01-01): {error.reason}"
+            ) from None
+        if parsed.precision != "day":
+            raise ValueError(
+                f"{text!r} is a time, not a day: bounds are whole Tehran days "
+                "(try 2024-03-20 or 1403-01-01)"
+            )
+        return parsed.local.date()
+
+    first = day_of(since) if since else None
+    last = day_of(until) if until else None
+    if first and last and first > last:
+        raise ValueError(f"the first day {since!r} is after the last day {until!r}")
+    return (
+        _tehran_to_utc(first, None) if first else None,
+        _tehran_to_utc(last + timedelta(days=1), None) if last else None,
+    )
