@@ -197,3 +197,84 @@ def test_a_list_with_one_link_among_text_items_stays():
 def test_a_heading_followed_by_paragraphs_stays_even_before_a_link_list():
     inner = article_html(ARTICLE[:2]) + '<h2>جمع‌بندی</h2><p>آپدیت را نصب کنید.</p><ul><li><a href="/z">خبر دیگر</a></li></ul>'
     assert body_of("site", inner)["body"].split("\n\n")[-2:] == ["جمع‌بندی", "آپدیت را نصب کنید."]
+
+
+# --- bodies chosen by evidence, not by layer order -------------------------------------------
+
+STORY = [
+    "سامسونگ امروز در رویدادی آنلاین از گلکسی S24 FE رونمایی کرد؛ گوشی‌ای که قرار است تجربه پرچم‌دارهای "
+    "سری S24 را با قیمتی پایین‌تر در اختیار کاربران بگذارد.",
+    "گلکسی S24 FE به نمایشگر Dynamic AMOLED 2X با اندازه ۶٫۷ اینچ و نرخ نوسازی ۱۲۰ هرتز مجهز شده است و "
+    "حداکثر روشنایی این پنل به ۱۹۰۰ نیت می‌رسد.",
+    "قلب تپنده گوشی، تراشه Exynos 2400e است که نسخه‌ای با فرکانس کمی پایین‌تر از تراشه گلکسی S24 به شمار "
+    "می‌رود و با ۸ گیگابایت رم همراه شده است.",
+    "دوربین اصلی ۵۰ مگاپیکسلی با لرزشگیر اپتیکال، دوربین تله‌فوتو ۸ مگاپیکسلی و دوربین فوق عریض ۱۲ "
+    "مگاپیکسلی در پشت گوشی قرار گرفته‌اند.",
+    "باتری ۴۷۰۰ میلی‌آمپر ساعتی این گوشی از شارژ سریع ۲۵ واتی پشتیبانی می‌کند و سامسونگ هفت سال "
+    "به‌روزرسانی سیستم‌عامل را برای آن وعده داده است.",
+    "قیمت پایه گلکسی S24 FE در آمریکا ۶۴۹ دلار اعلام شده است که با قیمت نسل قبل برابری می‌کند و عرضه آن "
+    "از ۱۳ مهر آغاز می‌شود.",
+]
+DESCRIPTION = "سامسونگ از گلکسی S24 FE با نمایشگر ۶٫۷ اینچی و تراشه Exynos 2400e رونمایی کرد."
+COMMENTS = [f"کاربر {n}: به نظر من قیمت این گوشی برای بازار ایران خیلی بالاست و با این شرایط ارزی بعید "
+            f"می‌دانم کسی سراغ آن برود؛ مدل‌های چینی با همین پول امکانات بیشتری می‌دهند. نظر شماره {n}" for n in range(12)]
+
+
+def paragraphs_html(paragraphs: list[str]) -> str:
+    return "".join(f"<p>{p}</p>" for p in paragraphs)
+
+
+def story_page(body: str, head: str = "", extra: str = "") -> str:
+    return (f'<html><head><meta name="description" content="{DESCRIPTION}">{head}</head><body>'
+            f'<h1 class="headline">{TITLE}</h1>{body}{extra}</body></html>')
+
+
+def jsonld(article_body: str) -> str:
+    data = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": TITLE, "articleBody": article_body}
+    return f'<script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script>'
+
+
+def test_a_site_selector_that_matches_a_fragment_gives_way_to_the_main_content():
+    body = f'<div class="layout"><div class="story">{paragraphs_html(STORY[:1])}</div>{paragraphs_html(STORY[1:])}</div>'
+    raw = extract_article(Selector(text=story_page(body)), URL, SITE)
+    assert raw["body"] == "\n\n".join(STORY)
+    assert raw["field_sources"]["body"] == "fallback"
+
+
+def test_a_json_ld_excerpt_gives_way_to_the_page_text():
+    body = f'<div class="entry-content">{paragraphs_html(STORY)}</div>'
+    raw = extract_article(Selector(text=story_page(body, head=jsonld(STORY[0]))), URL)
+    assert raw["body"] == "\n\n".join(STORY)
+    assert raw["field_sources"]["body"] == "wordpress"
+
+
+def test_the_site_body_wins_when_it_is_the_article():
+    body = f'<div class="entry-content"><div class="story">{paragraphs_html(STORY)}</div></div>'
+    raw = extract_article(Selector(text=story_page(body, head=jsonld("\n".join(STORY)))), URL, SITE)
+    assert raw["body"] == "\n\n".join(STORY)
+    assert raw["field_sources"]["body"] == "site"
+
+
+def test_a_json_ld_body_as_long_as_the_page_text_keeps_its_place_before_wordpress():
+    body = f'<div class="entry-content">{paragraphs_html(STORY)}</div>'
+    raw = extract_article(Selector(text=story_page(body, head=jsonld("\n".join(STORY)))), URL)
+    assert raw["field_sources"]["body"] == "jsonld"
+    assert raw["body"] == "\n\n".join(STORY)
+
+
+@pytest.mark.parametrize("site", [SITE, None], ids=["site", "wordpress"])
+def test_a_longer_block_about_something_else_never_wins(site):
+    """Readers' comments outweigh the article in text but share nothing with the description."""
+    body = f'<div class="entry-content"><div class="story">{paragraphs_html(STORY[:3])}</div></div>'
+    discussion = f'<div class="discussion"><div class="thread">{paragraphs_html(COMMENTS)}</div></div>'
+    raw = extract_article(Selector(text=story_page(body, extra=discussion)), URL, site)
+    assert raw["body"] == "\n\n".join(STORY[:3])
+    assert raw["field_sources"]["body"] == ("site" if site else "wordpress")
+
+
+def test_a_block_of_teasers_never_outweighs_the_site_body():
+    teasers = "".join(f'<p><a href="/news/{n}">{STORY[n % 6][:70]}</a> {COMMENTS[n][:60]}</p>' for n in range(12))
+    body = f'<div class="story">{paragraphs_html(STORY[:2])}</div><div class="cards">{teasers}</div>'
+    raw = extract_article(Selector(text=story_page(body)), URL, SITE)
+    assert raw["body"] == "\n\n".join(STORY[:2])
+    assert raw["field_sources"]["body"] == "site"

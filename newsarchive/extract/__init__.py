@@ -2,8 +2,9 @@
 
 :func:`extract_article` maps a ``parsel.Selector`` of an article page to a raw
 article dict. Each field comes from the first layer in
-:data:`~newsarchive.extract.layers.LAYERS` that has it, and
-``field_sources`` records which layer that was. Date strings are collected
+:data:`~newsarchive.extract.layers.LAYERS` that has it, except the body, which every
+layer proposes and evidence chooses (:mod:`~newsarchive.extract.bodies`);
+``field_sources`` records which layer each came from. Date strings are collected
 raw; turning them into timestamps is the date pipeline's job.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 from parsel import Selector
 
 from newsarchive.extract.depth import cut_short, reparse_flat
-from newsarchive.extract.layers import LAYERS, TEXT_FIELDS, Page
+from newsarchive.extract.layers import LAYERS, TEXT_FIELDS, Page, page_body
 from newsarchive.sites.base import Site
 
 
@@ -58,6 +59,10 @@ def extract_article(selector: Selector, url: str, site: Site | None = None) -> d
             article["page_type"] = "video"
         if found.get("sponsored"):
             article["sponsored"] = True
+    body = page_body(page)
+    if body is not None:
+        article["body"] = body.text
+        sources["body"] = body.layer
     canonical = selector.css('link[rel="canonical"]::attr(href)').get()
     article["canonical_url"] = page.absolute(canonical)
     article["notes"] = page.notes

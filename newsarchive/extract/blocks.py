@@ -123,7 +123,7 @@ def text_blocks(container, extra_noise: Iterable = ()) -> list[str]:
             walker.skip_subtree()  # its "end" event still comes, with the tail
             continue
         tag = _tag(node)
-        if tag in LIST_TAGS and is_link_list(node, element_text(node, noise)):
+        if tag in LIST_TAGS and is_link_list(node):
             drop(LINKS)
             walker.skip_subtree()
         elif tag in BLOCK_TAGS or not _has_block_descendant(node):

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from lxml import etree
+
 from newsarchive.persian import fold
 
 # --- names -------------------------------------------------------------------------
@@ -53,13 +55,19 @@ PART_WORDS = frozenset({
 _TOKENS = re.compile(r"[A-Za-z0-9]+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
 _HAS_DIGIT = re.compile(r"\d")
+#: WordPress's post classes name the post's terms (``tag-ads``, ``category-social``), not a box;
+#: ``tag-list`` and ``tag-cloud`` are boxes.
+_TAXONOMY = re.compile(r"(?<!\S)(?:tag|category|cat|term|label|topic)-(?!(?:list|cloud|box|links)(?:\s|$))\S*")
 
 
 def class_words(value: str) -> list[str]:
     """The words of a ``class``/``id`` value, lower-cased: ``relatedPosts__item adBox`` ->
     related, posts, item, ad, box. Tokens with digits (``sc-ad418181-0``: generated hashes)
-    are words only when they are junk words themselves (``a2a``, ``e3lan``)."""
+    are words only when they are junk words themselves (``a2a``, ``e3lan``); WordPress's
+    term classes (``tag-ads``) are not words at all."""
     words: list[str] = []
+    if "-" in value:
+        value = _TAXONOMY.sub(" ", value)
     for token in _TOKENS.findall(value):
         lower = token.lower()
         if _HAS_DIGIT.search(token):
@@ -105,8 +113,14 @@ def is_junk_name(value: str) -> bool:
     return False
 
 
+#: Elements whose classes describe the whole page (a theme's ``has-related-posts``), never a box.
+PAGE_TAGS = frozenset({"html", "body"})
+
+
 def has_junk_name(element) -> bool:
     """True when the element's ``class`` or ``id`` names a box that is not the article."""
+    if element.tag in PAGE_TAGS:
+        return False
     marks = element.get("class")
     if marks and is_junk_name(marks):
         return True
@@ -148,6 +162,8 @@ def ad_boxes(container) -> set:
 
 #: Blocks longer than this are sentences, never a label or a line of the lexicon.
 MAX_LINE = 200
+#: Blocks longer than this that end with a full stop are sentences too (no lexicon line does).
+MAX_UNSTOPPED = 60
 _EDGE_PUNCTUATION = " :：.!؟?،,;؛-–—|/\\•·*»«\"'()[]{}<>…"
 _SPACES = re.compile(r"\s+")
 LEXICON_FILE = Path(__file__).with_name("boilerplate.toml")
@@ -155,7 +171,7 @@ LEXICON_FILE = Path(__file__).with_name("boilerplate.toml")
 
 def line_key(text: str) -> str:
     """The form lines and patterns are compared in: folded, without spaces or edge punctuation."""
-    return _SPACES.sub("", fold(text)).strip(_EDGE_PUNCTUATION)
+    return "".join(fold(text).split()).strip(_EDGE_PUNCTUATION)
 
 
 @dataclass(frozen=True)
@@ -189,7 +205,9 @@ _LABELS = re.compile("|".join(f"(?:{rule.pattern.pattern})" for rule in LEXICON 
 
 def is_junk_line(text: str) -> bool:
     """True when the whole of ``text`` is a lexicon line (an ad label, «کد خبر: ۱۷۳۰۲», …)."""
-    return len(text) <= MAX_LINE and _LINES.fullmatch(line_key(text)) is not None
+    if len(text) > MAX_LINE or (len(text) > MAX_UNSTOPPED and text.endswith(".")):
+        return False  # a sentence: spares the folding
+    return _LINES.fullmatch(line_key(text)) is not None
 
 
 def is_label(text: str) -> bool:
@@ -205,8 +223,8 @@ LINK_DENSITY = 0.6
 SPONSORED_DENSITY = 0.5
 
 
-def _length(text: str) -> int:
-    return len(" ".join(text.split()))
+#: An element's text length, whitespace runs collapsed, counted by libxml2 (no Python strings).
+text_length = etree.XPath("string-length(normalize-space())")
 
 
 def is_sponsored(link) -> bool:
@@ -225,18 +243,17 @@ def links_in(element) -> list:
     return found
 
 
-def link_shares(element, text: str) -> tuple[float, float, list]:
-    """Shares of ``text`` (the element's text) held by links, and by sponsored links; the links."""
+def link_shares(element, total: int) -> tuple[float, float, list]:
+    """Shares of the element's text (``total`` characters) held by links, and by sponsored links; the links."""
     links = links_in(element)
-    if not links or not text:
+    if not links or not total:
         return 0.0, 0.0, links
-    linked = sponsored = 0
+    linked = sponsored = 0.0
     for link in links:
-        length = _length(link.text_content())
+        length = text_length(link)
         linked += length
         if is_sponsored(link):
             sponsored += length
-    total = len(text)
     return min(linked / total, 1.0), min(sponsored / total, 1.0), links
 
 
@@ -259,7 +276,7 @@ def junk_block(element, text: str, judge_links: bool = True) -> str | None:
     """
     if is_junk_line(text):
         return LINE
-    links_share, sponsored_share, links = link_shares(element, text)
+    links_share, sponsored_share, links = link_shares(element, len(text))
     if not links:
         return None
     if sponsored_share >= SPONSORED_DENSITY:
@@ -271,7 +288,6 @@ def junk_block(element, text: str, judge_links: bool = True) -> str | None:
     return None
 
 
-def is_link_list(element, text: str) -> bool:
+def is_link_list(element) -> bool:
     """True for a list (``ul``/``ol``) that is mostly links to other pages: related posts, tags."""
-    links_share, _, _ = link_shares(element, text)
-    return links_share >= LINK_DENSITY
+    return link_shares(element, int(text_length(element)))[0] >= LINK_DENSITY

@@ -20,8 +20,9 @@ from urllib.parse import urljoin
 
 from parsel import Selector
 
-from newsarchive.extract.blocks import collapse, element_text, plain_blocks, text_blocks
-from newsarchive.extract.boilerplate import has_junk_name
+from newsarchive.extract.bodies import MIN_FALLBACK_BODY, Body, choose_lazily, from_container, from_text
+from newsarchive.extract.blocks import collapse, element_text
+from newsarchive.extract.boilerplate import has_junk_name, text_length
 from newsarchive.extract.css import ClassIndex
 from newsarchive.sites.base import Site
 
@@ -104,6 +105,48 @@ class Page:
         """True when ``element`` sits in site noise or in a box whose class/id marks it as noise."""
         return any(node in self.site_noise or has_junk_name(node) for node in (element, *element.iterancestors()))
 
+    @cached_property
+    def paragraph_text(self) -> dict[Any, int]:
+        """Text of the ``<p>`` children of each element that has some: one pass over the page."""
+        lengths: dict[Any, int] = {}
+        for p in self.selector.root.iter("p"):
+            parent = p.getparent()
+            if parent is not None:
+                lengths[parent] = lengths.get(parent, 0) + int(text_length(p))
+        return lengths
+
+    def _best(self, scores: dict[Any, float]) -> tuple[Any, float]:
+        for element, score in sorted(scores.items(), key=lambda item: -item[1]):
+            if score < MIN_FALLBACK_BODY:
+                break
+            if not self.in_noise(element):
+                return element, score
+        return None, 0
+
+    @property
+    def main_chars(self) -> int:
+        """The paragraph text of the page's densest block outside noise: what a body should hold."""
+        return int(self._best(self.paragraph_text)[1])
+
+    @cached_property
+    def densest(self):
+        """The element whose paragraphs hold the most text, outside noise; None when no block
+        holds :data:`MIN_FALLBACK_BODY`. A parent's paragraphs also count half for its own parent,
+        so paragraphs wrapped one by one in ``<div>`` s still add up to their container."""
+        scores: dict[Any, float] = dict(self.paragraph_text)
+        for parent, length in self.paragraph_text.items():
+            grandparent = parent.getparent()
+            if grandparent is not None:
+                scores[grandparent] = scores.get(grandparent, 0) + length / 2
+        return self._best(scores)[0]
+
+    @cached_property
+    def description(self) -> str:
+        """What the page says it is about: its meta description, else JSON-LD's."""
+        found = self.meta("description", "og:description", "twitter:description")
+        described = self.jsonld_article.get("description")
+        return found[0] if found else described if isinstance(described, str) else ""
+
     def meta(self, *names: str) -> list[str]:
         """Contents of ``<meta property=…>``/``<meta name=…>`` tags, by name order then page order."""
         return [value for name in names for value in self.meta_tags.get(name, ())]
@@ -175,13 +218,6 @@ def site_layer(page: Page) -> dict[str, Any]:
         values = _select(page, selectors, noise)
         if values:
             out[name] = page.absolute(values[0]) if name == "image_url" else values[0]
-    for css in sel.body:
-        containers = page.css(css)
-        if containers:
-            paragraphs = text_blocks(containers[0], noise)
-            if paragraphs:
-                out["body"] = "\n\n".join(paragraphs)
-                break
     authors = _split_authors(site, _select(page, sel.authors, noise))
     if authors:
         out["authors"] = authors
@@ -217,8 +253,6 @@ def jsonld_layer(page: Page) -> dict[str, Any]:
         out["title"] = collapse(article.get("headline") or article.get("name"))
     if isinstance(article.get("description"), str):
         out["lead"] = collapse(article["description"])
-    if isinstance(article.get("articleBody"), str):
-        out["body"] = "\n\n".join(plain_blocks(article["articleBody"]))
     out["authors"] = _texts(_names(article.get("author")))
     keywords = article.get("keywords")
     if isinstance(keywords, str):
@@ -301,11 +335,6 @@ def wordpress_layer(page: Page) -> dict[str, Any]:
     title = sel.css(".entry-title, h1.post-title")
     if title:
         out["title"] = element_text(title[0].root)
-    body = sel.css(".entry-content, .post-content, [itemprop=articleBody]")
-    if body:
-        paragraphs = text_blocks(body[0].root)
-        if paragraphs:
-            out["body"] = "\n\n".join(paragraphs)
     # the_category() writes rel="category tag": those links are categories, not tags.
     tags = _texts(sel.css("a[rel~=tag]:not([rel~=category])::text, .post-tags a::text, .tags-links a::text").getall())
     if tags:
@@ -332,30 +361,50 @@ def fallback_layer(page: Page) -> dict[str, Any]:
         title = _TITLE_SUFFIX.sub("", collapse(sel.css("title::text").get() or ""))
     if title:
         out["title"] = title
-    container = _densest_container(sel)
-    if container is not None:
-        paragraphs = text_blocks(container)
-        if paragraphs:
-            out["body"] = "\n\n".join(paragraphs)
     return out
 
 
-#: Paragraph text a container needs before the fallback calls it a body.
-MIN_FALLBACK_BODY = 200
+# --- bodies ------------------------------------------------------------------------
 
 
-def _densest_container(sel: Selector):
-    """The element whose direct ``<p>`` children hold the most text."""
-    best, best_score = None, MIN_FALLBACK_BODY
-    scores: dict[Any, int] = {}
-    for p in sel.root.iter("p"):
-        parent = p.getparent()
-        if parent is not None:
-            scores[parent] = scores.get(parent, 0) + len(collapse(p.text_content()))
-    for element, score in scores.items():
-        if score > best_score:
-            best, best_score = element, score
-    return best
+def site_body(page: Page) -> Body | None:
+    """The first of the site's body containers that holds text."""
+    if page.site is None:
+        return None
+    for css in page.site.selectors.body:
+        containers = page.css(css)
+        body = from_container("site", containers[0], page.site_noise) if containers else None
+        if body is not None:
+            return body
+    return None
+
+
+def jsonld_body(page: Page) -> Body | None:
+    body = page.jsonld_article.get("articleBody")
+    return from_text("jsonld", body) if isinstance(body, str) else None
+
+
+#: Containers of a post's text in WordPress themes (and schema.org microdata).
+WORDPRESS_BODIES = (".entry-content", ".post-content", "[itemprop=articleBody]")
+
+
+def wordpress_body(page: Page) -> Body | None:
+    for css in WORDPRESS_BODIES:
+        containers = page.css(css)
+        if containers:
+            return from_container("wordpress", containers[0], page.site_noise)
+    return None
+
+
+def fallback_body(page: Page) -> Body | None:
+    return from_container("fallback", page.densest, page.site_noise)
+
+
+def page_body(page: Page) -> Body | None:
+    """The page's body, chosen by evidence (see :mod:`.bodies`); its ``layer`` says whose it is."""
+    trusted = [body for body in (site_body(page), jsonld_body(page)) if body is not None]
+    return choose_lazily(trusted, [lambda: wordpress_body(page), lambda: fallback_body(page)],
+                         page.main_chars, page.description)
 
 
 @dataclass(frozen=True)
@@ -378,6 +427,6 @@ LAYERS: tuple[Layer, ...] = (
     Layer("jsonld", jsonld_layer),
     Layer("meta", meta_layer),
     Layer("time", time_layer, fields=frozenset()),
-    Layer("wordpress", wordpress_layer, frozenset({"title", "body", "tags", "authors", "categories"}), False),
-    Layer("fallback", fallback_layer, frozenset({"title", "body"}), False),
+    Layer("wordpress", wordpress_layer, frozenset({"title", "tags", "authors", "categories"}), False),
+    Layer("fallback", fallback_layer, frozenset({"title"}), False),
 )

@@ -1,0 +1,120 @@
+"""The body of a page, chosen by evidence rather than by layer order.
+
+Each layer proposes a body: the site's selectors, JSON-LD ``articleBody``, WordPress's
+``.entry-content``, the densest block of paragraphs. Trust order still breaks ties, but a
+body that a rival shows to be a fragment (less than half the rival's text, while the rival
+is no more links and covers the page's description at least as well) never wins: a site
+selector that matches one box of a redesigned page, or an ``articleBody`` that holds only an
+excerpt, gives way to the page's main content.
+
+Every rival costs a walk of its container, so on the common page only the site's and
+JSON-LD's bodies are read: when the trusted one holds at least half the text of the page's
+densest block of paragraphs (one pass over the ``<p>`` elements), nothing can outweigh it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from newsarchive.extract.blocks import collapse, plain_blocks, text_blocks
+from newsarchive.extract.boilerplate import link_shares, text_length
+from newsarchive.persian import fold
+
+#: A body with less than this share of a rival's text is a fragment of the rival.
+SHARE = 0.5
+#: A rival with fewer paragraphs (a text blob) must have this many times the text.
+BLOB_FACTOR = 3
+#: A rival this much links (after boilerplate removal) is navigation, never the article.
+MAX_LINK_SHARE = 0.3
+#: How much less of the page's description a rival may cover and still outweigh a body.
+OVERLAP_TOLERANCE = 0.1
+#: Paragraph text a block of paragraphs needs before it counts as a body at all.
+MIN_FALLBACK_BODY = 200
+
+
+@dataclass(frozen=True, eq=False)
+class Body:
+    """One layer's proposal: its paragraphs, and the HTML container they came from (if any)."""
+
+    layer: str
+    paragraphs: tuple[str, ...]
+    container: Any = None
+    chars: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "chars", sum(map(len, self.paragraphs)))
+
+    @cached_property
+    def link_share(self) -> float:
+        """The share of the container's text in links (read only when a rival is weighed)."""
+        if self.container is None:
+            return 0.0
+        return link_shares(self.container, int(text_length(self.container)))[0]
+
+    @cached_property
+    def bigrams(self) -> frozenset[tuple[str, str]]:
+        return bigrams(" ".join(self.paragraphs))
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+def from_container(layer: str, container, noise=()) -> Body | None:
+    """The body in an HTML container, with its evidence; None when it holds no text."""
+    if container is None:
+        return None
+    paragraphs = tuple(text_blocks(container, noise))
+    return Body(layer, paragraphs, container) if paragraphs else None
+
+
+def from_text(layer: str, text: str) -> Body | None:
+    """The body in a text field (JSON-LD ``articleBody``); None when it holds no text."""
+    paragraphs = tuple(plain_blocks(text))
+    return Body(layer, paragraphs) if paragraphs else None
+
+
+def bigrams(text: str) -> frozenset[tuple[str, str]]:
+    """Pairs of consecutive words of the search form: what a description and a body share."""
+    words = fold(text).split()
+    return frozenset(zip(words, words[1:]))
+
+
+def overlap(description: frozenset, body: Body) -> float:
+    """The share of the description's word pairs found in the body."""
+    return len(description & body.bigrams) / len(description) if description else 0.0
+
+
+def outweighs(rival: Body, body: Body, description: frozenset) -> bool:
+    """True when ``rival`` shows ``body`` to be a fragment of the article."""
+    needed = BLOB_FACTOR if len(rival.paragraphs) < len(body.paragraphs) else 1 / SHARE
+    if rival.chars < needed * body.chars or rival.link_share > MAX_LINK_SHARE:
+        return False
+    return not description or overlap(description, rival) + OVERLAP_TOLERANCE >= overlap(description, body)
+
+
+def choose(bodies: list[Body], description: str = "") -> Body | None:
+    """The first body, in trust order, that no rival outweighs (see :func:`outweighs`)."""
+    pairs = bigrams(description) if description else frozenset()
+    for body in bodies:
+        if not any(outweighs(rival, body, pairs) for rival in bodies if rival is not body):
+            return body
+    return max(bodies, key=lambda body: body.chars, default=None)
+
+
+def choose_lazily(trusted: list[Body], rivals: list[Callable[[], Body | None]], main_chars: int,
+                  description: str = "") -> Body | None:
+    """:func:`choose` over ``trusted`` then ``rivals``, reading the rivals only when needed.
+
+    ``main_chars`` is the text of the page's densest block of paragraphs: when the first
+    trusted body has at least half of it and no other trusted body outweighs it, no rival
+    can (a rival never holds more than that block), so none is read.
+    """
+    if trusted:
+        first, pairs = trusted[0], bigrams(description) if description else frozenset()
+        if first.chars >= SHARE * main_chars and not any(outweighs(rival, first, pairs) for rival in trusted[1:]):
+            return first
+    return choose([*trusted, *(body for body in (rival() for rival in rivals) if body is not None)], description)
