@@ -21,8 +21,9 @@ from typing import Any
 
 import sqlite_utils
 
+from newsarchive.persian.dates import day_range
 from newsarchive.search import (
-    Highlighter, QueryError, date_bound, fts_query, index_text, parse_query, query_problem, snippet,
+    Highlighter, QueryError, fts_query, index_text, parse_query, query_problem, snippet,
 )
 
 DEFAULT_DB = "archive.db"
@@ -655,13 +656,15 @@ class Archive:
         The query language is :mod:`newsarchive.search`'s (words, ``"phrases"``, ``OR``,
         ``-word``, ``word*``; everything else is text). Ranking is bm25 with the title
         weighted above the lead (with tags and categories) above the body. ``since`` /
-        ``until`` are dates, Gregorian ``2024-03-20`` or Jalali ``1403-01-01`` (Tehran
-        days, ``until`` inclusive); ``sources``, ``categories``, ``tags`` keep articles
-        with any of the values given. The snippet is cut from the display text (body,
-        else lead, else title) with the matched words between ``marks``.
+        ``until`` are days, Gregorian ``2024-03-20`` or Jalali ``1403-01-01``, both included
+        (whole Tehran days: :func:`newsarchive.persian.dates.day_range`); ``sources``,
+        ``categories``, ``tags`` keep articles with any of the values given. The snippet is
+        cut from the display text (body, else lead, else title) with the matched words
+        between ``marks``.
 
         Raises :class:`newsarchive.search.QueryError` (a ``ValueError``) with a message
-        for the user when the query has no words or too many, or a date is no date.
+        for the user when the query has no words or too many, a date is no day, or ``since``
+        is after ``until``.
         """
         problem = query_problem(query)
         if problem:
@@ -669,10 +672,14 @@ class Archive:
         limit = int(limit)
         if limit < 1:
             raise QueryError(f"--limit must be 1 or more (got {limit})")
+        try:
+            start, end = day_range(since, until)
+        except ValueError as error:
+            raise QueryError(str(error)) from None
         filters = ArticleFilter(
             sources=tuple(sources or ()), categories=tuple(categories or ()), tags=tuple(tags or ()),
-            since=date_bound(since) if since else None,
-            until=date_bound(until, end=True) if until else None,
+            since=start and start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            until=end and end.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
         where, params = self._filter_sql(filters)
         weights = ", ".join(str(w) for w in SEARCH_WEIGHTS)

@@ -18,6 +18,7 @@ import textwrap
 from pathlib import Path
 
 from newsarchive.archive import Archive, ArchiveError, damaged_archive, resolve_db_path
+from newsarchive.persian.dates import day_range
 from newsarchive.replay import ReplayServer, bundled_mirror
 from newsarchive.sites import SITES
 
@@ -41,6 +42,13 @@ def _int_between(low: int, high: int):
 
 def _db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", help="archive path (default: $NEWSARCHIVE_DB or ./archive.db)")
+
+
+def _day_bounds(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """``--since``/``--until`` as UTC ``...Z`` instants ``[since, until)``: whole Tehran days,
+    both included, as in every command (:func:`day_range`; ValueError naming a bad value)."""
+    start, end = day_range(args.since, getattr(args, "until", None))
+    return (start and start.strftime("%Y-%m-%dT%H:%M:%SZ"), end and end.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -67,6 +75,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     unknown = [n for n in names if n not in SITES]
     if unknown or not names:
         print(f"unknown or no site(s): {unknown or names}; known: {', '.join(SITES)}", file=sys.stderr)
+        return 2
+    try:
+        _day_bounds(args)  # the spiders would refuse it too, but only after the crawl began
+    except ValueError as error:
+        print(f"newsarchive crawl: {error}", file=sys.stderr)
         return 2
     overrides = dict(pair.split("=", 1) for pair in args.set or [])
     if args.db:
@@ -99,10 +112,11 @@ kashida make no difference; ZWNJ, space and joined spellings match each other
 تر، ترین، ش، م ...), so پیام‌رسان finds پیام‌رسان‌های, but ماه does not find ماهواره.
 
 Ranking: bm25, title above lead (with tags and categories) above body. Dates:
-Gregorian 2024-03-20 or Jalali 1403-01-01 (Tehran days; --until inclusive).
-Exit status: 0 searched (with or without matches), 2 the query or an option
-cannot be used (the message says why; --limit is 1 to 1,000,000), 1 the archive
-cannot be opened or is damaged (then it is never "no matches")."""
+Gregorian 2024-03-20 or Jalali 1403-01-01, whole Tehran days, --since and
+--until both included. Exit status: 0 searched (with or without matches), 2 the
+query or an option cannot be used (the message says why; --limit is 1 to
+1,000,000), 1 the archive cannot be opened or is damaged (then it is never
+"no matches")."""
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -226,13 +240,18 @@ def _export_command(args: argparse.Namespace) -> str:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from newsarchive.archive import ArticleFilter
-    from newsarchive.export import STDOUT, ExportError, ExportOptions, export, parse_bound
+    from newsarchive.export import STDOUT, ExportError, ExportOptions, export
 
+    try:
+        since, until = _day_bounds(args)
+    except ValueError as error:
+        print(f"newsarchive export: {error}", file=sys.stderr)
+        return 2
     try:
         filters = ArticleFilter(
             sources=tuple(args.source or ()),
-            since=parse_bound(args.since) if args.since else None,
-            until=parse_bound(args.until, end=True) if args.until else None,
+            since=since,
+            until=until,
             categories=tuple(args.category or ()),
             tags=tuple(args.tag or ()),
             query=args.query,
@@ -247,7 +266,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             result = export(archive, options)
     except ExportError as error:
         print(f"newsarchive export: {error}", file=sys.stderr)
-        return error.exit_code
+        return 2
     except KeyboardInterrupt:
         print("\nnewsarchive export: interrupted; " + ("the output is incomplete" if args.out == STDOUT else
                                                       "no file was written"), file=sys.stderr)
@@ -269,7 +288,8 @@ def _export_parser(commands) -> None:
     export = commands.add_parser(
         "export", help="write a dataset (JSONL, JSON or Parquet) with a manifest, datasheet and chart",
         description="Export articles for research. Dates are Gregorian (2024-03-20) or Jalali (1403-01-01), "
-                    "whole Tehran days; --until is inclusive. Default output: datasets/<what>_<dates>_exported-<day>.",
+                    "whole Tehran days; --since and --until are included. "
+                    "Default output: datasets/<what>_<dates>_exported-<day>.",
     )
     _db_argument(export)
     export.add_argument("--out", help="data file: a new name or a regular file (default: a descriptive name "
@@ -316,13 +336,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_reparse(args: argparse.Namespace) -> int:
     from newsarchive.reparse import reparse, terminal_progress
     from newsarchive.runlock import RunLocked
-    from newsarchive.spiders.base import parse_since
 
     try:
-        bounds = {name: parse_since(value).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
-                  for name, value in (("since", args.since), ("until", args.until))}
+        since, until = _day_bounds(args)
         report = reparse(args.db, warc_dir=args.warc_dir, sources=args.source or (), urls=args.url or (),
-                         progress=terminal_progress(), **bounds)
+                         since=since, until=until, progress=terminal_progress())
     except (ValueError, RunLocked) as error:
         print(f"newsarchive reparse: {error}", file=sys.stderr)
         return 2
@@ -400,13 +418,14 @@ def _reparse_parser(commands) -> None:
         "reparse", help="extract the stored responses (WARC captures) again and update the archive, offline",
         description="Run extraction and the pipelines again on the latest capture of every article URL "
                     "(following recorded redirects): new content is versioned, corrected fields updated. "
-                    "--since/--until bound the capture time (2024-03-20 or 1403-01-01; --until exclusive).",
+                    "--since/--until bound the capture time (2024-03-20 or 1403-01-01: whole Tehran days, "
+                    "both included).",
     )
     _db_argument(reparse)
     reparse.add_argument("--warc-dir", help="WARC folder (default: $NEWSARCHIVE_WARC_DIR or warc/ beside the archive)")
     reparse.add_argument("--source", action="append", metavar="S", help="only this source (repeat for several)")
     reparse.add_argument("--since", metavar="D", help="captures fetched on or after D")
-    reparse.add_argument("--until", metavar="D", help="captures fetched before D")
+    reparse.add_argument("--until", metavar="D", help="captures fetched on or before D")
     reparse.add_argument("--url", action="append", metavar="URL", help="only this article (repeat for several)")
     reparse.add_argument("--json", action="store_true", help="the counts as one JSON object")
     reparse.set_defaults(func=cmd_reparse)
@@ -451,7 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
     crawl = commands.add_parser("crawl", help="run site spiders against the archive")
     crawl.add_argument("sites", nargs="*", help=f"sites to crawl ({', '.join(SITES)})")
     crawl.add_argument("--all", action="store_true", help="crawl every site")
-    crawl.add_argument("--since", help="backfill bound: 2024-03-20 or 1403-01-01")
+    crawl.add_argument("--since", help="backfill from the start of this Tehran day: 2024-03-20 or 1403-01-01")
     crawl.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy setting")
     crawl.add_argument("--redis", metavar="URL", help="be a worker of a distributed crawl: redis://HOST:PORT/DB "
                        "(items go to `newsarchive ingest`; pip install 'newsarchive[redis]')")

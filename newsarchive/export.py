@@ -51,7 +51,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -60,7 +60,6 @@ from xml.sax.saxutils import escape, quoteattr
 from newsarchive import __version__
 from newsarchive.archive import EXPORT_COLUMNS, Archive, ArticleFilter
 from newsarchive.persian import normalize
-from newsarchive.persian.dates import TEHRAN, DateParseError, parse_datetime
 
 DEFAULT_DIR = Path("datasets")
 FORMATS = ("jsonl", "json", "parquet")
@@ -68,9 +67,6 @@ FORMATS = ("jsonl", "json", "parquet")
 STDOUT = "-"
 SUFFIXES = {"jsonl": ".jsonl", "json": ".json", "parquet": ".parquet"}
 LANGUAGE = "fa"
-#: A bound like ``--until 1410-01-01`` is after "now"; parse_datetime rejects those
-#: as misreads of a page, so bounds are read again against a far-away "now".
-_FAR_FUTURE = datetime(2999, 1, 1, tzinfo=UTC)
 
 
 class ExportError(Exception):
@@ -243,35 +239,7 @@ def choose_fields(names: Iterable[str] | None, *, with_versions: bool) -> tuple[
     return tuple(chosen)
 
 
-# --- bounds and names ---------------------------------------------------------
-
-
-def parse_bound(text: str, *, end: bool = False, now: datetime | None = None) -> str:
-    """``--since``/``--until`` as a UTC ``...Z`` string for ``published_at >=``/``<``.
-
-    Gregorian ``2024-03-20`` and Jalali ``1403-01-01`` (or ``۱۴۰۳/۰۱/۰۱``, ``۱ فروردین
-    ۱۴۰۳``, a time, ...) are read by :func:`newsarchive.persian.parse_datetime`, so a
-    day is a Tehran day. ``end=True`` makes the bound inclusive: a day covers the whole
-    day (up to the next Tehran midnight), a time its whole minute.
-    """
-    try:
-        try:
-            parsed = parse_datetime(text, now=now)
-        except DateParseError:
-            parsed = parse_datetime(text, now=_FAR_FUTURE)
-    except DateParseError as error:
-        option = "--until" if end else "--since"
-        raise ExportError(f"{option} {text!r} is not a date (try 2024-03-20 or 1403-01-01): {error}") from error
-    moment = parsed.utc
-    if end:
-        if parsed.precision == "day":
-            next_day = parsed.local.date() + timedelta(days=1)
-            moment = datetime.combine(next_day, datetime.min.time(), tzinfo=TEHRAN).astimezone(UTC)
-        elif parsed.precision == "hour":
-            moment += timedelta(hours=1)
-        else:
-            moment += timedelta(seconds=1) if moment.second else timedelta(minutes=1)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+# --- names ---------------------------------------------------------------------
 
 
 def _slug(text: str, limit: int = 40) -> str:

@@ -230,8 +230,10 @@ def _reparse_pages(archive, root, crawler, pages, progress, source) -> None:
                 pipeline.close_spider()
 
 
-def terminal_progress(stream=sys.stderr) -> Callable[[str, int, int], None] | None:
-    """A progress line for a terminal (None when ``stream`` is not one)."""
+def terminal_progress(stream=None) -> Callable[[str, int, int], None] | None:
+    """A progress line for a terminal (None when ``stream``, default the current
+    ``sys.stderr``, is not one)."""
+    stream = stream or sys.stderr
     if not stream.isatty():
         return None
     last = [0.0]

@@ -41,10 +41,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 
 from newsarchive.persian import fold, normalize
-from newsarchive.persian.dates import TEHRAN, DateParseError, parse_datetime
 from newsarchive.persian.text import _ARABIC_LETTER_RANGES, ARABIC_MARKS, FOLD_TABLE
 
 __all__ = [
@@ -53,7 +51,6 @@ __all__ = [
     "Highlighter",
     "Query",
     "QueryError",
-    "date_bound",
     "fts_query",
     "index_text",
     "parse_query",
@@ -327,38 +324,6 @@ def fts_query(query: str) -> str | None:
     for term in parsed.excluded:
         expression = f"({expression}) NOT {_any_of(term_patterns(term, excluded=True))}"
     return expression
-
-
-# --- dates -------------------------------------------------------------------------
-
-_FAR_FUTURE = datetime(2999, 1, 1, tzinfo=UTC)
-
-
-def date_bound(text: str, *, end: bool = False, now: datetime | None = None) -> str:
-    """A ``--since``/``--until`` date as a UTC ``...Z`` bound for ``published_at``.
-
-    Gregorian ``2024-03-20`` or Jalali ``1403-01-01`` (told apart by the year), ``۱ فروردین
-    ۱۴۰۳``, ISO times...: read by :func:`newsarchive.persian.parse_datetime`, so a day is
-    a Tehran day. ``end=True`` makes the bound inclusive: a day covers the whole day, an
-    hour the hour, a time its minute. Raises :class:`QueryError` for text that is no date.
-    """
-    try:
-        try:
-            parsed = parse_datetime(text, now=now)
-        except DateParseError:
-            parsed = parse_datetime(text, now=_FAR_FUTURE)  # a bound may lie in the future
-    except DateParseError as error:
-        raise QueryError(f"{text!r} is not a date (try 2024-03-20 or 1403-01-01)") from error
-    moment = parsed.utc
-    if end:
-        if parsed.precision == "day":
-            next_day = parsed.local.date() + timedelta(days=1)
-            moment = datetime.combine(next_day, datetime.min.time(), tzinfo=TEHRAN).astimezone(UTC)
-        elif parsed.precision == "hour":
-            moment += timedelta(hours=1)
-        else:
-            moment += timedelta(seconds=1) if moment.second else timedelta(minutes=1)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- snippets from the display text -----------------------------------------------

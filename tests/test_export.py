@@ -17,7 +17,7 @@ import sqlite_utils
 
 from newsarchive.archive import Archive, ArticleFilter
 from newsarchive.cli import main
-from newsarchive.export import ExportOptions, Progress, chart_svg, export, parse_bound
+from newsarchive.export import ExportOptions, Progress, chart_svg, export
 from newsarchive.persian import parse_datetime
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -287,7 +287,9 @@ def test_until_includes_the_whole_day(archive_path, tmp_path, until):
 def test_until_in_the_future_and_bad_dates(archive_path, tmp_path):
     assert len(exported(archive_path, tmp_path / "f.jsonl", "--until", "1410-01-01")) == len(ARTICLES)
     assert run("--db", str(archive_path), "--out", str(tmp_path / "x.jsonl"), "--since", "fooday") == 2
-    assert parse_bound("2024-03-20 10:15", end=True) == "2024-03-20T06:46:00Z"
+    # Bounds are whole days: a time is refused, not silently widened to its day.
+    assert run("--db", str(archive_path), "--out", str(tmp_path / "x.jsonl"), "--until", "2024-03-20 10:15") == 2
+    assert not (tmp_path / "x.jsonl").exists()
 
 
 def test_category_and_tag_filters_use_the_json_arrays(archive_path, tmp_path):

@@ -34,23 +34,9 @@ from newsarchive.freshness import RefreshPolicy
 from newsarchive.items import ArticleItem
 from newsarchive.middlewares import PageRejected
 from newsarchive.pagecheck import failure_reason
-from newsarchive.persian.dates import DateParseError, parse_datetime
+from newsarchive.persian.dates import DateParseError, day_range, parse_datetime
 from newsarchive.pipelines import count_drop
 from newsarchive.sites.base import Site
-
-
-def parse_since(value: str | None) -> datetime | None:
-    """``-a since=`` as a UTC datetime: Gregorian ``2024-03-20`` or Jalali ``1403-01-01``.
-
-    The year tells them apart (1300–1499 is Jalali); a bad value is an error,
-    never a silently unbounded crawl.
-    """
-    if not value:
-        return None
-    try:
-        return parse_datetime(value).utc
-    except DateParseError as error:
-        raise ValueError(f"since={value!r} is not a date (try 2024-03-20 or 1403-01-01): {error}") from error
 
 
 _URL_DATE = re.compile(r"/(\d{4})/(\d{1,2})/(\d{1,2})/")
@@ -107,7 +93,9 @@ class NewsSpider(scrapy.Spider):
 
     def __init__(self, *args: Any, since: str | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.since = parse_since(since)
+        # The start of that Tehran day, as every command's --since; a bad value is an error
+        # (ValueError), never a silently unbounded crawl.
+        self.since = day_range(since)[0]
         self.allowed_domains = [host for host in self.site.hosts]
         self.redirect_aliases: dict[str, str] = {}
         self.listing_pages = 0
