@@ -915,8 +915,10 @@ class Archive:
         for (found,) in rows:
             yield found
 
-    def _filter_sql(self, filters: ArticleFilter | None) -> tuple[str, dict[str, Any]]:
-        """`` where ...`` (or ``""``) and its parameters; a query fills ``temp.export_ids``."""
+    @staticmethod
+    def _filter_sql(filters: ArticleFilter | None) -> tuple[str, dict[str, Any]]:
+        """`` where ...`` (or ``""``) and its parameters. Nothing is kept between calls: a
+        query is matched inside each statement that uses it (SQLite runs the subquery once)."""
         filters = filters or ArticleFilter()
         clauses: list[str] = []
         params: dict[str, Any] = {}
@@ -940,15 +942,12 @@ class Archive:
                     f"exists (select 1 from json_each(articles.{column}) where value in ({any_of(column, values)}))"
                 )
         if filters.query is not None:
-            if getattr(self, "_export_ids_query", None) != filters.query:
-                self.db.execute("create temp table if not exists export_ids (id text primary key)")
-                with self.db.conn:  # commits the temp table (no write to the archive file)
-                    self.db.execute("delete from temp.export_ids")
-                    self.db.conn.executemany(
-                        "insert or ignore into temp.export_ids values (?)", ((i,) for i in self.search_ids(filters.query))
-                    )
-                self._export_ids_query = filters.query
-            clauses.append("id in (select id from temp.export_ids)")
+            expression = fts_query(filters.query)
+            if expression is None:  # no words to search for: nothing matches, as in search_ids
+                clauses.append("0")
+            else:
+                clauses.append("articles.rowid in (select rowid from articles_fts where articles_fts match :match)")
+                params["match"] = expression
         return (" where " + " and ".join(clauses) if clauses else ""), params
 
     def export_summary(self, filters: ArticleFilter | None = None) -> dict[str, Any]:

@@ -321,6 +321,23 @@ def test_query_filter_matches_the_search(archive_path, tmp_path):
     assert exported(archive_path, tmp_path / "q3.jsonl", "--query", "...") == []
 
 
+def test_query_filter_keeps_no_state_between_exports(archive_path, tmp_path):
+    """A second export on the same connection sees what a crawl committed in between."""
+    import shutil
+
+    db = tmp_path / "copy.db"
+    shutil.copy(archive_path, db)
+    query = ArticleFilter(query="نوروز")
+    with Archive(db, readonly=True) as archive:
+        first = export(archive, ExportOptions(out=tmp_path / "one.jsonl", filters=query), now=NOW)
+        with Archive(db) as writer:
+            article = make_article(*ARTICLES[9], 9)
+            writer.save_article({**article, "body": "متن تازه درباره نوروز."}, fetched_at="2024-05-09T00:00:00Z")
+        second = export(archive, ExportOptions(out=tmp_path / "two.jsonl", filters=query), now=NOW)
+    assert (first.records, second.records) == (2, 3)
+    assert urls(read_jsonl(tmp_path / "two.jsonl")) == ["news/startup", "nowruz/last-minute", "nowruz/first-minute"]
+
+
 # --- manifest, datasheet, chart -------------------------------------------------------
 
 
