@@ -278,3 +278,132 @@ def test_a_block_of_teasers_never_outweighs_the_site_body():
     raw = extract_article(Selector(text=story_page(body)), URL, SITE)
     assert raw["body"] == "\n\n".join(STORY[:2])
     assert raw["field_sources"]["body"] == "site"
+
+
+# --- generic metadata: authors, categories, image, titles ------------------------------------
+
+BODY = f'<div class="entry-content">{paragraphs_html(STORY)}</div>'
+
+
+def generic(head: str = "", body: str = BODY, site: Site | None = None) -> dict:
+    return extract_article(Selector(text=f"<html><head>{head}</head><body>{body}</body></html>"), URL, site)
+
+
+def ld(**fields) -> str:
+    data = {"@context": "https://schema.org", "@type": "NewsArticle", **fields}
+    return f'<script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script>'
+
+
+SITE_NAME = '<meta property="og:site_name" content="خبرگزاری آریا">'
+
+
+def test_json_ld_authors_are_people_never_an_organization_or_the_site_itself():
+    authors = [{"@type": "Person", "name": "مریم رضایی"}, {"@type": "Organization", "name": "ایرنا"},
+               {"@type": "Person", "name": "خبرگزاری آریا"}, "علی کریمی"]
+    raw = generic(SITE_NAME + ld(headline=TITLE, author=authors, publisher={"@type": "Organization", "name": "آریا"}))
+    assert raw["authors"] == ["مریم رضایی", "علی کریمی"] and raw["field_sources"]["authors"] == "jsonld"
+    assert "authors" not in generic(SITE_NAME + ld(headline=TITLE, author={"@type": "Organization", "name": "خبرگزاری آریا"}))
+    publisher_only = generic(ld(headline=TITLE, author="آریا", publisher={"@type": "Organization", "name": "آریا"}))
+    assert "authors" not in publisher_only
+
+
+def test_a_meta_author_that_is_the_site_is_no_author():
+    assert "authors" not in generic(SITE_NAME + '<meta name="author" content="خبرگزاری آریا">')
+    assert generic('<meta name="author" content="سارا احمدی">')["authors"] == ["سارا احمدی"]
+
+
+@pytest.mark.parametrize("href", ["/author/sara-ahmadi/", "https://example.com/user/1234", "/writer/sara"])
+def test_author_links_name_the_author(href):
+    body = (f'<header class="site"><a href="/user/login">ورود</a></header><article><h1>{TITLE}</h1>'
+            f'<div class="byline">نوشته شده توسط <a href="{href}">سارا احمدی</a></div>{BODY}</article>'
+            f'<aside><a href="/author/someone-else">نویسنده دیگر</a></aside>')
+    raw = generic(body=body)
+    assert raw["authors"] == ["سارا احمدی"] and raw["field_sources"]["authors"] == "fallback"
+
+
+def test_rel_author_names_the_author_and_strips_a_byline_prefix():
+    body = f'<h1>{TITLE}</h1><p class="meta"><a rel="author" href="/a/1">نویسنده: علی کریمی</a></p>{BODY}'
+    assert generic(body=body)["authors"] == ["علی کریمی"]
+
+
+NEXT = {"props": {"pageProps": {"post": {"title": TITLE, "slug": "s24-fe", "publishedAt": "2024-09-26T10:30:00+03:30",
+                                          "author": {"name": "نگار شفیعی", "slug": "negar"},
+                                          "category": {"title": "موبایل", "slug": "mobile"}}}}, "page": "/[slug]"}
+
+
+def test_next_js_data_gives_title_author_category_and_date():
+    head = f'<script id="__NEXT_DATA__" type="application/json">{json.dumps(NEXT, ensure_ascii=False)}</script>'
+    raw = generic(body=f'<div id="__next">{head}{BODY}</div>')
+    assert raw["title"] == TITLE
+    assert raw["authors"] == ["نگار شفیعی"]
+    assert raw["categories"] == ["موبایل"]
+    assert ["fallback", "2024-09-26T10:30:00+03:30"] in raw["published_candidates"]
+
+
+BREADCRUMBS = {
+    "nav aria-label": '<nav aria-label="Breadcrumb"><ol><li><a href="/">خانه</a></li><li><a href="/tech">فناوری</a></li>'
+                      '<li><a href="/tech/mobile">موبایل</a></li><li>{title}</li></ol></nav>',
+    ".breadcrumb": '<div class="breadcrumb"><a href="https://example.com/">خبرگزاری آریا</a> » <a href="/tech">فناوری</a> » '
+                   '<a href="/tech/mobile">موبایل</a> » <span>{title}</span></div>',
+    "JSON-LD BreadcrumbList": '<script type="application/ld+json">{{"@context": "https://schema.org", "@type": "BreadcrumbList", '
+                              '"itemListElement": [{{"@type": "ListItem", "position": 1, "name": "خبرگزاری آریا", "item": "https://example.com/"}}, '
+                              '{{"@type": "ListItem", "position": 2, "name": "فناوری"}}, {{"@type": "ListItem", "position": 3, "name": "موبایل"}}, '
+                              '{{"@type": "ListItem", "position": 4, "name": "{title}"}}]}}</script>',
+}
+
+
+@pytest.mark.parametrize("shape", BREADCRUMBS)
+def test_categories_come_from_breadcrumbs_without_home_site_and_page(shape):
+    crumbs = BREADCRUMBS[shape].format(title=TITLE)
+    raw = generic(SITE_NAME + ld(headline=TITLE), body=f"{crumbs}<h1>{TITLE}</h1>{BODY}")
+    assert raw["categories"] == ["فناوری", "موبایل"]
+
+
+UPLOADS = "https://example.com/wp-content/uploads/2024/09"
+
+
+def test_the_full_size_image_when_the_page_names_the_original():
+    head = f'<meta property="og:image" content="{UPLOADS}/s24-fe-1200x675.jpg">'
+    named = f'<figure><a href="{UPLOADS}/s24-fe.jpg"><img src="{UPLOADS}/s24-fe-780x470.jpg"></a></figure>'
+    assert generic(head, body=named + BODY)["image_url"] == f"{UPLOADS}/s24-fe.jpg"
+    assert generic(head)["image_url"] == f"{UPLOADS}/s24-fe-1200x675.jpg"  # no original named: kept
+
+
+def test_json_ld_image_objects_give_their_url():
+    image = {"@type": "ImageObject", "url": f"{UPLOADS}/s24-fe.jpg", "name": "گلکسی S24 FE", "width": 1200}
+    assert generic(ld(headline=TITLE, image=[image]))["image_url"] == f"{UPLOADS}/s24-fe.jpg"
+
+
+def test_the_largest_srcset_candidate():
+    srcset = f"{UPLOADS}/s24-fe-300x169.jpg 300w, {UPLOADS}/s24-fe.jpg 1600w, {UPLOADS}/s24-fe-1024x576.jpg 1024w"
+    body = f'<article><h1>{TITLE}</h1><img src="{UPLOADS}/s24-fe-300x169.jpg" srcset="{srcset}">{BODY}</article>'
+    raw = generic(body=body)
+    assert raw["image_url"] == f"{UPLOADS}/s24-fe.jpg" and raw["field_sources"]["image_url"] == "fallback"
+
+
+TITLES = {
+    "prefix in <title>": ("<title>خبرگزاری آریا - {t}</title>" + SITE_NAME, ""),
+    "suffix in og:title": ('<meta property="og:title" content="{t} | خبرگزاری آریا">' + SITE_NAME, ""),
+    "suffix learned from <title> and h1": ('<meta property="og:title" content="{t} - ایسنا"><title>{t} - ایسنا</title>', "<h1>{t}</h1>"),
+    "JSON-LD headline with the site name": ('<script type="application/ld+json">{{"@type": "NewsArticle", "headline": "{t} - خبرگزاری آریا"}}</script>'
+                                            + SITE_NAME, ""),
+}
+
+
+@pytest.mark.parametrize("shape", TITLES)
+def test_titles_lose_the_site_name(shape):
+    head, body = TITLES[shape]
+    raw = generic(head.format(t=TITLE), body=body.format(t=TITLE) + BODY)
+    assert raw["title"] == TITLE
+
+
+def test_a_title_keeps_a_dash_that_is_not_before_a_site_name():
+    title = "iOS 17.2 - نسخه نهایی با اپلیکیشن Journal"
+    raw = generic(f'<meta property="og:title" content="{title}">' + SITE_NAME)
+    assert raw["title"] == title
+
+
+def test_an_h1_that_is_the_site_logo_is_not_the_title():
+    body = f'<header><h1 class="logo"><a href="/">خبرگزاری آریا</a></h1></header><h2>{TITLE}</h2>{BODY}'
+    raw = generic(f"<title>{TITLE} - خبرگزاری آریا</title>" + SITE_NAME, body=body)
+    assert raw["title"] == TITLE

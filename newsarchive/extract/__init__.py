@@ -42,7 +42,10 @@ def extract_article(selector: Selector, url: str, site: Site | None = None) -> d
     }
     sources = article["field_sources"]
     for layer in LAYERS:
-        if not layer.can_add({name for name in TEXT_FIELDS if name not in article}):
+        missing = {name for name in TEXT_FIELDS if name not in article}
+        if not article["published_candidates"] and "published_display" not in article:
+            missing.add("published")
+        if not layer.can_add(missing):
             continue
         layer_name, found = layer.name, layer.extract(page)
         for name in TEXT_FIELDS:

@@ -16,7 +16,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
 
 from parsel import Selector
 
@@ -24,6 +26,23 @@ from newsarchive.extract.bodies import MIN_FALLBACK_BODY, Body, choose_lazily, f
 from newsarchive.extract.blocks import collapse, element_text
 from newsarchive.extract.boilerplate import has_junk_name, text_length
 from newsarchive.extract.css import ClassIndex
+from newsarchive.extract.generic import (
+    HOME_NAMES,
+    affix_name,
+    author_links,
+    first_string,
+    full_size,
+    image_urls,
+    is_site_name,
+    largest_candidate,
+    names_in,
+    original_of,
+    people,
+    person_name,
+    read_next_data,
+    strip_site_name,
+)
+from newsarchive.persian import fold
 from newsarchive.sites.base import Site
 
 ARTICLE_TYPES = frozenset({"NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle", "VideoObject"})
@@ -141,6 +160,61 @@ class Page:
         return self._best(scores)[0]
 
     @cached_property
+    def site_names(self) -> frozenset[str]:
+        """The site's own names: ``og:site_name``, the publisher, the ``WebSite``, the site module's,
+        and what ``<title>`` adds around the article's title (og:title, JSON-LD headline, ``h1``)."""
+        names = {*self.meta("og:site_name", "application-name", "apple-mobile-web-app-title")}
+        names.update(self.site.site_names if self.site else ())
+        names.update(names_in(self.jsonld_article.get("publisher"), "name"))
+        for obj in self.jsonld:
+            if obj.get("@type") in ("WebSite", "NewsMediaOrganization") and isinstance(obj.get("name"), str):
+                names.add(obj["name"])
+        title = self.title_tag
+        if title:
+            headline = self.jsonld_article.get("headline")
+            h1 = next(self.selector.root.iter("h1"), None)
+            for candidate in (*self.meta("og:title", "twitter:title"), headline if isinstance(headline, str) else "",
+                              element_text(h1) if h1 is not None else ""):
+                learned = affix_name(title, candidate)
+                if learned:
+                    names.add(learned)
+        return frozenset(" ".join(name.split()) for name in names if name and name.strip())
+
+    @cached_property
+    def title_tag(self) -> str:
+        element = next(self.selector.root.iter("title"), None)
+        return collapse(element.text or "") if element is not None else ""
+
+    def clean_title(self, title: str) -> str:
+        """A generic layer's title without the site's name before or after it."""
+        return strip_site_name(collapse(title), self.site_names)
+
+    @cached_property
+    def next_data(self) -> dict[str, Any]:
+        """The article object of Next.js ``__NEXT_DATA__`` (empty when there is none)."""
+        for script in self.selector.root.iter("script"):
+            if script.get("id") == "__NEXT_DATA__":
+                return read_next_data(script.text)
+        return {}
+
+    @cached_property
+    def named_urls(self) -> set[str]:
+        """Every URL the page names in a ``src``, ``href``, ``srcset`` or ``content``, absolute."""
+        values = self.selector.root.xpath("//@src | //@href | //@data-src | //@srcset | //@data-srcset | //@content")
+        urls = set()
+        for value in values:
+            for candidate in (value.split(",") if "," in value else (value,)):
+                part = candidate.strip().split(" ")[0]
+                if part:
+                    urls.add(urljoin(self.url, part))
+        return urls
+
+    def image(self, url: str | None) -> str | None:
+        """An image URL from a generic layer, absolute and at full size when the page names the original."""
+        url = self.absolute(url)
+        return full_size(url, self.named_urls, self.url) if url and original_of(url) else url
+
+    @cached_property
     def description(self) -> str:
         """What the page says it is about: its meta description, else JSON-LD's."""
         found = self.meta("description", "og:description", "twitter:description")
@@ -250,17 +324,17 @@ def jsonld_layer(page: Page) -> dict[str, Any]:
     if not article:
         return out
     if isinstance(article.get("headline") or article.get("name"), str):
-        out["title"] = collapse(article.get("headline") or article.get("name"))
+        out["title"] = page.clean_title(article.get("headline") or article.get("name"))
     if isinstance(article.get("description"), str):
         out["lead"] = collapse(article["description"])
-    out["authors"] = _texts(_names(article.get("author")))
+    out["authors"] = _texts(people(article.get("author"), page.site_names))
     keywords = article.get("keywords")
     if isinstance(keywords, str):
         keywords = keywords.split(",")
     out["tags"] = _texts(k for k in keywords or [] if isinstance(k, str))
-    images = _names(article.get("image") or article.get("thumbnailUrl"))
+    images = image_urls(article.get("image") or article.get("thumbnailUrl"))
     if images:
-        out["image_url"] = page.absolute(images[0])
+        out["image_url"] = page.image(images[0])
     crumbs = _breadcrumbs(page)
     section = article.get("articleSection")
     out["categories"] = crumbs or _texts(section if isinstance(section, list) else [section or ""])
@@ -283,9 +357,8 @@ def _breadcrumbs(page: Page) -> list[str]:
         )
         names = [_names(i.get("name") or i.get("item"))[:1] for i in items]
         names = [n[0] for n in names if n]
-        site_names = page.site.site_names if page.site else ()
         title = page.jsonld_article.get("headline")
-        return _texts(n for n in names[1:] if n != title and n not in site_names)
+        return _texts(n for n in names[1:] if n != title and not _is_home(n, page))
     return []
 
 
@@ -301,15 +374,37 @@ def meta_layer(page: Page) -> dict[str, Any]:
     ):
         values = page.meta(*keys)
         if values:
-            out[name] = page.absolute(values[0]) if name == "image_url" else values[0]
-    authors = [a for a in page.meta("article:author", "author") if not a.startswith("http")]
+            out[name] = values[0]
+    if "title" in out:
+        out["title"] = page.clean_title(out["title"])
+    if "image_url" in out:
+        out["image_url"] = page.image(out["image_url"])
+    authors = _people(page, page.meta("article:author", "author", *_yoast_author(page)))
     if authors:
-        out["authors"] = _texts(authors)
+        out["authors"] = authors
     for name, key in (("tags", "article:tag"), ("categories", "article:section")):
         values = _texts(page.meta(key))
         if values:
             out[name] = values
     return out
+
+
+#: Yoast SEO's Twitter label before the author's name in ``twitter:data1``.
+_WRITTEN_BY = frozenset({"written by", "نوشته شده توسط", "نوشته‌شده توسط", "نویسنده"})
+
+
+def _yoast_author(page: Page) -> tuple[str, ...]:
+    labels = page.meta("twitter:label1")
+    return ("twitter:data1",) if labels and labels[0].lower() in _WRITTEN_BY else ()
+
+
+def _people(page: Page, names: list[str]) -> list[str]:
+    """Bylines as people's names: prefixes cut, never the site's own name."""
+    return _texts(name for name in map(person_name, names) if name and not is_site_name(name, page.site_names))
+
+
+def _is_home(name: str, page: Page) -> bool:
+    return fold(name) in HOME_NAMES or is_site_name(name, page.site_names)
 
 
 def time_layer(page: Page) -> dict[str, Any]:
@@ -334,12 +429,12 @@ def wordpress_layer(page: Page) -> dict[str, Any]:
     out: dict[str, Any] = {}
     title = sel.css(".entry-title, h1.post-title")
     if title:
-        out["title"] = element_text(title[0].root)
+        out["title"] = page.clean_title(element_text(title[0].root))
     # the_category() writes rel="category tag": those links are categories, not tags.
     tags = _texts(sel.css("a[rel~=tag]:not([rel~=category])::text, .post-tags a::text, .tags-links a::text").getall())
     if tags:
         out["tags"] = tags
-    authors = _texts(sel.css("a[rel=author]::text, .author.vcard a::text, .byline .author::text").getall())
+    authors = _people(page, sel.css("a[rel~=author]::text, .author.vcard a::text, .byline .author::text").getall())
     if authors:
         out["authors"] = authors
     categories = _texts(sel.css("a[rel~=category]::text, .cat-links a::text").getall())
@@ -351,17 +446,88 @@ def wordpress_layer(page: Page) -> dict[str, Any]:
 _TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]+$")
 
 
-def fallback_layer(page: Page) -> dict[str, Any]:
-    """Last resort: the ``h1`` (or ``<title>``) and the densest block of paragraphs."""
-    sel = page.selector
-    out: dict[str, Any] = {}
-    h1 = sel.css("h1")
-    title = element_text(h1[0].root) if h1 else ""
-    if not title:
-        title = _TITLE_SUFFIX.sub("", collapse(sel.css("title::text").get() or ""))
+def fallback_title(page: Page) -> dict[str, Any]:
+    """Last resort: the first ``h1`` that is not the site's logo, Next.js data, or ``<title>``."""
+    for h1 in page.selector.root.iter("h1"):
+        title = element_text(h1)
+        if title and not is_site_name(title, page.site_names) and not _links_home(h1):
+            return {"title": page.clean_title(title)}
+    title = first_string(page.next_data, "title", "headline")
     if title:
-        out["title"] = title
-    return out
+        return {"title": page.clean_title(title)}
+    title = page.title_tag
+    if title:
+        cleaned = page.clean_title(title)
+        return {"title": cleaned if cleaned != title else _TITLE_SUFFIX.sub("", title)}
+    return {}
+
+
+def _links_home(element) -> bool:
+    """True for a logo: an element that is, or sits in, a link to a home page."""
+    for node in (*element.iter("a"), *element.iterancestors("a")):
+        if urlsplit(node.get("href", "")).path in ("", "/"):
+            return True
+    return False
+
+
+#: Links an author page may be reached by, outside the page's chrome.
+_AUTHOR_LINKS = etree.XPath(
+    "//a[contains(@href, '/author') or contains(@href, '/user') or contains(@href, '/writer')"
+    " or contains(@href, '/nevisande')][not(ancestor::nav or ancestor::aside or ancestor::footer or ancestor::header)]"
+)
+
+
+def fallback_authors(page: Page) -> dict[str, Any]:
+    """Links to author pages (``/author/…``, ``/user/…``, ``/writer/…``), else Next.js data."""
+    links = [link for link in _AUTHOR_LINKS(page.selector.root) if not page.in_noise(link)]
+    authors = _people(page, author_links(links))
+    if not authors:
+        authors = _people(page, names_in(page.next_data.get("author") or page.next_data.get("authors"),
+                                          "name", "fullName", "displayName", "title"))
+    return {"authors": authors} if authors else {}
+
+
+#: Breadcrumb trails by their class (through the page's class index), then by markup.
+_CRUMB_CLASSES = (".breadcrumb", ".breadcrumbs", ".breadcrumb-trail", ".rank-math-breadcrumb", ".yoast-breadcrumb")
+_CRUMB_TRAILS = etree.XPath(
+    "//nav[contains(translate(@aria-label, 'BREADCUM', 'breadcum'), 'breadcrumb')]"
+    " | //*[@id='breadcrumbs' or @id='breadcrumb'] | //*[contains(@itemtype, 'BreadcrumbList')]"
+)
+
+
+def fallback_categories(page: Page) -> dict[str, Any]:
+    """A breadcrumb trail's links without home, the site and the page; else Next.js data."""
+    trails = [element for css in _CRUMB_CLASSES for element in page.css(css)] or _CRUMB_TRAILS(page.selector.root)
+    title = fold(page.title_tag)
+    for trail in trails:
+        names = [element_text(link) for link in trail.iter("a") if urlsplit(link.get("href", "")).path not in ("", "/")]
+        categories = _texts(name for name in names if not _is_home(name, page) and fold(name) != title)
+        if categories:
+            return {"categories": categories}
+    categories = _texts(names_in(page.next_data.get("category") or page.next_data.get("categories"), "title", "name"))
+    return {"categories": categories} if categories else {}
+
+
+#: Images that offer several sizes, outside the page's chrome.
+_SRCSET_IMAGES = etree.XPath("//img[@srcset or @data-srcset][not(ancestor::nav or ancestor::aside or ancestor::footer)]")
+
+
+def fallback_image(page: Page) -> dict[str, Any]:
+    """The largest ``srcset`` candidate of the first such image in the article (or page)."""
+    for image in _SRCSET_IMAGES(page.selector.root):
+        if page.in_noise(image):
+            continue
+        candidate = largest_candidate(image.get("data-srcset") or image.get("srcset") or "")
+        if candidate:
+            return {"image_url": page.image(candidate)}
+    return {}
+
+
+def fallback_date(page: Page) -> dict[str, Any]:
+    """Next.js data's publication date, when no other layer had a date."""
+    published = first_string(page.next_data, "publishedAt", "published_at", "datePublished", "publishDate",
+                             "publish_date", "createdAt", "created_at", "date")
+    return {"published_machine": published} if published else {}
 
 
 # --- bodies ------------------------------------------------------------------------
@@ -428,5 +594,9 @@ LAYERS: tuple[Layer, ...] = (
     Layer("meta", meta_layer),
     Layer("time", time_layer, fields=frozenset()),
     Layer("wordpress", wordpress_layer, frozenset({"title", "tags", "authors", "categories"}), False),
-    Layer("fallback", fallback_layer, frozenset({"title"}), False),
+    Layer("fallback", fallback_title, frozenset({"title"}), False),
+    Layer("fallback", fallback_authors, frozenset({"authors"}), False),
+    Layer("fallback", fallback_categories, frozenset({"categories"}), False),
+    Layer("fallback", fallback_image, frozenset({"image_url"}), False),
+    Layer("fallback", fallback_date, frozenset({"published"}), False),
 )
