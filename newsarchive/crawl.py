@@ -15,7 +15,7 @@ from scrapy.utils.project import get_project_settings
 from scrapy.utils.reactor import install_reactor
 
 from newsarchive.archive import resolve_db_path
-from newsarchive.health import EXIT_CODE, EXIT_FAILED
+from newsarchive.outcomes import ARCHIVE_ERROR, EXIT_CODE, EXIT_FAILED, NOT_STARTED
 from newsarchive.runlock import RunLocked
 
 #: Replay servers are local: no need to be polite to them.
@@ -45,7 +45,7 @@ def run_spiders(
     writes stops everything before the first request: :class:`ArchiveError` is raised.
     A run stopped by the archive mid-crawl ends the sequence, since the next would fail alike.
     """
-    from newsarchive.extensions import ARCHIVE_ERROR, check_archive
+    from newsarchive.extensions import check_archive
 
     settings = project_settings(overrides)
     if not settings.get("NEWSARCHIVE_REDIS_URL"):  # a distributed worker never writes SQLite
@@ -65,7 +65,7 @@ def run_spiders(
                 try:
                     yield runner.crawl(crawler, **(spider_args or {}))
                 except RunLocked as locked:  # logged by CrawlRun; the other spiders still run
-                    stats[name] = {EXIT_CODE: EXIT_FAILED, "newsarchive/not_started": str(locked)}
+                    stats[name] = {EXIT_CODE: EXIT_FAILED, NOT_STARTED: str(locked)}
                     continue
                 stats[name] = crawler.stats.get_stats()
                 if stats[name].get(ARCHIVE_ERROR):  # the next run would meet the same archive
@@ -79,5 +79,5 @@ def run_spiders(
 
 
 def exit_code(stats: dict[str, dict]) -> int:
-    """The worst exit code the runs left in their stats (see :mod:`newsarchive.health`), 0 if none."""
+    """The worst exit code the runs left in their stats (see :mod:`newsarchive.outcomes`), 0 if none."""
     return max((run.get(EXIT_CODE, 0) for run in stats.values()), default=0)

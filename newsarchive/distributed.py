@@ -88,6 +88,12 @@ from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 
+from newsarchive.outcomes import (
+    ARTICLE_OUTCOMES, ARTICLES, BOILERPLATE, CRAWL, DROPPED, FETCH, INGEST_ALIASES, INGEST_DEAD_WORKERS,
+    INGEST_LAST_BATCH, INGEST_SITEMAPS, INGEST_WORKERS, REDIS, REDIS_PUSH_ERRORS, REDIS_PUSHED, SKIPPED, WORKER,
+    RunStatus,
+)
+
 logger = logging.getLogger(__name__)
 
 URL_SETTING = "NEWSARCHIVE_REDIS_URL"
@@ -100,8 +106,8 @@ DEFAULT_HEARTBEAT = 10.0
 #: A worker closes after this long idle with an empty queue and no busy worker (seconds).
 DEFAULT_IDLE_CLOSE = 3.0
 #: Keys of worker stats that the ingester adds up into the run's stats.
-SUMMED_STATS = ("downloader/", "newsarchive/dropped/", "newsarchive/fetch/", "newsarchive/skipped/",
-                "newsarchive/boilerplate/", "newsarchive/redis/", "item_scraped_count", "item_dropped_count", "response_received_count",
+SUMMED_STATS = ("downloader/", DROPPED, FETCH, SKIPPED,
+                BOILERPLATE, REDIS, "item_scraped_count", "item_dropped_count", "response_received_count",
                 "retry/", "scheduler/", "robotstxt/")
 INSTALL_HINT = "distributed crawling needs scrapy-redis: pip install 'newsarchive[redis]'"
 
@@ -304,9 +310,9 @@ class RedisItemPipeline:
             self.channel.push("article", item=ItemAdapter(item).asdict())
         except Exception:
             # Not stored: this crawl must not count as complete (its sitemaps stay unread).
-            self.crawler.stats.inc_value("newsarchive/redis/push_errors")
+            self.crawler.stats.inc_value(REDIS_PUSH_ERRORS)
             raise
-        self.crawler.stats.inc_value("newsarchive/redis/pushed")
+        self.crawler.stats.inc_value(REDIS_PUSHED)
         return item
 
 
@@ -386,8 +392,8 @@ class WorkerRun:
         from twisted.internet import task
 
         crawl = self.channel.join()
-        self.crawler.stats.set_value("newsarchive/crawl", crawl)
-        self.crawler.stats.set_value("newsarchive/worker", self.channel.worker_id)
+        self.crawler.stats.set_value(CRAWL, crawl)
+        self.crawler.stats.set_value(WORKER, self.channel.worker_id)
         logger.info("worker %s joined crawl %s of %s (%d requests queued)", self.channel.worker_id, crawl,
                     spider.name, self.channel.queued())
         self.loop = task.LoopingCall(self._beat)
@@ -417,7 +423,7 @@ class WorkerRun:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
         stats = self.crawler.stats.get_stats()
-        if reason == "finished" and stats.get("newsarchive/redis/push_errors"):
+        if reason == "finished" and stats.get(REDIS_PUSH_ERRORS):
             reason = "push-errors"  # some items never reached Redis: not a complete crawl
         ended = self.channel.leave(
             reason, {k: v for k, v in stats.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
@@ -430,11 +436,11 @@ class WorkerRun:
 # --- the ingester ----------------------------------------------------------------------
 
 #: crawl_runs.stats keys where the ingester keeps a crawl's state (written with each batch).
-CRAWL_KEY = "newsarchive/crawl"
-BATCH_KEY = "newsarchive/ingest/last_batch"
-WORKERS_KEY = "newsarchive/ingest/workers"
-DISCOVERY_KEY = "newsarchive/ingest/sitemaps"
-ALIASES_KEY = "newsarchive/ingest/aliases"
+CRAWL_KEY = CRAWL
+BATCH_KEY = INGEST_LAST_BATCH
+WORKERS_KEY = INGEST_WORKERS
+DISCOVERY_KEY = INGEST_SITEMAPS
+ALIASES_KEY = INGEST_ALIASES
 
 
 class IngestError(RuntimeError):
@@ -457,7 +463,7 @@ class CrawlState:
 @dataclass
 class IngestReport:
     records: int = 0
-    articles: dict[str, int] = field(default_factory=lambda: {"new": 0, "updated": 0, "unchanged": 0})
+    articles: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ARTICLE_OUTCOMES, 0))
     recovered: int = 0
     already_written: int = 0
     rejected: int = 0
@@ -623,7 +629,7 @@ class Ingester:
         # Crawls this ingester (or a killed one) was writing go on in their rows; other
         # runs of the spider left "running" belong to dead processes.
         for run in self._ingester_runs():
-            if run["spider"] == spider and run["status"] in ("running", "killed"):
+            if run["spider"] == spider and run["status"] in (RunStatus.RUNNING, RunStatus.KILLED):
                 self.crawls.setdefault(run["stats"][CRAWL_KEY], CrawlState(run["id"], spider, run["stats"]))
         self.archive.mark_killed_runs(spider)
 
@@ -645,7 +651,7 @@ class Ingester:
             outcome, rejected = self.archive.store_article(item, fetched_at=item.get("fetched_at"))
             if rejected:
                 count_canonical_conflict(_Stats(crawl), item.get("fetched_url"), rejected)
-            crawl.inc(f"newsarchive/articles/{outcome}")
+            crawl.inc(f"{ARTICLES}{outcome}")
             record_coverage(_Stats(crawl), item)
             self.report.articles[outcome] += 1
         elif kind == "gone":
@@ -653,7 +659,7 @@ class Ingester:
         elif kind == "worker-closed":
             worker_stats = record.get("stats") or {}
             crawl.stats[WORKERS_KEY][record["worker"]] = {
-                "reason": record.get("reason"), "items": worker_stats.get("newsarchive/redis/pushed", 0),
+                "reason": record.get("reason"), "items": worker_stats.get(REDIS_PUSHED, 0),
                 "requests": worker_stats.get("downloader/request_count", 0)}
             for key, value in (record.get("stats") or {}).items():
                 if key.startswith(SUMMED_STATS) and isinstance(value, int):
@@ -672,23 +678,23 @@ class Ingester:
             self.archive.add_alias(alias, url)
         workers = crawl.stats.get(WORKERS_KEY) or {}
         dead = record.get("dead") or []
-        crawl.stats["newsarchive/ingest/dead_workers"] = dead
+        crawl.stats[INGEST_DEAD_WORKERS] = dead
         summary = run_summary(crawl.stats)
         unfinished = {wid: w["reason"] for wid, w in workers.items() if w["reason"] != "finished"}
         if dead:
-            status, problems = "killed", [{"check": "workers", "message": f"{len(dead)} worker(s) died: "
+            status, problems = RunStatus.KILLED, [{"check": "workers", "message": f"{len(dead)} worker(s) died: "
                                            f"{', '.join(dead)}; the next crawl fetches what they missed"}]
         elif not workers or unfinished:
-            status, problems = "failed", [{"check": "closed", "message": f"workers stopped early: {unfinished}"}]
+            status, problems = RunStatus.FAILED, [{"check": "closed", "message": f"workers stopped early: {unfinished}"}]
         else:
             # The single-process run's health checks (newsarchive.health), default thresholds.
             from newsarchive.health import check_health
 
             problems = check_health(crawl.spider, summary, crawl.stats)
-            status = "degraded" if problems else "finished"
+            status = RunStatus.DEGRADED if problems else RunStatus.FINISHED
             for found in problems:
                 logger.error("crawl health: %s", found["message"])
-        if status in ("finished", "degraded") and crawl.stats.get(DISCOVERY_KEY):
+        if status in RunStatus.COMPLETED and crawl.stats.get(DISCOVERY_KEY):
             # Only a crawl whose every worker finished has fetched every article its sitemaps listed.
             self.archive.remember_discovery(crawl.stats[DISCOVERY_KEY])
         crawl.stats[BATCH_KEY] = crawl.batch

@@ -26,8 +26,10 @@ from scrapy.exceptions import NotConfigured
 from newsarchive.archive import (
     Archive, ArchiveBusy, ArchiveDamaged, ArchiveError, damaged_archive, quick_check, resolve_db_path,
 )
-from newsarchive.health import (
-    EXIT_ARCHIVE, EXIT_CODE, EXIT_DEGRADED, EXIT_FAILED, Thresholds, archive_exit_code, check_health,
+from newsarchive.health import Thresholds, check_health
+from newsarchive.outcomes import (
+    ARCHIVE_ERROR, ARCHIVE_ERROR_REASON, ARTICLE_OUTCOMES, ARTICLES, BOILERPLATE, DROPPED, EXIT_ARCHIVE,
+    EXIT_DEGRADED, EXIT_FAILED, FIELD, LAYER, RUN_ID, RunStatus, archive_exit_code, set_exit_code, stats_under,
 )
 from newsarchive.runlock import RunLock, RunLocked, maintenance_holder
 
@@ -35,17 +37,6 @@ logger = logging.getLogger(__name__)
 
 #: Fields whose coverage each run reports.
 COVERAGE_FIELDS = ("title", "lead", "body", "authors", "categories", "tags", "image_url", "published")
-PREFIX = "newsarchive/"
-OUTCOMES = ("new", "updated", "unchanged")
-#: Stats key: an archive failure's message (the exit code's key is health.EXIT_CODE).
-ARCHIVE_ERROR = f"{PREFIX}archive_error"
-#: The close reason of a run stopped because the archive refused a write.
-ARCHIVE_ERROR_REASON = "archive-error"
-
-
-def set_exit_code(stats, code: int) -> None:
-    """Raise the run's exit code to ``code`` (the worst outcome wins)."""
-    stats.max_value(EXIT_CODE, code)
 
 
 def archive_failed(crawler, error: ArchiveError) -> None:
@@ -102,34 +93,30 @@ def record_coverage(stats, item: dict) -> None:
     for field in COVERAGE_FIELDS:
         value = item.get("published_at") if field == "published" else item.get(field)
         if value:
-            stats.inc_value(f"{PREFIX}field/{field}")
-            stats.inc_value(f"{PREFIX}layer/{field}/{sources.get(field, 'unknown')}")
-
-
-def _under(stats: dict, prefix: str) -> dict[str, int]:
-    return {key[len(prefix):]: value for key, value in stats.items() if key.startswith(prefix)}
+            stats.inc_value(f"{FIELD}{field}")
+            stats.inc_value(f"{LAYER}{field}/{sources.get(field, 'unknown')}")
 
 
 def run_summary(stats: dict) -> dict:
     """The ``crawl_runs`` columns for a run's stats: requests, responses, outcomes, drops, coverage."""
-    stored = sum(stats.get(f"{PREFIX}articles/{o}", 0) for o in OUTCOMES)
+    stored = sum(stats.get(f"{ARTICLES}{o}", 0) for o in ARTICLE_OUTCOMES)
     layers: dict[str, dict[str, int]] = {}
-    for key, value in _under(stats, f"{PREFIX}layer/").items():
+    for key, value in stats_under(stats, LAYER).items():
         field, layer = key.split("/", 1)
         layers.setdefault(field, {})[layer] = value
     coverage = {
         "articles": stored,
         "fields": {
-            f: round(stats.get(f"{PREFIX}field/{f}", 0) / stored, 4) if stored else None for f in COVERAGE_FIELDS
+            f: round(stats.get(f"{FIELD}{f}", 0) / stored, 4) if stored else None for f in COVERAGE_FIELDS
         },
         "layers": layers,
     }
     return {
         "requests": stats.get("downloader/request_count", 0),
-        "responses": _under(stats, "downloader/response_status_count/"),
-        **{f"articles_{o}": stats.get(f"{PREFIX}articles/{o}", 0) for o in OUTCOMES},
-        "dropped": _under(stats, f"{PREFIX}dropped/"),
-        "boilerplate": _under(stats, f"{PREFIX}boilerplate/"),
+        "responses": stats_under(stats, "downloader/response_status_count/"),
+        **{f"articles_{o}": stats.get(f"{ARTICLES}{o}", 0) for o in ARTICLE_OUTCOMES},
+        "dropped": stats_under(stats, DROPPED),
+        "boilerplate": stats_under(stats, BOILERPLATE),
         "coverage": coverage,
     }
 
@@ -178,7 +165,7 @@ class CrawlRun:
             return
         if killed:
             logger.warning("%d earlier %s run(s) had been killed; marked as such", killed, spider.name)
-        self.crawler.stats.set_value(f"{PREFIX}run_id", self.run_id)
+        self.crawler.stats.set_value(RUN_ID, self.run_id)
 
     def item_scraped(self, item, spider) -> None:
         record_coverage(self.crawler.stats, dict(item))
@@ -215,24 +202,24 @@ class CrawlRun:
         finish, else ``degraded`` when :func:`check_health` finds problems, else ``finished``."""
         stats = self.crawler.stats
         if stats.get_value(ARCHIVE_ERROR):
-            return "failed", [{"check": "archive", "message": stats.get_value(ARCHIVE_ERROR)}]
+            return RunStatus.FAILED, [{"check": "archive", "message": stats.get_value(ARCHIVE_ERROR)}]
         if reason == "closespider_timeout":
             set_exit_code(stats, EXIT_FAILED)
             seconds = self.crawler.settings.getfloat("CLOSESPIDER_TIMEOUT")
             message = (f"the run reached its time limit (CLOSESPIDER_TIMEOUT {seconds:g} s) and stopped; "
                        "the next run goes on with what is left")
             logger.error("%s run %s: %s", site, self.run_id, message)
-            return "failed", [{"check": "time-limit", "message": message}]
+            return RunStatus.FAILED, [{"check": "time-limit", "message": message}]
         if reason != "finished":
-            return "failed", [{"check": "closed", "message": f"the crawl stopped early ({reason})"}]
+            return RunStatus.FAILED, [{"check": "closed", "message": f"the crawl stopped early ({reason})"}]
         problems = check_health(site, summary, stats.get_stats(), self.thresholds)
         if not problems:
-            return "finished", []
+            return RunStatus.FINISHED, []
         set_exit_code(stats, EXIT_DEGRADED)
         for found in problems:
             logger.error("crawl health: %s", found["message"])
         logger.error("%s run %s is degraded (%d problem(s)); see `newsarchive runs`", site, self.run_id, len(problems))
-        return "degraded", problems
+        return RunStatus.DEGRADED, problems
 
     def _report(self, site: str, status: str, summary: dict) -> None:
         coverage = summary["coverage"]

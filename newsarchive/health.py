@@ -38,33 +38,19 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Exit codes of ``scrapy crawl`` and ``newsarchive crawl`` (also in README and settings):
-#: 0 every run finished healthy, 1 a run could not start or failed otherwise (Scrapy's own),
-#: 2 bad usage, 3 a run was degraded, 4 the archive cannot be written (read-only, disk full),
-#: 5 the archive is busy (a `newsarchive reindex` holds it; run again later).
-#: A damaged archive (PRAGMA quick_check fails) is 1: a person must restore it.
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_DEGRADED = 3
-EXIT_ARCHIVE = 4
-EXIT_BUSY = 5
-
-
-def archive_exit_code(error: Exception) -> int:
-    """The exit code for an archive that refused a crawl, by the error's ``reason``
-    (:class:`newsarchive.archive.ArchiveWriteError`): busy 5, damaged 1, anything else 4."""
-    return {"busy": EXIT_BUSY, "damaged": EXIT_FAILED}.get(getattr(error, "reason", None), EXIT_ARCHIVE)
+from newsarchive.outcomes import ARTICLE_OUTCOMES, FETCH_NEW, Drop
+# Exit codes are named in newsarchive.outcomes; the tests still import them from here.
+from newsarchive.outcomes import (  # noqa: F401
+    EXIT_ARCHIVE, EXIT_BUSY, EXIT_CODE, EXIT_DEGRADED, EXIT_FAILED, EXIT_OK, archive_exit_code,
+)
 
 DEFAULT_MIN_COVERAGE = {"title": 1.0, "body": 0.95, "published": 1.0}
 DEFAULT_MAX_EXTRACTION_DROPS = 0.05
 DEFAULT_MIN_SAMPLE = 5
 #: Drop reasons that mean "an article page, but the extraction found too little".
-EXTRACTION_REASONS = ("no-title", "no-body", "no-date")
+EXTRACTION_REASONS = (Drop.NO_TITLE, Drop.NO_BODY, Drop.NO_DATE)
 #: Drop reasons that mean "discovery reached a bound" (see NewsSpider._within_discovery_limits).
-LIMIT_REASONS = ("sitemap-depth", "sitemap-limit")
-PREFIX = "newsarchive/"
-#: The stats key where a run leaves its exit code for the crawl commands.
-EXIT_CODE = f"{PREFIX}exit_code"
+LIMIT_REASONS = (Drop.SITEMAP_DEPTH, Drop.SITEMAP_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -109,10 +95,10 @@ def check_health(site: str, summary: dict[str, Any], stats: dict[str, Any],
     thresholds = thresholds or Thresholds()
     problems = []
     dropped = summary.get("dropped") or {}
-    kept = sum(summary.get(f"articles_{o}", 0) for o in ("new", "updated", "unchanged"))
+    kept = sum(summary.get(f"articles_{o}", 0) for o in ARTICLE_OUTCOMES)
     requests = summary.get("requests", 0)
 
-    blocked = dropped.get("blocked", 0)
+    blocked = dropped.get(Drop.BLOCKED, 0)
     if blocked:
         problems.append(problem(
             "blocked", f"site {site} blocked {blocked} of {requests} requests — this is not a quiet day",
@@ -123,14 +109,14 @@ def check_health(site: str, summary: dict[str, Any], stats: dict[str, Any],
         problems.append(problem(
             "discovery-limit", f"{site}: discovery stopped at its limits ({_counts(limits)}); articles listed "
             "beyond them were not fetched (NEWSARCHIVE_MAX_SITEMAPS, NEWSARCHIVE_MAX_SITEMAP_DEPTH)", **limits))
-    unsafe = dropped.get("unsafe-url", 0)
+    unsafe = dropped.get(Drop.UNSAFE_URL, 0)
     if unsafe:
         problems.append(problem(
             "unsafe-urls", f"{site}: {unsafe} URL(s) named by the site pointed at local, private or non-web "
             "addresses and were refused (see SECURITY.md)", unsafe=unsafe))
 
-    listed = stats.get(f"{PREFIX}fetch/new", 0)
-    gone = dropped.get("gone", 0)
+    listed = stats.get(FETCH_NEW, 0)
+    gone = dropped.get(Drop.GONE, 0)
     # New items that answered 404/410 were deleted, not missed: one such is no alarm,
     # but a whole sample of them (new URLs that all 404) is how a URL scheme change looks.
     if not kept and (listed > gone or gone >= thresholds.min_sample):

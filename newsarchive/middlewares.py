@@ -11,25 +11,19 @@ from urllib.parse import urlsplit, urlunsplit
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.httpobj import urlparse_cached
 
+from newsarchive.outcomes import (
+    CHARSET_CORRECTED, CHARSET_INVALID, RETRY_AFTER_HONOURED, RETRY_AFTER_TOO_LONG, RETRY_WAITED_SECONDS,
+    ROBOTS_REUSED, Drop, PageRejected, count_drop,
+)
 from newsarchive.pagecheck import challenge_vendor, choose_encoding, is_empty, is_soft_404
-from newsarchive.pipelines import count_drop
 from newsarchive.replay import REPLAY_HOST_HEADER
 from newsarchive.urlpolicy import refusal
 
 logger = logging.getLogger(__name__)
-
-
-class PageRejected(IgnoreRequest):
-    """A response that must not reach the spider as content; ``reason`` is already counted."""
-
-    def __init__(self, reason: str, detail: str):
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
 
 
 def reject(crawler, request, reason: str, detail: str):
@@ -126,7 +120,7 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
         fetched = self._fetched.pop(url.netloc, None)
         if fetched is None:
             return None
-        self.crawler.stats.inc_value("newsarchive/robots/reused")
+        self.crawler.stats.inc_value(ROBOTS_REUSED)
         return fetched.replace(request=request, flags=[*fetched.flags, "cached"])
 
 
@@ -146,10 +140,10 @@ class RedirectGuardMiddleware(_CrawlerMiddleware):
         target = response.urljoin(location.decode("latin-1"))
         refused = refusal(target, getattr(self.crawler.spider, "allowed_domains", None) or (), max_length=0)
         if refused is not None:
-            reason = "offsite-redirect" if refused[0] == "offsite-url" else refused[0]
+            reason = Drop.OFFSITE_REDIRECT if refused[0] == Drop.OFFSITE_URL else refused[0]
             reject(self.crawler, request, reason, f"{request.url} redirects to {target[:200]}: {refused[1]}")
         if target in (request.url, *request.meta.get("redirect_urls", [])):
-            reject(self.crawler, request, "redirect-loop", f"{request.url} redirects back to {target}")
+            reject(self.crawler, request, Drop.REDIRECT_LOOP, f"{request.url} redirects back to {target}")
         return response
 
 
@@ -194,15 +188,15 @@ class PageCheckMiddleware(_CrawlerMiddleware):
         headers = {k.decode("latin-1").lower(): (response.headers.get(k) or b"").decode("latin-1") for k in response.headers}
         vendor = challenge_vendor(response.status, headers, response.body)
         if vendor:
-            reject(self.crawler, request, "blocked", f"{vendor} challenge (HTTP {response.status}) at {request.url}")
+            reject(self.crawler, request, Drop.BLOCKED, f"{vendor} challenge (HTTP {response.status}) at {request.url}")
         if response.status != 200 or kind not in self.CONTENT_KINDS:
             return response
         if is_empty(response.body):
-            reject(self.crawler, request, "empty", f"empty 200 response at {request.url}")
+            reject(self.crawler, request, Drop.EMPTY, f"empty 200 response at {request.url}")
         if isinstance(response, TextResponse) and kind in ("article", "listing"):
             response = self._check_charset(request, response)
             if kind == "article" and is_soft_404(response.text):
-                reject(self.crawler, request, "soft-404", f"'not found' page served as 200 at {request.url}")
+                reject(self.crawler, request, Drop.SOFT_404, f"'not found' page served as 200 at {request.url}")
         return response
 
     def _check_charset(self, request, response):
@@ -210,7 +204,7 @@ class PageCheckMiddleware(_CrawlerMiddleware):
         encoding, note = choose_encoding(response.body, content_type)
         if note:
             request.meta["newsarchive_charset_note"] = note
-            self.crawler.stats.inc_value("newsarchive/charset/" + ("corrected" if encoding else "invalid"))
+            self.crawler.stats.inc_value(CHARSET_CORRECTED if encoding else CHARSET_INVALID)
             logger.warning("%s: %s", request.url, note)
         return response.replace(encoding=encoding) if encoding else response
 
@@ -263,7 +257,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if delay is not None and delay > self.retry_after_max:
             logger.warning("%s asks to come back in %.0f s (more than NEWSARCHIVE_RETRY_AFTER_MAX); not retrying",
                            request.url, delay)
-            self.crawler.stats.inc_value("newsarchive/retry/after_too_long")
+            self.crawler.stats.inc_value(RETRY_AFTER_TOO_LONG)
             return response
         retry = self._retry(request, f"{response.status} response")
         if retry is None:
@@ -281,7 +275,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def _pause(self, request, retry_after: float | None) -> None:
         delay = retry_after if retry_after is not None else self.backoff(request.meta.get("retry_times", 0))
-        self.crawler.stats.inc_value("newsarchive/retry/waited_seconds", round(delay, 2))
+        self.crawler.stats.inc_value(RETRY_WAITED_SECONDS, round(delay, 2))
         if retry_after is not None:
-            self.crawler.stats.inc_value("newsarchive/retry/retry_after_honoured")
+            self.crawler.stats.inc_value(RETRY_AFTER_HONOURED)
         await sleep(delay)

@@ -1,8 +1,8 @@
 """What a hostile web sends instead of articles, recognised from status, headers and body.
 
 Pure functions, tested without Scrapy; :class:`newsarchive.middlewares.PageCheckMiddleware`
-applies them to every response and the spider's errbacks name every failure with
-:func:`failure_reason`. Each outcome is a short reason counted in the crawl stats
+applies them to every response, and the spider's errbacks name every failure with
+:func:`newsarchive.outcomes.failure_reason`. Each outcome is a short reason counted in the crawl stats
 (``newsarchive/dropped/<reason>``) and listed in ``tests/FAULTS.md``.
 """
 
@@ -13,6 +13,10 @@ import re
 from collections.abc import Mapping
 
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
+
+# Named with the other drop reasons in newsarchive.outcomes (the spider imports it there);
+# the tests still import it from here.
+from newsarchive.outcomes import failure_reason  # noqa: F401
 
 #: How much of a body the checks read: challenge and error pages are small, and
 #: their markers sit near the top of any page.
@@ -161,38 +165,3 @@ def _codec_name(encoding: str) -> str | None:
         return codecs.lookup(encoding).name
     except LookupError:
         return None
-
-
-def failure_reason(failure) -> str:
-    """A short, stable reason for a failed request (a Twisted ``Failure``), for the crawl counts."""
-    error = failure.value
-    response = getattr(error, "response", None)
-    if response is not None:
-        status = response.status
-        if not 100 <= status <= 999:
-            return "bad-status"  # no HTTP status at all (Twisted takes any integer)
-        if status in (404, 410):
-            return "gone"
-        if status == 429:
-            return "rate-limited"
-        return "server-error" if status >= 500 else f"http-{status}"
-    name = type(error).__name__
-    message = str(error)
-    # Over DOWNLOAD_MAXSIZE: a declared length says so in the message; a body without one
-    # is cancelled once the bytes received pass it, and Scrapy's HTTP/1.1 handler then
-    # raises a DownloadCancelledError with no message (its only other cancellation, the
-    # download timeout, arrives as DownloadTimeoutError).
-    if "max size" in message or "DOWNLOAD_MAXSIZE" in message or name == "DownloadCancelledError":
-        return "oversize"
-    if "max redirections" in message:
-        return "redirect-loop"
-    if "offsite" in message.lower():
-        return "offsite-redirect"
-    if "Timeout" in name or "timed out" in message.lower():
-        return "timeout"
-    if "DataLoss" in name or "dataloss" in message.lower().replace(" ", ""):
-        return "data-loss"
-    if any(word in name for word in ("ConnectionLost", "ConnectionDone", "ResponseFailed", "ConnectionRefused",
-                                     "DownloadFailed", "ConnectError")):
-        return "connection-lost"
-    return "fetch-error"

@@ -18,6 +18,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from newsarchive.archive import Archive, ArchiveError, ArchiveWriteError
+from newsarchive.outcomes import ARTICLES, BOILERPLATE_TEMPLATE, Drop, count_drop
 from newsarchive.persian import normalize
 from newsarchive.persian.dates import DateParseError, choose_published, parse_datetime
 from newsarchive.templates import strip_template, template_blocks
@@ -33,15 +34,10 @@ class DropArticle(DropItem):
         self.reason = reason
 
 
-def count_drop(stats, reason: str) -> None:
-    """Count a dropped page or item under its reason in the crawl stats."""
-    stats.inc_value(f"newsarchive/dropped/{reason}")
-
-
 def count_canonical_conflict(stats, own_url: str, claimed: str) -> None:
     """Count (as ``canonical-conflict``) and log a ``rel=canonical`` the archive refused: the
     page was stored under its own URL, and the article at the claimed URL kept its content."""
-    count_drop(stats, "canonical-conflict")
+    count_drop(stats, Drop.CANONICAL_CONFLICT)
     logger.warning("canonical-conflict: %s names %s as canonical, an article archived with other content; "
                    "stored under its own URL", own_url, claimed)
 
@@ -74,11 +70,11 @@ class ValidationPipeline(_CountingPipeline):
     """Required fields: url, title, body and a date to resolve."""
 
     def check(self, item: ItemAdapter) -> None:
-        for field in ("url", "title", "body"):
+        for field, reason in (("url", Drop.NO_URL), ("title", Drop.NO_TITLE), ("body", Drop.NO_BODY)):
             if not (item.get(field) or "").strip():
-                raise DropArticle(f"no-{field}", item.get("url") or "")
+                raise DropArticle(reason, item.get("url") or "")
         if not item.get("published_display") and not item.get("published_candidates"):
-            raise DropArticle("no-date", item["url"])
+            raise DropArticle(Drop.NO_DATE, item["url"])
 
 
 class NormalizationPipeline(_CountingPipeline):
@@ -109,10 +105,10 @@ class DatePipeline(_CountingPipeline):
         notes += date_notes
         if published is None:
             item["notes"] = notes
-            raise DropArticle("no-date", f"{item['url']} {'; '.join(date_notes)}")
+            raise DropArticle(Drop.NO_DATE, f"{item['url']} {'; '.join(date_notes)}")
         since = getattr(self.crawler.spider, "since", None) if self.crawler is not None else None
         if since is not None and published.utc < since:
-            raise DropArticle("before-since", f"{item['url']} published {published.utc_iso}")
+            raise DropArticle(Drop.BEFORE_SINCE, f"{item['url']} published {published.utc_iso}")
         item["published_at"] = published.utc_iso
         item["published_jalali"] = published.jalali
         item["published_precision"] = published.precision
@@ -158,7 +154,7 @@ class TemplatePipeline:
         body, removed = strip_template(adapter.get("body"), self._learned(adapter.get("source")))
         if removed:
             adapter["body"] = body
-            self.crawler.stats.inc_value("newsarchive/boilerplate/template", removed)
+            self.crawler.stats.inc_value(BOILERPLATE_TEMPLATE, removed)
         return item
 
     def _learned(self, source: str | None) -> dict[str, str]:
@@ -219,8 +215,8 @@ class StoragePipeline:
     def process_item(self, item):
         adapter = ItemAdapter(item)
         if self.failed:
-            count_drop(self.crawler.stats, "archive-error")
-            raise DropArticle("archive-error", adapter.get("url") or "")
+            count_drop(self.crawler.stats, Drop.ARCHIVE_ERROR)
+            raise DropArticle(Drop.ARCHIVE_ERROR, adapter.get("url") or "")
         try:
             # NEWSARCHIVE_REPARSE (set by newsarchive reparse): corrected non-content fields are written too.
             outcome, rejected = self.archive.store_article(
@@ -228,11 +224,11 @@ class StoragePipeline:
                 refresh=self.crawler.settings.getbool("NEWSARCHIVE_REPARSE"))
         except ArchiveWriteError as error:
             self._fail(error)
-            count_drop(self.crawler.stats, "archive-error")
-            raise DropArticle("archive-error", adapter.get("url") or "") from error
+            count_drop(self.crawler.stats, Drop.ARCHIVE_ERROR)
+            raise DropArticle(Drop.ARCHIVE_ERROR, adapter.get("url") or "") from error
         if rejected:
             count_canonical_conflict(self.crawler.stats, adapter.get("fetched_url"), rejected)
-        self.crawler.stats.inc_value(f"newsarchive/articles/{outcome}")
+        self.crawler.stats.inc_value(f"{ARTICLES}{outcome}")
         return item
 
 

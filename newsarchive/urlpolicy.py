@@ -35,6 +35,8 @@ import socket
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from newsarchive.outcomes import Drop
+
 ALLOWED_SCHEMES = {"http": 80, "https": 443}
 #: Host names that always mean this machine, whatever DNS says.
 LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
@@ -85,25 +87,25 @@ def refusal(url: str, hosts: Iterable[str], *, max_length: int = 2083) -> tuple[
     ``URLLENGTH_LIMIT`` (0 for none).
     """
     if max_length and len(url) > max_length:
-        return "url-too-long", f"URL of {len(url)} characters (URLLENGTH_LIMIT {max_length})"
+        return Drop.URL_TOO_LONG, f"URL of {len(url)} characters (URLLENGTH_LIMIT {max_length})"
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as error:
-        return "unsafe-url", f"unreadable URL ({error})"
+        return Drop.UNSAFE_URL, f"unreadable URL ({error})"
     scheme = parts.scheme.lower()
     if scheme not in ALLOWED_SCHEMES:
-        return "unsafe-url", f"scheme {scheme or '(none)'!r} is not http or https"
+        return Drop.UNSAFE_URL, f"scheme {scheme or '(none)'!r} is not http or https"
     if parts.username is not None or parts.password is not None:
-        return "unsafe-url", "credentials in the URL"
+        return Drop.UNSAFE_URL, "credentials in the URL"
     host = (parts.hostname or "").rstrip(".")
     if not host:
-        return "unsafe-url", "no host"
+        return Drop.UNSAFE_URL, "no host"
     if port is not None and port != ALLOWED_SCHEMES[scheme]:
-        return "unsafe-url", f"port {port} is not the default of {scheme}"
+        return Drop.UNSAFE_URL, f"port {port} is not the default of {scheme}"
     address = _address_of_literal(host)
     if host in LOCAL_NAMES or host.endswith(".localhost") or (address is not None and not is_public_address(address)):
-        return "unsafe-url", f"host {host} is a local, private or reserved address"
+        return Drop.UNSAFE_URL, f"host {host} is a local, private or reserved address"
     if hosts and not host_allowed(host, hosts):
-        return "offsite-url", f"host {host} is not one of the site's hosts"
+        return Drop.OFFSITE_URL, f"host {host} is not one of the site's hosts"
     return None

@@ -59,6 +59,7 @@ from warcio.warcwriter import WARCWriter
 
 from newsarchive import __version__
 from newsarchive.archive import Archive, ArchiveWriteError, resolve_db_path
+from newsarchive.outcomes import RUN_ID, WARC, WARC_BYTES, WARC_FILES
 
 logger = logging.getLogger(__name__)
 
@@ -373,7 +374,7 @@ class WarcMiddleware:
         return cls(crawler)
 
     def _run_id(self) -> int | None:
-        return self.crawler.stats.get_value("newsarchive/run_id")
+        return self.crawler.stats.get_value(RUN_ID)
 
     def _writer(self) -> WarcWriterThread:
         if self.thread is None:
@@ -440,7 +441,7 @@ class WarcMiddleware:
         writer.put(capture)
         self._index()
         stats = self.crawler.stats
-        stats.inc_value(f"newsarchive/warc/{'revisit' if capture.revisit_of else 'response'}")
+        stats.inc_value(f"{WARC}{'revisit' if capture.revisit_of else 'response'}")
 
     def _index(self) -> None:
         rows = self.thread.written_rows()
@@ -461,8 +462,8 @@ class WarcMiddleware:
         self.thread.finish()
         self._index()
         files = self.thread.files
-        self.crawler.stats.set_value("newsarchive/warc/bytes", files.bytes_written)
-        self.crawler.stats.set_value("newsarchive/warc/files", len(files.files))
+        self.crawler.stats.set_value(WARC_BYTES, files.bytes_written)
+        self.crawler.stats.set_value(WARC_FILES, len(files.files))
         if self.thread.errors or self.failures:
             logger.error("%d WARC write error(s) in this run; see above", self.thread.errors + self.failures)
         logger.info("WARC: %d record pairs in %d file(s), %d bytes, under %s",

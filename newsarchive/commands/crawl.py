@@ -2,7 +2,7 @@
 
 Scrapy's ``crawl`` exits 0 whenever the spider ran, however the run went; cron
 mail and systemd only notice a non-zero exit. This subclass keeps Scrapy's
-behaviour and options and adds (codes in :mod:`newsarchive.health`):
+behaviour and options and adds (codes in :mod:`newsarchive.outcomes`):
 
 * before the crawl, the archive must take writes: a read-only archive is one
   ERROR line and exit 4, instead of a traceback from every component opening it;
@@ -19,7 +19,7 @@ from scrapy.commands.crawl import Command as ScrapyCrawl
 
 from newsarchive.archive import ArchiveError, resolve_db_path
 from newsarchive.extensions import check_archive
-from newsarchive.health import EXIT_CODE, EXIT_FAILED, archive_exit_code
+from newsarchive.outcomes import EXIT_CODE, EXIT_FAILED, archive_exit_code
 from newsarchive.runlock import RunLock, RunLocked
 
 logger = logging.getLogger(__name__)
