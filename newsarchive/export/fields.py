@@ -1,0 +1,198 @@
+"""The exported fields: what each one means, which archive columns it reads, how it is made.
+
+A :class:`Field` is documentation (its type and description go into the manifest and the
+datasheet) and a small function: ``value`` receives exactly the archive columns the field
+declares in ``reads``, in that order, so what a field reads can never drift from what it
+declares. :func:`columns_for` gathers those columns for the archive query;
+:func:`record_builder` turns the chosen fields into one function from an archive row (a
+dict of :data:`newsarchive.archive.EXPORT_COLUMNS`) to the record written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from operator import call, itemgetter
+from typing import Any
+
+from newsarchive.archive import EXPORT_COLUMNS
+from newsarchive.export.errors import ExportError
+
+Row = dict[str, Any]
+LANGUAGE = "fa"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One exported field: its documentation, the columns it reads, and its value.
+
+    ``value`` is called with the values of the columns in ``reads`` (by default the column
+    of the same name, written as stored when ``value`` is None). ``arrow``: its type in
+    Parquet and ``datasets`` (``string``, ``strings``, ``int``, ``bool`` or ``versions``).
+    ``checked``: the manifest counts how many records have it non-empty (the others
+    always have it).
+    """
+
+    name: str
+    type: str
+    description: str
+    value: Callable[..., Any] | None = None
+    reads: tuple[str, ...] | None = None
+    arrow: str = "string"
+    checked: bool = True
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The archive columns ``value`` is given."""
+        return (self.name,) if self.reads is None else self.reads
+
+    def getter(self) -> Callable[[Row], Any]:
+        """A function from an archive row to this field's value."""
+        columns, value = self.columns, self.value
+        if value is None:
+            return itemgetter(columns[0])
+        if not columns:
+            constant = value()
+            return lambda row: constant
+        if len(columns) == 1:
+            column = columns[0]
+            return lambda row: value(row[column])
+        return lambda row: value(*(row[column] for column in columns))
+
+
+_LIST_CACHE: dict[str, list] = {}
+
+
+def json_list(text: str | None) -> list:
+    """A JSON array column as a list. Tag and author lists repeat a lot, so decoded
+    lists are cached and shared (they are never modified)."""
+    if not text:
+        return []
+    found = _LIST_CACHE.get(text)
+    if found is None:
+        if len(_LIST_CACHE) >= 8192:
+            _LIST_CACHE.clear()
+        found = _LIST_CACHE[text] = json.loads(text)
+    return found
+
+
+def jalali_slashes(value: str | None) -> str | None:
+    """``1403-02-15 10:15`` → ``1403/02/15 10:15`` (see the ``published_jalali`` field)."""
+    return value.replace("-", "/") if value else value
+
+
+def word_count(text: str | None) -> int:
+    """Whitespace-separated tokens, as ``wc -w`` counts (ZWNJ is not a space)."""
+    return len(text.split()) if text else 0
+
+
+def _versions(text: str | None) -> list:
+    """The ``versions`` column (a JSON array of objects, see ``Archive.export_rows``)."""
+    return json.loads(text) if text else []
+
+
+FIELDS: dict[str, Field] = {
+    f.name: f
+    for f in (
+        Field("id", "string", "Stable article id: the first 16 hex digits of the SHA-256 of the first "
+              "canonical URL the article was archived under. It never changes, even when the URL does.",
+              checked=False),
+        Field("source", "string", "The site the article comes from (a newsarchive site name, e.g. `digiato`).",
+              checked=False),
+        Field("url", "string", "Canonical URL of the article on the publisher's site.", checked=False),
+        Field("title", "string", "Headline (display form, see Text)."),
+        Field("lead", "string or null", "Lead paragraph or summary, if the page has one."),
+        Field("body", "string", "Article text; paragraphs separated by a blank line (`\\n\\n`)."),
+        Field("authors", "array of string", "Author names as the page gives them.", json_list, arrow="strings"),
+        Field("categories", "array of string", "The site's categories (breadcrumb or metadata).",
+              json_list, arrow="strings"),
+        Field("tags", "array of string", "The site's tags.", json_list, arrow="strings"),
+        Field("image_url", "string or null", "URL of the main image (images are not downloaded)."),
+        Field("published_at", "string (UTC)", "Publication time in UTC, ISO 8601 `YYYY-MM-DDTHH:MM:SSZ`. "
+              "For articles dated only to the day it is the start of that day in Tehran.",
+              checked=False),
+        Field("published_jalali", "string or null", "Publication time in Tehran local time, Jalali calendar: "
+              "`YYYY/MM/DD HH:MM`, or `YYYY/MM/DD` when only the day is known. Written with slashes (the "
+              "archive stores `YYYY-MM-DD HH:MM`) so that loaders never take it for a Gregorian ISO date: "
+              "pyarrow, and so `datasets`, reads `1403-02-15 10:15` as 15 February of the year 1403.",
+              jalali_slashes),
+        Field("modified_at", "string (UTC) or null", "Last modification in UTC: as the site states it, or when "
+              "the archive first saw the changed text."),
+        Field("word_count", "integer", "Words in `body`: whitespace-separated tokens, as `wc -w` counts "
+              "(a ZWNJ joins, so پیام‌رسان is one word).", word_count, ("body",), "int", checked=False),
+        Field("language", "string", "ISO 639-1 language code of the text: `fa` (Persian).",
+              lambda: LANGUAGE, (), checked=False),
+        # Not exported unless asked for with --fields:
+        Field("page_type", "string or null", "Kind of page (`article`, `video`, ...)."),
+        Field("sponsored", "boolean", "True for paid or promoted content.", bool, arrow="bool", checked=False),
+        Field("published_precision", "string or null", "How exact `published_at` is: `minute`, `hour` or `day`."),
+        Field("published_display", "string or null", "The date exactly as the page displayed it."),
+        Field("first_seen_at", "string (UTC)", "When the archive first fetched the article.",
+              checked=False),
+        Field("last_fetched_at", "string (UTC)", "When the archive last fetched the article.",
+              checked=False),
+        Field("content_hash", "string", "SHA-256 of title, lead and body; equal hashes mean equal text.",
+              checked=False),
+        Field("versions", "array of object", "Earlier versions of the article, oldest first (only with "
+              "`--with-versions`): `title`, `lead`, `body`, `content_hash`, `fetched_at` (when that text was "
+              "last seen), `replaced_at` (when the newer text was first seen).",
+              _versions, arrow="versions"),
+    )
+}
+DEFAULT_FIELDS = (
+    "id", "source", "url", "title", "lead", "body", "authors", "categories", "tags", "image_url",
+    "published_at", "published_jalali", "modified_at", "word_count", "language",
+)
+#: Columns read whatever the fields: the manifest counts by source, month and site.
+TALLY_COLUMNS = ("source", "url", "published_at", "published_jalali")
+
+
+def choose_fields(names: Iterable[str] | None, *, with_versions: bool) -> tuple[str, ...]:
+    """The exported fields in order: ``names`` (checked) or the defaults, plus ``versions`` if asked."""
+    chosen = list(dict.fromkeys(n.strip() for n in names if n.strip())) if names else list(DEFAULT_FIELDS)
+    unknown = [name for name in chosen if name not in FIELDS]
+    if unknown or not chosen:
+        raise ExportError(f"unknown field(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(FIELDS)}")
+    if with_versions and "versions" not in chosen:
+        chosen.append("versions")
+    return tuple(chosen)
+
+
+def columns_for(fields: Iterable[str]) -> tuple[str, ...]:
+    """The archive columns the records of ``fields`` and the tally read, in table order
+    (``versions`` is not a column: ``Archive.export_rows`` adds it on request)."""
+    needed = set(TALLY_COLUMNS).union(*(FIELDS[name].columns for name in fields))
+    return tuple(column for column in EXPORT_COLUMNS if column in needed)
+
+
+def record_builder(fields: Iterable[str]) -> Callable[[Row], Row]:
+    """A function from an archive row to the record of ``fields``, made once per export.
+
+    The fields' getters run through ``map`` and the record is built by ``dict(zip())``:
+    no Python loop per field, as this runs once per exported article.
+    """
+    names = tuple(fields)
+    getters = tuple(FIELDS[name].getter() for name in names)
+
+    def build(row: Row) -> Row:
+        return dict(zip(names, map(call, getters, repeat(row))))
+
+    return build
+
+
+def separator_check(columns: Sequence[str], *, with_versions: bool) -> Callable[[Row], bool]:
+    """A function telling whether a row's text holds U+2028 or U+2029 (almost never:
+    :func:`newsarchive.persian.normalize` turns them into newlines). ``columns`` are
+    those of :func:`columns_for`: several, so ``itemgetter`` gives a tuple."""
+    names = [column for column in columns if column != "sponsored"] + (["versions"] if with_versions else [])
+    texts = itemgetter(*names)
+
+    def check(row: Row) -> bool:
+        for text in texts(row):
+            if text and ("\u2028" in text or "\u2029" in text):
+                return True
+        return False
+
+    return check
