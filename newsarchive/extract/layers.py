@@ -26,6 +26,7 @@ from newsarchive.extract.bodies import MIN_FALLBACK_BODY, Body, choose_lazily, f
 from newsarchive.extract.blocks import collapse, element_text
 from newsarchive.extract.boilerplate import has_junk_name, text_length
 from newsarchive.extract.css import ClassIndex
+from newsarchive.extract.dateline import dateline_layer
 from newsarchive.extract.generic import (
     HOME_NAMES,
     affix_name,
@@ -593,6 +594,7 @@ LAYERS: tuple[Layer, ...] = (
     Layer("jsonld", jsonld_layer),
     Layer("meta", meta_layer),
     Layer("time", time_layer, fields=frozenset()),
+    Layer("dateline", dateline_layer, fields=frozenset()),  # a displayed date line, after the machine dates
     Layer("wordpress", wordpress_layer, frozenset({"title", "tags", "authors", "categories"}), False),
     Layer("fallback", fallback_title, frozenset({"title"}), False),
     Layer("fallback", fallback_authors, frozenset({"authors"}), False),

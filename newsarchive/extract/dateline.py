@@ -1,0 +1,400 @@
+"""The article's own displayed date line, found on any page without a site's selectors.
+
+Many pages show their date only as text: legacy agency tables (``2 تير 1399 - 12:09:08
+ب.ظ``), old themes, print views, CMSs that write ``<sapn class="fa_date">``. The machine
+layers (JSON-LD, meta, ``<time datetime>``) find nothing there, so such pages were dropped
+as ``no-date``. :func:`find_dateline` reads the page's text nodes once and keeps short
+lines that :func:`~newsarchive.persian.dates.parse_datetime` reads as a date, then ranks
+them by what marks them as the article's date line: class/id words (date, time,
+publish…), a label («تاریخ انتشار»), ``<time>``, and closeness to the title.
+
+A date guessed from anything but the article's own date line is never used, so a line
+is refused when it stands in the page's chrome (header, nav, top bar, footer, sidebar:
+boxes that do not hold the title), in a comment, related, breaking-news or ticker box,
+in a list that repeats dated items, after a «تاریخ چاپ» (print date) or update label, or
+when it is the header's today line (:func:`~newsarchive.persian.dates.is_todays_date_line`);
+relative dates («۳ ساعت پیش») and dates inside prose are not date lines. A line with no
+mark at all counts only right beside the title.
+
+:func:`dateline_layer` hands the line to the date pipeline as the last candidate (layer
+``dateline``): metadata comes first, and the line is used only when no machine-readable
+date can be read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from lxml import etree
+
+from newsarchive.extract.blocks import collapse
+from newsarchive.extract.boilerplate import class_words
+from newsarchive.persian.dates import DateParseError, is_todays_date_line, parse_datetime
+from newsarchive.persian.text import fold
+
+#: A date line is short: a longer text that mentions a date is prose.
+MAX_LINE = 100
+#: An element with neither a date class nor a label holds the date and little else.
+MAX_BARE_LINE = 50
+#: Elements (in document order) between the title and an unmarked line still beside it.
+NEAR_TITLE = 8
+#: Elements before the title beyond which a line stands in the page's top: a bare weekday
+#: and date there is the header's today line (menus and logos lie between).
+ABOVE_TITLE = 20
+#: Signature repeats from which dated lines are a list (related posts, comments, a feed box).
+LIST_REPEATS = 3
+
+#: Class/id words that mark a date line.
+DATE_WORDS = frozenset({
+    "date", "dates", "time", "datetime", "timestamp", "pdate", "pubdate", "publish", "published",
+    "publishing", "publication", "posted", "created", "tarikh", "calendar", "dateline",
+})
+#: Of those, the words that say which date: the publication's.
+PUBLISH_WORDS = frozenset({"pdate", "pubdate", "publish", "published", "publishing", "publication", "posted", "created"})
+#: Class/id words of an icon (``fa-calendar``, ``icon-clock``) put before a date.
+ICON_WORDS = DATE_WORDS | {"clock", "calendar", "event"}
+#: Class/id words of a modification date: such a line loses to any other (hAtom has WordPress
+#: themes write ``entry-date updated`` on the only date they show, so it is not refused).
+MODIFIED_WORDS = frozenset({"update", "updated", "modified", "modify", "edited", "lastmod"})
+#: Class/id words of boxes whose dates are never the article's.
+OFF_WORDS = frozenset({
+    "comment", "comments", "reply", "replies", "related", "similar", "today", "breaking", "ticker",
+    "marquee", "urgent", "weather", "popular", "mostviewed", "latest", "archive",
+})
+#: Class/id words of page chrome (header, nav, top bar, footer, sidebar).
+CHROME_WORDS = frozenset({
+    "header", "masthead", "topbar", "navbar", "nav", "navigation", "menu", "footer", "sidebar",
+    "aside", "toolbar", "copyright",
+})
+#: ``top`` alone names many boxes; with one of these it is the page's top bar.
+TOP_PARTS = frozenset({"bar", "date", "nav", "menu", "header", "links", "line", "strip"})
+CHROME_TAGS = frozenset({"header", "nav", "footer", "aside"})
+#: Elements whose text is never page text.
+SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "textarea", "select", "option", "head", "title"})
+
+#: Labels before a date, folded like the text they are looked for in (ZWNJ dropped, digits
+#: ASCII): the publication's, or another date's (print, update, breaking news).
+PUBLISHED_LABELS = tuple(fold(label) for label in (
+    "تاریخ انتشار", "زمان انتشار", "انتشار", "منتشر شده", "تاریخ خبر", "تاریخ", "published", "posted",
+))
+OTHER_LABELS = tuple(fold(label) for label in (
+    "تاریخ چاپ", "چاپ", "به‌روزرسانی", "به روز رسانی", "بروزرسانی", "بروز رسانی", "آخرین ویرایش",
+    "ویرایش", "اصلاح", "خبر فوری", "فوری", "updated", "modified", "printed",
+))
+#: How far back from a date its label may stand.
+LABEL_SPAN = 30
+
+#: A year (13xx, 14xx, 19xx, 20xx in any digits) or a numeric d/m/y: a text worth parsing.
+_D = r"[0-9۰-۹٠-٩]"
+_DATEISH = re.compile(
+    rf"(?<!{_D})(?:[1۱١][34۳۴٣٤]|[1۱١][9۹٩]|[2۲٢][0۰٠]){_D}{_D}(?!{_D})"
+    rf"|(?<!{_D}){_D}{{1,2}}\s?[/.\-]\s?{_D}{{1,2}}\s?[/.\-]\s?{_D}{{2}}(?!{_D})"
+)
+_FIRST_DIGIT = re.compile(_D)
+
+
+@dataclass(frozen=True)
+class Line:
+    """A short text the date parser reads, where it stands, and what marks it."""
+
+    text: str
+    index: int
+    signature: tuple
+    score: float
+
+
+def dateline_layer(page) -> dict[str, Any]:
+    """The page's own date line as the last date candidate. Not looked for when the site's
+    selectors found the displayed date (theirs is the more precise) or when the page's
+    metadata holds a readable date (the pipeline takes that first and never reaches the line)."""
+    site = page.site
+    if site is not None and any(page.css(css) for css in site.selectors.published):
+        return {}
+    if _readable_machine_date(page):
+        return {}
+    line = find_dateline(page.selector.root, title_hints(page), page.site_noise)
+    return {"published_machine": line} if line else {}
+
+
+def _readable_machine_date(page) -> bool:
+    """True when a machine date the jsonld, meta or time layer hands on parses: JSON-LD
+    ``datePublished``/``uploadDate``, the first ``article:published_time``, a ``<time datetime>``
+    outside noise. Then the pipeline never reaches the date line, and the search is saved."""
+    article = page.jsonld_article
+    jsonld = [value for key in ("datePublished", "uploadDate") if isinstance(value := article.get(key), str) and value.strip()]
+    meta = page.meta("article:published_time", "og:published_time", "datePublished")
+    times = (element.get("datetime") for element in page.selector.root.iter("time")
+             if (element.get("datetime") or "").strip() and not page.in_noise(element))
+    for value in (*jsonld[:1], *meta[:1], *times):
+        try:
+            parse_datetime(value)
+        except DateParseError:
+            continue
+        return True
+    return False
+
+
+def title_hints(page) -> list[str]:
+    """Texts the title element may hold: og:title, JSON-LD headline, ``<title>`` and its parts."""
+    hints = list(page.meta("og:title", "twitter:title"))
+    headline = page.jsonld_article.get("headline")
+    if isinstance(headline, str):
+        hints.append(headline)
+    element = next(page.selector.root.iter("title"), None)
+    title = collapse(element.text or "") if element is not None else ""
+    if title:
+        hints += [title, *_title_parts(title)]
+    return [collapse(hint) for hint in hints if hint and hint.strip()]
+
+
+_TITLE_SEPARATORS = re.compile(r"\s+[-|–—:»«]\s+|\s+[|]\s*|\s*[|]\s+")
+
+
+def _title_parts(title: str) -> list[str]:
+    return [part for part in _TITLE_SEPARATORS.split(title) if len(part) >= 8]
+
+
+def find_dateline(root, title_hints: Iterable[str] = (), noise: frozenset = frozenset()) -> str | None:
+    """The text of the article's displayed date line in the tree ``root``, or None.
+
+    ``title_hints`` are texts the title element may hold (used when the page has no
+    ``<h1>``), to measure closeness to the title; no line is taken inside the ``noise``
+    elements (a site's comment and related boxes).
+    """
+    body = next(root.iter("body"), root)
+    hits = _hits(body)
+    if not hits:
+        return None
+    title = _title_element(body, [hint for hint in title_hints if hint])
+    anchor = (_order(title), title) if title is not None else None
+    anchor_path = _path(title) if title is not None else frozenset()
+    lines = [line for hit in _one_per_owner(hits) if (line := _line(hit, anchor, anchor_path, noise)) is not None]
+    repeated = Counter(line.signature for line in lines)
+    lines = [line for line in lines if repeated[line.signature] < LIST_REPEATS]
+    return max(lines, key=lambda line: (line.score, -line.index)).text if lines else None
+
+
+# --- where the dates and the title are -------------------------------------------------
+
+#: Every text node: libxml2 lists them faster than it could test each, and a regular
+#: expression in Python picks the few that hold a year.
+_TEXTS = etree.XPath("descendant::text()")
+_ORDER = etree.XPath("count(preceding::*) + count(ancestor::*)")
+_TEXT_EQUALS = etree.XPath("descendant::text()[normalize-space(.) = $text][1]")
+
+
+def _hits(body) -> list[tuple[str, Any, Any]]:
+    """Text pieces that look like dates, with the element whose text they are and the
+    element right before them (an icon may stand there), if any."""
+    hits = []
+    for piece in _TEXTS(body):
+        if _DATEISH.search(piece):
+            owner = piece.getparent()
+            if piece.is_tail:
+                owner, before = owner.getparent(), owner
+            elif owner.tag in SKIPPED_TAGS:
+                continue
+            else:
+                before = owner.getprevious()
+            if owner is not None:
+                hits.append((str(piece), owner, before))
+    return hits
+
+
+def _one_per_owner(hits: list[tuple[str, Any, Any]]) -> list[tuple[str, Any, Any]]:
+    """The first date-like piece of each element: its line is the same for every piece."""
+    seen: set = set()
+    return [hit for hit in hits if not (hit[1] in seen or seen.add(hit[1]))]
+
+
+def _order(element) -> int:
+    """The element's position in document order."""
+    return int(_ORDER(element))
+
+
+def _title_element(body, hints: list[str]):
+    """The title: the ``<h1>`` whose text the hints hold (the longest: a logo's ``<h1>`` holds
+    the site name, which ``<title>`` holds too), else the first ``<h1>``, else the first
+    element whose own text is a hint."""
+    h1s = list(body.iter("h1"))
+    if len(h1s) > 1 and hints:
+        folded = [fold(hint) for hint in hints]
+        matching = [(len(text), element) for element in h1s
+                    if (text := fold(collapse(element.text_content()))) and any(text in hint for hint in folded)]
+        if matching:
+            return max(matching, key=lambda match: match[0])[1]
+    if h1s:
+        return h1s[0]
+    for hint in hints:
+        found = _TEXT_EQUALS(body, text=hint)
+        if found:
+            return found[0].getparent() if not found[0].is_tail else found[0].getparent().getparent()
+    return None
+
+
+def _path(element) -> frozenset:
+    """The element and its ancestors: the boxes that hold it."""
+    return frozenset((element, *element.iterancestors()))
+
+
+# --- one candidate ---------------------------------------------------------------------
+
+
+def _line(hit: tuple[str, Any, Any], anchor: tuple[int, Any] | None, anchor_path: frozenset,
+          noise: frozenset) -> Line | None:
+    """The date line around a hit with its score, or None when it is not the article's line."""
+    piece, owner, before = hit
+    own_length = len(collapse(owner.text_content()))
+    if own_length > MAX_LINE:
+        return None
+    box = _widest_short(owner, anchor_path)
+    text = _text(box)
+    start = max(text.find(collapse(piece)), 0)
+    chain = [owner, *owner.iterancestors()]
+    words, near_words = _chain_words(chain, box)
+    index = _order(owner)
+    distance = abs(index - anchor[0]) if anchor else None
+    near = distance is not None and distance <= NEAR_TITLE
+    if words & OFF_WORDS or _in_chrome(chain, anchor_path, near) or not noise.isdisjoint(chain):
+        return None
+    page_top = anchor is not None and anchor[0] - index > ABOVE_TITLE
+    if is_todays_date_line(text, in_header=page_top):
+        return None
+    label = _last_label(fold(text[max(start - LABEL_SPAN, 0):start + _digits_at(piece)]))
+    if label == "other":
+        return None
+    publication = label == "published" or bool(near_words & PUBLISH_WORDS)
+    modified = bool(near_words & MODIFIED_WORDS) and not publication
+    marked = bool(near_words & DATE_WORDS) or any(element.tag == "time" for element in chain[:3]) or _icon(before)
+    if not (marked or label or (near and own_length <= MAX_BARE_LINE)):
+        return None
+    line = _readable(text, start)
+    if line is None:
+        return None
+    score = 2.0 * marked + 2.0 * bool(label) + 1.0 * publication + 2.0 * near - 3.0 * modified
+    if distance is not None:
+        score -= min(distance, 200) / 100
+    parent = box.getparent()
+    signature = (owner.tag, owner.get("class"), box.tag, box.get("class"), None if parent is None else parent.get("class"))
+    return Line(line, index, signature, score)
+
+
+def _text(element) -> str:
+    """An element's text with its elements' texts apart: a date and the clock after it in
+    another element must not run together (``۱۴۰۱`` + ``۲۰:۳۰``)."""
+    return collapse(" ".join(_pieces(element)))
+
+
+def _pieces(element) -> list[str]:
+    """Text pieces in reading order, without scripts and styles (comments have no text here)."""
+    pieces = [element.text or ""] if isinstance(element.tag, str) and element.tag not in SKIPPED_TAGS else []
+    for child in element:
+        pieces += _pieces(child)
+        pieces.append(child.tail or "")
+    return pieces
+
+
+def _widest_short(owner, anchor_path: frozenset):
+    """The widest box around ``owner`` whose text is still one short line (a label and the
+    date, or date and clock in separate elements), without the title."""
+    box = owner
+    for parent in owner.iterancestors():
+        if parent.tag in ("body", "html") or parent in anchor_path or len(collapse(parent.text_content())) > MAX_LINE:
+            break
+        box = parent
+    return box
+
+
+def _marks(element) -> str:
+    return " ".join(filter(None, (element.get("class"), element.get("id"))))
+
+
+@lru_cache(maxsize=4096)
+def _words(marks: str) -> frozenset[str]:
+    """Class/id words, cached: a page's boxes share their few class names."""
+    return frozenset(class_words(marks))
+
+
+def _icon(element) -> bool:
+    """True for an empty element (an icon font's ``<i>``, a ``<span>``, an ``<svg>``) whose
+    class names a date or time: ``fa fa-calendar``, ``icon-clock``."""
+    if element is None or not isinstance(element.tag, str) or (element.text or "").strip() or len(element):
+        return False
+    marks = _marks(element)
+    return bool(marks) and bool(_words(marks) & ICON_WORDS)
+
+
+def _chain_words(chain: list, box) -> tuple[set[str], set[str]]:
+    """Class/id words of every box holding the line, and of those up to two above its line
+    (``itemprop="datePublished"`` counts as a publication word)."""
+    words: set[str] = set()
+    near: set[str] = set()
+    limit = chain.index(box) + 2
+    for depth, element in enumerate(chain):
+        marks = _marks(element)
+        found = _words(marks) if marks else frozenset()
+        words.update(found)
+        if depth <= limit:
+            near.update(found)
+            if element.get("itemprop") == "datePublished":
+                near.add("published")
+    return words, near
+
+
+def _in_chrome(chain: list, anchor_path: frozenset, near: bool) -> bool:
+    """True when a box holding the line is page chrome and does not hold the title: a
+    ``<header>``, ``<nav>``, ``<footer>`` or ``<aside>``, or (away from the title) a box named so."""
+    for element in chain:
+        if element in anchor_path:
+            return False
+        if element.tag in CHROME_TAGS:
+            return True
+        if not near and _chrome_name(_marks(element)):
+            return True
+    return False
+
+
+def _chrome_name(marks: str) -> bool:
+    if not marks:
+        return False
+    words = class_words(marks)  # in order: "top" is chrome only with the word after it
+    if CHROME_WORDS.intersection(words):
+        return True
+    return "top" in words and (len(words) == 1 or any(a == "top" and b in TOP_PARTS for a, b in zip(words, words[1:])))
+
+
+def _digits_at(piece: str) -> int:
+    """Characters of the piece before its first digit (its own label)."""
+    match = _FIRST_DIGIT.search(collapse(piece))
+    return match.start() if match else 0
+
+
+def _last_label(before: str) -> str | None:
+    """Which date the label nearest before a date names: ``published``, ``other`` or None."""
+    best, kind = (-1, 0), None
+    for labels, name in ((PUBLISHED_LABELS, "published"), (OTHER_LABELS, "other")):
+        for label in labels:
+            at = before.rfind(label)
+            if at >= 0 and (at + len(label), len(label)) > best:
+                best, kind = (at + len(label), len(label)), name
+    return kind
+
+
+def _readable(text: str, start: int) -> str | None:
+    """The line from the date on (its clock follows it), else the whole line, when it parses
+    as an absolute date; relative dates are not date lines."""
+    for candidate in (text[start:], text):
+        try:
+            parsed = parse_datetime(candidate)
+        except DateParseError:
+            continue
+        return candidate if parsed.kind != "relative" else None
+    return None
+
+
+__all__ = ["dateline_layer", "find_dateline", "title_hints"]
