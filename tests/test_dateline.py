@@ -140,6 +140,14 @@ def test_a_date_marked_updated_counts_when_no_line_says_published():
     assert read(page(both)) == "2023-10-11T06:00:00Z"
 
 
+def test_page_wide_classes_and_a_wrapper_around_article_and_comments_do_not_hide_the_date():
+    html = page(f"""<div class="single-with-comments"><article><h1>{TITLE}</h1>
+        <span class="post-date">۱۹ مهر ۱۴۰۲ - ۰۹:۳۰</span>{BODY}</article>
+        <div class="comments"><span class="date">۱۵ خرداد ۱۴۰۳</span></div></div>""")
+    html = html.replace("<body>", "<body class='has-sidebar comments-open menu-sticky'>")
+    assert read(html) == "2023-10-11T06:00:00Z"
+
+
 # --- what is never the article's date ------------------------------------------------
 
 

@@ -256,11 +256,13 @@ def _line(hit: tuple[str, Any, Any], anchor: tuple[int, Any] | None, anchor_path
     text = _text(box)
     start = max(text.find(collapse(piece)), 0)
     chain = [owner, *owner.iterancestors()]
-    words, near_words = _chain_words(chain, box)
+    boxes = _boxes_apart(chain, anchor_path)
+    words = _box_words(boxes)
+    near_words = _box_words(chain[:chain.index(box) + 3])
     index = _order(owner)
     distance = abs(index - anchor[0]) if anchor else None
     near = distance is not None and distance <= NEAR_TITLE
-    if words & OFF_WORDS or _in_chrome(chain, anchor_path, near) or not noise.isdisjoint(chain):
+    if words & OFF_WORDS or _in_chrome(boxes, near) or not noise.isdisjoint(chain):
         return None
     page_top = anchor is not None and anchor[0] - index > ABOVE_TITLE
     if is_todays_date_line(text, in_header=page_top):
@@ -329,34 +331,34 @@ def _icon(element) -> bool:
     return bool(marks) and bool(_words(marks) & ICON_WORDS)
 
 
-def _chain_words(chain: list, box) -> tuple[set[str], set[str]]:
-    """Class/id words of every box holding the line, and of those up to two above its line
-    (``itemprop="datePublished"`` counts as a publication word)."""
-    words: set[str] = set()
-    near: set[str] = set()
-    limit = chain.index(box) + 2
-    for depth, element in enumerate(chain):
-        marks = _marks(element)
-        found = _words(marks) if marks else frozenset()
-        words.update(found)
-        if depth <= limit:
-            near.update(found)
-            if element.get("itemprop") == "datePublished":
-                near.add("published")
-    return words, near
-
-
-def _in_chrome(chain: list, anchor_path: frozenset, near: bool) -> bool:
-    """True when a box holding the line is page chrome and does not hold the title: a
-    ``<header>``, ``<nav>``, ``<footer>`` or ``<aside>``, or (away from the title) a box named so."""
+def _boxes_apart(chain: list, anchor_path: frozenset) -> list:
+    """The boxes holding a line up to the first that holds the title too: only those can be
+    a comment box, a related box or the page's chrome (``<body class="has-sidebar">`` and a
+    wrapper around article and comments are neither)."""
+    boxes = []
     for element in chain:
-        if element in anchor_path:
-            return False
-        if element.tag in CHROME_TAGS:
-            return True
-        if not near and _chrome_name(_marks(element)):
-            return True
-    return False
+        if element in anchor_path or element.tag in ("body", "html"):
+            break
+        boxes.append(element)
+    return boxes
+
+
+def _box_words(boxes: list) -> set[str]:
+    """Class/id words of the boxes (``itemprop="datePublished"`` counts as a publication word)."""
+    words: set[str] = set()
+    for element in boxes:
+        marks = _marks(element)
+        if marks:
+            words.update(_words(marks))
+        if element.get("itemprop") == "datePublished":
+            words.add("published")
+    return words
+
+
+def _in_chrome(boxes: list, near: bool) -> bool:
+    """True when a box holding the line (and not the title) is page chrome: a ``<header>``,
+    ``<nav>``, ``<footer>`` or ``<aside>``, or (away from the title) a box named so."""
+    return any(element.tag in CHROME_TAGS or (not near and _chrome_name(_marks(element))) for element in boxes)
 
 
 def _chrome_name(marks: str) -> bool:
