@@ -28,12 +28,12 @@ from scrapy.responsetypes import responsetypes
 from scrapy.utils.reactor import is_reactor_installed
 
 from newsarchive.archive import Archive, resolve_db_path
-from newsarchive.pipelines import DropArticle, build_pipelines, count_drop, run_pipelines
+from newsarchive.outcomes import ARTICLE_OUTCOMES, ARTICLES, DROPPED, Drop, count_drop, stats_under
+from newsarchive.pipelines import DropArticle, build_pipelines, run_pipelines
 from newsarchive.runlock import RunLock
 from newsarchive.warc import (REDIRECT_STATUSES, WarcReadError, read_capture, resolve_warc_dir, second_of)
 
 MAX_REDIRECTS = 10
-OUTCOMES = ("new", "updated", "unchanged")
 
 
 @dataclass
@@ -48,12 +48,10 @@ class ReparseReport:
     sources: list[str] = field(default_factory=list)
 
     def add(self, stats: dict[str, Any]) -> None:
-        for outcome in OUTCOMES:
-            setattr(self, outcome, getattr(self, outcome) + stats.get(f"newsarchive/articles/{outcome}", 0))
-        for key, value in stats.items():
-            if key.startswith("newsarchive/dropped/"):
-                reason = key.removeprefix("newsarchive/dropped/")
-                self.dropped[reason] = self.dropped.get(reason, 0) + value
+        for outcome in ARTICLE_OUTCOMES:
+            setattr(self, outcome, getattr(self, outcome) + stats.get(f"{ARTICLES}{outcome}", 0))
+        for reason, value in stats_under(stats, DROPPED).items():
+            self.dropped[reason] = self.dropped.get(reason, 0) + value
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -99,7 +97,7 @@ def _pages(archive: Archive, captures: list[dict[str, Any]], stats) -> list[_Pag
             chain.append(following)
         final = chain[-1]
         if final["status"] in REDIRECT_STATUSES:
-            count_drop(stats, "redirect-not-captured")
+            count_drop(stats, Drop.REDIRECT_NOT_CAPTURED)
             continue
         page = pages.setdefault(final["id"], _Page(final, first))
         page.redirect_urls += [c["url"] for c in chain[:-1] if c["url"] not in page.redirect_urls]
@@ -199,31 +197,31 @@ def _reparse_pages(archive, root, crawler, pages, progress, source) -> None:
             if progress:
                 progress(source, number, len(pages))
             if page.capture["status"] is None:  # a status outside 100-999, indexed as NULL (see warc)
-                count_drop(stats, "bad-status")
+                count_drop(stats, Drop.BAD_STATUS)
                 continue
             try:
                 request, response = _response(archive, root, page, compression)
             except (WarcReadError, OSError) as error:
                 crawler.spider.logger.warning("cannot read the capture of %s: %s", page.capture["url"], error)
-                count_drop(stats, "unreadable-capture")
+                count_drop(stats, Drop.UNREADABLE_CAPTURE)
                 continue
             except IgnoreRequest:  # decompressed beyond DOWNLOAD_MAXSIZE, as in a crawl
-                count_drop(stats, "oversize")
+                count_drop(stats, Drop.OVERSIZE)
                 continue
             if not 200 <= response.status < 300:
                 # A crawl's HttpErrorMiddleware sends these to article_failed (which counts the same way).
-                count_drop(stats, "gone" if response.status in (404, 410) else "fetch-error")
+                count_drop(stats, Drop.GONE if response.status in (404, 410) else Drop.FETCH_ERROR)
                 continue
             for item in spider.parse_article(response):
                 if _superseded(archive, item, request.meta["newsarchive_fetched_at"]):
-                    count_drop(stats, "superseded")
+                    count_drop(stats, Drop.SUPERSEDED)
                     continue
                 try:
                     run_pipelines(pipelines, item)
                 except DropArticle:
                     pass  # counted by the pipeline
                 except DropItem:
-                    count_drop(stats, "other")
+                    count_drop(stats, Drop.OTHER)
     finally:
         for pipeline in pipelines:
             if hasattr(pipeline, "close_spider"):
