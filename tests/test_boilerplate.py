@@ -46,7 +46,7 @@ JUNK = {
     "related list with its heading": '<h3>مطالب مرتبط</h3><ul><li><a href="/a">خبر اول درباره اپل</a></li>'
                                      '<li><a href="/b">خبر دوم درباره آیفون</a></li></ul>',
     "editor's picks": '<div><h4>پیشنهاد سردبیر</h4><ul><li><a href="/c">بهترین گوشی‌های ۱۴۰۳</a></li></ul></div>',
-    "related list under an unknown heading": '<h4>بیشتر در این باره</h4><ol><li><a href="/d">گزارش اول</a></li>'
+    "related list under an unknown heading": '<h4>این‌ها را از دست ندهید</h4><ol><li><a href="/d">گزارش اول</a></li>'
                                              '<li><a href="/e">گزارش دوم</a></li></ol>',
     "ad box, camelCase": '<div class="digiAds"><a href="/x"><img src="a.gif"></a><span>خرید اقساطی لپ‌تاپ</span></div>',
     "ad box, BEM": '<section class="relatedPosts__item"><span>نقد گلکسی S24</span></section>',

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from lxml import etree, html
 
-from newsarchive.extract.boilerplate import LINE, LINKS, ad_boxes, has_junk_name, is_junk_line, is_link_list, junk_block
+from newsarchive.extract.boilerplate import LINE, ad_boxes, has_junk_name, is_junk_line, is_link_list, junk_block
 
 #: Elements whose text is one paragraph of an article.
 BLOCK_TAGS = frozenset(
@@ -26,7 +26,7 @@ SKIP_TAGS = frozenset(
         "select", "textarea", "nav", "aside", "footer", "ins",
     }
 )
-#: Elements whose text is one heading: a heading left with nothing after it but dropped links goes too.
+#: Elements whose text is a heading: one right before a dropped list of links is that list's title.
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 #: Lists are judged by their links as a whole (a related-posts list), not item by item.
 LIST_TAGS = frozenset({"ul", "ol", "dl"})
@@ -82,17 +82,18 @@ def text_blocks(container, extra_noise: Iterable = ()) -> list[str]:
     skipped with everything inside it. A ``div`` holding only inline content counts as one
     paragraph; loose text beside blocks is kept as its own paragraph. Blocks that are lexicon
     lines or mostly links, and lists of links, are dropped (see :mod:`.boilerplate`), and so
-    is a heading whose only content was such links.
+    is a heading right before a list of links (the related list's own title): only right
+    before a list, so an article's heading that an ad or a read-more line follows stays.
     """
     noise = frozenset(extra_noise).union(ad_boxes(container))
     blocks: list[str] = []
-    heading = -1  # index of a kept heading that no kept block has followed yet
+    heading = -1  # index of a kept heading that nothing has followed yet
 
-    def drop(why: str) -> None:
+    def drop(list_of_links: bool = False) -> None:
         nonlocal heading
-        if why == LINKS and heading == len(blocks) - 1 >= 0:
+        if list_of_links and heading == len(blocks) - 1 >= 0:
             blocks.pop()
-            heading = -1
+        heading = -1
 
     def add(text: str, node=None, judge_links: bool = True) -> None:
         nonlocal heading
@@ -104,7 +105,7 @@ def text_blocks(container, extra_noise: Iterable = ()) -> list[str]:
         else:
             why = junk_block(node, text, judge_links)
         if why:
-            drop(why)
+            drop()
             return
         heading = len(blocks) if node is not None and _tag(node) in HEADING_TAGS else -1
         blocks.append(text)
@@ -120,11 +121,13 @@ def text_blocks(container, extra_noise: Iterable = ()) -> list[str]:
                 add(node.tail)
             continue
         if not isinstance(node.tag, str) or is_noise(node, noise):
+            if isinstance(node.tag, str):
+                heading = -1  # a box followed the heading: what comes next is not its content
             walker.skip_subtree()  # its "end" event still comes, with the tail
             continue
         tag = _tag(node)
         if tag in LIST_TAGS and is_link_list(node):
-            drop(LINKS)
+            drop(list_of_links=True)
             walker.skip_subtree()
         elif tag in BLOCK_TAGS or not _has_block_descendant(node):
             add(element_text(node, noise), node, judge_links=tag != "li")

@@ -26,6 +26,7 @@ from newsarchive.persian import fold
 #: What stands between a title and the site's name in ``<title>`` and ``og:title``.
 TITLE_SEPARATOR = r"\s*(?:\s[-|–—:·•]|[|–—·•])\s*"
 _SEPARATOR_EDGES = " -|–—:·•"
+_ANY_SEPARATOR = re.compile(r"[-|–—:·•]")
 #: Entries of a breadcrumb trail that are the home page.
 HOME_NAMES = frozenset(fold(name) for name in ("خانه", "صفحه اصلی", "صفحه نخست", "صفحه‌ی اصلی", "home", "homepage", "main page"))
 
@@ -44,10 +45,14 @@ def affix_name(full: str, title: str) -> str | None:
     return rest if 0 < len(rest) <= 60 else None
 
 
-def strip_site_name(title: str, names: Iterable[str]) -> str:
-    """``title`` without a known site name before or after it across a separator."""
-    keys = {fold(name) for name in names if name}
-    if not keys:
+def site_keys(names: Iterable[str]) -> frozenset[str]:
+    """Site names in the form they are compared in (folded)."""
+    return frozenset(fold(name) for name in names if name and name.strip())
+
+
+def strip_site_name(title: str, keys: frozenset[str]) -> str:
+    """``title`` without a known site name (``keys``, folded) before or after it across a separator."""
+    if not keys or not _ANY_SEPARATOR.search(title):
         return title
     parts = re.split(f"({TITLE_SEPARATOR})", title)
     if len(parts) < 3:
@@ -59,9 +64,8 @@ def strip_site_name(title: str, names: Iterable[str]) -> str:
     return title
 
 
-def is_site_name(value: str, names: Iterable[str]) -> bool:
-    key = fold(value)
-    return any(key == fold(name) for name in names if name)
+def is_site_name(value: str, keys: frozenset[str]) -> bool:
+    return fold(value) in keys
 
 
 # --- people ---------------------------------------------------------------------------
@@ -95,7 +99,7 @@ def person_name(text: str) -> str | None:
     return name
 
 
-def people(value: Any, site_names: Iterable[str]) -> list[str]:
+def people(value: Any, site_names: frozenset[str]) -> list[str]:
     """Names of the people in a JSON-LD ``author`` value (strings, objects, lists): no organization, not the site."""
     found: list[str] = []
     for item in value if isinstance(value, list) else [value]:

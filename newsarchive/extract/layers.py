@@ -41,6 +41,7 @@ from newsarchive.extract.generic import (
     people,
     person_name,
     read_next_data,
+    site_keys,
     strip_site_name,
 )
 from newsarchive.persian import fold
@@ -162,8 +163,9 @@ class Page:
 
     @cached_property
     def site_names(self) -> frozenset[str]:
-        """The site's own names: ``og:site_name``, the publisher, the ``WebSite``, the site module's,
-        and what ``<title>`` adds around the article's title (og:title, JSON-LD headline, ``h1``)."""
+        """The site's own names, folded: ``og:site_name``, the publisher, the ``WebSite``, the site
+        module's, and what ``<title>`` adds around the article's title (og:title or JSON-LD
+        headline, else the first ``h1``)."""
         names = {*self.meta("og:site_name", "application-name", "apple-mobile-web-app-title")}
         names.update(self.site.site_names if self.site else ())
         names.update(names_in(self.jsonld_article.get("publisher"), "name"))
@@ -173,13 +175,13 @@ class Page:
         title = self.title_tag
         if title:
             headline = self.jsonld_article.get("headline")
-            h1 = next(self.selector.root.iter("h1"), None)
-            for candidate in (*self.meta("og:title", "twitter:title"), headline if isinstance(headline, str) else "",
-                              element_text(h1) if h1 is not None else ""):
-                learned = affix_name(title, candidate)
-                if learned:
-                    names.add(learned)
-        return frozenset(" ".join(name.split()) for name in names if name and name.strip())
+            candidates = [*self.meta("og:title", "twitter:title"), *([headline] if isinstance(headline, str) else [])]
+            learned = {name for name in (affix_name(title, candidate) for candidate in candidates) if name}
+            if not learned:  # the metadata repeats <title>: the h1 is the bare title
+                h1 = next(self.selector.root.iter("h1"), None)
+                learned = {affix_name(title, element_text(h1))} - {None} if h1 is not None else set()
+            names.update(learned)
+        return site_keys(names)
 
     @cached_property
     def title_tag(self) -> str:
