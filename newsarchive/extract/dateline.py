@@ -247,33 +247,34 @@ def _path(element) -> frozenset:
 
 def _line(hit: tuple[str, Any, Any], anchor: tuple[int, Any] | None, anchor_path: frozenset,
           noise: frozenset) -> Line | None:
-    """The date line around a hit with its score, or None when it is not the article's line."""
+    """The date line around a hit with its score, or None when it is not the article's line.
+    The cheap refusals come first: most hits are years in menus, prose and comment boxes."""
     piece, owner, before = hit
-    own_length = len(collapse(owner.text_content()))
-    if own_length > MAX_LINE:
+    own_length = _short_length(owner)
+    if own_length is None:
+        return None
+    chain = [owner, *owner.iterancestors()]
+    boxes = _boxes_apart(chain, anchor_path)
+    if _box_words(boxes) & OFF_WORDS or not noise.isdisjoint(chain):
         return None
     box = _widest_short(owner, anchor_path)
     text = _text(box)
     start = max(text.find(collapse(piece)), 0)
-    chain = [owner, *owner.iterancestors()]
-    boxes = _boxes_apart(chain, anchor_path)
-    words = _box_words(boxes)
-    near_words = _box_words(chain[:chain.index(box) + 3])
-    index = _order(owner)
-    distance = abs(index - anchor[0]) if anchor else None
-    near = distance is not None and distance <= NEAR_TITLE
-    if words & OFF_WORDS or _in_chrome(boxes, near) or not noise.isdisjoint(chain):
-        return None
-    page_top = anchor is not None and anchor[0] - index > ABOVE_TITLE
-    if is_todays_date_line(text, in_header=page_top):
-        return None
     label = _last_label(fold(text[max(start - LABEL_SPAN, 0):start + _digits_at(piece)]))
     if label == "other":
         return None
+    index = _order(owner)
+    distance = abs(index - anchor[0]) if anchor else None
+    near = distance is not None and distance <= NEAR_TITLE
+    if _in_chrome(boxes, near):
+        return None
+    near_words = _box_words(chain[:chain.index(box) + 3])
     publication = label == "published" or bool(near_words & PUBLISH_WORDS)
     modified = bool(near_words & MODIFIED_WORDS) and not publication
     marked = bool(near_words & DATE_WORDS) or any(element.tag == "time" for element in chain[:3]) or _icon(before)
     if not (marked or label or (near and own_length <= MAX_BARE_LINE)):
+        return None
+    if is_todays_date_line(text, in_header=anchor is not None and anchor[0] - index > ABOVE_TITLE):
         return None
     line = _readable(text, start)
     if line is None:
@@ -284,6 +285,17 @@ def _line(hit: tuple[str, Any, Any], anchor: tuple[int, Any] | None, anchor_path
     parent = box.getparent()
     signature = (owner.tag, owner.get("class"), box.tag, box.get("class"), None if parent is None else parent.get("class"))
     return Line(line, index, signature, score)
+
+
+def _short_length(element) -> int | None:
+    """The length of the element's text when it is one short line, else None; stops reading
+    at :data:`MAX_LINE`, so a hit inside a whole article costs no more than a short one."""
+    total = 0
+    for piece in element.itertext():
+        total += len(" ".join(piece.split())) + 1
+        if total > MAX_LINE + 1:
+            return None
+    return max(total - 1, 0)
 
 
 def _text(element) -> str:
@@ -306,7 +318,7 @@ def _widest_short(owner, anchor_path: frozenset):
     date, or date and clock in separate elements), without the title."""
     box = owner
     for parent in owner.iterancestors():
-        if parent.tag in ("body", "html") or parent in anchor_path or len(collapse(parent.text_content())) > MAX_LINE:
+        if parent.tag in ("body", "html") or parent in anchor_path or _short_length(parent) is None:
             break
         box = parent
     return box
