@@ -2,7 +2,7 @@
 
 * ``test_twenty_sigkills_leave_a_sound_archive_and_a_rerun_finishes``: 20 real
   ``scrapy crawl digiato`` subprocesses against a generated Digiato mirror
-  (``bench.mirror``: 120 pages of 80-150 KB), each SIGKILLed at a seeded random
+  (``tests/generated_mirror.py``: 120 pages of 80-150 KB), each SIGKILLed at a seeded random
   point: during start-up (the first kill while the new archive is made and migrated,
   others before Scrapy is up or just after "Spider opened": marking dead runs killed,
   the run's row), mid-crawl (after a random number of stored articles) or while the
@@ -50,9 +50,9 @@ from urllib.parse import unquote
 import pytest
 
 from conftest import ROOT, scrapy_crawl
+from generated_mirror import BASE, HOST, Entry, generated_mirror, pool_dir, write_site_files
+from static_server import StaticServer
 
-from bench.mirror import BASE, HOST, Entry, generated_mirror, pool_dir, write_site_files
-from bench.server import StaticServer
 from newsarchive.archive import SCHEMA_VERSION, Archive, ArchiveError, ArchiveWriteError, article_id, content_hash
 from newsarchive.export import ExportOptions, export
 from newsarchive.replay import ReplayServer
@@ -500,6 +500,7 @@ def moving_mirror(tmp_path) -> MovingMirror:
     return MovingMirror(tmp_path / "mirror", random.Random(f"{SEED}:mirror"))
 
 
+@pytest.mark.slow
 def test_twenty_sigkills_leave_a_sound_archive_and_a_rerun_finishes(moving_mirror, tmp_path):
     mirror = moving_mirror
     db = tmp_path / "archive.db"
@@ -668,6 +669,7 @@ class Reader:
             db.execute("rollback")
 
 
+@pytest.mark.slow
 def test_searches_and_exports_during_a_crawl_never_wait_or_see_half_an_article(moving_mirror, tmp_path):
     mirror = moving_mirror
     db = tmp_path / "archive.db"
@@ -767,6 +769,7 @@ os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
+@pytest.mark.slow
 def test_a_reader_after_a_kill_while_the_archive_was_made_is_told_what_happened(tmp_path):
     """A crawl killed in the first milliseconds of a new archive (before WAL mode) leaves a hot
     -journal that a read-only connection may not roll back: searches say so (not "read-only"),
