@@ -218,6 +218,11 @@ def test_a_bare_weekday_and_date_far_above_the_title_is_the_headers():
     assert found(page(UNDATED, before=top)) is None
 
 
+def test_a_short_subtitle_that_names_a_date_is_not_the_date_line():
+    kicker = f"<h1>{TITLE}</h1><h2>الکامپ از ۱۵ خرداد ۱۴۰۳ آغاز می‌شود</h2>{BODY}"
+    assert found(page(kicker)) is None
+
+
 def test_an_unmarked_date_far_from_the_title_is_not_taken():
     far = f"<h1>{TITLE}</h1>{BODY}{BODY}<div><div><span>۱۵ خرداد ۱۴۰۳</span></div></div>{BODY}"
     assert found(page(far)) is None

@@ -39,8 +39,10 @@ from newsarchive.persian.text import fold
 
 #: A date line is short: a longer text that mentions a date is prose.
 MAX_LINE = 100
-#: An element with neither a date class nor a label holds the date and little else.
+#: An element with neither a date class nor a label holds the date and little else: this
+#: many characters, and this many words without digits (weekday, month, «ساعت», «ب.ظ»).
 MAX_BARE_LINE = 50
+MAX_BARE_WORDS = 4
 #: Elements (in document order) between the title and an unmarked line still beside it.
 NEAR_TITLE = 8
 #: Elements before the title beyond which a line stands in the page's top: a bare weekday
@@ -272,7 +274,7 @@ def _line(hit: tuple[str, Any, Any], anchor: tuple[int, Any] | None, anchor_path
     publication = label == "published" or bool(near_words & PUBLISH_WORDS)
     modified = bool(near_words & MODIFIED_WORDS) and not publication
     marked = bool(near_words & DATE_WORDS) or any(element.tag == "time" for element in chain[:3]) or _icon(before)
-    if not (marked or label or (near and own_length <= MAX_BARE_LINE)):
+    if not (marked or label or (near and own_length <= MAX_BARE_LINE and _mostly_date(owner))):
         return None
     if is_todays_date_line(text, in_header=anchor is not None and anchor[0] - index > ABOVE_TITLE):
         return None
@@ -285,6 +287,13 @@ def _line(hit: tuple[str, Any, Any], anchor: tuple[int, Any] | None, anchor_path
     parent = box.getparent()
     signature = (owner.tag, owner.get("class"), box.tag, box.get("class"), None if parent is None else parent.get("class"))
     return Line(line, index, signature, score)
+
+
+def _mostly_date(element) -> bool:
+    """True when the element's words are the date's (a weekday, a month, «ساعت», a day period)
+    and little else: a subtitle that names a date has more words without digits."""
+    words = [word for word in " ".join(element.itertext()).split() if not _FIRST_DIGIT.search(word)]
+    return sum(len(word) > 1 for word in words) <= MAX_BARE_WORDS
 
 
 def _short_length(element) -> int | None:
