@@ -116,6 +116,7 @@ def trafilatura_fields(extract, url: str, body: bytes) -> dict:
         "title": normalize(" ".join((data.get("title") or "").split())) or None,
         "body": normalize(data.get("text") or "") or None,
         "raw_body": data.get("text") or "",
+        "authors": [name.strip() for name in (data.get("author") or "").split(";") if name.strip()],
         "published_at": published.strftime("%Y-%m-%dT%H:%M:%SZ") if published else None,
     }
 
