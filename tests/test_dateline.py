@@ -191,6 +191,12 @@ def test_related_post_dates_are_not_the_articles():
         assert read(page(ARTICLE + box)) == "2023-10-11T06:00:00Z"
 
 
+def test_a_list_of_dated_items_right_under_the_title_is_a_list_even_where_it_is_near():
+    """Only the first items stand beside the title; the list is known by all of them."""
+    items = "".join(f"<li><a href='/n/{n}'>خبر کوتاه {n}</a> <span>{n} مهر ۱۴۰۲</span></li>" for n in range(1, 30))
+    assert found(page(f"<h1>{TITLE}</h1><ul>{items}</ul>{BODY}")) is None
+
+
 def test_a_breaking_news_bar_is_not_the_articles_date():
     bar = "<div class='breaking-bar'><span>خبر فوری</span><span class='date'>شنبه ۹ تیر ۱۴۰۳ - ۱۲:۵۸</span></div>"
     assert found(page(UNDATED, before=bar)) is None

@@ -106,7 +106,6 @@ class Line:
 
     text: str
     index: int
-    signature: tuple
     score: float
 
 
@@ -175,9 +174,10 @@ def find_dateline(root, title_hints: Iterable[str] = (), noise: frozenset = froz
     title = _title_element(body, [hint for hint in title_hints if hint])
     anchor = (_order(title), title) if title is not None else None
     anchor_path = _path(title) if title is not None else frozenset()
-    lines = [line for hit in _one_per_owner(hits) if (line := _line(hit, anchor, anchor_path, noise)) is not None]
-    repeated = Counter(line.signature for line in lines)
-    lines = [line for line in lines if repeated[line.signature] < LIST_REPEATS]
+    shaped = [(hit, box) for hit in _one_per_owner(hits) if (box := _line_box(hit[1], anchor_path)) is not None]
+    repeated = Counter(_signature(hit[1], box) for hit, box in shaped)
+    lines = [line for hit, box in shaped if repeated[_signature(hit[1], box)] < LIST_REPEATS
+             and (line := _line(hit, box, anchor, anchor_path, noise)) is not None]
     return max(lines, key=lambda line: (line.score, -line.index)).text if lines else None
 
 
@@ -233,9 +233,11 @@ def _title_element(body, hints: list[str]):
     if h1s:
         return h1s[0]
     for hint in hints:
-        found = _TEXT_EQUALS(body, text=hint)
-        if found:
-            return found[0].getparent() if not found[0].is_tail else found[0].getparent().getparent()
+        for text in _TEXT_EQUALS(body, text=hint):
+            owner = text.getparent()
+            owner = owner.getparent() if text.is_tail else owner
+            if owner is not None:
+                return owner
     return None
 
 
@@ -247,19 +249,27 @@ def _path(element) -> frozenset:
 # --- one candidate ---------------------------------------------------------------------
 
 
-def _line(hit: tuple[str, Any, Any], anchor: tuple[int, Any] | None, anchor_path: frozenset,
+def _line_box(owner, anchor_path: frozenset):
+    """The box of the line a date-like text stands in, or None when its element is not short
+    (a year inside prose)."""
+    return _widest_short(owner, anchor_path) if _short_length(owner) is not None else None
+
+
+def _signature(owner, box) -> tuple:
+    """What a line looks like: the same in every item of a list of dated items."""
+    parent = box.getparent()
+    return owner.tag, owner.get("class"), box.tag, box.get("class"), None if parent is None else parent.get("class")
+
+
+def _line(hit: tuple[str, Any, Any], box, anchor: tuple[int, Any] | None, anchor_path: frozenset,
           noise: frozenset) -> Line | None:
-    """The date line around a hit with its score, or None when it is not the article's line.
+    """The date line in ``box`` with its score, or None when it is not the article's line.
     The cheap refusals come first: most hits are years in menus, prose and comment boxes."""
     piece, owner, before = hit
-    own_length = _short_length(owner)
-    if own_length is None:
-        return None
     chain = [owner, *owner.iterancestors()]
     boxes = _boxes_apart(chain, anchor_path)
     if _box_words(boxes) & OFF_WORDS or not noise.isdisjoint(chain):
         return None
-    box = _widest_short(owner, anchor_path)
     text = _text(box)
     start = max(text.find(collapse(piece)), 0)
     label = _last_label(fold(text[max(start - LABEL_SPAN, 0):start + _digits_at(piece)]))
@@ -274,7 +284,7 @@ def _line(hit: tuple[str, Any, Any], anchor: tuple[int, Any] | None, anchor_path
     publication = label == "published" or bool(near_words & PUBLISH_WORDS)
     modified = bool(near_words & MODIFIED_WORDS) and not publication
     marked = bool(near_words & DATE_WORDS) or any(element.tag == "time" for element in chain[:3]) or _icon(before)
-    if not (marked or label or (near and own_length <= MAX_BARE_LINE and _mostly_date(owner))):
+    if not (marked or label or (near and _short_length(owner) <= MAX_BARE_LINE and _mostly_date(owner))):
         return None
     if is_todays_date_line(text, in_header=anchor is not None and anchor[0] - index > ABOVE_TITLE):
         return None
@@ -284,9 +294,7 @@ def _line(hit: tuple[str, Any, Any], anchor: tuple[int, Any] | None, anchor_path
     score = 2.0 * marked + 2.0 * bool(label) + 1.0 * publication + 2.0 * near - 3.0 * modified
     if distance is not None:
         score -= min(distance, 200) / 100
-    parent = box.getparent()
-    signature = (owner.tag, owner.get("class"), box.tag, box.get("class"), None if parent is None else parent.get("class"))
-    return Line(line, index, signature, score)
+    return Line(line, index, score)
 
 
 def _mostly_date(element) -> bool:
