@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@functools.cache
+def _is_the_root(entry: str) -> bool:
+    return Path(entry).resolve() == ROOT
+
+
+def drop_the_root_from_sys_path() -> None:
+    """Keep the repository root off ``sys.path``.
+
+    With the root on it, the ``datasets/`` folder (where exports land) imports as a namespace
+    package called ``datasets`` in place of a missing Hugging Face ``datasets``, and
+    ``importorskip("datasets")`` does not skip. ``python3 -m pytest`` run from the root puts the
+    root first; Scrapy's ``get_project_settings()`` appends the folder of ``scrapy.cfg``, the
+    root again. Nothing the tests import lives there: newsarchive is installed, and the shared
+    helpers are modules in tests/, which pytest puts on ``sys.path``.
+    """
+    sys.path[:] = [entry for entry in sys.path if not (_is_the_root(entry) if entry else Path.cwd() == ROOT)]
+
+
+drop_the_root_from_sys_path()  # before anything else is imported
 
 import pytest
 from itemadapter import ItemAdapter
@@ -20,11 +44,14 @@ from newsarchive.sites import SITES
 from newsarchive.spiders.sites import SPIDERS
 from newsarchive.urls import host_of
 
-ROOT = Path(__file__).resolve().parent.parent
 MIRROR = ROOT / "tests" / "mirror"
 EXPECTED = ROOT / "tests" / "expected"
 #: Every site with expected values (``tests/expected/<site>.json``).
 EXPECTED_SITES = sorted(path.stem for path in EXPECTED.glob("*.json") if not path.stem.endswith("_pages"))
+
+
+def pytest_runtest_setup(item):
+    drop_the_root_from_sys_path()  # again: an earlier test may have read the project settings
 
 
 def load_expected(name: str):
