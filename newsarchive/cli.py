@@ -15,7 +15,9 @@ import shutil
 import sqlite3
 import sys
 import textwrap
+import time
 from pathlib import Path
+from typing import IO
 
 from newsarchive.archive import Archive, ArchiveError, damaged_archive, resolve_db_path
 from newsarchive.persian.dates import day_range
@@ -238,6 +240,70 @@ def _export_command(args: argparse.Namespace) -> str:
     return shlex.join(words)
 
 
+class Progress:
+    """The export's one-line progress bar on a terminal (``stream.isatty()``); silent otherwise.
+
+    Called with (records written, records expected), at most every ``every`` seconds drawn;
+    :meth:`close` draws the last state and ends the line.
+    """
+
+    def __init__(self, stream: IO[str] | None = None, *, every: float = 0.2):
+        self.stream = sys.stderr if stream is None else stream
+        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.every = every
+        self.started = self.last = time.monotonic()
+        self.state: tuple[int, int] | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        self.state = (done, total)
+        now = time.monotonic()
+        if now - self.last >= self.every:
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        self.last = now
+        done, total = self.state or (0, 0)
+        share = done / total if total else 1.0
+        bar = "#" * int(share * 30)
+        rate = done / max(now - self.started, 1e-9)
+        self.stream.write(f"\rexport [{bar:<30}] {share:6.1%} {done:,}/{total:,} ({rate:,.0f}/s)")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.state is not None:
+            self._draw(time.monotonic())
+            self.stream.write("\n")
+            self.stream.flush()
+            self.state = None
+
+
+def _export_message(error: Exception) -> str:
+    """A refused export in the command's terms: the library names values; this adds the option to change."""
+    from newsarchive.export import (
+        CompressedFormat, DestinationExists, FormatMismatch, GzipName, MissingPackage, NotStreamable,
+        UnsafeDestination,
+    )
+
+    if isinstance(error, DestinationExists):
+        return f"{error}; use --force to overwrite"
+    if isinstance(error, UnsafeDestination) and error.data and error.kind != "a directory":
+        return f"{error}; to send the data into a pipe, use --out -"
+    if isinstance(error, MissingPackage):
+        return f"{error}, or use --format jsonl"
+    if isinstance(error, FormatMismatch):
+        return f"--out {error.path} says {error.named} but --format is {error.chosen}"
+    if isinstance(error, GzipName):
+        return f"--gzip given: name the file {error.path.name}.gz"
+    if isinstance(error, CompressedFormat):
+        return f"{error.format.capitalize()} files are compressed inside (zstd); drop --gzip"
+    if isinstance(error, NotStreamable):
+        return (f"{error.format.capitalize()} is not sent to stdout: give --out FILE.{error.format} "
+                "(--out - streams JSON Lines or JSON)")
+    return str(error)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from newsarchive.archive import ArticleFilter
     from newsarchive.export import STDOUT, ExportError, ExportOptions, export
@@ -262,10 +328,14 @@ def cmd_export(args: argparse.Namespace) -> int:
             with_versions=args.with_versions, force=args.force, command=_export_command(args),
             bounds={"since": args.since, "until": args.until},
         )
-        with Archive(args.db, readonly=True) as archive:
-            result = export(archive, options)
+        progress = Progress()
+        try:
+            with Archive(args.db, readonly=True) as archive:
+                result = export(archive, options, progress=progress)
+        finally:
+            progress.close()
     except ExportError as error:
-        print(f"newsarchive export: {error}", file=sys.stderr)
+        print(f"newsarchive export: {_export_message(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\nnewsarchive export: interrupted; " + ("the output is incomplete" if args.out == STDOUT else

@@ -16,8 +16,8 @@ import pytest
 import sqlite_utils
 
 from newsarchive.archive import Archive, ArticleFilter
-from newsarchive.cli import main
-from newsarchive.export import ExportOptions, Progress, chart_svg, export
+from newsarchive.cli import Progress, main
+from newsarchive.export import ExportOptions, chart_svg, export
 from newsarchive.persian import parse_datetime
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -216,14 +216,14 @@ def test_datasheet_code_loads_sparse_columns_with_datasets(archive_path, tmp_pat
 
 
 def test_orjson_and_the_standard_library_write_the_same_bytes(archive_path):
-    import newsarchive.export as export_module
+    from newsarchive.export import writers
 
     standard = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
     records = expected_records(archive_path, versions=True) + [
         {"s": "x\u2028y\x00\x1f\x7f\t\n\r\b\f\"\\/é\u200c\U0001F600", "n": None, "l": [], "t": True, "i": 12}
     ]
     for record in records:
-        assert export_module.dumps(record) == standard.encode(record).encode("utf-8")
+        assert writers.dumps(record) == standard.encode(record).encode("utf-8")
 
 
 def test_json_array_format_holds_the_same_records(archive_path, tmp_path):
@@ -436,10 +436,12 @@ def test_progress_bar_only_on_a_terminal():
 
     quiet, loud = Stream(False), Stream(True)
     for stream in (quiet, loud):
-        bar = Progress(10, stream, every=0)
-        bar.update(5)
-        bar.update(10, final=True)
-    assert quiet.text == "" and "10/10" in loud.text and loud.text.endswith("\n")
+        bar = Progress(stream, every=0)
+        bar(5, 10)
+        bar(10, 10)
+        bar.close()
+    assert quiet.text == "" and "5/10" in loud.text
+    assert "10/10" in loud.text.rsplit("\r", 1)[1] and loud.text.endswith("\n")  # close() ends the line
 
 
 # --- encoder processes -----------------------------------------------------------------
@@ -447,9 +449,9 @@ def test_progress_bar_only_on_a_terminal():
 
 @pytest.mark.parametrize("suffix", ["jsonl", "json", "jsonl.gz"])
 def test_encoder_processes_write_the_same_bytes(archive_path, tmp_path, monkeypatch, suffix):
-    import newsarchive.export as export_module
+    from newsarchive.export import stream
 
-    monkeypatch.setattr(export_module, "_BATCH_ROWS", 3)  # several batches in flight
+    monkeypatch.setattr(stream, "_BATCH_ROWS", 3)  # several batches in flight
     results = {}
     with Archive(archive_path, readonly=True) as archive:
         for parallel in (False, True):
@@ -467,11 +469,11 @@ def test_encoder_processes_write_the_same_bytes(archive_path, tmp_path, monkeypa
 def test_a_commit_during_a_parallel_export_means_one_more_pass(archive_path, tmp_path, monkeypatch):
     import shutil
 
-    import newsarchive.export as export_module
+    from newsarchive.export import stream
 
     db = tmp_path / "copy.db"
     shutil.copy(archive_path, db)
-    monkeypatch.setattr(export_module, "_BATCH_ROWS", 3)
+    monkeypatch.setattr(stream, "_BATCH_ROWS", 3)
     real = Archive.iter_export_keys
     passes = []
 
@@ -496,9 +498,9 @@ def test_a_commit_during_a_parallel_export_means_one_more_pass(archive_path, tmp
 
 
 def test_interrupted_parallel_export_leaves_no_file(archive_path, tmp_path, monkeypatch):
-    import newsarchive.export as export_module
+    from newsarchive.export import stream
 
-    monkeypatch.setattr(export_module, "_BATCH_ROWS", 2)
+    monkeypatch.setattr(stream, "_BATCH_ROWS", 2)
     real = Archive.iter_export_keys
 
     def failing(self, *args, **kwargs):

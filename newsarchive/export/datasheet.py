@@ -1,0 +1,200 @@
+"""The datasheet: the manifest of an export written for people, as Markdown.
+
+What the data file is and how to check it, the selection, the sources with their
+ranges and sites, articles per month in both calendars (with the chart), every field
+with its type and fill, how the text was normalized, and code that loads the file with
+pandas and with Hugging Face ``datasets`` with the types given (:func:`datasets_loading_code`).
+It reads only the manifest, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from newsarchive.export.fields import FIELDS
+
+_UTC_TIMES = ("published_at", "modified_at", "first_seen_at", "last_fetched_at")
+
+
+def _hf_feature(name: str) -> str:
+    """The ``datasets`` feature of a field, as Python source."""
+    if name in _UTC_TIMES:
+        return 'Value("timestamp[s, tz=UTC]")'
+    kind = FIELDS[name].arrow
+    if kind == "versions":
+        version = ", ".join(
+            f'"{key}": ' + ('Value("timestamp[s, tz=UTC]")' if key.endswith("_at") else 'Value("string")')
+            for key in ("title", "lead", "body", "content_hash", "fetched_at", "replaced_at")
+        )
+        return "[{" + version + "}]"
+    return {"string": 'Value("string")', "strings": '[Value("string")]', "int": 'Value("int64")',
+            "bool": 'Value("bool")'}[kind]
+
+
+def datasets_loading_code(fields: Iterable[str], data_file: str) -> str:
+    """Python that loads a JSON export with Hugging Face ``datasets``, types given.
+
+    Without ``features`` the JSON loader guesses each column's type from the first
+    10 MB: a column empty there (``modified_at`` of old articles, say) and filled
+    later makes loading fail, and UTC times become naive timestamps.
+    """
+    lines = [
+        "import datasets",
+        "from datasets import Features, Value",
+        "",
+        "# Types given, not guessed from the first 10 MB of the file (times are UTC instants).",
+        "features = Features({",
+        *(f'    "{name}": {_hf_feature(name)},' for name in fields),
+        "})",
+        f'ds = datasets.load_dataset("json", data_files="{data_file}", split="train", features=features)',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: Any) -> str:
+    """A value for a Markdown table cell."""
+    return str("—" if text is None else text).replace("|", "\\|").replace("\n", " ")
+
+
+def _month_table(per_month: dict[str, dict[str, int]], label: str) -> list[str]:
+    sources = sorted(per_month)
+    months = sorted({month for counts in per_month.values() for month in counts})
+    if not months:
+        return ["(no articles)"]
+    lines = [f"| {label} | " + " | ".join(map(_md, sources)) + " | total |",
+             "|---|" + "---:|" * (len(sources) + 1)]
+    for month in months:
+        counts = [per_month[source].get(month, 0) for source in sources]
+        lines.append(f"| {month} | " + " | ".join(str(c) for c in counts) + f" | {sum(counts)} |")
+    return lines
+
+
+def _selection(filters: dict[str, Any]) -> str:
+    """The filters of an export in words."""
+    parts = []
+    if filters["sources"]:
+        parts.append("sources " + ", ".join(filters["sources"]))
+    if filters["since"] or filters["until"]:
+        bounds = [f"from {filters['since']} ({filters['published_at_from']})" if filters["since"] else "",
+                  f"up to {filters['until']} (before {filters['published_at_before']})" if filters["until"] else ""]
+        parts.append("published " + " ".join(b for b in bounds if b))
+    for label in ("categories", "tags"):
+        if filters[label]:
+            parts.append(f"{label} (any of) " + ", ".join(filters[label]))
+    if filters["query"]:
+        parts.append(f"matching the search {filters['query']!r}")
+    return "; ".join(parts) or "the whole archive"
+
+
+def datasheet(manifest: dict[str, Any]) -> str:
+    """The human-readable datasheet (Markdown) for a manifest."""
+    data = manifest["data_file"]
+    coverage = manifest["coverage"]
+    name = manifest["name"]
+    lines = [
+        f"# Dataset `{name}`",
+        "",
+        f"{manifest['records']:,} Persian tech-news articles from "
+        f"{', '.join(manifest['per_source']) or 'no source'}, exported from a newsarchive archive.",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| data file | `{data['file']}` ({data['format']}"
+        + (f", {data['compression']}" if data["compression"] else "") + f", {data['bytes']:,} bytes) |",
+        f"| SHA-256 | `{data['sha256']}` |",
+        f"| records | {manifest['records']:,} |",
+        f"| selection | {_md(_selection(manifest['filters']))} |",
+    ]
+    if manifest["earlier_versions"] is not None:
+        lines.append(f"| earlier versions | {manifest['earlier_versions']:,} (in `versions`) |")
+    lines += [
+        f"| published (UTC) | {_md(coverage['first_published_at'])} … {_md(coverage['last_published_at'])} |",
+        f"| published (Jalali, Tehran) | {_md(coverage['first_published_jalali'])} … "
+        f"{_md(coverage['last_published_jalali'])} |",
+        f"| order | {', then '.join(manifest['order'])} |",
+        f"| made by | `{manifest['command']}` |",
+        f"| generated | {manifest['generated_at']} by newsarchive {manifest['newsarchive_version']} |",
+        f"| archive | `{manifest['archive']['file']}`, schema version {manifest['archive']['schema_version']} |",
+        "",
+        "Check the file: `sha256sum " + data["file"] + "` must print the SHA-256 above.",
+        "",
+        "## Sources",
+        "",
+        "| source | records | first published (UTC) | last published (UTC) | Jalali range | site |",
+        "|---|---:|---|---|---|---|",
+    ]
+    for source, entry in manifest["per_source"].items():
+        lines.append(
+            f"| {_md(source)} | {entry['records']:,} | {entry['first_published_at']} | {entry['last_published_at']} "
+            f"| {_md(entry['first_published_jalali'])} … {_md(entry['last_published_jalali'])} "
+            f"| {entry['site'] or '—'} |"
+        )
+    lines += [
+        "",
+        "## Articles per month",
+        "",
+        f"![Articles per month per source]({manifest['chart']})",
+        "",
+        "One lane per source; a shaded month inside a source's range had no articles (a gap in coverage).",
+        "",
+        "Gregorian months (of the UTC `published_at`):",
+        "",
+        *_month_table(manifest["per_month"]["gregorian"], "month"),
+        "",
+        "Jalali months (of the Tehran `published_jalali`):",
+        "",
+        *_month_table(manifest["per_month"]["jalali"], "ماه (month)"),
+        "",
+        "## Fields",
+        "",
+        "| field | type | non-empty | description |",
+        "|---|---|---:|---|",
+    ]
+    for item in manifest["fields"]:
+        lines.append(f"| `{item['name']}` | {item['type']} | {item['non_empty']:,} | {_md(item['description'])} |")
+    docstring = manifest["normalization"]["normalize_docstring"]
+    lines += [
+        "",
+        "Text is UTF-8 written as characters (never `\\uXXXX` escapes); lists are JSON arrays.",
+        "",
+        "## Text",
+        "",
+        manifest["normalization"]["summary"],
+        "",
+        "From `newsarchive.persian.normalize`:",
+        "",
+        *(f"> {line}".rstrip() for line in docstring.splitlines()),
+        "",
+        "## Loading",
+        "",
+        "```python",
+    ]
+    names = [item["name"] for item in manifest["fields"]]
+    if data["format"] == "parquet":
+        lines += [
+            "import pandas as pd",
+            f'df = pd.read_parquet("{data["file"]}")',
+            "",
+            "import datasets",
+            f'ds = datasets.load_dataset("parquet", data_files="{data["file"]}", split="train")',
+        ]
+    else:
+        lines += [
+            "import pandas as pd",
+            f'df = pd.read_json("{data["file"]}"' + (", lines=True" if data["format"] == "jsonl" else "")
+            + ", dtype=False)  # dtype=False: every value as written",
+            "",
+            *datasets_loading_code(names, data["file"]).splitlines(),
+        ]
+    lines += [
+        "```",
+        "",
+        "## Terms",
+        "",
+        manifest["terms"]["note"],
+        "",
+        *(f"- {source}: {site or '(site unknown)'}" for source, site in manifest["terms"]["sites"].items()),
+        "",
+    ]
+    return "\n".join(lines)
