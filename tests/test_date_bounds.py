@@ -10,7 +10,7 @@ the start of the same day. All through ``newsarchive.cli.main``, in this process
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest

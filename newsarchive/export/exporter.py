@@ -34,6 +34,7 @@ from newsarchive.export.stream import (
 from newsarchive.export.writers import JsonWriter, ParquetWriter, pyarrow_modules
 from newsarchive.persian import normalize
 
+
 @dataclass
 class ExportOptions:
     """What to export and where: the data file (None: a name under ``datasets/``; ``-``:

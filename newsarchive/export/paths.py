@@ -30,6 +30,7 @@ SUFFIXES = {"jsonl": ".jsonl", "json": ".json", "parquet": ".parquet"}
 #: The data goes to stdout, for a pipe; no side files.
 STDOUT = "-"
 
+
 def _slug(text: str, limit: int = 40) -> str:
     """``text`` as a piece of a file name: runs of other characters than letters, digits,
     ``_`` and ZWNJ become one ``-``."""

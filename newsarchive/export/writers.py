@@ -2,10 +2,10 @@
 
 :class:`JsonWriter` encodes records as compact UTF-8 JSON (characters, never ``\\uXXXX``
 escapes) and hands byte chunks to a thread that gzips (mtime 0, no file name), hashes
-and writes them, so compression runs on another core; :class:`ParquetWriter` writes
+and writes them, so compression runs on another core; it also takes lines the encoder
+processes (:mod:`newsarchive.export.stream`) encoded. :class:`ParquetWriter` writes
 zstd-compressed row groups through pyarrow. Both report the SHA-256 and size of the
-bytes on disk for the manifest, and both take each record as the encoder processes of
-:mod:`newsarchive.export.stream` or this process made it.
+bytes on disk, for the manifest.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from newsarchive.export.errors import MissingPackage
 from newsarchive.export.fields import FIELDS
+
 
 class _HashingSink:
     """A binary file wrapper that hashes and counts what passes through."""
@@ -111,7 +112,8 @@ except ImportError:  # pragma: no cover - orjson is a dependency; this keeps odd
 
 #: U+2028/U+2029 are line breaks to str.splitlines() and some JSON Lines readers:
 #: they stay escaped. In this output they can only occur inside strings. Searching
-#: UTF-8 bytes for them is slow, so rows are checked as text (:func:`separator_check`).
+#: UTF-8 bytes for them is slow, so rows are checked as text
+#: (:func:`newsarchive.export.fields.separator_check`).
 _LINE_SEPARATORS = ((b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"))
 
 
