@@ -140,6 +140,7 @@ def test_last_run_completed_judges_the_latest_run_started_before_this_one(archiv
         assert archive.last_run_completed("digiato", before="2026-01-01T12:00:00Z") is completed, status
 
 
+@pytest.mark.slow
 def test_concurrent_writers_wait_for_each_other_instead_of_failing(tmp_path):
     """Two processes creating and writing one archive at once: both finish, nothing lost."""
     import subprocess

@@ -6,11 +6,14 @@ import json
 import subprocess
 import sys
 
+import pytest
 import sqlite_utils
 
 from conftest import load_expected, scrapy_crawl
 
 from newsarchive.sites import SITES
+
+pytestmark = pytest.mark.slow  # every test reads the archive of a real crawl
 
 SITE = SITES["digiato"]
 EXPECTED = load_expected("digiato.json")

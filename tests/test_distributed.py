@@ -206,6 +206,7 @@ def probe(overrides: dict) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_without_the_setting_nothing_changes_and_redis_is_not_imported():
     settings = probe({})
     assert settings["scheduler"] == "scrapy.core.scheduler.Scheduler"
@@ -217,6 +218,7 @@ def test_without_the_setting_nothing_changes_and_redis_is_not_imported():
     assert settings["redis_imported"] is False
 
 
+@pytest.mark.slow
 def test_the_setting_makes_a_worker(redis_url):
     settings = probe({"NEWSARCHIVE_REDIS_URL": redis_url})
     assert settings["scheduler"] == "newsarchive.distributed_scheduler.Scheduler"
@@ -229,6 +231,7 @@ def test_the_setting_makes_a_worker(redis_url):
     assert settings["middlewares"]["newsarchive.warc.WarcMiddleware"] is None  # WARC indexing writes SQLite
 
 
+@pytest.mark.slow
 def test_a_worker_without_scrapy_redis_stops_instead_of_writing_sqlite(redis_url, tmp_path):
     code = "import sys; sys.modules['scrapy_redis'] = None\n" + SETTINGS_PROBE
     overrides = {"NEWSARCHIVE_REDIS_URL": redis_url, "NEWSARCHIVE_DB": str(tmp_path / "a.db")}
@@ -269,6 +272,7 @@ SHARED_PACE = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.3", "
                "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
 
 
+@pytest.mark.slow
 def test_two_workers_and_an_ingester_archive_what_one_crawl_does(tmp_path, replay_server, redis_url, prefix,
                                                                  digiato_archive):
     reference, _ = digiato_archive
@@ -334,6 +338,7 @@ def _count(db: Path) -> int:
         return 0
 
 
+@pytest.mark.slow
 def test_a_killed_worker_loses_nothing(tmp_path, replay_server, redis_url, prefix, digiato_archive):
     reference, _ = digiato_archive
     db = tmp_path / "archive.db"
@@ -372,6 +377,7 @@ def test_a_killed_worker_loses_nothing(tmp_path, replay_server, redis_url, prefi
     assert runs[-1]["articles_unchanged"] <= len(table(reference, "select url from article_aliases"))
 
 
+@pytest.mark.slow
 def test_a_killed_ingester_loses_nothing_and_duplicates_nothing(tmp_path, replay_server, redis_url, prefix,
                                                                 digiato_archive):
     reference, _ = digiato_archive
@@ -413,6 +419,7 @@ def test_a_killed_ingester_loses_nothing_and_duplicates_nothing(tmp_path, replay
     assert (run["articles_new"], run["articles_updated"], run["articles_unchanged"]) == (count, 0, 0)
 
 
+@pytest.mark.slow
 def test_an_ingester_at_a_time_and_unreadable_records_are_set_aside(tmp_path, redis_url, prefix):
     db = tmp_path / "archive.db"
     client = redis.Redis.from_url(redis_url)
@@ -431,6 +438,7 @@ def test_an_ingester_at_a_time_and_unreadable_records_are_set_aside(tmp_path, re
         lock.release()
 
 
+@pytest.mark.slow
 def test_the_ingester_waits_for_a_single_process_run_of_the_same_spider(tmp_path, redis_url, prefix):
     from newsarchive.runlock import RunLock
 
@@ -458,6 +466,7 @@ def test_the_ingester_waits_for_a_single_process_run_of_the_same_spider(tmp_path
     assert client.llen(f"{prefix}items:processing") == 0
 
 
+@pytest.mark.slow
 def test_newsarchive_crawl_redis_is_a_worker_that_writes_no_sqlite(tmp_path, replay_server, redis_url, prefix,
                                                                    digiato_archive):
     db = tmp_path / "archive.db"

@@ -139,6 +139,7 @@ def urls(records: list[dict]) -> list[str]:
 # --- round trips -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_jsonl_round_trip_with_pandas_and_datasets(archive_path, tmp_path, monkeypatch):
     out = tmp_path / "articles.jsonl"
     assert run("--db", str(archive_path), "--out", str(out)) == 0
@@ -176,6 +177,7 @@ def test_jsonl_round_trip_with_pandas_and_datasets(archive_path, tmp_path, monke
     assert as_text([dict(row) for row in loaded]) == expected
 
 
+@pytest.mark.slow
 def test_gzip_and_versions_round_trip(archive_path, tmp_path, monkeypatch):
     out = tmp_path / "articles.jsonl.gz"
     records = exported(archive_path, out, "--with-versions")
@@ -194,6 +196,7 @@ def test_gzip_and_versions_round_trip(archive_path, tmp_path, monkeypatch):
     assert as_text([dict(row) for row in loaded]) == expected
 
 
+@pytest.mark.slow
 def test_datasheet_code_loads_sparse_columns_with_datasets(archive_path, tmp_path, monkeypatch):
     """The datasheet's `datasets` snippet gives types, so a column empty at first still loads."""
     out = tmp_path / "late.jsonl"

@@ -39,6 +39,8 @@ from faultserver import (
     without_dates,
 )
 
+pytestmark = pytest.mark.slow  # every test runs a real crawl or reads the result of one
+
 SITE = "https://digiato.com"
 ROBOTS = (MIRROR_ROOT / "digiato.com" / "robots.txt").read_text("utf-8")
 #: Tight limits so that the faults play out in seconds.

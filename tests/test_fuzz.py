@@ -34,6 +34,7 @@ PERSIANISH = st.text(alphabet=st.sampled_from(list("پیام‌رسانيكۀة�
                      st.characters(), max_size=200)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(URLISH)
 def test_canonical_urls_never_raise_and_are_stable(url):
@@ -55,6 +56,7 @@ def test_site_canonicalization_and_url_rules_never_raise(url):
     assert isinstance(site.is_article_url(canonical), bool)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(PERSIANISH)
 def test_normalize_is_idempotent_and_fold_never_raises(text):
@@ -63,6 +65,7 @@ def test_normalize_is_idempotent_and_fold_never_raises(text):
     assert "\u200c" not in fold(text)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(PERSIANISH)
 def test_the_query_parser_raises_only_query_errors(query):
@@ -82,6 +85,7 @@ def search_archive(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow
 @FUZZ
 @given(query=PERSIANISH)
 def test_any_query_reaches_fts5_as_a_valid_expression(search_archive, query):
@@ -118,6 +122,7 @@ XML_BODIES = st.one_of(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(body=XML_BODIES)
 def test_sitemap_and_feed_readers_never_raise(spider, body, monkeypatch):

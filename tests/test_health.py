@@ -122,6 +122,7 @@ def last_run(db) -> dict:
     return next(iter(sqlite_utils.Database(db).query("select * from crawl_runs order by id desc limit 1")))
 
 
+@pytest.mark.slow
 def test_a_healthy_crawl_finishes_with_exit_code_0(replay_server, tmp_path):
     db = tmp_path / "archive.db"
     result = scrapy_crawl("digiato", db, replay_server.url, check=False)
@@ -131,6 +132,7 @@ def test_a_healthy_crawl_finishes_with_exit_code_0(replay_server, tmp_path):
     assert "crawl health" not in result.stderr
 
 
+@pytest.mark.slow
 def test_scrapy_crawl_below_a_threshold_is_degraded_and_exits_3(replay_server, tmp_path):
     db = tmp_path / "archive.db"
     result = scrapy_crawl("digiato", db, replay_server.url, "-s", LEAD_REQUIRED, check=False)
@@ -146,6 +148,7 @@ def test_scrapy_crawl_below_a_threshold_is_degraded_and_exits_3(replay_server, t
     assert "degraded" in runs and "degraded: digiato: lead on 83% of 18 articles" in runs
 
 
+@pytest.mark.slow
 def test_newsarchive_crawl_exits_3_on_a_degraded_run(replay_server, tmp_path):
     db = tmp_path / "archive.db"
     env = {k: v for k, v in os.environ.items() if k != "NEWSARCHIVE_DB"}
@@ -158,6 +161,7 @@ def test_newsarchive_crawl_exits_3_on_a_degraded_run(replay_server, tmp_path):
     assert "digiato run 1 is degraded (1 problem(s))" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_site_whose_listed_articles_all_fail_is_degraded_not_quiet(tmp_path):
     """The sitemaps and feed still list articles, but every article URL now answers 404 (the
     site moved them): nothing is stored, which must not pass for a day without news."""

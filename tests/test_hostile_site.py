@@ -31,6 +31,8 @@ from faultserver import (
 )
 from test_faults_http import FAST, ROBOTS, SITE, articles, assert_sound, fault_url, run_row, sitemap
 
+pytestmark = pytest.mark.slow  # every test runs a real crawl or reads the result of one
+
 SITE_HOSTS = {"digiato.com", "www.digiato.com"}
 CANARY = "canary-8f3a1c: this is not the site"
 ORIGINAL_TITLE = next(e["title"] for e in load_expected("digiato.json") if e["url"].endswith("ios-17-2-released-with-journal-app"))

@@ -75,6 +75,7 @@ def changing_mirror(tmp_path):
         yield root / "digiato.com", server
 
 
+@pytest.mark.slow
 def test_runs_fetch_only_what_is_new_or_changed(changing_mirror, tmp_path):
     site_root, server = changing_mirror
     db = tmp_path / "archive.db"
@@ -133,6 +134,7 @@ def test_young_articles_are_refetched_after_the_interval():
     assert policy.reason_to_fetch(gone, now - timedelta(hours=1), now) == "changed"
 
 
+@pytest.mark.slow
 def test_an_overlapping_run_is_refused_and_writes_nothing(replay_server, tmp_path):
     db = tmp_path / "archive.db"
     lock = RunLock(db, "digiato").acquire()
@@ -146,6 +148,7 @@ def test_an_overlapping_run_is_refused_and_writes_nothing(replay_server, tmp_pat
     assert not db.exists() or sqlite_utils.Database(db)["articles"].count == 0
 
 
+@pytest.mark.slow
 def test_newsarchive_crawl_skips_a_locked_site_with_one_line_and_runs_the_others(replay_server, tmp_path):
     db = tmp_path / "archive.db"
     lock = RunLock(db, "digiato").acquire()
@@ -162,6 +165,7 @@ def test_newsarchive_crawl_skips_a_locked_site_with_one_line_and_runs_the_others
     assert [(row["spider"], row["status"]) for row in ran] == [("zoomit", "finished")]
 
 
+@pytest.mark.slow
 def test_a_killed_run_leaves_a_sound_archive_and_the_next_run_finishes(replay_server, tmp_path):
     db = tmp_path / "archive.db"
     command = [

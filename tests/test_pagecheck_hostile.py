@@ -402,6 +402,7 @@ def test_retry_after_absurd_values_are_read_or_refused_never_raised(value, secon
     assert retry_after_seconds(value.encode("utf-8"), now=NOW) == seconds
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(st.one_of(st.text(), st.binary(), st.from_regex(r"\A\s*[0-9²³¹٠-٩۰-۹+\-]{0,30}\s*\Z"),
                  st.builds(lambda d, tz: d.strftime("%a, %d %b %Y %H:%M:%S ") + tz,
@@ -539,6 +540,7 @@ def hostile_crawl(tmp_path_factory):
     return db, server, result
 
 
+@pytest.mark.slow
 def test_the_hostile_crawl_finishes_with_a_sound_archive(hostile_crawl):
     db, _, result = hostile_crawl
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
@@ -547,6 +549,7 @@ def test_the_hostile_crawl_finishes_with_a_sound_archive(hostile_crawl):
     assert_sound(db)
 
 
+@pytest.mark.slow
 def test_healthy_articles_behind_cloudflare_are_stored(hostile_crawl):
     db, _, _ = hostile_crawl
     stored = {url.removeprefix(f"{SITE}/mobile/fault-") for url in articles(db) if "/fault-" in url}
@@ -556,6 +559,7 @@ def test_healthy_articles_behind_cloudflare_are_stored(hostile_crawl):
     assert "soft-404" not in dropped
 
 
+@pytest.mark.slow
 def test_a_body_past_the_cap_without_a_length_is_oversize(hostile_crawl):
     db, server, result = hostile_crawl
     dropped = run_row(db)["dropped"]
@@ -565,6 +569,7 @@ def test_a_body_past_the_cap_without_a_length_is_oversize(hostile_crawl):
     assert "Received " in result.stderr and "larger than download max size (2000000)" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_status_of_21_digits_is_a_named_drop_and_indexed_as_null(hostile_crawl):
     db, _, _ = hostile_crawl
     assert run_row(db)["dropped"].get("bad-status") == 1

@@ -356,6 +356,7 @@ def _all_days(first: date, last: date):
         day += timedelta(days=1)
 
 
+@pytest.mark.slow
 def test_every_day_from_1300_to_1500_matches_persiantools():
     """Jalali -> Gregorian through the parser, and Gregorian -> Jalali through the helper."""
     first, last = JalaliDate(1300, 1, 1).to_gregorian(), JalaliDate(1500, 12, 29).to_gregorian()
@@ -370,6 +371,7 @@ def test_every_day_from_1300_to_1500_matches_persiantools():
     assert count == (last - first).days + 1 > 73_000
 
 
+@pytest.mark.slow
 def test_every_gregorian_day_from_1990_reads_back_as_persiantools_jalali():
     last = JalaliDate(1500, 12, 29).to_gregorian()
     for day in _all_days(date(1990, 1, 1), last):
@@ -388,6 +390,7 @@ DIGIT_STYLES = [str, digits.en_to_fa, lambda latin: digits.fa_to_ar(digits.en_to
 
 @settings(max_examples=300, deadline=None)
 # 20:00Z on 2022-09-21 is the second 23:30 of that night in Tehran.
+@pytest.mark.slow
 @example(moment=datetime(2022, 9, 21, 20, 0, tzinfo=UTC), spelling=0, digit_style=str, separator=" | ")
 @given(
     moment=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC)),

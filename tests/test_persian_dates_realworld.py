@@ -355,6 +355,7 @@ def _month_name(month: int, latin: bool, case) -> str:
 @settings(max_examples=300, deadline=None)
 # The second 23:30 of 30 Shahrivar 1401 and the skipped 00:30 of 2 Farvardin 1401 (rendered
 # from UTC, so it shows as 01:30) are the DST edge cases.
+@pytest.mark.slow
 @example(moment=datetime(2022, 9, 21, 20, 0, tzinfo=UTC), latin=True, case=str, marker=0, digit_style=str)
 @example(moment=datetime(2022, 3, 21, 21, 0, tzinfo=UTC), latin=False, case=str, marker=0, digit_style=str)
 @example(moment=datetime(2021, 3, 20, 20, 30, tzinfo=UTC), latin=True, case=str.upper, marker=3, digit_style=str)
@@ -402,6 +403,7 @@ def _expected_hour(hour: int, marker: str | None) -> int | str | None:
 PREFIXES = ["", "دوشنبه، ", "Monday ", "نوشته شده توسط علی رضایی | ", "تاریخ انتشار: ", "امروز: ", "تاریخ امروز "]
 
 
+@pytest.mark.slow
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @example(prefix="", day=2, month=4, latin=False, year=1399, hour=12, minute=9, marker="ب.ظ", separator=" - ", digit_style=str)
 @example(prefix="امروز: ", day=2, month=4, latin=False, year=1399, hour=None, minute=0, marker=None, separator=" ", digit_style=str)
@@ -466,6 +468,7 @@ PIECES = [
 ]
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(st.text(), st.lists(st.sampled_from(PIECES), max_size=14).map("".join)))
 def test_any_text_reads_or_raises_date_parse_error(text):

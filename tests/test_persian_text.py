@@ -409,6 +409,7 @@ def test_fold_of_normalized_text_equals_fold(text):
     assert fold(normalize(text)) == fold(text)
 
 
+@pytest.mark.slow
 @PROPERTY_SETTINGS
 @given(messy_text)
 def test_fold_single_table_path_matches_display_then_search(text):
@@ -420,6 +421,7 @@ def test_fold_single_table_path_matches_display_then_search(text):
 _ZWNJ_BETWEEN_PERSIAN_LETTERS = re.compile(f"(?<=[{PERSIAN_LETTERS}]){ZWNJ}(?=[{PERSIAN_LETTERS}])")
 
 
+@pytest.mark.slow
 @PROPERTY_SETTINGS
 @given(messy_text)
 def test_normalize_never_loses_a_zwnj_between_persian_letters(text):
@@ -427,6 +429,7 @@ def test_normalize_never_loses_a_zwnj_between_persian_letters(text):
     assert len(kept) >= len(_ZWNJ_BETWEEN_PERSIAN_LETTERS.findall(text))
 
 
+@pytest.mark.slow
 @PROPERTY_SETTINGS
 @given(st.lists(st.sampled_from(PERSIAN_LETTERS), min_size=1, max_size=6), st.lists(st.sampled_from(PERSIAN_LETTERS), min_size=1, max_size=6))
 def test_normalize_keeps_zwnj_compounds_verbatim(first, second):
@@ -444,6 +447,7 @@ ascii_text = st.lists(st.tuples(ascii_line, st.sampled_from(["\n", "\n\n"])), ma
 )
 
 
+@pytest.mark.slow
 @PROPERTY_SETTINGS
 @given(ascii_text)
 def test_normalize_leaves_clean_ascii_text_unchanged(text):

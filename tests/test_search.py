@@ -147,6 +147,7 @@ RAW = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("query, expected", RAW.items())
 def test_raw_sqlite_utils_search(archive_path, query, expected):
     code, found, err = raw_sqlite_utils(archive_path, query)
@@ -154,6 +155,7 @@ def test_raw_sqlite_utils_search(archive_path, query, expected):
     assert found == expected
 
 
+@pytest.mark.slow
 def test_raw_queries_cannot_fold_what_the_index_does_not_hold(archive_path):
     """Documented limits of raw queries: Arabic letters and diacritics in the query."""
     assert raw_sqlite_utils(archive_path, "ويندوز")[1] == set()

@@ -67,6 +67,7 @@ def test_a_spider_without_hosts_is_still_kept_off_private_addresses():
     assert refusal("http://10.1.2.3/", ())[0] == "unsafe-url"
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=300))
 def test_the_allow_rule_never_raises_and_answers_a_known_reason(text):
@@ -75,6 +76,7 @@ def test_the_allow_rule_never_raises_and_answers_a_known_reason(text):
         assert refused is None or refused[0] in {"unsafe-url", "offsite-url", "url-too-long"}
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(st.ip_addresses())
 def test_only_global_unicast_addresses_are_public(address):
@@ -191,6 +193,7 @@ def damaged_copy(tmp_path) -> str:
     return str(path)
 
 
+@pytest.mark.slow
 def test_a_damaged_archive_stops_a_crawl_before_it_starts(tmp_path):
     path = damaged_copy(tmp_path)
     with pytest.raises(ArchiveDamaged, match="damaged.*quick_check") as raised:
@@ -260,6 +263,7 @@ def test_a_crawl_started_during_a_reindex_is_told_so_at_once(tmp_path, monkeypat
     assert codes == [0]
 
 
+@pytest.mark.slow
 def test_a_storage_error_met_mid_crawl_stops_the_run_and_it_is_never_finished(tmp_path):
     """A callback (the spider's fetch decisions) that meets a damaged archive: the crawl stops,
     the run is judged failed with the damage named, and the exit code is 1."""

@@ -35,6 +35,7 @@ def runs(db) -> list[tuple[str, str]]:
     return [(row["spider"], row["status"]) for row in sqlite_utils.Database(db)["crawl_runs"].rows_where(order_by="id")]
 
 
+@pytest.mark.slow
 def test_every_site_module_is_registered_and_scrapy_list_lists_every_site():
     modules = {path.stem for path in (ROOT / "newsarchive" / "sites").glob("*.py")} - {"__init__", "base"}
     assert modules == set(SITES)
@@ -43,6 +44,7 @@ def test_every_site_module_is_registered_and_scrapy_list_lists_every_site():
     assert listed.stdout.split() == sorted(SITES)
 
 
+@pytest.mark.slow
 def test_demo_all_archives_every_site_from_one_replay(tmp_path):
     db = tmp_path / "demo.db"
     result = newsarchive("demo", "--all", "--db", str(db))
@@ -55,6 +57,7 @@ def test_demo_all_archives_every_site_from_one_replay(tmp_path):
     assert f"archived {sum(counts.values())} articles" in result.stdout
 
 
+@pytest.mark.slow
 def test_crawl_named_sites_in_one_process_into_one_archive(tmp_path, replay_server):
     db = tmp_path / "archive.db"
     sites = [EXPECTED_SITES[-1], EXPECTED_SITES[0]]

@@ -218,6 +218,7 @@ def rows_by_url(db) -> dict[str, dict]:
     return {row["url"]: row for row in sqlite_utils.Database(db)["articles"].rows}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("site", DATA_SITES)
 def test_crawl_archives_every_article_once_with_every_field(site, crawled):
     db, _ = crawled(site)
@@ -237,6 +238,7 @@ def test_crawl_archives_every_article_once_with_every_field(site, crawled):
         assert row["body"].count(ZWNJ) == expected["body"].count(ZWNJ)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("site", DATA_SITES)
 def test_crawl_keeps_redirects_and_other_urls_of_an_article_as_aliases(site, crawled):
     db, _ = crawled(site)
@@ -250,6 +252,7 @@ def test_crawl_keeps_redirects_and_other_urls_of_an_article_as_aliases(site, cra
     assert aliases == wanted
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("site", DATA_SITES)
 def test_crawl_stores_no_listing_feed_sitemap_or_missing_page(site, crawled):
     db, _ = crawled(site)
@@ -258,6 +261,7 @@ def test_crawl_stores_no_listing_feed_sitemap_or_missing_page(site, crawled):
         assert canonical(site, url) not in stored, url
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("site", DATA_SITES)
 def test_crawl_report_counts_articles_gone_pages_and_full_coverage(site, crawled):
     db, result = crawled(site)
@@ -273,6 +277,7 @@ def test_crawl_report_counts_articles_gone_pages_and_full_coverage(site, crawled
 # --- scrapy check ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("site", EXPECTED_SITES)
 def test_scrapy_check_passes_on_the_mirror(site, replay_server, tmp_path):
     contract_urls = SITES[site].contract_urls

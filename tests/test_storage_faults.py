@@ -88,6 +88,7 @@ def test_a_read_only_connection_is_refused_with_a_reason(tmp_path):
     assert refused.value.reason == "read-only" and "is read-only" in str(refused.value)
 
 
+@pytest.mark.slow
 def test_a_read_only_archive_stops_the_crawl_before_any_request(replay_server, tmp_path):
     if os.geteuid() != 0:  # chmod stops a non-root writer; root needs a read-only file system
         pytest.skip("the read-only file system case needs root (chmod is tested by the probe test)")
@@ -123,6 +124,7 @@ def test_a_read_only_archive_stops_the_crawl_before_any_request(replay_server, t
         assert [run["status"] for run in archive.query("select status from crawl_runs")] == ["finished"]
 
 
+@pytest.mark.slow
 def test_a_full_disk_stops_the_crawl_with_one_error_and_keeps_what_was_stored(replay_server, tmp_path):
     with tmpfs(tmp_path / "fs") as fs:
         db = fs / "archive.db"

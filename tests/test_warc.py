@@ -94,6 +94,7 @@ def warc_crawl(tmp_path_factory, replay_server):
     return db, warc_dir, result
 
 
+@pytest.mark.slow
 def test_every_response_is_recorded_with_what_the_server_sent(warc_crawl):
     _, warc_dir, result = warc_crawl
     responses = [r for r in records(warc_dir) if r["type"] in ("response", "revisit")]
@@ -129,6 +130,7 @@ def test_every_response_is_recorded_with_what_the_server_sent(warc_crawl):
     assert all(r["payload"] == b"" and r["http"].get_header("Host") == "digiato.com" for r in requests)
 
 
+@pytest.mark.slow
 def test_files_roll_over_and_open_with_warcio_check_and_index(warc_crawl):
     db, warc_dir, _ = warc_crawl
     files = sorted(warc_dir.rglob("*.warc.gz"))
@@ -155,6 +157,7 @@ def test_files_roll_over_and_open_with_warcio_check_and_index(warc_crawl):
     assert captures == indexed
 
 
+@pytest.mark.slow
 def test_the_captures_table_indexes_every_record(warc_crawl):
     db, warc_dir, result = warc_crawl
     archive = Archive(db)
@@ -178,6 +181,7 @@ def test_the_captures_table_indexes_every_record(warc_crawl):
     archive.close()
 
 
+@pytest.mark.slow
 def test_a_second_crawl_writes_revisits_for_identical_payloads(warc_crawl, replay_server, tmp_path):
     db, warc_dir, _ = warc_crawl
     db2 = copy_archive(db, tmp_path / "archive.db")
@@ -206,6 +210,7 @@ def test_a_second_crawl_writes_revisits_for_identical_payloads(warc_crawl, repla
             assert payload_digest(read_capture(archive, warc2, capture).payload) == capture["payload_digest"]
 
 
+@pytest.mark.slow
 def test_reparse_after_a_normalization_change_updates_exactly_the_affected_fields(warc_crawl, tmp_path, monkeypatch):
     db, warc_dir, _ = warc_crawl
     db2 = copy_archive(db, tmp_path / "archive.db")
@@ -248,6 +253,7 @@ def test_reparse_after_a_normalization_change_updates_exactly_the_affected_field
     assert report.read == len(before) + 1 and report.dropped == {"gone": 1}  # the 404 page is read, and dropped
 
 
+@pytest.mark.slow
 def test_reparse_corrects_metadata_without_a_version(warc_crawl, tmp_path, monkeypatch):
     """A changed site selector (tags): fields are updated in place, content and versions untouched."""
     db, warc_dir, _ = warc_crawl
@@ -268,6 +274,7 @@ def test_reparse_corrects_metadata_without_a_version(warc_crawl, tmp_path, monke
         assert "tags" in differing or layers[0] != layers[1]  # other tags, or the same ones from another layer
 
 
+@pytest.mark.slow
 def test_reparse_of_one_url_from_the_command_line(warc_crawl, tmp_path):
     db, warc_dir, _ = warc_crawl
     db2 = copy_archive(db, tmp_path / "archive.db")
@@ -280,6 +287,7 @@ def test_reparse_of_one_url_from_the_command_line(warc_crawl, tmp_path):
     assert (report["read"], report["unchanged"], report["dropped"]) == (1, 1, {})
 
 
+@pytest.mark.slow
 def test_replaying_the_warc_gives_the_same_articles(warc_crawl, tmp_path):
     db, warc_dir, _ = warc_crawl
     replayed = tmp_path / "replayed.db"
@@ -302,6 +310,7 @@ def test_replaying_the_warc_gives_the_same_articles(warc_crawl, tmp_path):
     assert aliases == sqlite_utils.Database(db)["article_aliases"].count > 0
 
 
+@pytest.mark.slow
 def test_a_truncated_warc_is_reported_and_the_rest_still_read(warc_crawl, tmp_path):
     _, warc_dir, _ = warc_crawl
     source = sorted(warc_dir.rglob("*.warc.gz"))[0]
@@ -352,6 +361,7 @@ def test_a_truncated_warc_is_reported_and_the_rest_still_read(warc_crawl, tmp_pa
     assert "truncated" in stderr
 
 
+@pytest.mark.slow
 def test_a_killed_crawl_leaves_readable_warc_files(replay_server, tmp_path):
     db, warc_dir = tmp_path / "archive.db", tmp_path / "records"
     command = [
@@ -379,6 +389,7 @@ def test_a_killed_crawl_leaves_readable_warc_files(replay_server, tmp_path):
     assert {c["url"] for c in captures} <= {r.url for r in read}
 
 
+@pytest.mark.slow
 def test_warc_off_writes_nothing(replay_server, tmp_path):
     db = tmp_path / "archive.db"
     crawl(db, replay_server.url, tmp_path / "records", "-s", "NEWSARCHIVE_WARC=0")
@@ -439,6 +450,7 @@ def test_a_raw_utf8_location_is_stored_percent_encoded_and_followed(tmp_path):
         assert archive.latest_capture(request.url)["location"] == expected
 
 
+@pytest.mark.slow
 def test_reparse_names_a_capture_whose_status_was_impossible(warc_crawl, tmp_path):
     """A status outside 100-999 is indexed as NULL (see warc); reparse counts it, never crashes."""
     db, warc_dir, _ = warc_crawl
