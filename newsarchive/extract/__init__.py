@@ -15,7 +15,7 @@ from typing import Any
 from parsel import Selector
 
 from newsarchive.extract.depth import cut_short, reparse_flat
-from newsarchive.extract.layers import LAYERS, TEXT_FIELDS, Page, page_body
+from newsarchive.extract.layers import LAYERS, TEXT_FIELDS, Page, finish, page_body
 from newsarchive.sites.base import Site
 
 
@@ -50,8 +50,10 @@ def extract_article(selector: Selector, url: str, site: Site | None = None) -> d
         layer_name, found = layer.name, layer.extract(page)
         for name in TEXT_FIELDS:
             if name not in article and found.get(name):
-                article[name] = found[name]
-                sources[name] = layer_name
+                value = found[name] if layer_name == "site" else finish(page, name, found[name])
+                if value:
+                    article[name] = value
+                    sources[name] = layer_name
         for key in ("published_display", "modified_display"):
             if key in found and key not in article:
                 article[key] = found[key]

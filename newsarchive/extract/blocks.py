@@ -12,7 +12,14 @@ from collections.abc import Iterable
 
 from lxml import etree, html
 
-from newsarchive.extract.boilerplate import LINE, ad_boxes, has_junk_name, is_junk_line, is_link_list, junk_block
+from newsarchive.extract.boilerplate import (
+    LINE,
+    ad_boxes,
+    has_junk_name,
+    is_junk_line,
+    is_link_list,
+    junk_block,
+)
 
 #: Elements whose text is one paragraph of an article.
 BLOCK_TAGS = frozenset(

@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import pairwise
 from typing import Any
 
-from newsarchive.extract.blocks import collapse, plain_blocks, text_blocks
+from newsarchive.extract.blocks import plain_blocks, text_blocks
 from newsarchive.extract.boilerplate import link_shares, text_length
 from newsarchive.persian import fold
 
@@ -52,7 +53,7 @@ class Body:
         """The share of the container's text in links (read only when a rival is weighed)."""
         if self.container is None:
             return 0.0
-        return link_shares(self.container, int(text_length(self.container)))[0]
+        return link_shares(self.container, text_length(self.container))[0]
 
     @cached_property
     def bigrams(self) -> frozenset[tuple[str, str]]:
@@ -80,7 +81,7 @@ def from_text(layer: str, text: str) -> Body | None:
 def bigrams(text: str) -> frozenset[tuple[str, str]]:
     """Pairs of consecutive words of the search form: what a description and a body share."""
     words = fold(text).split()
-    return frozenset(zip(words, words[1:]))
+    return frozenset(pairwise(words))
 
 
 def overlap(description: frozenset, body: Body) -> float:

@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from newsarchive.persian import fold
 
@@ -99,8 +99,8 @@ def person_name(text: str) -> str | None:
     return name
 
 
-def people(value: Any, site_names: frozenset[str]) -> list[str]:
-    """Names of the people in a JSON-LD ``author`` value (strings, objects, lists): no organization, not the site."""
+def people(value: Any) -> list[str]:
+    """Names of the people in a JSON-LD ``author`` value (strings, objects, lists): no organization."""
     found: list[str] = []
     for item in value if isinstance(value, list) else [value]:
         if isinstance(item, dict):
@@ -111,7 +111,7 @@ def people(value: Any, site_names: frozenset[str]) -> list[str]:
             item = item.get("name")
         if isinstance(item, str):
             name = person_name(item)
-            if name and not is_site_name(name, site_names):
+            if name:
                 found.append(name)
     return found
 
@@ -221,9 +221,3 @@ def original_of(url: str) -> str | None:
     return stripped if stripped != url else None
 
 
-def full_size(url: str, named: set[str], base: str) -> str:
-    """``url``, or its original when the page names the original (in any ``src``/``href``/``srcset``)."""
-    original = original_of(url)
-    if original is None:
-        return url
-    return original if urljoin(base, original) in named else url

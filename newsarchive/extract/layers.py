@@ -19,11 +19,16 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
-
 from parsel import Selector
 
-from newsarchive.extract.bodies import MIN_FALLBACK_BODY, Body, choose_lazily, from_container, from_text
 from newsarchive.extract.blocks import collapse, element_text
+from newsarchive.extract.bodies import (
+    MIN_FALLBACK_BODY,
+    Body,
+    choose_lazily,
+    from_container,
+    from_text,
+)
 from newsarchive.extract.boilerplate import has_junk_name, text_length
 from newsarchive.extract.css import ClassIndex
 from newsarchive.extract.dateline import dateline_layer
@@ -32,7 +37,6 @@ from newsarchive.extract.generic import (
     affix_name,
     author_links,
     first_string,
-    full_size,
     image_urls,
     is_site_name,
     largest_candidate,
@@ -50,6 +54,10 @@ from newsarchive.sites.base import Site
 ARTICLE_TYPES = frozenset({"NewsArticle", "Article", "BlogPosting", "ReportageNewsArticle", "VideoObject"})
 #: Fields a layer may return; dates come back as lists of candidate strings.
 TEXT_FIELDS = ("title", "lead", "body", "authors", "categories", "tags", "image_url")
+
+
+#: Attributes that name a URL and hold a given file name.
+_NAMING = etree.XPath("(//@src | //@href | //@data-src | //@srcset | //@data-srcset | //@content)[contains(., $name)]")
 
 
 @dataclass
@@ -133,7 +141,7 @@ class Page:
         for p in self.selector.root.iter("p"):
             parent = p.getparent()
             if parent is not None:
-                lengths[parent] = lengths.get(parent, 0) + int(text_length(p))
+                lengths[parent] = lengths.get(parent, 0) + text_length(p)
         return lengths
 
     def _best(self, scores: dict[Any, float]) -> tuple[Any, float]:
@@ -200,22 +208,20 @@ class Page:
                 return read_next_data(script.text)
         return {}
 
-    @cached_property
-    def named_urls(self) -> set[str]:
-        """Every URL the page names in a ``src``, ``href``, ``srcset`` or ``content``, absolute."""
-        values = self.selector.root.xpath("//@src | //@href | //@data-src | //@srcset | //@data-srcset | //@content")
-        urls = set()
-        for value in values:
-            for candidate in (value.split(",") if "," in value else (value,)):
+    def names_url(self, url: str) -> bool:
+        """True when a ``src``, ``href``, ``srcset`` or ``content`` of the page names ``url``."""
+        name = url.rsplit("/", 1)[-1]
+        for value in _NAMING(self.selector.root, name=name):
+            for candidate in value.split(","):
                 part = candidate.strip().split(" ")[0]
-                if part:
-                    urls.add(urljoin(self.url, part))
-        return urls
+                if part and urljoin(self.url, part) == url:
+                    return True
+        return False
 
-    def image(self, url: str | None) -> str | None:
-        """An image URL from a generic layer, absolute and at full size when the page names the original."""
-        url = self.absolute(url)
-        return full_size(url, self.named_urls, self.url) if url and original_of(url) else url
+    def image(self, url: str) -> str:
+        """An image at full size: a WordPress ``-WxH`` copy's original when the page names it."""
+        original = original_of(url)
+        return original if original is not None and self.names_url(original) else url
 
     @cached_property
     def description(self) -> str:
@@ -327,17 +333,17 @@ def jsonld_layer(page: Page) -> dict[str, Any]:
     if not article:
         return out
     if isinstance(article.get("headline") or article.get("name"), str):
-        out["title"] = page.clean_title(article.get("headline") or article.get("name"))
+        out["title"] = collapse(article.get("headline") or article.get("name"))
     if isinstance(article.get("description"), str):
         out["lead"] = collapse(article["description"])
-    out["authors"] = _texts(people(article.get("author"), page.site_names))
+    out["authors"] = _texts(people(article.get("author")))
     keywords = article.get("keywords")
     if isinstance(keywords, str):
         keywords = keywords.split(",")
     out["tags"] = _texts(k for k in keywords or [] if isinstance(k, str))
     images = image_urls(article.get("image") or article.get("thumbnailUrl"))
     if images:
-        out["image_url"] = page.image(images[0])
+        out["image_url"] = page.absolute(images[0])
     crumbs = _breadcrumbs(page)
     section = article.get("articleSection")
     out["categories"] = crumbs or _texts(section if isinstance(section, list) else [section or ""])
@@ -361,7 +367,7 @@ def _breadcrumbs(page: Page) -> list[str]:
         names = [_names(i.get("name") or i.get("item"))[:1] for i in items]
         names = [n[0] for n in names if n]
         title = page.jsonld_article.get("headline")
-        return _texts(n for n in names[1:] if n != title and not _is_home(n, page))
+        return _texts(n for n in names[1:] if n != title)
     return []
 
 
@@ -378,10 +384,8 @@ def meta_layer(page: Page) -> dict[str, Any]:
         values = page.meta(*keys)
         if values:
             out[name] = values[0]
-    if "title" in out:
-        out["title"] = page.clean_title(out["title"])
     if "image_url" in out:
-        out["image_url"] = page.image(out["image_url"])
+        out["image_url"] = page.absolute(out["image_url"])
     authors = _people(page, page.meta("article:author", "author", *_yoast_author(page)))
     if authors:
         out["authors"] = authors
@@ -402,12 +406,28 @@ def _yoast_author(page: Page) -> tuple[str, ...]:
 
 
 def _people(page: Page, names: list[str]) -> list[str]:
-    """Bylines as people's names: prefixes cut, never the site's own name."""
-    return _texts(name for name in map(person_name, names) if name and not is_site_name(name, page.site_names))
+    """Bylines as people's names, prefixes cut (the site's own name goes in :func:`finish`)."""
+    return _texts(name for name in map(person_name, names) if name)
 
 
 def _is_home(name: str, page: Page) -> bool:
     return fold(name) in HOME_NAMES or is_site_name(name, page.site_names)
+
+
+def finish(page: Page, name: str, value: Any) -> Any:
+    """A generic layer's value as kept: a title without the site's name around it, authors and
+    categories that are not the site (nor home), an image at full size. Applied only to the value
+    a field takes, so pages whose site layer has it pay nothing; an emptied value lets the next
+    layer answer."""
+    if name == "title":
+        return page.clean_title(value)
+    if name == "authors":
+        return [author for author in value if not is_site_name(author, page.site_names)]
+    if name == "categories":
+        return [category for category in value if not _is_home(category, page)]
+    if name == "image_url":
+        return page.image(value)
+    return value
 
 
 def time_layer(page: Page) -> dict[str, Any]:
@@ -432,7 +452,7 @@ def wordpress_layer(page: Page) -> dict[str, Any]:
     out: dict[str, Any] = {}
     title = sel.css(".entry-title, h1.post-title")
     if title:
-        out["title"] = page.clean_title(element_text(title[0].root))
+        out["title"] = element_text(title[0].root)
     # the_category() writes rel="category tag": those links are categories, not tags.
     tags = _texts(sel.css("a[rel~=tag]:not([rel~=category])::text, .post-tags a::text, .tags-links a::text").getall())
     if tags:
@@ -454,10 +474,10 @@ def fallback_title(page: Page) -> dict[str, Any]:
     for h1 in page.selector.root.iter("h1"):
         title = element_text(h1)
         if title and not is_site_name(title, page.site_names) and not _links_home(h1):
-            return {"title": page.clean_title(title)}
+            return {"title": title}
     title = first_string(page.next_data, "title", "headline")
     if title:
-        return {"title": page.clean_title(title)}
+        return {"title": title}
     title = page.title_tag
     if title:
         cleaned = page.clean_title(title)
@@ -522,7 +542,7 @@ def fallback_image(page: Page) -> dict[str, Any]:
             continue
         candidate = largest_candidate(image.get("data-srcset") or image.get("srcset") or "")
         if candidate:
-            return {"image_url": page.image(candidate)}
+            return {"image_url": page.absolute(candidate)}
     return {}
 
 
