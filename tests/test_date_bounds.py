@@ -93,7 +93,8 @@ def test_the_same_bounds_select_the_same_instants_in_every_command(archive_path,
     assert searched(capsys, archive_path, *bounds) == INSIDE
     names, manifest = exported(capsys, archive_path, tmp_path / "data.jsonl", *bounds)
     assert names == INSIDE
-    assert (manifest["filters"]["published_at_from"], manifest["filters"]["published_at_before"]) == (zulu(start), zulu(end))
+    filters = manifest["filters"]
+    assert (filters["published_at_from"], filters["published_at_before"]) == (zulu(start), zulu(end))
     report = reparsed(capsys, archive_path, *bounds)
     assert (report["read"], report["dropped"]) == (len(INSIDE), {"unreadable-capture": len(INSIDE)})
     assert SPIDERS["digiato"](since=since).since == start
@@ -107,8 +108,9 @@ def test_one_day_is_the_whole_day_in_every_command(archive_path, tmp_path, capsy
 
 
 def test_open_and_far_bounds(archive_path, tmp_path, capsys):
-    assert searched(capsys, archive_path, "--until", "1410-01-01") == {name for name, _ in EDGES}
-    assert exported(capsys, archive_path, tmp_path / "far.jsonl", "--until", "1410-01-01")[0] == {name for name, _ in EDGES}
+    everything = {name for name, _ in EDGES}
+    assert searched(capsys, archive_path, "--until", "1410-01-01") == everything
+    assert exported(capsys, archive_path, tmp_path / "far.jsonl", "--until", "1410-01-01")[0] == everything
     assert reparsed(capsys, archive_path, "--until", "1410-01-01")["read"] == len(EDGES)
     assert searched(capsys, archive_path, "--since", "2024-03-21") == {"last", "after"}
     assert reparsed(capsys, archive_path, "--until", "1403-01-01")["read"] == 3  # before, first, middle

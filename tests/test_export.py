@@ -447,6 +447,66 @@ def test_progress_bar_only_on_a_terminal():
     assert "10/10" in loud.text.rsplit("\r", 1)[1] and loud.text.endswith("\n")  # close() ends the line
 
 
+def test_the_library_reports_progress_and_draws_nothing(archive_path, tmp_path, monkeypatch):
+    """The bar is the command's: export() only calls back with (written, expected)."""
+    class Terminal:
+        def __init__(self):
+            self.text = ""
+
+        def isatty(self):
+            return True
+
+        def write(self, text):
+            self.text += text
+
+        def flush(self):
+            pass
+
+    terminal, calls = Terminal(), []
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with Archive(archive_path, readonly=True) as archive:
+        result = export(archive, ExportOptions(out=tmp_path / "p.jsonl"), progress=lambda *a: calls.append(a), now=NOW)
+    assert terminal.text == "" and calls[-1] == (result.records, len(ARTICLES))
+
+
+# --- the field catalogue -----------------------------------------------------------------
+
+
+def test_each_field_reads_only_the_columns_it_declares():
+    from newsarchive.export.fields import FIELDS, TALLY_COLUMNS, columns_for, record_builder
+
+    assert columns_for(["word_count"]) == (*TALLY_COLUMNS[:2], "body", *TALLY_COLUMNS[2:])
+    assert columns_for(["language", "sponsored"]) == ("source", "url", "sponsored", "published_at", "published_jalali")
+    assert "versions" not in columns_for(["versions"])  # added by Archive.export_rows, not a column
+    # A value function is given its declared columns and nothing else: a row holding only
+    # those builds the record.
+    from newsarchive.archive import EXPORT_COLUMNS
+
+    row = {column: f"text of {column}" for column in EXPORT_COLUMNS} | {
+        "body": "یک دو\u200cسه", "authors": '["الف"]', "categories": "[]", "tags": "[]", "sponsored": 1,
+        "published_jalali": "1403-02-15 10:15", "versions": '[{"title": "پیشین"}]'}
+    for name, field in FIELDS.items():
+        only = {column: row.get(column) for column in field.columns}
+        assert record_builder([name])(only) == {name: record_builder([name])(row)[name]}
+    assert record_builder(["word_count", "language", "sponsored", "published_jalali", "authors"])(row) == {
+        "word_count": 2, "language": "fa", "sponsored": True, "published_jalali": "1403/02/15 10:15",
+        "authors": ["الف"]}
+
+
+def test_the_encoder_processes_get_a_frozen_spec():
+    import dataclasses
+    import pickle
+
+    from newsarchive.export import ExportSpec
+
+    spec = ExportSpec.of(Path("a.db"), ("url", "word_count", "versions"))
+    assert spec == ExportSpec("a.db", ("url", "word_count", "versions"),
+                              ("source", "url", "body", "published_at", "published_jalali"), True)
+    assert pickle.loads(pickle.dumps(spec)) == spec and hash(spec) == hash(ExportSpec.of(Path("a.db"), spec.fields))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        spec.fields = ("id",)
+
+
 # --- encoder processes -----------------------------------------------------------------
 
 
@@ -588,6 +648,37 @@ def test_out_paths_are_checked(archive_path, tmp_path, capsys):
     assert run("--db", db, "--out", str(tmp_path / "a.parquet"), "--gzip") == 2
     assert run("--db", db, "--out", str(tmp_path / "a.jsonl"), "--gzip") == 2
     assert not (tmp_path / "a.jsonl").exists()
+
+
+REFUSALS = [
+    # (ExportOptions, error class, its values, CLI arguments, what the command adds)
+    (dict(out="a.jsonl", format="json"), "FormatMismatch", {"named": "jsonl", "chosen": "json"},
+     ["--out", "{dir}/a.jsonl", "--format", "json"], "--out {dir}/a.jsonl says jsonl but --format is json"),
+    (dict(out="a.jsonl", gzip=True), "GzipName", {}, ["--out", "{dir}/a.jsonl", "--gzip"],
+     "--gzip given: name the file a.jsonl.gz"),
+    (dict(out="a.parquet", gzip=True), "CompressedFormat", {"format": "parquet"},
+     ["--out", "{dir}/a.parquet", "--gzip"], "drop --gzip"),
+    (dict(out="-", format="parquet"), "NotStreamable", {"format": "parquet"}, ["--out", "-", "--format", "parquet"],
+     "give --out FILE.parquet"),
+    (dict(out="there.jsonl"), "DestinationExists", {"others": 0}, ["--out", "{dir}/there.jsonl"],
+     "there.jsonl already exists; use --force to overwrite"),
+]
+
+
+@pytest.mark.parametrize(("options", "kind", "values", "argv", "hint"), REFUSALS, ids=[r[1] for r in REFUSALS])
+def test_the_library_names_values_and_the_command_names_options(archive_path, tmp_path, capsys, options, kind,
+                                                                values, argv, hint):
+    import newsarchive.export as package
+
+    (tmp_path / "there.jsonl").write_text("keep\n")
+    options = {**options, "out": options["out"] if options["out"] == "-" else tmp_path / options["out"]}
+    with Archive(archive_path, readonly=True) as archive, pytest.raises(getattr(package, kind)) as refused:
+        export(archive, ExportOptions(**options), now=NOW)
+    assert isinstance(refused.value, package.ExportError) and "--" not in str(refused.value)
+    assert {key: getattr(refused.value, key) for key in values} == values
+    assert run("--db", str(archive_path), *(arg.format(dir=tmp_path) for arg in argv)) == 2
+    assert hint.format(dir=tmp_path) in capsys.readouterr().err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["there.jsonl"]
 
 
 # --- parquet ---------------------------------------------------------------------------
