@@ -165,6 +165,7 @@ def test_every_shape_goes_from_every_site(spiders, site, shape):
     assert_clean(extract(spiders, site, expected, injected(site, expected, [(shape, places // 2)])), expected)
 
 
+@pytest.mark.slow
 @settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(page=st.sampled_from(PAGES),
        choices=st.lists(st.tuples(st.sampled_from(sorted(SHAPES)), st.integers(min_value=0, max_value=10_000)),

@@ -72,6 +72,7 @@ def clean() -> dict:
     return extract_html(article_variant(BASE_URL))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("where", VARIANTS)
 def test_a_hundred_thousand_nested_tags_keep_title_and_body(clean, where):
     html = article_variant(BASE_URL, VARIANTS[where])
