@@ -1,4 +1,4 @@
-"""Distributed crawling (issue 11): N crawler processes share scrapy-redis's queue; one ingester writes.
+"""Distributed crawling: N crawler processes share scrapy-redis's queue; one ingester writes.
 
 Switched on by ``NEWSARCHIVE_REDIS_URL`` (``-s NEWSARCHIVE_REDIS_URL=redis://HOST:PORT/DB``,
 ``newsarchive crawl --redis URL``); without it :class:`DistributedAddon` changes nothing and
@@ -16,7 +16,10 @@ spiders and the same validation, normalization and date pipelines. The addon swa
 * :class:`WorkerRun` for the run extension: no run lock, no ``crawl_runs`` row. It registers
   the worker in the spider's *crawl* (heartbeat key with a TTL), keeps an idle worker alive
   while another is still busy (its responses may queue more requests), and when the last
-  worker of a crawl closes it ends the crawl (see below).
+  worker of a crawl closes it ends the crawl (see below);
+* :class:`WorkerArchive` as the spider's crawl memory (``NEWSARCHIVE_CRAWL_MEMORY``, see
+  :mod:`newsarchive.memory`), and ``NEWSARCHIVE_QUEUE_ALL_SITEMAPS``: a sitemap index's
+  sitemaps are queued at once, for any worker to read.
 
 Workers never write SQLite. They may *read* the archive (``NEWSARCHIVE_DB``, opened
 read-only, for the refresh rule of :mod:`newsarchive.freshness` and the sitemaps'
@@ -186,6 +189,11 @@ class DistributedAddon:
             "SCHEDULER_QUEUE_KEY": f"{prefix}%(spider)s:requests",
             "SCHEDULER_DUPEFILTER_KEY": f"{prefix}%(spider)s:dupefilter",
             "SCHEDULER_SERIALIZER": "newsarchive.distributed",
+            # The spider's memory of what it has seen (newsarchive.memory): a read-only archive,
+            # writes to the ingester. And a sitemap index's sitemaps all queued at once: any
+            # worker may read any of them.
+            "NEWSARCHIVE_CRAWL_MEMORY": "newsarchive.distributed.WorkerArchive",
+            "NEWSARCHIVE_QUEUE_ALL_SITEMAPS": True,
         }.items():
             settings.set(name, value, priority="addon")
         settings.replace_in_component_priority_dict("ITEM_PIPELINES", StoragePipeline, RedisItemPipeline)
@@ -317,18 +325,23 @@ class RedisItemPipeline:
 
 
 class WorkerArchive:
-    """What a worker's spider sees as ``spider.archive``: reads from the archive file when one
+    """A worker's crawl memory (:class:`newsarchive.memory.CrawlMemory`, ``spider.archive``;
+    the add-on sets ``NEWSARCHIVE_CRAWL_MEMORY`` to it): reads from the archive file when one
     is there (read-only), writes become records for the ingester."""
 
-    def __init__(self, spider):
+    def __init__(self, crawler):
         from newsarchive.archive import Archive, ArchiveError
 
-        self.channel = channel_of(spider.crawler)
+        self.channel = channel_of(crawler)
         self.reader = None
         try:
-            self.reader = Archive(spider.settings.get("NEWSARCHIVE_DB"), readonly=True)
+            self.reader = Archive(crawler.settings.get("NEWSARCHIVE_DB"), readonly=True)
         except ArchiveError as error:
             logger.info("worker without an archive to read (%s): every article counts as new", error)
+
+    @classmethod
+    def from_crawler(cls, crawler) -> WorkerArchive:
+        return cls(crawler)
 
     def fetch_record(self, url: str):
         return self.reader.fetch_record(url) if self.reader else None
@@ -348,11 +361,6 @@ class WorkerArchive:
     def close(self) -> None:
         if self.reader is not None:
             self.reader.close()
-
-
-def worker_archive(spider) -> WorkerArchive | None:
-    """``spider.archive`` for a worker of a distributed crawl, None in a single-process crawl."""
-    return WorkerArchive(spider) if spider.settings.get(URL_SETTING) else None
 
 
 class WorkerRun:

@@ -29,7 +29,8 @@ from newsarchive.archive import (
 from newsarchive.health import Thresholds, check_health
 from newsarchive.outcomes import (
     ARCHIVE_ERROR, ARCHIVE_ERROR_REASON, ARTICLE_OUTCOMES, ARTICLES, BOILERPLATE, DROPPED, EXIT_ARCHIVE,
-    EXIT_DEGRADED, EXIT_FAILED, FIELD, LAYER, RUN_ID, RunStatus, archive_exit_code, set_exit_code, stats_under,
+    EXIT_DEGRADED, EXIT_FAILED, FIELD, LAYER, RUN_ID, RunStatus, archive_exit_code, archive_failure, set_exit_code,
+    stats_under,
 )
 from newsarchive.runlock import RunLock, RunLocked, maintenance_holder
 
@@ -150,10 +151,15 @@ class CrawlRun:
         crawler.signals.connect(extension.item_scraped, signal=signals.item_scraped)
         crawler.signals.connect(extension.callback_failed, signal=signals.spider_error)
         crawler.signals.connect(extension.callback_failed, signal=signals.item_error)
+        crawler.signals.connect(extension.archive_refused, signal=archive_failure)
         return extension
 
     def callback_failed(self, failure, response=None, spider=None, item=None) -> None:
         storage_failed(self.crawler, failure)
+
+    def archive_refused(self, error: ArchiveError) -> None:
+        """A component (the crawl memory, newsarchive.memory) met an archive refusing a write."""
+        archive_failed(self.crawler, error)
 
     def spider_opened(self, spider) -> None:
         try:

@@ -148,6 +148,10 @@ EXTENSIONS = {
 # `newsarchive ingest`); unset, the add-on changes nothing and Redis is never imported.
 NEWSARCHIVE_REDIS_URL = os.environ.get("NEWSARCHIVE_REDIS_URL") or None
 NEWSARCHIVE_REDIS_PREFIX = "newsarchive:"
+# Set by that add-on, so not here (a project setting outranks an add-on's):
+# NEWSARCHIVE_CRAWL_MEMORY, the class the spider asks what earlier runs have seen
+# (newsarchive.memory; default newsarchive.memory.ArchiveMemory, the archive at NEWSARCHIVE_DB),
+# and NEWSARCHIVE_QUEUE_ALL_SITEMAPS (default False: an index's sitemaps one at a time).
 ADDONS = {
     "newsarchive.distributed.DistributedAddon": 0,
 }

@@ -9,6 +9,14 @@ sure each article is fetched once whichever path finds it first:
 2. the RSS feeds;
 3. the listing pages, following "next page" links up to
    ``NEWSARCHIVE_MAX_LISTING_PAGES``.
+
+An index's sitemaps are read one after another, or all at once with
+``NEWSARCHIVE_QUEUE_ALL_SITEMAPS`` (set by the distributed add-on: the request queue is
+shared, and another worker may read the next one). Whether a discovered article is
+fetched is asked of the crawl's memory (``spider.archive``, :mod:`newsarchive.memory`),
+whose implementation is a setting. So the spider knows the site, extraction, the item,
+the date parser, the names of outcomes and that memory; pipelines, middlewares, extensions
+and the distributed add-on know the spider, never the other way round.
 """
 
 from __future__ import annotations
@@ -27,15 +35,11 @@ from protego import Protego
 from scrapy.http import Response, TextResponse
 from scrapy.utils.sitemap import Sitemap
 
-from newsarchive.archive import Archive, ArchiveError
-from newsarchive.extensions import archive_failed
 from newsarchive.extract import extract_article
-from newsarchive.freshness import RefreshPolicy
 from newsarchive.items import ArticleItem
-from newsarchive.middlewares import PageRejected
-from newsarchive.pagecheck import failure_reason
+from newsarchive.memory import CrawlMemory, RefreshPolicy, open_memory
+from newsarchive.outcomes import FETCH, SKIPPED_KNOWN, SKIPPED_SITEMAP, Drop, PageRejected, count_drop, failure_reason
 from newsarchive.persian.dates import DateParseError, day_range, parse_datetime
-from newsarchive.pipelines import count_drop
 from newsarchive.sites.base import Site
 
 
@@ -109,12 +113,10 @@ class NewsSpider(scrapy.Spider):
     # --- entry points ---------------------------------------------------
 
     @cached_property
-    def archive(self) -> Archive:
-        """A connection for the fetch decisions (the storage pipeline has its own); in a worker
-        of a distributed crawl, a read-only one whose writes go to the ingester."""
-        from newsarchive.distributed import worker_archive
-
-        return worker_archive(self) or Archive(self.settings.get("NEWSARCHIVE_DB"))
+    def archive(self) -> CrawlMemory:
+        """What the crawl has seen, for the fetch decisions (see :mod:`newsarchive.memory`):
+        the archive, or what ``NEWSARCHIVE_CRAWL_MEMORY`` names (a distributed worker's)."""
+        return open_memory(self.crawler)
 
     @cached_property
     def policy(self) -> RefreshPolicy:
@@ -135,10 +137,7 @@ class NewsSpider(scrapy.Spider):
         if "archive" not in self.__dict__:
             return
         if reason == "finished" and self.sitemaps_read:
-            try:
-                self.archive.remember_discovery(self.sitemaps_read)
-            except ArchiveError as error:
-                archive_failed(self.crawler, error)
+            self.archive.remember_discovery(self.sitemaps_read)  # a refusal stops the run (newsarchive.memory)
         self.archive.close()
 
     def parse_robots(self, response: Response):
@@ -162,13 +161,13 @@ class NewsSpider(scrapy.Spider):
         self._count_failure(failure)
 
     def _count_failure(self, failure) -> str:
-        """Count a failed request under its reason (see :func:`newsarchive.pagecheck.failure_reason`)
+        """Count a failed request under its reason (see :func:`newsarchive.outcomes.failure_reason`)
         and return the reason; pages the page checks or the allow-rule rejected are counted already."""
         if failure.check(PageRejected):
             return failure.value.reason
         reason = failure_reason(failure)
         count_drop(self.crawler.stats, reason)
-        log = self.logger.info if reason == "gone" else self.logger.warning
+        log = self.logger.info if reason == Drop.GONE else self.logger.warning
         log("%s failed (%s): %s", failure.request.url, reason, failure.value)
         return reason
 
@@ -204,9 +203,9 @@ class NewsSpider(scrapy.Spider):
         ``NEWSARCHIVE_MAX_SITEMAPS`` the sitemaps read per run; each refusal is counted
         (``sitemap-depth``, ``sitemap-limit``) and judged by the health check."""
         if depth > self.settings.getint("NEWSARCHIVE_MAX_SITEMAP_DEPTH"):
-            reason = "sitemap-depth"
+            reason = Drop.SITEMAP_DEPTH
         elif len(self.sitemap_urls) >= self.settings.getint("NEWSARCHIVE_MAX_SITEMAPS"):
-            reason = "sitemap-limit"
+            reason = Drop.SITEMAP_LIMIT
         else:
             return True
         count_drop(self.crawler.stats, reason)
@@ -221,9 +220,10 @@ class NewsSpider(scrapy.Spider):
                 # Never dropped by the dupe filter: a dropped request would end the chain.
                 yield self._sitemap_request(url, errback=self.sitemap_unavailable, lastmod=lastmod, depth=depth,
                                             dont_filter=True)
-                if not self.settings.get("NEWSARCHIVE_REDIS_URL"):
+                if not self.settings.getbool("NEWSARCHIVE_QUEUE_ALL_SITEMAPS"):
                     return
-                # Distributed: all at once (the queue is in Redis; another worker may read the next one).
+                # A shared request queue (a distributed crawl sets this): all at once, another
+                # worker may read the next one.
 
     def sitemap_unavailable(self, failure):
         self._count_failure(failure)
@@ -236,11 +236,11 @@ class NewsSpider(scrapy.Spider):
             with gzip.GzipFile(fileobj=io.BytesIO(body)) as unzipped:
                 body = unzipped.read(limit + 1)
             if len(body) > limit:
-                count_drop(self.crawler.stats, "oversize")
+                count_drop(self.crawler.stats, Drop.OVERSIZE)
                 return None
         if declares_entities(body):
             self.logger.warning("sitemap declares XML entities; refused: %s", response.url)
-            count_drop(self.crawler.stats, "xml-entities")
+            count_drop(self.crawler.stats, Drop.XML_ENTITIES)
             return None
         return body
 
@@ -256,7 +256,7 @@ class NewsSpider(scrapy.Spider):
             sitemap = Sitemap(body)
         except Exception as error:  # lxml raises several kinds on garbage
             self.logger.warning("not a sitemap: %s (%s)", response.url, error)
-            count_drop(self.crawler.stats, "bad-sitemap")
+            count_drop(self.crawler.stats, Drop.BAD_SITEMAP)
             return
         for entry in sitemap:
             loc = entry.get("loc")
@@ -269,7 +269,7 @@ class NewsSpider(scrapy.Spider):
             if sitemap.type != "sitemapindex":
                 yield from self._article_request(url, via="sitemap", lastmod=entry.get("lastmod"))
             elif entry.get("lastmod") and self.archive.discovery_lastmod(url) == entry["lastmod"]:
-                self.crawler.stats.inc_value("newsarchive/skipped/sitemap")
+                self.crawler.stats.inc_value(SKIPPED_SITEMAP)
             else:
                 self.sitemap_queue.append((url, entry.get("lastmod"), response.meta.get("newsarchive_sitemap_depth", 0) + 1))
         if response.meta.get("lastmod"):
@@ -280,12 +280,12 @@ class NewsSpider(scrapy.Spider):
     def parse_feed(self, response: Response):
         if declares_entities(response.body):
             self.logger.warning("feed declares XML entities; refused: %s", response.url)
-            count_drop(self.crawler.stats, "xml-entities")
+            count_drop(self.crawler.stats, Drop.XML_ENTITIES)
             return
         feed = Selector(text=response.text, type="xml") if isinstance(response, TextResponse) else None
         if feed is None or not feed.xpath("/*"):
             self.logger.warning("not a feed: %s", response.url)
-            count_drop(self.crawler.stats, "bad-feed")
+            count_drop(self.crawler.stats, Drop.BAD_FEED)
             return
         feed.remove_namespaces()
         for item in feed.xpath("//item | //entry"):
@@ -348,28 +348,25 @@ class NewsSpider(scrapy.Spider):
             return
         reason = self.policy.reason_to_fetch(self.archive.fetch_record(canonical), _timestamp(lastmod), self.started_at)
         if reason is None:
-            self.crawler.stats.inc_value("newsarchive/skipped/known")
+            self.crawler.stats.inc_value(SKIPPED_KNOWN)
             return
-        self.crawler.stats.inc_value(f"newsarchive/fetch/{reason}")
+        self.crawler.stats.inc_value(f"{FETCH}{reason}")
         meta = {"newsarchive_kind": "article", "discovered_via": via, "lastmod": lastmod, "feed_date": feed_date}
         yield scrapy.Request(canonical, callback=self.parse_article, errback=self.article_failed, meta=meta)
 
     def article_failed(self, failure):
         """A 404/410 is remembered (see freshness); other failures are counted and retried next run."""
-        if self._count_failure(failure) == "gone":
-            try:
-                self.archive.record_gone(failure.request.url, failure.value.response.status)
-            except ArchiveError as error:
-                archive_failed(self.crawler, error)
+        if self._count_failure(failure) == Drop.GONE:
+            self.archive.record_gone(failure.request.url, failure.value.response.status)
 
     def parse_article(self, response: Response):
         """Extract one article page into an :class:`ArticleItem` (pipelines do the rest)."""
         if not isinstance(response, TextResponse):
-            count_drop(self.crawler.stats, "not-html")
+            count_drop(self.crawler.stats, Drop.NOT_HTML)
             return
         final_url = self.site.canonical(response.url)
         if not self.site.is_article_url(final_url):
-            count_drop(self.crawler.stats, "not-article")
+            count_drop(self.crawler.stats, Drop.NOT_ARTICLE)
             return
         raw = extract_article(response.selector, response.url, self.site)
         url = self._canonical_of(raw.get("canonical_url"), final_url)
