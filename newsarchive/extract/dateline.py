@@ -98,6 +98,9 @@ _DATEISH = re.compile(
     rf"|(?<!{_D}){_D}{{1,2}}\s?[/.\-]\s?{_D}{{1,2}}\s?[/.\-]\s?{_D}{{2}}(?!{_D})"
 )
 _FIRST_DIGIT = re.compile(_D)
+#: What every date-like text holds (four digits, or digits around a separator): a test the
+#: regular expression engine runs fast, before the exact one above.
+_DIGIT_RUN = re.compile(r"\d\d\d\d|\d\s?[/.\-]\s?\d")
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,7 @@ def _hits(body) -> list[tuple[str, Any, Any]]:
     element right before them (an icon may stand there), if any."""
     hits = []
     for piece in _TEXTS(body):
-        if _DATEISH.search(piece):
+        if _DIGIT_RUN.search(piece) and _DATEISH.search(piece):
             owner = piece.getparent()
             if piece.is_tail:
                 owner, before = owner.getparent(), owner
