@@ -1,6 +1,6 @@
 """Digiato (digiato.com), the first site: WordPress with its own theme.
 
-Layouts, newest first (see ``shared/notes/sites.md``):
+Layouts, newest first:
 
 * 2022 onwards, "dailyNewsPageHead": title, lead and the author/date "tools"
   line in the page head, body in ``.articlePost``; video pages use

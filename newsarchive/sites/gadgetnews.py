@@ -1,6 +1,6 @@
 """Gadget News (gadgetnews.net): WordPress with TieLabs' Sahifa theme.
 
-Selectors (see ``shared/notes/sites.md``): an article page has
+Selectors: an article page has
 ``body.single-post``, the title in its ``h1``, the body in ``.entry``, tags in
 ``.post-tag a`` and the machine date in ``meta[property=article:published_time]``
 (read by the meta layer). Sahifa puts the rest in ``article#the-post``:

@@ -1,6 +1,6 @@
 """ITNA (www.itna.ir): a news agency CMS whose pages are built from ``doc`` ids.
 
-Selectors (see ``shared/notes/sites.md``): the article is ``#docDataRow`` with
+Selectors: the article is ``#docDataRow`` with
 the title in ``h1``, the lead in ``#docDivLead1``, the body in
 ``.docContentdiv``, the displayed date in ``.doc_date`` (a Persian line such as
 ``سه شنبه ۱۲ تیر ۱۴۰۳ ساعت ۱۰:۳۰``), the section trail in

@@ -1,6 +1,6 @@
 """Peivast (peivast.com): Iran's digital-economy and ICT-policy press, WordPress.
 
-Selectors (see ``shared/notes/sites.md``): the summary box ``.grayboxe`` (the
+Selectors: the summary box ``.grayboxe`` (the
 lead, inside the body container, so also noise), the body
 ``.single-blog-content``, Yoast breadcrumbs ``#breadcrumbs span span a``,
 tags ``.post-tags a`` and the machine date ``article:published_time`` (read by

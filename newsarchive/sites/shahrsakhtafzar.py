@@ -2,7 +2,7 @@
 
 Not to be confused with sakhtafzarmag.com, a different (WordPress) site.
 Selectors follow Joomla's article view and the site's ``sazitem`` template
-(see ``shared/notes/sites.md``): an article page has ``body.view-article``,
+as follows: an article page has ``body.view-article``,
 the title in ``h1``, the Komento comments in ``.kmt-list`` and:
 
 * the body in ``[itemprop=articleBody]``, whose ``.typo6`` boxes ("read

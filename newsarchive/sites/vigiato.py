@@ -1,6 +1,6 @@
 """Vigiato (vigiato.net): Digiato's sister site for games and entertainment, WordPress.
 
-Selectors (see ``shared/notes/sites.md``): the body is ``.content``, the
+Selectors: the body is ``.content``, the
 categories the Yoast breadcrumb links ``#breadcrumb > span > span > a``, tags
 ``.tags a``, comments wpDiscuz's ``.wpd-thread-list .comment``; the machine
 date is ``article:published_time`` (read by the meta layer). The theme's

@@ -2,7 +2,7 @@
 
 Class names are hashes (``sc-3f9a1c2e-0 kDyGrB``) that change with every
 release, so this module names none of them. It relies on what survives a
-release (see ``shared/notes/sites.md``):
+release:
 
 * elements and structure: ``main article`` holds the page ``header`` (``h1``,
   then a line whose first ``span`` is the displayed date,
