@@ -407,3 +407,10 @@ def test_an_h1_that_is_the_site_logo_is_not_the_title():
     body = f'<header><h1 class="logo"><a href="/">خبرگزاری آریا</a></h1></header><h2>{TITLE}</h2>{BODY}'
     raw = generic(f"<title>{TITLE} - خبرگزاری آریا</title>" + SITE_NAME, body=body)
     assert raw["title"] == TITLE
+
+
+def test_a_body_written_as_lines_between_line_breaks_is_found():
+    lines = "<br><br>".join(STORY)
+    raw = generic(body=f'<h1>{TITLE}</h1><div class="matn">{lines}</div><div class="side"><p>پربازدیدترین‌ها</p></div>')
+    assert raw["field_sources"]["body"] == "fallback"
+    assert raw["body"] == "\n\n".join(STORY)

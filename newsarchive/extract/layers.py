@@ -160,10 +160,16 @@ class Page:
     @cached_property
     def densest(self):
         """The element whose paragraphs hold the most text, outside noise; None when no block
-        holds :data:`MIN_FALLBACK_BODY`. A parent's paragraphs also count half for its own parent,
-        so paragraphs wrapped one by one in ``<div>`` s still add up to their container."""
-        scores: dict[Any, float] = dict(self.paragraph_text)
-        for parent, length in self.paragraph_text.items():
+        holds :data:`MIN_FALLBACK_BODY`. Lines between ``<br>`` s count as paragraphs, and a
+        parent's paragraphs also count half for its own parent, so paragraphs wrapped one by
+        one in ``<div>`` s still add up to their container."""
+        lengths: dict[Any, float] = dict(self.paragraph_text)
+        for br in self.selector.root.iter("br"):  # paragraphs written as lines between <br>s
+            parent, tail = br.getparent(), (br.tail or "").strip()
+            if parent is not None and tail:
+                lengths[parent] = lengths.get(parent, 0) + len(tail)
+        scores = dict(lengths)
+        for parent, length in lengths.items():
             grandparent = parent.getparent()
             if grandparent is not None:
                 scores[grandparent] = scores.get(grandparent, 0) + length / 2
