@@ -108,6 +108,7 @@ class Line:
     """A short text the date parser reads, where it stands, and what marks it."""
 
     text: str
+    start: int
     index: int
     score: float
 
@@ -181,7 +182,11 @@ def find_dateline(root, title_hints: Iterable[str] = (), noise: frozenset = froz
     repeated = Counter(_signature(hit[1], box) for hit, box in shaped)
     lines = [line for hit, box in shaped if repeated[_signature(hit[1], box)] < LIST_REPEATS
              and (line := _line(hit, box, anchor, anchor_path, noise)) is not None]
-    return max(lines, key=lambda line: (line.score, -line.index)).text if lines else None
+    for line in sorted(lines, key=lambda line: (-line.score, line.index)):
+        readable = _readable(line.text, line.start)
+        if readable is not None:
+            return readable
+    return None
 
 
 # --- where the dates and the title are -------------------------------------------------
@@ -291,13 +296,10 @@ def _line(hit: tuple[str, Any, Any], box, anchor: tuple[int, Any] | None, anchor
         return None
     if is_todays_date_line(text, in_header=anchor is not None and anchor[0] - index > ABOVE_TITLE):
         return None
-    line = _readable(text, start)
-    if line is None:
-        return None
     score = 2.0 * marked + 2.0 * bool(label) + 1.0 * publication + 2.0 * near - 3.0 * modified
     if distance is not None:
         score -= min(distance, 200) / 100
-    return Line(line, index, score)
+    return Line(text, start, index, score)
 
 
 def _mostly_date(element) -> bool:
@@ -421,7 +423,8 @@ def _last_label(before: str) -> str | None:
 
 def _readable(text: str, start: int) -> str | None:
     """The line from the date on (its clock follows it), else the whole line, when it parses
-    as an absolute date; relative dates are not date lines."""
+    as an absolute date; relative dates are not date lines. Asked of the best-ranked lines
+    first, so a page pays for one parse."""
     for candidate in (text[start:], text):
         try:
             parsed = parse_datetime(candidate)
