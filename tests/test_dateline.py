@@ -11,6 +11,8 @@ from tests/unseen, which stays an independent judge (``python -m bench unseen``)
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from parsel import Selector
 
 from newsarchive.extract import extract_article
@@ -263,3 +265,35 @@ def test_a_jalali_string_in_persian_digits_in_article_published_time_is_read():
     item = stored(page(UNDATED, head=head))
     assert item["published_at"] == "2020-05-11T05:35:00Z"
     assert item["field_sources"]["published"] == "meta"
+
+
+# --- whatever the markup -----------------------------------------------------------------
+
+TAGS = ("div", "span", "p", "td", "li", "header", "footer", "time", "sapn", "b", "h1", "h2", "a", "i")
+CLASSES = ("", "date", "news-date", "top-bar", "comments", "related-posts", "today", "post-meta", "print-footer",
+           "fa fa-calendar", "entry-date updated", "breaking", "sidebar", "td-post-date")
+TEXTS = ("۲۲ اردیبهشت ۱۳۹۹ - ۱۰:۰۵", "امروز: شنبه ۹ تیر ۱۴۰۳", "تاریخ چاپ: ۱۰ آذر ۱۴۰۳", "3 Azar 1396",
+         "۳ ساعت پیش", "2 تير 1399 - 12:09:08 ب.ظ", "کد خبر: 120045", "۱۴۰۰/۰۳/۱۰", TITLE, "متن", "۳۱ اسفند ۱۴۰۰",
+         "تاریخ انتشار:", "|", "© ۱۴۰۳", "۱۳:۰۵ ق.ظ ۱ مهر ۱۴۰۲")
+
+
+@st.composite
+def markup(draw, depth=0):
+    """Random nests of the tags, classes and texts date lines are made of."""
+    parts = []
+    for _ in range(draw(st.integers(0, 4 if depth < 3 else 0))):
+        tag, css = draw(st.sampled_from(TAGS)), draw(st.sampled_from(CLASSES))
+        inner = draw(markup(depth + 1)) if draw(st.booleans()) else draw(st.sampled_from(TEXTS))
+        parts.append(f"<{tag} class='{css}'>{inner}</{tag}>{draw(st.sampled_from(TEXTS)) if draw(st.booleans()) else ''}")
+    return "".join(parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(markup())
+def test_the_finder_never_raises_and_never_returns_a_relative_today_or_print_date(html):
+    line = found(page(html))
+    if line is not None:
+        parsed = parse_datetime(line)
+        assert parsed.kind != "relative"
+        assert parsed.jalali[:10] not in ("1403-04-09", "1403-09-10"), line  # the today line's, the print date's
+

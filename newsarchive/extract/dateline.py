@@ -80,13 +80,13 @@ CHROME_TAGS = frozenset({"header", "nav", "footer", "aside"})
 SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "textarea", "select", "option", "head", "title"})
 
 #: Labels before a date, folded like the text they are looked for in (ZWNJ dropped, digits
-#: ASCII): the publication's, or another date's (print, update, breaking news).
+#: ASCII): the publication's, or another date's (print, update, breaking news, today).
 PUBLISHED_LABELS = tuple(fold(label) for label in (
     "تاریخ انتشار", "زمان انتشار", "انتشار", "منتشر شده", "تاریخ خبر", "تاریخ", "published", "posted",
 ))
 OTHER_LABELS = tuple(fold(label) for label in (
     "تاریخ چاپ", "چاپ", "به‌روزرسانی", "به روز رسانی", "بروزرسانی", "بروز رسانی", "آخرین ویرایش",
-    "ویرایش", "اصلاح", "خبر فوری", "فوری", "updated", "modified", "printed",
+    "ویرایش", "اصلاح", "خبر فوری", "فوری", "امروز", "updated", "modified", "printed",
 ))
 #: How far back from a date its label may stand.
 LABEL_SPAN = 30
@@ -105,8 +105,9 @@ _DIGIT_RUN = re.compile(r"\d\d\d\d|\d\s?[/.\-]\s?\d")
 
 @dataclass(frozen=True)
 class Line:
-    """A short text the date parser reads, where it stands, and what marks it."""
+    """A date-like piece of text, the line around it, where it stands, and what marks it."""
 
+    piece: str
     text: str
     start: int
     index: int
@@ -183,7 +184,7 @@ def find_dateline(root, title_hints: Iterable[str] = (), noise: frozenset = froz
     lines = [line for hit, box in shaped if repeated[_signature(hit[1], box)] < LIST_REPEATS
              and (line := _line(hit, box, anchor, anchor_path, noise)) is not None]
     for line in sorted(lines, key=lambda line: (-line.score, line.index)):
-        readable = _readable(line.text, line.start)
+        readable = _readable(line)
         if readable is not None:
             return readable
     return None
@@ -294,12 +295,13 @@ def _line(hit: tuple[str, Any, Any], box, anchor: tuple[int, Any] | None, anchor
     marked = bool(near_words & DATE_WORDS) or any(element.tag == "time" for element in chain[:3]) or _icon(before)
     if not (marked or label or (near and _short_length(owner) <= MAX_BARE_LINE and _mostly_date(owner))):
         return None
-    if is_todays_date_line(text, in_header=anchor is not None and anchor[0] - index > ABOVE_TITLE):
+    page_top = anchor is not None and anchor[0] - index > ABOVE_TITLE
+    if any(is_todays_date_line(line, in_header=page_top) for line in (text, text[start:])):
         return None
     score = 2.0 * marked + 2.0 * bool(label) + 1.0 * publication + 2.0 * near - 3.0 * modified
     if distance is not None:
         score -= min(distance, 200) / 100
-    return Line(text, start, index, score)
+    return Line(collapse(piece), text, start, index, score)
 
 
 def _mostly_date(element) -> bool:
@@ -421,17 +423,27 @@ def _last_label(before: str) -> str | None:
     return kind
 
 
-def _readable(text: str, start: int) -> str | None:
-    """The line from the date on (its clock follows it), else the whole line, when it parses
-    as an absolute date; relative dates are not date lines. Asked of the best-ranked lines
-    first, so a page pays for one parse."""
-    for candidate in (text[start:], text):
+def _readable(line: Line) -> str | None:
+    """The date the line's own piece of text holds, when it is an absolute date (relative dates
+    are not date lines), read on into the line when the clock stands in the next element
+    (``<span>۸ فروردین ۱۴۰۳</span> <span>۱۷:۴۵</span>``). A date elsewhere in the line is not
+    this piece's: the line may hold the header's today line too. Asked of the best-ranked
+    lines first, so a page pays for about one parse."""
+    try:
+        alone = parse_datetime(line.piece)
+    except DateParseError:
+        return None
+    if alone.kind == "relative":
+        return None
+    if alone.precision == "day":
+        onward = line.text[line.start:]
         try:
-            parsed = parse_datetime(candidate)
+            wider = parse_datetime(onward)
         except DateParseError:
-            continue
-        return candidate if parsed.kind != "relative" else None
-    return None
+            return line.piece
+        if wider.precision != "day" and wider.local.date() == alone.local.date():
+            return onward
+    return line.piece
 
 
 __all__ = ["dateline_layer", "find_dateline", "title_hints"]
