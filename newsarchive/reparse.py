@@ -2,13 +2,14 @@
 
 ``newsarchive reparse`` takes the latest capture of every URL a crawl requested
 as an article (see :mod:`newsarchive.warc`), follows recorded redirects to the
-capture of the final response, and hands that response to the spider's own
-``parse_article`` and then to the configured ``ITEM_PIPELINES`` (validation,
-normalization, dates, storage): the code a crawl runs, with the capture's
-time as the fetch time. Content that changed is versioned as a crawl would
-version it; other corrected fields (dates, tags, authors) are updated in
-place (``NEWSARCHIVE_REPARSE``). A capture older than the article's last fetch
-(a later crawl ran without WARC) is skipped, never written over newer data.
+capture of the final response, and makes its item with
+:func:`newsarchive.page.article_item`, as the spider's ``parse_article`` does, then
+hands it to the configured ``ITEM_PIPELINES`` (validation, normalization, dates,
+storage): the code a crawl runs, with the capture's time as the fetch time. Content
+that changed is versioned as a crawl would version it; other corrected fields (dates,
+tags, authors) are updated in place (``NEWSARCHIVE_REPARSE``). A capture older than
+the article's last fetch (a later crawl ran without WARC) is skipped, never written
+over newer data.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from typing import Any
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.exceptions import DropItem, IgnoreRequest
-from scrapy.http import Headers, Request
+from scrapy.http import Headers, Request, TextResponse
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.reactor import is_reactor_installed
 
 from newsarchive.archive import Archive, resolve_db_path
 from newsarchive.outcomes import ARTICLE_OUTCOMES, ARTICLES, DROPPED, Drop, count_drop, stats_under
+from newsarchive.page import article_item, request_facts
 from newsarchive.pipelines import DropArticle, build_pipelines, run_pipelines
 from newsarchive.runlock import RunLock
 from newsarchive.warc import (REDIRECT_STATUSES, WarcReadError, read_capture, resolve_warc_dir, second_of)
@@ -212,16 +214,25 @@ def _reparse_pages(archive, root, crawler, pages, progress, source) -> None:
                 # A crawl's HttpErrorMiddleware sends these to article_failed (which counts the same way).
                 count_drop(stats, Drop.GONE if response.status in (404, 410) else Drop.FETCH_ERROR)
                 continue
-            for item in spider.parse_article(response):
-                if _superseded(archive, item, request.meta["newsarchive_fetched_at"]):
-                    count_drop(stats, Drop.SUPERSEDED)
-                    continue
-                try:
-                    run_pipelines(pipelines, item)
-                except DropArticle:
-                    pass  # counted by the pipeline
-                except DropItem:
-                    count_drop(stats, Drop.OTHER)
+            fetched_at = request.meta["newsarchive_fetched_at"]
+            # What the spider's parse_article does with a response, minus the crawl.
+            if not isinstance(response, TextResponse):
+                count_drop(stats, Drop.NOT_HTML)
+                continue
+            item = article_item(spider.site, response.selector, response.url, fetched_at, status=response.status,
+                                **request_facts(response.meta))
+            if item is None:
+                count_drop(stats, Drop.NOT_ARTICLE)
+                continue
+            if _superseded(archive, item, fetched_at):
+                count_drop(stats, Drop.SUPERSEDED)
+                continue
+            try:
+                run_pipelines(pipelines, item)
+            except DropArticle:
+                pass  # counted by the pipeline
+            except DropItem:
+                count_drop(stats, Drop.OTHER)
     finally:
         for pipeline in pipelines:
             if hasattr(pipeline, "close_spider"):

@@ -17,9 +17,9 @@ from newsarchive.outcomes import ARCHIVE_ERROR, EXIT_ARCHIVE, EXIT_CODE, archive
 from newsarchive.spiders.sites import SPIDERS
 
 PACKAGE = Path(__file__).resolve().parent.parent / "newsarchive"
-#: What the spider may import from the project: data, extraction, the item, the date parser,
-#: the names of outcomes and the crawl memory's protocol.
-SPIDER_MAY_IMPORT = {"newsarchive.sites.base", "newsarchive.extract", "newsarchive.items",
+#: What the spider may import from the project: data, extraction and the item (through the
+#: page-to-item function), the date parser, the names of outcomes and the crawl memory's protocol.
+SPIDER_MAY_IMPORT = {"newsarchive.sites.base", "newsarchive.extract", "newsarchive.items", "newsarchive.page",
                      "newsarchive.persian.dates", "newsarchive.outcomes", "newsarchive.memory"}
 
 

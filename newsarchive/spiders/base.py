@@ -14,9 +14,11 @@ An index's sitemaps are read one after another, or all at once with
 ``NEWSARCHIVE_QUEUE_ALL_SITEMAPS`` (set by the distributed add-on: the request queue is
 shared, and another worker may read the next one). Whether a discovered article is
 fetched is asked of the crawl's memory (``spider.archive``, :mod:`newsarchive.memory`),
-whose implementation is a setting. So the spider knows the site, extraction, the item,
-the date parser, the names of outcomes and that memory; pipelines, middlewares, extensions
-and the distributed add-on know the spider, never the other way round.
+whose implementation is a setting; an article page becomes its item by
+:func:`newsarchive.page.article_item`, which needs no crawler. So the spider knows the
+site, that page function, the date parser, the names of outcomes and that memory;
+pipelines, middlewares, extensions and the distributed add-on know the spider, never
+the other way round.
 """
 
 from __future__ import annotations
@@ -35,10 +37,9 @@ from protego import Protego
 from scrapy.http import Response, TextResponse
 from scrapy.utils.sitemap import Sitemap
 
-from newsarchive.extract import extract_article
-from newsarchive.items import ArticleItem
 from newsarchive.memory import CrawlMemory, RefreshPolicy, open_memory
 from newsarchive.outcomes import FETCH, SKIPPED_KNOWN, SKIPPED_SITEMAP, Drop, PageRejected, count_drop, failure_reason
+from newsarchive.page import article_item, request_facts
 from newsarchive.persian.dates import DateParseError, day_range, parse_datetime
 from newsarchive.sites.base import Site
 
@@ -360,53 +361,16 @@ class NewsSpider(scrapy.Spider):
             self.archive.record_gone(failure.request.url, failure.value.response.status)
 
     def parse_article(self, response: Response):
-        """Extract one article page into an :class:`ArticleItem` (pipelines do the rest)."""
+        """One article page to an :class:`~newsarchive.items.ArticleItem`
+        (:func:`newsarchive.page.article_item`; pipelines do the rest)."""
         if not isinstance(response, TextResponse):
             count_drop(self.crawler.stats, Drop.NOT_HTML)
             return
-        final_url = self.site.canonical(response.url)
-        if not self.site.is_article_url(final_url):
+        # The WARC middleware stamps when the response arrived (reparse: the capture's time).
+        fetched_at = response.meta.get("newsarchive_fetched_at") or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        item = article_item(self.site, response.selector, response.url, fetched_at, status=response.status,
+                            **request_facts(response.meta))
+        if item is None:
             count_drop(self.crawler.stats, Drop.NOT_ARTICLE)
             return
-        raw = extract_article(response.selector, response.url, self.site)
-        url = self._canonical_of(raw.get("canonical_url"), final_url)
-        requested = [self.site.canonical(u) for u in response.meta.get("redirect_urls", [])]
-        aliases = sorted({*requested, final_url} - {url})
-        notes = raw["notes"]
-        if response.meta.get("newsarchive_charset_note"):
-            notes.append(response.meta["newsarchive_charset_note"])
-        candidates = raw["published_candidates"]
-        if response.meta.get("feed_date"):
-            candidates.append(["feed", response.meta["feed_date"]])
-        yield ArticleItem(
-            url=url,
-            source=self.site.name,
-            aliases=aliases,
-            fetched_url=final_url,
-            title=raw.get("title"),
-            lead=raw.get("lead"),
-            body=raw.get("body"),
-            authors=raw.get("authors", []),
-            categories=raw.get("categories", []),
-            tags=raw.get("tags", []),
-            image_url=raw.get("image_url"),
-            page_type=raw["page_type"],
-            sponsored=raw["sponsored"] or self.site.is_sponsored_url(url),
-            published_display=raw.get("published_display"),
-            published_candidates=candidates,
-            modified_display=raw.get("modified_display"),
-            modified_candidates=raw["modified_candidates"],
-            field_sources=raw["field_sources"],
-            notes=notes,
-            # The WARC middleware stamps when the response arrived (reparse: the capture's time).
-            fetched_at=response.meta.get("newsarchive_fetched_at") or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            http_status=response.status,
-        )
-
-    def _canonical_of(self, declared: str | None, final_url: str) -> str:
-        """The page's ``rel=canonical`` when it names an article of this site, else its URL."""
-        if declared:
-            canonical = self.site.canonical(declared)
-            if self.site.is_article_url(canonical):
-                return canonical
-        return final_url
+        yield item

@@ -1,0 +1,95 @@
+"""An article page to the item a crawl yields for it, without a crawler.
+
+In web-poet's sense a page object: all the record needs is the page (its HTML, as a
+``parsel.Selector``), the URL it came from, when it was fetched and its status, and what the
+request knew: the URLs that redirected to it, the date the feed that listed it gave, and the
+page checks' note on a wrong charset. :func:`article_item` turns that into the
+:class:`~newsarchive.items.ArticleItem` that the pipelines validate, normalize, date and store
+(:mod:`newsarchive.pipelines`).
+
+The spider's ``parse_article`` calls it on each response, ``newsarchive reparse`` on each
+stored capture, and tests on mirror pages; :func:`request_facts` reads those facts from a
+request's ``meta`` the same way for all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from parsel import Selector
+
+from newsarchive.extract import extract_article
+from newsarchive.items import ArticleItem
+from newsarchive.sites.base import Site
+
+
+def request_facts(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of :func:`article_item` that a request's ``meta`` holds: Scrapy's
+    ``redirect_urls``, the spider's ``feed_date`` and the page check's charset note."""
+    return {
+        "redirect_urls": meta.get("redirect_urls", ()),
+        "feed_date": meta.get("feed_date"),
+        "charset_note": meta.get("newsarchive_charset_note"),
+    }
+
+
+def article_item(
+    site: Site, page: Selector | str, url: str, fetched_at: str, *, status: int = 200,
+    redirect_urls: Sequence[str] = (), feed_date: str | None = None, charset_note: str | None = None,
+) -> ArticleItem | None:
+    """The item for the page of ``site`` fetched from ``url`` at ``fetched_at`` (UTC
+    ``YYYY-MM-DDTHH:MM:SSZ``) with HTTP ``status``; None when ``url`` is not one of the site's
+    article URLs (the caller counts it as ``not-article``).
+
+    ``page`` is the page's selector, or its HTML. The item's ``url`` is the page's
+    ``rel=canonical`` when that names an article of the site, else the canonical form of
+    ``url``; every other URL that led to it (``redirect_urls``, ``url`` itself) becomes an
+    alias. ``feed_date`` joins the date candidates; ``charset_note`` the notes.
+    """
+    final_url = site.canonical(url)
+    if not site.is_article_url(final_url):
+        return None
+    selector = page if isinstance(page, Selector) else Selector(text=page, type="html", base_url=url)
+    raw = extract_article(selector, url, site)
+    canonical = _canonical_of(site, raw.get("canonical_url"), final_url)
+    requested = [site.canonical(u) for u in redirect_urls]
+    aliases = sorted({*requested, final_url} - {canonical})
+    notes = raw["notes"]
+    if charset_note:
+        notes.append(charset_note)
+    candidates = raw["published_candidates"]
+    if feed_date:
+        candidates.append(["feed", feed_date])
+    return ArticleItem(
+        url=canonical,
+        source=site.name,
+        aliases=aliases,
+        fetched_url=final_url,
+        title=raw.get("title"),
+        lead=raw.get("lead"),
+        body=raw.get("body"),
+        authors=raw.get("authors", []),
+        categories=raw.get("categories", []),
+        tags=raw.get("tags", []),
+        image_url=raw.get("image_url"),
+        page_type=raw["page_type"],
+        sponsored=raw["sponsored"] or site.is_sponsored_url(canonical),
+        published_display=raw.get("published_display"),
+        published_candidates=candidates,
+        modified_display=raw.get("modified_display"),
+        modified_candidates=raw["modified_candidates"],
+        field_sources=raw["field_sources"],
+        notes=notes,
+        fetched_at=fetched_at,
+        http_status=status,
+    )
+
+
+def _canonical_of(site: Site, declared: str | None, final_url: str) -> str:
+    """The page's ``rel=canonical`` when it names an article of this site, else its URL."""
+    if declared:
+        canonical = site.canonical(declared)
+        if site.is_article_url(canonical):
+            return canonical
+    return final_url
