@@ -6,7 +6,9 @@ layers (JSON-LD, meta, ``<time datetime>``) find nothing there, so such pages we
 as ``no-date``. :func:`find_dateline` reads the page's text nodes once and keeps short
 lines that :func:`~newsarchive.persian.dates.parse_datetime` reads as a date, then ranks
 them by what marks them as the article's date line: class/id words (date, time,
-publish…), a label («تاریخ انتشار»), ``<time>``, and closeness to the title.
+publish…), a label («تاریخ انتشار»), ``<time>``, a calendar or clock icon before it, and
+closeness to the title. Only texts with a four-digit year (or a numeric ``97/05/17``)
+are looked at: ``۱۷ مرداد ۹۷`` in a line is not found.
 
 A date guessed from anything but the article's own date line is never used, so a line
 is refused when it stands in the page's chrome (header, nav, top bar, footer, sidebar:
