@@ -44,7 +44,6 @@ def mirror(tmp_path):
         yield server
 
 
-@pytest.mark.slow
 def test_directory_index_with_and_without_slash(mirror):
     for path in ("/topic/tech/", "/topic/tech"):
         status, headers, body = fetch(mirror.url + path, "example.com")
@@ -52,7 +51,6 @@ def test_directory_index_with_and_without_slash(mirror):
         assert headers["Content-Type"].startswith("text/html")
 
 
-@pytest.mark.slow
 def test_percent_encoded_persian_slug_in_either_case(mirror):
     slug = "فورد-موستانگ".encode()
     for encoded in ("".join(f"%{b:02x}" for b in slug), "".join(f"%{b:02X}" for b in slug)):
@@ -60,13 +58,11 @@ def test_percent_encoded_persian_slug_in_either_case(mirror):
         assert (status, body) == (200, "<html>persian slug</html>".encode())
 
 
-@pytest.mark.slow
 def test_feed_without_extension_is_served_as_xml(mirror):
     status, headers, _ = fetch(mirror.url + "/feed", "example.com")
     assert status == 200 and "xml" in headers["Content-Type"]
 
 
-@pytest.mark.slow
 def test_a_page_recorded_for_a_query_is_served_for_that_query_only(mirror):
     status, headers, body = fetch(mirror.url + "/fa/?format=feed&type=rss", "www.example.com")
     assert (status, body) == (200, b'<?xml version="1.0"?><rss>joomla</rss>')
@@ -76,7 +72,6 @@ def test_a_page_recorded_for_a_query_is_served_for_that_query_only(mirror):
     assert fetch(mirror.url + "/?format=feed&type=rss", "example.com")[0] == 404
 
 
-@pytest.mark.slow
 def test_redirect_and_not_found(mirror):
     status, headers, _ = fetch(mirror.url + "/old", "example.com")
     assert status == 301 and headers["Location"] == "https://example.com/topic/tech/"
@@ -84,13 +79,11 @@ def test_redirect_and_not_found(mirror):
     assert fetch(mirror.url + "/.replay.json", "example.com")[0] == 404
 
 
-@pytest.mark.slow
 def test_paths_cannot_escape_the_mirror(mirror):
     assert fetch(mirror.url + "/../secret.txt", "example.com")[0] == 404
     assert fetch(mirror.url + "/%2e%2e/secret.txt", "example.com")[0] == 404
 
 
-@pytest.mark.slow
 def test_unknown_host_is_served_from_the_root(mirror):
     assert fetch(mirror.url + "/plain.html")[2] == b"<html>no host folder</html>"
 
@@ -142,7 +135,6 @@ def confined(tmp_path):
         yield server, outside
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("target, headers", [
     ("/hostname", {REPLAY_HOST_HEADER: "/etc"}),           # curl -H 'X-Replay-Host: /etc' …/hostname
     ("/etc/passwd", {"Host": "/"}),                         # curl -H 'Host: /' …/etc/passwd
@@ -170,7 +162,6 @@ def test_requests_never_read_outside_the_mirror(confined, target, headers):
     assert b"SECRET" not in body and b"root:" not in body and body == NOT_FOUND_PAGE
 
 
-@pytest.mark.slow
 def test_a_plain_host_header_still_picks_its_folder(confined):
     server, _ = confined
     for headers in ({REPLAY_HOST_HEADER: "example.com"}, {"Host": "www.example.com:8765"},
@@ -178,7 +169,6 @@ def test_a_plain_host_header_still_picks_its_folder(confined):
         assert raw_request(server, "/page", headers) == (200, b"<html>inside</html>")
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("target, headers", [
     ("/page%00x", {}),
     ("/page%00x", {REPLAY_HOST_HEADER: "example.com"}),
@@ -208,7 +198,6 @@ def make_warc(path, captures):
                                                           http_headers=http))
 
 
-@pytest.mark.slow
 def test_a_warc_mirror_takes_hosts_as_names_only(tmp_path):
     make_warc(tmp_path / "a.warc.gz", [("https://example.com/page", b"<html>captured</html>")])
     (tmp_path / "secret.txt").write_text("SECRET")
