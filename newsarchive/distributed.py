@@ -384,6 +384,9 @@ class WorkerRun:
         return extension
 
     def _busy(self) -> bool:
+        # Scrapy has no public "is this engine busy": engine._start, scraper.slot and
+        # downloader.active are its state as of Scrapy 2.19 (tests/test_scrapy_api.py fails
+        # when a release changes them).
         engine = self.crawler.engine
         try:
             return bool(engine.downloader.active) or not engine.scraper.slot.is_idle() or engine._start is not None
@@ -422,7 +425,8 @@ class WorkerRun:
     def _look_again(self) -> None:
         """Ask the engine to look at the shared queue again soon. A kept-open idle spider is
         otherwise looked at on the engine's 5 s heartbeat: a worker that went idle while
-        another was still reading the sitemaps would sit out a short crawl."""
+        another was still reading the sitemaps would sit out a short crawl. (``engine._slot``
+        is private, as of Scrapy 2.19: see tests/test_scrapy_api.py.)"""
         slot = getattr(self.crawler.engine, "_slot", None)
         if slot is not None and hasattr(slot, "nextcall"):
             slot.nextcall.schedule(min(self.channel.heartbeat, 0.5))

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
-from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.http import Response, TextResponse
+from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.httpobj import urlparse_cached
 
@@ -101,16 +102,23 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
 
     The answer is flagged ``cached``, so it is neither recorded in the WARC files again nor
     counted as a download. Only a 200 is reused; after an error the spider asks again.
+
+    Scrapy's own request for robots.txt is told apart by what it carries (``dont_obey_robotstxt``
+    and ``NO_CALLBACK``) when its answer passes back through this middleware: at 100, after
+    redirects, decompression and the page checks, so as the robots.txt rules are read from it.
     """
 
     def __init__(self, crawler):
         super().__init__(crawler)
         self._fetched: dict[str, Response] = {}
 
-    async def _parse_robots(self, response, netloc, request):
-        if response.status == 200:
-            self._fetched[netloc] = response
-        await super()._parse_robots(response, netloc, request)
+    def process_response(self, request, response):
+        if (response.status == 200 and request.callback is NO_CALLBACK and request.meta.get("dont_obey_robotstxt")
+                and urlparse_cached(request).path == "/robots.txt"):
+            # Keyed by the host robots.txt was asked of, wherever it redirected.
+            first = (request.meta.get("redirect_urls") or [request.url])[0]
+            self._fetched[urlsplit(first).netloc] = response
+        return response
 
     async def process_request(self, request):
         await super().process_request(request)
@@ -259,7 +267,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
                            request.url, delay)
             self.crawler.stats.inc_value(RETRY_AFTER_TOO_LONG)
             return response
-        retry = self._retry(request, f"{response.status} response")
+        retry = self.retry_request(request, f"{response.status} response")
         if retry is None:
             return response
         await self._pause(request, delay)
@@ -268,10 +276,21 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_exception(self, request, exception):
         if request.meta.get("dont_retry") or not isinstance(exception, self.exceptions_to_retry):
             return None
-        retry = self._retry(request, exception)
+        retry = self.retry_request(request, exception)
         if retry is not None:
             await self._pause(request, None)
         return retry
+
+    def retry_request(self, request, reason):
+        """The retry of ``request`` (None when its retries are spent), as Scrapy's RetryMiddleware
+        makes it: the request's ``max_retry_times``, ``priority_adjust`` and
+        ``give_up_log_level`` meta first, else the ``RETRY_*`` settings."""
+        return get_retry_request(
+            request, spider=self.crawler.spider, reason=reason,
+            max_retry_times=request.meta.get("max_retry_times"),
+            priority_adjust=request.meta.get("priority_adjust"),
+            give_up_log_level=request.meta.get("give_up_log_level"),
+        )
 
     async def _pause(self, request, retry_after: float | None) -> None:
         delay = retry_after if retry_after is not None else self.backoff(request.meta.get("retry_times", 0))

@@ -9,13 +9,19 @@ behaviour and options and adds (codes in :mod:`newsarchive.outcomes`):
   a run lock held by another run is one ERROR line and exit 1;
 * after the crawl, the code :class:`newsarchive.extensions.CrawlRun` left in the
   stats: 3 for a degraded run, 4 when the archive refused a write mid-run.
+
+To read those stats the command needs the crawler, which Scrapy's own ``run`` makes and
+drops: so ``run`` is Scrapy's, step by step, in public API only (``create_crawler``,
+``crawl``, ``start``, ``bootstrap_failed``), keeping the crawler it creates.
 """
 
 from __future__ import annotations
 
 import logging
 
+from scrapy import signals
 from scrapy.commands.crawl import Command as ScrapyCrawl
+from scrapy.extensions.feedexport import FeedExporter
 
 from newsarchive.archive import ArchiveError, resolve_db_path
 from newsarchive.extensions import check_archive
@@ -28,18 +34,22 @@ logger = logging.getLogger(__name__)
 class Command(ScrapyCrawl):
     crawler = None
 
-    def _create_crawler(self, spname):
-        self.crawler = super()._create_crawler(spname)
-        return self.crawler
-
     def run(self, args, opts) -> None:
+        if len(args) != 1:
+            super().run(args, opts)  # Scrapy's own usage errors
+            return
         # A distributed worker writes no SQLite and takes no run lock (newsarchive.distributed).
-        if len(args) == 1 and not self.settings.get("NEWSARCHIVE_REDIS_URL"):
+        if not self.settings.get("NEWSARCHIVE_REDIS_URL"):
             self.exitcode = self._preflight(args[0])
             if self.exitcode:
                 return
-        super().run(args, opts)
-        if self.crawler is not None and self.crawler.stats is not None:
+        self.crawler = self.crawler_process.create_crawler(args[0])
+        self.crawler.signals.connect(_warn_if_feeds_unused, signal=signals.engine_started)
+        self.crawler_process.crawl(self.crawler, **opts.spargs)
+        self.crawler_process.start()
+        if self.crawler_process.bootstrap_failed:
+            self.exitcode = 1
+        if self.crawler.stats is not None:
             self.exitcode = max(self.exitcode, self.crawler.stats.get_value(EXIT_CODE, 0))
 
     def _preflight(self, spider: str) -> int:
@@ -57,3 +67,10 @@ class Command(ScrapyCrawl):
             logger.error("%s", locked)
             return EXIT_FAILED
         return 0
+
+
+def _warn_if_feeds_unused(sender, **kwargs) -> None:
+    """Scrapy's crawl command says this when items could go nowhere (FEEDS without the exporter)."""
+    if sender.settings.getdict("FEEDS") and sender.get_extension(FeedExporter) is None:
+        logger.warning("The FeedExporter extension is not enabled, so no item will be "
+                       "exported to the configured feeds (FEEDS, -o, -O).")
