@@ -21,6 +21,7 @@ from typing import Any
 
 import sqlite_utils
 
+from newsarchive.outcomes import RunStatus
 from newsarchive.persian.dates import day_range
 from newsarchive.search import (
     Highlighter, QueryError, fts_query, index_text, parse_query, query_problem, snippet,
@@ -738,7 +739,7 @@ class Archive:
     def start_run(self, spider: str) -> int:
         with self.write():
             return self.db["crawl_runs"].insert(
-                {"spider": spider, "started_at": utc_now(), "status": "running", "pid": os.getpid()}
+                {"spider": spider, "started_at": utc_now(), "status": RunStatus.RUNNING, "pid": os.getpid()}
             ).last_pk
 
     def finish_run(self, run_id: int, status: str, summary: dict[str, Any], stats: dict[str, Any]) -> None:
@@ -768,7 +769,7 @@ class Archive:
         }
         with self.write():
             self.db["crawl_runs"].update(run_id, {
-                **columns, "status": "running",
+                **columns, "status": RunStatus.RUNNING,
                 "stats": json.dumps(stats, ensure_ascii=False, sort_keys=True, default=str),
             })
 
@@ -786,7 +787,7 @@ class Archive:
         row = next(iter(self.db.query(
             "select status from crawl_runs where spider = ? and started_at < ? order by id desc limit 1",
             [spider, before])), None)
-        return row is not None and row["status"] in ("finished", "degraded")
+        return row is not None and row["status"] in RunStatus.COMPLETED
 
     def mark_killed_runs(self, spider: str) -> int:
         """Runs of ``spider`` still marked running belong to dead processes: mark them killed.
@@ -795,7 +796,8 @@ class Archive:
         """
         with self.write():
             cursor = self.db.execute(
-                "update crawl_runs set status = 'killed' where spider = ? and status = 'running'", [spider]
+                "update crawl_runs set status = ? where spider = ? and status = ?",
+                [RunStatus.KILLED, spider, RunStatus.RUNNING]
             )
         return cursor.rowcount
 

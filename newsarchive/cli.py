@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from newsarchive.archive import Archive, ArchiveError, damaged_archive, resolve_db_path
+from newsarchive.outcomes import EXIT_BUSY, EXIT_USAGE, archive_exit_code
 from newsarchive.persian.dates import day_range
 from newsarchive.replay import ReplayServer, bundled_mirror
 from newsarchive.sites import SITES
@@ -71,18 +72,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     from newsarchive.crawl import exit_code, run_spiders
-    from newsarchive.health import archive_exit_code
 
     names = list(SITES) if args.all else args.sites
     unknown = [n for n in names if n not in SITES]
     if unknown or not names:
         print(f"unknown or no site(s): {unknown or names}; known: {', '.join(SITES)}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     try:
         _day_bounds(args)  # the spiders would refuse it too, but only after the crawl began
     except ValueError as error:
         print(f"newsarchive crawl: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     overrides = dict(pair.split("=", 1) for pair in args.set or [])
     if args.db:
         overrides["NEWSARCHIVE_DB"] = args.db
@@ -94,7 +94,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     except ArchiveError as error:
         print(f"newsarchive: not starting the crawl: {error}", file=sys.stderr)
         return archive_exit_code(error)
-    # 3 a run was degraded, 4 the archive refused a write, 5 it was busy (see newsarchive.health)
+    # 3 a run was degraded, 4 the archive refused a write, 5 it was busy (see newsarchive.outcomes)
     return exit_code(stats)
 
 
@@ -158,7 +158,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
             report = archive.reindex(progress=progress)
     except RunLocked:
         print("newsarchive reindex: another reindex of this archive is running", file=sys.stderr)
-        return 5
+        return EXIT_BUSY
     if sys.stderr.isatty():
         print(file=sys.stderr)
     if args.json:
