@@ -72,13 +72,18 @@ def quick_check(path: str | os.PathLike) -> str | None:
     """None when ``PRAGMA quick_check`` finds the file at ``path`` sound, else what it found.
 
     A damaged page makes queries fail with a bare ``sqlite3.DatabaseError`` at the first
-    read that touches it (or, for a page no query reads, never); this finds it up front."""
+    read that touches it (or, for a page no query reads, never); this finds it up front.
+    A file that cannot be checked here (locked, or not openable: a read-only file system
+    without its WAL index) is not called damaged: opening it for real says what it is."""
+    immutable = "&immutable=1" if _read_only_fs(Path(path)) else ""
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        conn = sqlite3.connect(f"file:{path}?mode=ro{immutable}", uri=True, timeout=30)
         try:
             rows = [row[0] for row in conn.execute("PRAGMA quick_check(5)").fetchall()]
         finally:
             conn.close()
+    except sqlite3.OperationalError as error:
+        return str(error) if "malformed" in str(error) or "decode to UTF-8" in str(error) else None
     except sqlite3.DatabaseError as error:
         return str(error)
     return None if rows == ["ok"] else "; ".join(" ".join(row.split()) for row in rows)
