@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.asyncio import sleep
@@ -18,13 +19,22 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from newsarchive.outcomes import (
     CHARSET_CORRECTED, CHARSET_INVALID, RETRY_AFTER_HONOURED, RETRY_AFTER_TOO_LONG, RETRY_WAITED_SECONDS,
-    ROBOTS_REUSED, Drop, PageRejected, count_drop,
+    ROBOTS_REUSED, Drop, count_drop,
 )
 from newsarchive.pagecheck import challenge_vendor, choose_encoding, is_empty, is_soft_404
 from newsarchive.replay import REPLAY_HOST_HEADER
 from newsarchive.urlpolicy import refusal
 
 logger = logging.getLogger(__name__)
+
+
+class PageRejected(IgnoreRequest):
+    """A response or request that must not reach the spider as content; ``reason`` is already
+    counted (see :func:`newsarchive.outcomes.counted_reason`)."""
+
+    def __init__(self, reason: str, detail: str):
+        super().__init__(f"{reason}: {detail}")
+        self.reason = self.counted_reason = reason
 
 
 def reject(crawler, request, reason: str, detail: str):

@@ -38,7 +38,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.sitemap import Sitemap
 
 from newsarchive.memory import CrawlMemory, RefreshPolicy, open_memory
-from newsarchive.outcomes import FETCH, SKIPPED_KNOWN, SKIPPED_SITEMAP, Drop, PageRejected, count_drop, failure_reason
+from newsarchive.outcomes import FETCH, SKIPPED_KNOWN, SKIPPED_SITEMAP, Drop, count_drop, counted_reason, failure_reason
 from newsarchive.page import article_item, request_facts
 from newsarchive.persian.dates import DateParseError, day_range, parse_datetime
 from newsarchive.sites.base import Site
@@ -164,8 +164,8 @@ class NewsSpider(scrapy.Spider):
     def _count_failure(self, failure) -> str:
         """Count a failed request under its reason (see :func:`newsarchive.outcomes.failure_reason`)
         and return the reason; pages the page checks or the allow-rule rejected are counted already."""
-        if failure.check(PageRejected):
-            return failure.value.reason
+        if counted_reason(failure.value):
+            return counted_reason(failure.value)
         reason = failure_reason(failure)
         count_drop(self.crawler.stats, reason)
         log = self.logger.info if reason == Drop.GONE else self.logger.warning
@@ -180,7 +180,7 @@ class NewsSpider(scrapy.Spider):
             yield request
 
     def sitemap_failed(self, failure):
-        if not failure.check(PageRejected) and getattr(failure.value, "response", None) is None:
+        if not counted_reason(failure.value) and getattr(failure.value, "response", None) is None:
             self._count_failure(failure)  # a missing fallback (404) is expected; a timeout is not
         self.logger.info("fallback sitemap not available: %s", failure.request.url)
         yield from self._fallback_sitemaps(failure.request.meta["newsarchive_fallback"] + 1)
