@@ -15,6 +15,7 @@ from typing import Any
 from parsel import Selector
 
 from newsarchive.extract.depth import cut_short, reparse_flat
+from newsarchive.extract.echoes import strip_echoes
 from newsarchive.extract.layers import LAYERS, TEXT_FIELDS, Page, finish, page_body
 from newsarchive.sites.base import Site
 
@@ -66,7 +67,7 @@ def extract_article(selector: Selector, url: str, site: Site | None = None) -> d
             article["sponsored"] = True
     body = page_body(page)
     if body is not None:
-        article["body"] = body.text
+        article["body"] = strip_echoes(body.text, article.get("title"), article.get("authors") or ())
         sources["body"] = body.layer
     canonical = selector.css('link[rel="canonical"]::attr(href)').get()
     article["canonical_url"] = page.absolute(canonical)
