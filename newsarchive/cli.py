@@ -137,6 +137,11 @@ def cmd_search(args: argparse.Namespace) -> int:
     except QueryError as error:
         print(f"newsarchive search: {error}", file=sys.stderr)
         return 2
+    except ValueError:
+        if args.limit >= 1:  # the library refuses a limit below 1 with a plain ValueError; anything else is a bug
+            raise
+        print(f"newsarchive search: --limit must be 1 or more (got {args.limit})", file=sys.stderr)
+        return 2
     if args.json:
         for hit in hits:
             print(json.dumps(hit.as_dict(), ensure_ascii=False))

@@ -1,0 +1,233 @@
+"""Articles: one row each, with earlier versions, URL aliases and template-block counts.
+
+:class:`ArticlesMixin` writes and reads an article: found by its URL or any alias, a
+content change keeps the previous content in ``article_versions``, and a page whose
+``rel=canonical`` names an article archived with other content is refused that claim
+(stored under its own URL) so that fetch order never decides which page wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import sqlite_utils
+
+from newsarchive.archive.schema import CONTENT_COLUMNS, JSON_COLUMNS, search_forms, utc_now
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+
+def article_id(url: str) -> str:
+    """A stable id from the first canonical URL an article was stored under."""
+    return hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
+
+
+def content_hash(article: dict[str, Any]) -> str:
+    """SHA-256 over the content columns; equal hashes mean an unchanged article."""
+    joined = "\x1f".join(article.get(column) or "" for column in CONTENT_COLUMNS)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+
+class ArticlesMixin:
+    """Writing and reading articles in an open archive."""
+
+    db: sqlite_utils.Database
+
+    if TYPE_CHECKING:
+        def write(self) -> AbstractContextManager[None]: ...
+
+    def find_article(self, url: str) -> dict[str, Any] | None:
+        """The article stored under ``url`` or one of its aliases."""
+        rows = self.db.query(
+            "select * from articles where url = :url union all "
+            "select articles.* from article_aliases join articles on articles.id = article_aliases.article_id "
+            "where article_aliases.url = :url limit 1",
+            {"url": url},
+        )
+        return next(iter(rows), None)
+
+    def save_article(self, article: dict[str, Any], *, fetched_at: str | None = None, refresh: bool = False) -> str:
+        """:meth:`store_article`'s outcome alone."""
+        return self.store_article(article, fetched_at=fetched_at, refresh=refresh)[0]
+
+    def store_article(self, article: dict[str, Any], *, fetched_at: str | None = None,
+                      refresh: bool = False) -> tuple[str, str | None]:
+        """Insert or update one article in a single transaction; returns the outcome and, when
+        the page's ``rel=canonical`` was not trusted, the URL it named (else None).
+
+        Returns ``"new"``, ``"updated"`` (content changed: the previous content
+        is kept in ``article_versions``) or ``"unchanged"`` (only
+        ``last_fetched_at`` moves). The article is found by its URL or any alias,
+        so a redirected or re-canonicalized URL never makes a second row.
+
+        With ``refresh`` (``newsarchive reparse``: the same response extracted
+        again), other fields that differ while the content is the same (dates,
+        tags, authors...) are updated too, without a version, as ``"updated"``.
+
+        A page fetched at one URL (``fetched_url``) that names another as canonical
+        (``url``) never changes the content of an article archived under that other URL:
+        a ``/promoted/`` copy or an editor's slip would otherwise overwrite it, and which
+        page won would depend on fetch order. A claim whose content equals the archived
+        article's makes the page an alias; a claim with other content is refused, and the
+        page is stored under its own URL with a note (its URL detached from the other
+        article if an earlier claim had attached it).
+        """
+        fetched_at = fetched_at or utc_now()
+        with self.write():
+            rejected = self._rejected_canonical(article)
+            if rejected:
+                article = {
+                    **article, "url": article["fetched_url"],
+                    "aliases": [url for url in article.get("aliases") or [] if url not in (rejected, article["fetched_url"])],
+                    "notes": [*(article.get("notes") or []),
+                              f"rel=canonical names {rejected}, another article archived with other content; "
+                              "stored under this page's own URL"],
+                }
+                self.db.execute("delete from article_aliases where url = ?", [article["url"]])
+            return self._upsert(article, fetched_at, refresh), rejected
+
+    def _rejected_canonical(self, article: dict[str, Any]) -> str | None:
+        """The canonical URL an article claims, when an article with other content is archived under it."""
+        own = article.get("fetched_url")
+        if not own or own == article["url"]:
+            return None
+        claimed = next(iter(self.db.query("select content_hash from articles where url = ?", [article["url"]])), None)
+        if claimed is None or claimed["content_hash"] == content_hash(article):
+            return None
+        return article["url"]
+
+    def _upsert(self, article: dict[str, Any], fetched_at: str, refresh: bool) -> str:
+        """The body of :meth:`store_article`, inside its transaction."""
+        urls = [article["url"], *(article.get("aliases") or [])]
+        record = self._record(article)
+        existing = next(filter(None, (self.find_article(url) for url in urls)), None)
+        if existing is None:
+            record.update(id=article_id(article["url"]), first_seen_at=fetched_at, last_fetched_at=fetched_at)
+            self.db["articles"].insert(record)
+            outcome, target = "new", record["id"]
+            self._count_template_blocks(article.get("source"), article.get("template_blocks") or {}, fetched_at)
+        else:
+            target = existing["id"]
+            if existing["content_hash"] == record["content_hash"]:
+                changes = {"last_fetched_at": fetched_at}
+                outcome = "unchanged"
+                corrected = {
+                    key: value for key, value in record.items()
+                    if key != "url" and existing.get(key) != value and not (key == "modified_at" and value is None)
+                } if refresh else {}
+                if corrected:
+                    changes.update(corrected)
+                    outcome = "updated"
+            else:
+                self.db["article_versions"].insert(
+                    {
+                        "article_id": target,
+                        **{c: existing[c] for c in CONTENT_COLUMNS},
+                        "content_hash": existing["content_hash"],
+                        "fetched_at": existing["last_fetched_at"],
+                        "replaced_at": fetched_at,
+                    }
+                )
+                record.pop("url")  # the first canonical URL stays the row's URL
+                changes = {**record, "last_fetched_at": fetched_at}
+                changes["modified_at"] = record.get("modified_at") or fetched_at
+                outcome = "updated"
+            self.db["articles"].update(target, changes)
+        row_url = existing["url"] if existing else article["url"]
+        for url in urls:
+            if url != row_url:
+                self.db["article_aliases"].insert(
+                    {"url": url, "article_id": target, "first_seen_at": fetched_at}, ignore=True
+                )
+        return outcome
+
+    def _count_template_blocks(self, source: str | None, blocks: dict[str, str], seen_at: str) -> None:
+        """One more article of ``source`` carried each of ``blocks`` (``{key: paragraph}``)."""
+        if not source or not blocks:
+            return
+        self.db.conn.executemany(
+            "insert into template_blocks (source, block, text, articles, first_seen_at, last_seen_at) "
+            "values (?, ?, ?, 1, ?, ?) on conflict (source, block) do update set "
+            "articles = articles + 1, last_seen_at = excluded.last_seen_at",
+            [(source, key, text, seen_at, seen_at) for key, text in blocks.items()],
+        )
+
+    def template_blocks(self, source: str, min_articles: int) -> dict[str, str]:
+        """``{key: paragraph}`` of the paragraphs seen in at least ``min_articles`` articles of ``source``."""
+        return {row["block"]: row["text"] for row in self.db.query(
+            "select block, text from template_blocks where source = ? and articles >= ?", [source, min_articles])}
+
+    def add_alias(self, alias: str, url: str) -> bool:
+        """Record ``alias`` as another URL of the article stored under ``url``."""
+        with self.write():
+            target = self.find_article(url)
+            if target is None or alias == target["url"]:
+                return False
+            self.db["article_aliases"].insert(
+                {"url": alias, "article_id": target["id"], "first_seen_at": utc_now()}, ignore=True
+            )
+        return True
+
+    def delete_article(self, url: str) -> bool:
+        """Remove an article with its aliases and versions (e.g. a takedown request)."""
+        with self.write():
+            target = self.find_article(url)
+            if target is None:
+                return False
+            for table in ("article_aliases", "article_versions"):
+                self.db[table].delete_where("article_id = ?", [target["id"]])
+            self.db["articles"].delete(target["id"])
+        return True
+
+    @staticmethod
+    def _record(article: dict[str, Any]) -> dict[str, Any]:
+        """The ``articles`` row for an item: JSON columns encoded, search forms added."""
+        columns = {
+            "source", "url", "title", "lead", "body", "authors", "categories", "tags", "image_url",
+            "page_type", "sponsored", "published_at", "published_jalali", "published_precision",
+            "published_display", "modified_at", "field_sources", "notes",
+        }
+        record = {key: article.get(key) for key in columns}
+        for key in JSON_COLUMNS:
+            if key in record:
+                record[key] = json.dumps(record[key] or ([] if key != "field_sources" else {}), ensure_ascii=False)
+        record["sponsored"] = int(bool(record["sponsored"]))
+        record["content_hash"] = content_hash(article)
+        record.update(search_forms(article.get("title"), article.get("lead"), article.get("body"),
+                                   article.get("tags") or [], article.get("categories") or []))
+        return record
+
+    def articles(self, where: str | None = None, params: dict | None = None) -> Iterator[dict[str, Any]]:
+        """Rows of ``articles`` ordered by ``published_at`` then ``url``."""
+        sql = "select * from articles" + (f" where {where}" if where else "") + " order by published_at, url"
+        yield from self.db.query(sql, params or {})
+
+    def count(self) -> int:
+        return self.db["articles"].count
+
+    def bulk_insert(self, articles: Iterable[dict[str, Any]], *, fetched_at: str | None = None,
+                    batch_size: int = 1000) -> int:
+        """Insert many *new* articles fast, in one transaction (benchmarks, imports).
+
+        Rows are built as :meth:`save_article` builds them (ids, JSON columns, search
+        forms; the FTS index follows through its triggers), but nothing is looked up:
+        every URL must be new, and aliases and versions are not recorded.
+        """
+        fetched_at = fetched_at or utc_now()
+        count = 0
+
+        def records() -> Iterator[dict[str, Any]]:
+            nonlocal count
+            for article in articles:
+                record = self._record(article)
+                record.update(id=article_id(article["url"]), first_seen_at=fetched_at, last_fetched_at=fetched_at)
+                count += 1
+                yield record
+
+        with self.write():
+            self.db["articles"].insert_all(records(), batch_size=batch_size)
+        return count
