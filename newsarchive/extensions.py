@@ -32,7 +32,7 @@ from newsarchive.outcomes import (
     EXIT_DEGRADED, EXIT_FAILED, FIELD, LAYER, RUN_ID, RunStatus, archive_exit_code, archive_failure, set_exit_code,
     stats_under,
 )
-from newsarchive.runlock import RunLock, RunLocked, maintenance_holder
+from newsarchive.runlock import RunLock, RunLocked, SpaceReserve, maintenance_holder
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +127,7 @@ class CrawlRun:
         self.crawler = crawler
         self.db_path = resolve_db_path(crawler.settings.get("NEWSARCHIVE_DB"))
         self.lock: RunLock | None = None
+        self.reserve = SpaceReserve(self.db_path, crawler.spidercls.name)
         self.run_id: int | None = None
 
     @classmethod
@@ -162,6 +163,7 @@ class CrawlRun:
         archive_failed(self.crawler, error)
 
     def spider_opened(self, spider) -> None:
+        self.reserve.hold()
         try:
             with Archive(self.db_path) as archive:
                 killed = archive.mark_killed_runs(spider.name)
@@ -184,9 +186,11 @@ class CrawlRun:
             summary = run_summary(stats.get_stats())
             status, problems = self._judge(spider.name, reason, summary)
             summary["problems"] = problems
+            self.reserve.release()  # the room the run's record needs on a full disk
             self._record(spider.name, status, summary)
             self._report(spider.name, status, summary)
         finally:
+            self.reserve.release()
             if self.lock is not None:
                 self.lock.release()
 

@@ -67,3 +67,31 @@ def maintenance_holder(db_path: str | os.PathLike) -> str | None:
     except RunLocked:
         return path.read_text(errors="replace").strip() or "?"
     return None
+
+
+class SpaceReserve:
+    """Room on the archive's file system held for the whole run, and given back just before
+    the run's end is recorded, so a crawl stopped by a full disk can still say so in
+    ``crawl_runs`` (its status and problems need a few WAL pages that a full disk no longer
+    has). At most :data:`MAX_BYTES`, and never more than a quarter of what is free."""
+
+    MAX_BYTES = 256 * 1024
+
+    def __init__(self, db_path: str | os.PathLike, spider: str):
+        self.path = Path(f"{db_path}.{spider}.reserve")
+
+    def hold(self) -> None:
+        try:
+            free = os.statvfs(self.path.parent)
+            size = min(self.MAX_BYTES, free.f_bavail * free.f_frsize // 4)
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                if size:
+                    os.posix_fallocate(fd, 0, size)
+            finally:
+                os.close(fd)
+        except OSError:
+            self.release()  # no room even for that: the run goes on without a reserve
+
+    def release(self) -> None:
+        self.path.unlink(missing_ok=True)

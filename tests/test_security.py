@@ -290,3 +290,14 @@ def test_a_storage_error_met_mid_crawl_stops_the_run_and_it_is_never_finished(tm
         raise ValueError("a bug, not the archive")
     except ValueError:
         CrawlRun(get_crawler(SPIDERS["digiato"], {"NEWSARCHIVE_DB": path})).callback_failed(Failure())
+
+
+def test_a_run_holds_room_for_its_own_record_and_gives_it_back(tmp_path):
+    from newsarchive.runlock import SpaceReserve
+
+    reserve = SpaceReserve(tmp_path / "a.db", "digiato")
+    reserve.hold()
+    assert 0 < reserve.path.stat().st_blocks * 512 <= SpaceReserve.MAX_BYTES + 4096
+    reserve.release()
+    assert not reserve.path.exists()
+    reserve.release()  # twice is fine (a killed run's reserve is replaced by the next run's)
