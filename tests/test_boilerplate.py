@@ -130,6 +130,7 @@ def test_false_friends_are_not_junk(name):
 @pytest.mark.parametrize("rule", LEXICON, ids=[rule.name for rule in LEXICON])
 def test_every_lexicon_entry_removes_its_examples_and_keeps_real_sentences(rule):
     assert rule.junk, "every entry shows what it removes"
+    assert rule.pattern.fullmatch("") is None, "an entry that matches nothing at all (a stray ' ?')"
     for line in rule.junk:
         assert rule.matches(line), line
         assert is_junk_line(line), line

@@ -106,16 +106,15 @@ def choose(bodies: list[Body], description: str = "") -> Body | None:
     return max(bodies, key=lambda body: body.chars, default=None)
 
 
-def choose_lazily(trusted: list[Body], rivals: list[Callable[[], Body | None]], main_chars: int,
+def choose_lazily(first: Body | None, rivals: list[Callable[[], Body | None]], most: int,
                   description: str = "") -> Body | None:
-    """:func:`choose` over ``trusted`` then ``rivals``, reading the rivals only when needed.
+    """:func:`choose` over ``first`` then ``rivals``, reading the rivals only when needed.
 
-    ``main_chars`` is the text of the page's densest block of paragraphs: when the first
-    trusted body has at least half of it and no other trusted body outweighs it, no rival
-    can (a rival never holds more than that block), so none is read.
+    ``most`` is about the most text a rival can hold (the page's densest block of paragraphs,
+    a JSON-LD ``articleBody``'s length): when ``first`` has at least half of it, no rival
+    can outweigh it, so none is read.
     """
-    if trusted:
-        first, pairs = trusted[0], bigrams(description) if description else frozenset()
-        if first.chars >= SHARE * main_chars and not any(outweighs(rival, first, pairs) for rival in trusted[1:]):
-            return first
-    return choose([*trusted, *(body for body in (rival() for rival in rivals) if body is not None)], description)
+    if first is not None and first.chars >= SHARE * most:
+        return first
+    bodies = [first] if first is not None else []
+    return choose([*bodies, *(body for body in (rival() for rival in rivals) if body is not None)], description)

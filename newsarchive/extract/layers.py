@@ -597,9 +597,13 @@ def fallback_body(page: Page) -> Body | None:
 
 def page_body(page: Page) -> Body | None:
     """The page's body, chosen by evidence (see :mod:`.bodies`); its ``layer`` says whose it is."""
-    trusted = [body for body in (site_body(page), jsonld_body(page)) if body is not None]
-    return choose_lazily(trusted, [lambda: wordpress_body(page), lambda: fallback_body(page)],
-                         page.main_chars, page.description)
+    rivals = [lambda: wordpress_body(page), lambda: fallback_body(page)]
+    site = site_body(page)
+    if site is None:
+        return choose_lazily(jsonld_body(page), rivals, page.main_chars, page.description)
+    article_body = page.jsonld_article.get("articleBody")
+    most = max(page.main_chars, len(article_body) if isinstance(article_body, str) else 0)
+    return choose_lazily(site, [lambda: jsonld_body(page), *rivals], most, page.description)
 
 
 @dataclass(frozen=True)
