@@ -415,3 +415,24 @@ def test_a_body_written_as_lines_between_line_breaks_is_found():
     raw = generic(body=f'<h1>{TITLE}</h1><div class="matn">{lines}</div><div class="side"><p>پربازدیدترین‌ها</p></div>')
     assert raw["field_sources"]["body"] == "fallback"
     assert raw["body"] == "\n\n".join(STORY)
+
+
+# --- pages that try to break the generic layers ----------------------------------------------
+
+HOSTILE = {
+    "an href that is no URL": '<div class="breadcrumb"><a href="http://[::1/tech">فناوری</a></div>'
+                              '<a href="http://[::1/author/x">سارا</a><h1><a href="http://[">لوگو</a></h1>',
+    "Next.js data of the wrong shape": '<script id="__NEXT_DATA__" type="application/json">{"props": [1, 2], "page": "/"}</script>',
+    "Next.js data nested past the parser": '<script id="__NEXT_DATA__" type="application/json">'
+                                           + "[" * 100_000 + "]" * 100_000 + "</script>",
+    "JSON-LD nested past the parser": '<script type="application/ld+json">' + "[" * 100_000 + "]" * 100_000 + "</script>",
+    "broken articleBody markup": ld(headline=TITLE, articleBody="<p>پاراگراف <b>ناتمام</p></div><li"),
+    "srcset garbage": '<article><img srcset=", ,, 12w x.jpg 3q"><img data-srcset="a.jpg 9999999999999999999999w"></article>',
+    "image URLs that are no URL": '<meta property="og:image" content="http://[x/a-10x10.jpg"><img src="http://[x/a.jpg">',
+}
+
+
+@pytest.mark.parametrize("shape", HOSTILE)
+def test_hostile_markup_never_breaks_extraction(shape):
+    raw = generic(body=HOSTILE[shape] + f"<h2>{TITLE}</h2>" + BODY)
+    assert raw["body"] == "\n\n".join(STORY)

@@ -152,5 +152,9 @@ def plain_blocks(text: str) -> list[str]:
     """The paragraphs of a text field (a JSON-LD ``articleBody``): one per line, without
     lexicon lines (there are no links to judge). Markup in it is read as HTML."""
     if _MARKUP.search(text):
-        return text_blocks(html.fragment_fromstring(text, create_parent="div"))
+        try:
+            return text_blocks(html.fragment_fromstring(text, create_parent="div"))
+        except (etree.ParserError, ValueError):
+            pass  # read as plain lines
+
     return [line for line in (collapse(line) for line in text.split("\n")) if line and not is_junk_line(line)]

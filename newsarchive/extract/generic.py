@@ -64,6 +64,14 @@ def strip_site_name(title: str, keys: frozenset[str]) -> str:
     return title
 
 
+def url_path(href: str | None) -> str:
+    """The path of a link's URL; empty for what is no URL (``http://[``: pages are hostile)."""
+    try:
+        return urlsplit((href or "").strip()).path
+    except ValueError:
+        return ""
+
+
 def is_site_name(value: str, keys: frozenset[str]) -> bool:
     return fold(value) in keys
 
@@ -121,7 +129,7 @@ def author_links(links: Iterable[Any]) -> list[str]:
     names: list[str] = []
     parent = None
     for link in links:
-        match = AUTHOR_PATHS.search(urlsplit(link.get("href", "")).path)
+        match = AUTHOR_PATHS.search(url_path(link.get("href")))
         if match is None or match[1].lower() in NOT_AUTHOR_SLUGS:
             continue
         if parent is not None and link.getparent() is not parent:
@@ -142,7 +150,8 @@ _VISIT_LIMIT = 5000
 
 def next_article(data: Any) -> dict[str, Any]:
     """The object in Next.js ``__NEXT_DATA__`` that is the page's article: a title beside article fields."""
-    start = data.get("props", {}).get("pageProps", data) if isinstance(data, dict) else data
+    props = data.get("props") if isinstance(data, dict) else None
+    start = props.get("pageProps", data) if isinstance(props, dict) else data
     queue, visited = [start], 0
     while queue and visited < _VISIT_LIMIT:
         item = queue.pop(0)
@@ -160,7 +169,7 @@ def next_article(data: Any) -> dict[str, Any]:
 def read_next_data(text: str | None) -> dict[str, Any]:
     try:
         return next_article(json.loads(text)) if text else {}
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays nested past the JSON parser
         return {}
 
 

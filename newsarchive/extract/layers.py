@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from lxml import etree
 from parsel import Selector
@@ -47,6 +47,7 @@ from newsarchive.extract.generic import (
     read_next_data,
     site_keys,
     strip_site_name,
+    url_path,
 )
 from newsarchive.persian import fold
 from newsarchive.sites.base import Site
@@ -76,7 +77,7 @@ class Page:
         for raw in self.selector.xpath('//script[@type="application/ld+json"]/text()').getall():
             try:
                 data = json.loads(raw)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: arrays nested past the JSON parser
                 self.notes.append("unreadable JSON-LD block")
                 continue
             stack = [data]
@@ -220,7 +221,7 @@ class Page:
         for value in _NAMING(self.selector.root, name=name):
             for candidate in value.split(","):
                 part = candidate.strip().split(" ")[0]
-                if part and urljoin(self.url, part) == url:
+                if part and self.absolute(part) == url:
                     return True
         return False
 
@@ -241,7 +242,11 @@ class Page:
         return [value for name in names for value in self.meta_tags.get(name, ())]
 
     def absolute(self, url: str | None) -> str | None:
-        return urljoin(self.url, url.strip()) if url and url.strip() else None
+        """``url`` made absolute against the page; None for nothing, or what is no URL."""
+        try:
+            return urljoin(self.url, url.strip()) if url and url.strip() else None
+        except ValueError:  # "http://[": pages are hostile
+            return None
 
 
 def _texts(values: Iterator[str] | list[str]) -> list[str]:
@@ -494,7 +499,7 @@ def fallback_title(page: Page) -> dict[str, Any]:
 def _links_home(element) -> bool:
     """True for a logo: an element that is, or sits in, a link to a home page."""
     for node in (*element.iter("a"), *element.iterancestors("a")):
-        if urlsplit(node.get("href", "")).path in ("", "/"):
+        if url_path(node.get("href")) in ("", "/"):
             return True
     return False
 
@@ -529,7 +534,7 @@ def fallback_categories(page: Page) -> dict[str, Any]:
     trails = [element for css in _CRUMB_CLASSES for element in page.css(css)] or _CRUMB_TRAILS(page.selector.root)
     title = fold(page.title_tag)
     for trail in trails:
-        names = [element_text(link) for link in trail.iter("a") if urlsplit(link.get("href", "")).path not in ("", "/")]
+        names = [element_text(link) for link in trail.iter("a") if url_path(link.get("href")) not in ("", "/")]
         categories = _texts(name for name in names if not _is_home(name, page) and fold(name) != title)
         if categories:
             return {"categories": categories}
