@@ -7,9 +7,9 @@ is no more links and covers the page's description at least as well) never wins:
 selector that matches one box of a redesigned page, or an ``articleBody`` that holds only an
 excerpt, gives way to the page's main content.
 
-Every rival costs a walk of its container, so on the common page only the site's and
-JSON-LD's bodies are read: when the trusted one holds at least half the text of the page's
-densest block of paragraphs (one pass over the ``<p>`` elements), nothing can outweigh it.
+Every rival costs a walk of its container, so on the common page only the site's body is
+read: when it holds at least half the text of the page's densest block of paragraphs (one
+pass over the ``<p>`` elements) and of JSON-LD's ``articleBody``, nothing can outweigh it.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from newsarchive.persian import fold
 SHARE = 0.5
 #: A rival with fewer paragraphs (a text blob) must have this many times the text.
 BLOB_FACTOR = 3
-#: A rival this much links (after boilerplate removal) is navigation, never the article.
+#: A rival whose container is this much links is navigation, never the article.
 MAX_LINK_SHARE = 0.3
 #: How much less of the page's description a rival may cover and still outweigh a body.
 OVERLAP_TOLERANCE = 0.1
