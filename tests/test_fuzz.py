@@ -155,3 +155,13 @@ class _NoArchive:
 
     def last_run_completed(self, spider, before):
         return False
+
+
+@pytest.mark.parametrize("body", [b"\x1f\x8b", b"\x1f\x8b\x08\x00garbage", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"])
+def test_a_gzip_sitemap_cut_short_is_a_bad_sitemap(spider, body, monkeypatch):
+    """Found by the property test above: a body with gzip's magic bytes that does not inflate."""
+    monkeypatch.setattr(type(spider), "archive", property(lambda self: _NoArchive()))
+    before = spider.crawler.stats.get_value("newsarchive/dropped/bad-sitemap", 0)
+    response = XmlResponse("https://digiato.com/sitemap.xml.gz", body=body, request=Request("https://digiato.com/s"))
+    assert _drain(spider.parse_sitemap(response)) == []
+    assert spider.crawler.stats.get_value("newsarchive/dropped/bad-sitemap") == before + 1

@@ -26,6 +26,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import zlib
 from collections import deque
 from functools import cached_property
 from datetime import UTC, datetime
@@ -234,8 +235,13 @@ class NewsSpider(scrapy.Spider):
         body = response.body
         if body[:2] == b"\x1f\x8b":
             limit = self.settings.getint("DOWNLOAD_MAXSIZE") or 50 * 1024 * 1024
-            with gzip.GzipFile(fileobj=io.BytesIO(body)) as unzipped:
-                body = unzipped.read(limit + 1)
+            try:
+                with gzip.GzipFile(fileobj=io.BytesIO(body)) as unzipped:
+                    body = unzipped.read(limit + 1)
+            except (OSError, EOFError, zlib.error) as error:  # cut short or not gzip after all
+                self.logger.warning("not a sitemap: %s (%s)", response.url, error)
+                count_drop(self.crawler.stats, Drop.BAD_SITEMAP)
+                return None
             if len(body) > limit:
                 count_drop(self.crawler.stats, Drop.OVERSIZE)
                 return None
