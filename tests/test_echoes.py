@@ -18,7 +18,7 @@ def body(*blocks: str) -> str:
 
 @pytest.mark.parametrize("header", [
     [TITLE], [TITLE, "۹ آذر ۱۴۰۲ - ۳۰ نوامبر ۲۰۲۳"], ["۱ سال پیش"], ["امیر صالحی"], ["3 ساعت پیش", "امیر صالحی"],
-    ["دسته‌ها: موبایل، پردازنده"], [TITLE.replace("ی", "ي")], ["12 آبان 1402 - 14:30"],
+    ["دسته‌ها: موبایل، پردازنده"], [TITLE.replace("ی", "ي")], ["12 آبان 1402 - 14:30"], ["**"], ["• • •", TITLE],
 ])
 def test_header_echoes_at_the_start_go(header):
     assert strip_echoes(body(*header, *OWN), TITLE, ["امیر صالحی"]) == body(*OWN)

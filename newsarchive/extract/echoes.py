@@ -41,12 +41,14 @@ def _is_date_line(text: str) -> bool:
 
 def _is_echo(block: str, header: set[str]) -> bool:
     key = _key(block)
-    return key in header or _is_date_line(block) or bool(_TAXONOMY_LINE.match(key))
+    ornament = not any(char.isalnum() for char in block)  # "**", "—", "• • •": a separator, not text
+    return ornament or key in header or _is_date_line(block) or bool(_TAXONOMY_LINE.match(key))
 
 
 def strip_echoes(body: str | None, title: str | None, authors: Iterable[str]) -> str | None:
     """``body`` without its leading and trailing blocks that echo the title, an author, a
-    date line or a category line (never emptied: an article that is only such blocks stays)."""
+    date line or a category line, or are only an ornament (``**``). Never emptied: an
+    article that is only such blocks stays as it is."""
     if not body:
         return body
     header = {_key(text) for text in (title, *authors) if text}
