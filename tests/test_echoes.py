@@ -19,6 +19,7 @@ def body(*blocks: str) -> str:
 @pytest.mark.parametrize("header", [
     [TITLE], [TITLE, "۹ آذر ۱۴۰۲ - ۳۰ نوامبر ۲۰۲۳"], ["۱ سال پیش"], ["امیر صالحی"], ["3 ساعت پیش", "امیر صالحی"],
     ["دسته‌ها: موبایل، پردازنده"], [TITLE.replace("ی", "ي")], ["12 آبان 1402 - 14:30"], ["**"], ["• • •", TITLE],
+    ["نویسنده,سیما کریمی", "نقش,بی‌بی‌سی فارسی", "۲۱ فروردین ۱۳۹۸ - ۱۰ آوریل ۲۰۱۹"], ["ترجمه: علی احمدی"],
 ])
 def test_header_echoes_at_the_start_go(header):
     assert strip_echoes(body(*header, *OWN), TITLE, ["امیر صالحی"]) == body(*OWN)

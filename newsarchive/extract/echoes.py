@@ -20,6 +20,8 @@ from newsarchive.persian.dates import DateParseError, parse_datetime
 #: A header date line is short; a sentence that mentions a date is not.
 MAX_DATE_LINE = 48
 _RELATIVE = re.compile(r"^\d{1,3} (ثانیه|دقیقه|ساعت|روز|هفته|ماه|سال) (پیش|قبل)$")
+#: A byline's labelled line («نویسنده: …», BBC's «نقش، بی‌بی‌سی فارسی»): who wrote it, not what.
+_BYLINE = re.compile(r"^(نویسنده|نقش|گزارشگر|خبرنگار|عکاس|مترجم|ترجمه|به قلم|author|role|by)\s*[,:،]\s*.{1,60}$")
 _TAXONOMY_LINE = re.compile(r"^(دسته ?ها|دسته ?بندی|دسته|categories|category)\s*[:：]\s*.{1,80}$")
 
 
@@ -42,7 +44,8 @@ def _is_date_line(text: str) -> bool:
 def _is_echo(block: str, header: set[str]) -> bool:
     key = _key(block)
     ornament = not any(char.isalnum() for char in block)  # "**", "—", "• • •": a separator, not text
-    return ornament or key in header or _is_date_line(block) or bool(_TAXONOMY_LINE.match(key))
+    return (ornament or key in header or _is_date_line(block)
+            or bool(_TAXONOMY_LINE.match(key) or _BYLINE.match(key)))
 
 
 def strip_echoes(body: str | None, title: str | None, authors: Iterable[str]) -> str | None:
