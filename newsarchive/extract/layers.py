@@ -478,6 +478,18 @@ def wordpress_layer(page: Page) -> dict[str, Any]:
 
 
 _TITLE_SUFFIX = re.compile(r"\s+[-|–—:]\s+[^-|–—:]+$")
+_TITLE_PREFIX = re.compile(r"^[^-|–—:]+\s+[-|–—:]\s+")
+
+
+def _without_affix(title: str) -> str:
+    """A ``<title>`` without the site's name when nothing says which side it is on: the
+    shorter end (a site's name is short, «خبرگزاری آریا - …» or «… - ایسنا»)."""
+    prefix, suffix = _TITLE_PREFIX.match(title), _TITLE_SUFFIX.search(title)
+    if not prefix or not suffix:
+        return title
+    if len(prefix.group()) < len(suffix.group()):
+        return title[prefix.end():]
+    return title[:suffix.start()]
 
 
 def fallback_title(page: Page) -> dict[str, Any]:
@@ -492,7 +504,7 @@ def fallback_title(page: Page) -> dict[str, Any]:
     title = page.title_tag
     if title:
         cleaned = page.clean_title(title)
-        return {"title": cleaned if cleaned != title else _TITLE_SUFFIX.sub("", title)}
+        return {"title": cleaned if cleaned != title else _without_affix(title)}
     return {}
 
 
