@@ -38,6 +38,8 @@ class ArticleItem(scrapy.Item):
     # --- provenance -------------------------------------------------------
     field_sources = scrapy.Field(doc="{field: layer} - which extraction layer produced each field.")
     notes = scrapy.Field(doc="Extraction notes: disagreeing dates, unreadable metadata.")
+    boilerplate = scrapy.Field(doc="{rule: blocks} the extraction left out of the body (site-noise, ad-network, "
+                                   "class-words, lexicon, links, echoes); counted in the run, not stored.")
     template_blocks = scrapy.Field(doc="{key: paragraph} of the body's short paragraphs, counted per source "
                                        "by the archive (newsarchive.templates); not stored on the article.")
     fetched_at = scrapy.Field(doc="UTC time the page was fetched.")

@@ -80,6 +80,7 @@ def article_item(
         modified_display=raw.get("modified_display"),
         modified_candidates=raw["modified_candidates"],
         field_sources=raw["field_sources"],
+        boilerplate=raw.get("boilerplate", {}),
         notes=notes,
         fetched_at=fetched_at,
         http_status=status,

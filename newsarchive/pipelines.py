@@ -18,7 +18,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from newsarchive.archive import Archive, ArchiveError, ArchiveWriteError
-from newsarchive.outcomes import ARTICLES, BOILERPLATE_TEMPLATE, Drop, count_drop
+from newsarchive.outcomes import ARTICLES, BOILERPLATE, BOILERPLATE_TEMPLATE, Drop, count_drop
 from newsarchive.persian import normalize
 from newsarchive.persian.dates import DateParseError, choose_published, parse_datetime
 from newsarchive.templates import strip_template, template_blocks
@@ -150,6 +150,8 @@ class TemplatePipeline:
 
     def process_item(self, item):
         adapter = ItemAdapter(item)
+        for rule, count in (adapter.get("boilerplate") or {}).items():  # what the extraction left out
+            self.crawler.stats.inc_value(f"{BOILERPLATE}{rule}", count)
         adapter["template_blocks"] = template_blocks(adapter.get("body"))
         body, removed = strip_template(adapter.get("body"), self._learned(adapter.get("source")))
         if removed:

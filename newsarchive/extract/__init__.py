@@ -69,6 +69,8 @@ def extract_article(selector: Selector, url: str, site: Site | None = None) -> d
     if body is not None:
         article["body"] = strip_echoes(body.text, article.get("title"), article.get("authors") or ())
         sources["body"] = body.layer
+        echoes = body.text.count("\n\n") - article["body"].count("\n\n")
+        article["boilerplate"] = {**body.removed, **({"echoes": echoes} if echoes else {})}
     canonical = selector.css('link[rel="canonical"]::attr(href)').get()
     article["canonical_url"] = page.absolute(canonical)
     article["notes"] = page.notes

@@ -8,6 +8,7 @@ recursion limit.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 
 from lxml import etree, html
@@ -82,7 +83,12 @@ def _has_block_descendant(element) -> bool:
     return any(_tag(node) in BLOCK_TAGS for node in element.iterdescendants())
 
 
-def text_blocks(container, extra_noise: Iterable = ()) -> list[str]:
+#: Rules a block can be removed by, as ``text_blocks`` counts them (see ``removed``).
+SITE_NOISE, AD_NETWORK, CLASS_WORDS, LEXICON, LINK_DENSITY_RULE = (
+    "site-noise", "ad-network", "class-words", "lexicon", "links")
+
+
+def text_blocks(container, extra_noise: Iterable = (), removed: Counter | None = None) -> list[str]:
     """The paragraphs of ``container``: text of block elements, in document order, without boilerplate.
 
     Noise (see :func:`is_noise`, ``extra_noise`` elements and boxes of ad networks' scripts) is
@@ -91,8 +97,12 @@ def text_blocks(container, extra_noise: Iterable = ()) -> list[str]:
     lines or mostly links, and lists of links, are dropped (see :mod:`.boilerplate`), and so
     is a heading right before a list of links (the related list's own title): only right
     before a list, so an article's heading that an ad or a read-more line follows stays.
+    ``removed``, when given, counts what went by rule (``site-noise``, ``ad-network``,
+    ``class-words``, ``lexicon``, ``links``) for the crawl's report.
     """
-    noise = frozenset(extra_noise).union(ad_boxes(container))
+    site_noise, ads = frozenset(extra_noise), ad_boxes(container)
+    noise = site_noise.union(ads)
+    tally = removed if removed is not None else Counter()
     blocks: list[str] = []
     heading = -1  # index of a kept heading that nothing has followed yet
 
@@ -100,6 +110,7 @@ def text_blocks(container, extra_noise: Iterable = ()) -> list[str]:
         nonlocal heading
         if list_of_links and heading == len(blocks) - 1 >= 0:
             blocks.pop()
+            tally[LINK_DENSITY_RULE] += 1
         heading = -1
 
     def add(text: str, node=None, judge_links: bool = True) -> None:
@@ -112,6 +123,7 @@ def text_blocks(container, extra_noise: Iterable = ()) -> list[str]:
         else:
             why = junk_block(node, text, judge_links)
         if why:
+            tally[LEXICON if why == LINE else LINK_DENSITY_RULE] += 1
             drop()
             return
         heading = len(blocks) if node is not None and _tag(node) in HEADING_TAGS else -1
@@ -130,10 +142,12 @@ def text_blocks(container, extra_noise: Iterable = ()) -> list[str]:
         if not isinstance(node.tag, str) or is_noise(node, noise):
             if isinstance(node.tag, str):
                 heading = -1  # a box followed the heading: what comes next is not its content
+                tally[SITE_NOISE if node in site_noise else AD_NETWORK if node in ads else CLASS_WORDS] += 1
             walker.skip_subtree()  # its "end" event still comes, with the tail
             continue
         tag = _tag(node)
         if tag in LIST_TAGS and is_link_list(node):
+            tally[LINK_DENSITY_RULE] += 1
             drop(list_of_links=True)
             walker.skip_subtree()
         elif tag in BLOCK_TAGS or not _has_block_descendant(node):

@@ -14,6 +14,7 @@ pass over the ``<p>`` elements) and of JSON-LD's ``articleBody``, nothing can ou
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -43,6 +44,8 @@ class Body:
     layer: str
     paragraphs: tuple[str, ...]
     container: Any = None
+    #: Blocks left out by rule (see :func:`newsarchive.extract.blocks.text_blocks`).
+    removed: dict[str, int] = field(default_factory=dict)
     chars: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -68,8 +71,9 @@ def from_container(layer: str, container, noise=()) -> Body | None:
     """The body in an HTML container, with its evidence; None when it holds no text."""
     if container is None:
         return None
-    paragraphs = tuple(text_blocks(container, noise))
-    return Body(layer, paragraphs, container) if paragraphs else None
+    removed: Counter = Counter()
+    paragraphs = tuple(text_blocks(container, noise, removed))
+    return Body(layer, paragraphs, container, dict(removed)) if paragraphs else None
 
 
 def from_text(layer: str, text: str) -> Body | None:
