@@ -32,7 +32,18 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-ROW_KEYS = ("benchmark", "figure", "value", "unit", "baseline", "baseline_value", "ratio", "target", "met", "note")
+ROW_KEYS = (
+    "benchmark",
+    "figure",
+    "value",
+    "unit",
+    "baseline",
+    "baseline_value",
+    "ratio",
+    "target",
+    "met",
+    "note",
+)
 #: A figure whose measurements spread more than this (relative to the median) is noisy.
 NOISY_SPREAD = 0.10
 
@@ -55,11 +66,34 @@ def summarize(values: Iterable[float]) -> tuple[float, float | None]:
     return statistics.median(values), spread(values)
 
 
-def row(benchmark: str, figure: str, value, unit: str, *, baseline: str | None = None, baseline_value=None,
-        ratio=None, target: str | None = None, met: bool | None = None, note: str = "", **extra) -> dict:
+def row(
+    benchmark: str,
+    figure: str,
+    value,
+    unit: str,
+    *,
+    baseline: str | None = None,
+    baseline_value=None,
+    ratio=None,
+    target: str | None = None,
+    met: bool | None = None,
+    note: str = "",
+    **extra,
+) -> dict:
     """A result row with every key of :data:`ROW_KEYS` (and any extra ones, e.g. runs, spread)."""
-    return {"benchmark": benchmark, "figure": figure, "value": value, "unit": unit, "baseline": baseline,
-            "baseline_value": baseline_value, "ratio": ratio, "target": target, "met": met, "note": note, **extra}
+    return {
+        "benchmark": benchmark,
+        "figure": figure,
+        "value": value,
+        "unit": unit,
+        "baseline": baseline,
+        "baseline_value": baseline_value,
+        "ratio": ratio,
+        "target": target,
+        "met": met,
+        "note": note,
+        **extra,
+    }
 
 
 def noisy(result: dict) -> bool:
@@ -71,7 +105,10 @@ def noisy(result: dict) -> bool:
 
 def discover() -> dict[str, str]:
     """Benchmark name -> module name, for every ``bench/bench_<name>.py``, sorted by name."""
-    return {path.stem.removeprefix("bench_"): f"bench.{path.stem}" for path in sorted(BENCH_DIR.glob("bench_*.py"))}
+    return {
+        path.stem.removeprefix("bench_"): f"bench.{path.stem}"
+        for path in sorted(BENCH_DIR.glob("bench_*.py"))
+    }
 
 
 def _merge(runs: list[list[dict]]) -> list[dict]:
@@ -102,8 +139,9 @@ def _merge(runs: list[list[dict]]) -> list[dict]:
     return merged
 
 
-def run_benchmarks(names: list[str] | None = None, *, quick: bool = False, repeat: int = 1,
-                   log=print) -> tuple[list[dict], list[dict]]:
+def run_benchmarks(
+    names: list[str] | None = None, *, quick: bool = False, repeat: int = 1, log=print
+) -> tuple[list[dict], list[dict]]:
     """Run the named benchmarks (default: all). Returns (rows, problems); a module that fails
     or has no ``run`` is reported in problems and the others still run."""
     available = discover()
@@ -113,14 +151,18 @@ def run_benchmarks(names: list[str] | None = None, *, quick: bool = False, repea
     for name in names:
         module_name = available.get(name) or available.get(name.removeprefix("bench_"))
         if module_name is None:
-            problems.append({"benchmark": name, "problem": f"no bench/bench_{name}.py (have: {', '.join(available)})"})
+            problems.append(
+                {"benchmark": name, "problem": f"no bench/bench_{name}.py (have: {', '.join(available)})"}
+            )
             continue
         started = time.perf_counter()
         load = os.getloadavg()[0]
         try:
             module = importlib.import_module(module_name)
             if not callable(getattr(module, "run", None)):
-                problems.append({"benchmark": name, "problem": "no run(quick) function: a script, not run by the harness"})
+                problems.append(
+                    {"benchmark": name, "problem": "no run(quick) function: a script, not run by the harness"}
+                )
                 continue
             log(f"[bench] {name}: running{' (quick)' if quick else ''}, load {load:.2f}", file=sys.stderr)
             runs = [module.run(quick=quick) for _ in range(max(1, repeat))]
@@ -131,8 +173,11 @@ def run_benchmarks(names: list[str] | None = None, *, quick: bool = False, repea
         seconds = time.perf_counter() - started
         log(f"[bench] {name}: done in {seconds:.0f} s, load {os.getloadavg()[0]:.2f}", file=sys.stderr)
         for result in _merge(runs):
-            rows.append({key: result.get(key) for key in ROW_KEYS} | {k: v for k, v in result.items() if k not in ROW_KEYS}
-                        | {"module_seconds": round(seconds, 1)})
+            rows.append(
+                {key: result.get(key) for key in ROW_KEYS}
+                | {k: v for k, v in result.items() if k not in ROW_KEYS}
+                | {"module_seconds": round(seconds, 1)}
+            )
     return rows, problems
 
 
@@ -171,8 +216,12 @@ def machine() -> dict:
     except ImportError:
         libxml2 = None
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                text=True, timeout=10).stdout.strip() or None
+        commit = (
+            subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+            ).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.SubprocessError):
         commit = None
     return {
@@ -232,7 +281,17 @@ def _cell(text: str) -> str:
 
 def format_table(rows: list[dict], problems: list[dict], info: dict, command: str | None = None) -> str:
     """The results as a Markdown table, the notes under it, then the machine."""
-    header = ("benchmark", "figure", "value", "baseline", "baseline value", "ratio", "target", "met", "runs (spread)")
+    header = (
+        "benchmark",
+        "figure",
+        "value",
+        "baseline",
+        "baseline value",
+        "ratio",
+        "target",
+        "met",
+        "runs (spread)",
+    )
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     notes = []
     for result in rows:
@@ -247,11 +306,18 @@ def format_table(rows: list[dict], problems: list[dict], info: dict, command: st
             notes.append(result["note"])
             figure += f" [{len(notes)}]"
         cells = (
-            result.get("benchmark") or "", figure, fmt(result.get("value"), result.get("unit")),
+            result.get("benchmark") or "",
+            figure,
+            fmt(result.get("value"), result.get("unit")),
             result.get("baseline") or "—",
-            fmt(result.get("baseline_value"), result.get("unit") if result.get("baseline_value") is not None else None),
+            fmt(
+                result.get("baseline_value"),
+                result.get("unit") if result.get("baseline_value") is not None else None,
+            ),
             f"{ratio:.2f}x" if isinstance(ratio, (int, float)) else "—",
-            result.get("target") or "—", _met(result), measured or "—",
+            result.get("target") or "—",
+            _met(result),
+            measured or "—",
         )
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     out = ["\n".join(lines), ""]
@@ -261,7 +327,9 @@ def format_table(rows: list[dict], problems: list[dict], info: dict, command: st
         out += ["Not run:"] + [f"- {p['benchmark']}: {p['problem']}" for p in problems] + [""]
     met = sum(r.get("met") is True for r in rows)
     missed = sum(r.get("met") is False for r in rows)
-    out.append(f"Targets: {met} met, {missed} missed, {len(rows) - met - missed} without a target or baseline.")
+    out.append(
+        f"Targets: {met} met, {missed} missed, {len(rows) - met - missed} without a target or baseline."
+    )
     out.append("")
     out.append(
         f"Machine: {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable), {info['memory_gib']} GiB, "
@@ -269,7 +337,8 @@ def format_table(rows: list[dict], problems: list[dict], info: dict, command: st
         f"lxml {info['lxml']} (libxml2 {info['libxml2']}), SQLite {info['sqlite']}, "
         f"trafilatura {info['trafilatura'] or 'not installed'}, hazm {info['hazm'] or 'not installed'}; "
         f"commit {info['commit']}; load average at start {info['load_average']}"
-        + (f", at end {info['load_average_end']}" if info.get("load_average_end") else "") + "."
+        + (f", at end {info['load_average_end']}" if info.get("load_average_end") else "")
+        + "."
     )
     if command:
         out.append(f"Command: {command}")

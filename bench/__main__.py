@@ -21,14 +21,33 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bench",
         description="Run the benchmarks (bench/bench_*.py) and print each figure beside its baseline and target.",
     )
-    parser.add_argument("names", nargs="*", metavar="NAME", help=f"benchmarks to run (default: all): {', '.join(available)}")
-    parser.add_argument("--quick", action="store_true", help="smaller inputs and fewer runs: checks the harness, not the figures")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results, machine and command as JSON")
-    parser.add_argument("--repeat", type=int, default=1, metavar="N",
-                        help="run each module N times; each figure is then the median run, with its spread")
-    parser.add_argument("--pages", type=int, metavar="N",
-                        help="pages of the generated mirror for the crawl throughput (default 2000; --quick 500)")
-    parser.add_argument("--runs", type=int, metavar="N", help="measurements per figure in the crawl and extraction benchmarks")
+    parser.add_argument(
+        "names", nargs="*", metavar="NAME", help=f"benchmarks to run (default: all): {', '.join(available)}"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="smaller inputs and fewer runs: checks the harness, not the figures",
+    )
+    parser.add_argument(
+        "--json", type=Path, metavar="PATH", help="also write the results, machine and command as JSON"
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run each module N times; each figure is then the median run, with its spread",
+    )
+    parser.add_argument(
+        "--pages",
+        type=int,
+        metavar="N",
+        help="pages of the generated mirror for the crawl throughput (default 2000; --quick 500)",
+    )
+    parser.add_argument(
+        "--runs", type=int, metavar="N", help="measurements per figure in the crawl and extraction benchmarks"
+    )
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     args = parser.parse_args(argv)
     if args.list:
@@ -47,10 +66,22 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(rows, problems, info, command))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({
-            "command": command, "started": started.isoformat(timespec="seconds"),
-            "seconds": round(time.perf_counter() - clock, 1), "machine": info, "rows": rows, "problems": problems,
-        }, ensure_ascii=False, indent=1, default=str), "utf-8")
+        args.json.write_text(
+            json.dumps(
+                {
+                    "command": command,
+                    "started": started.isoformat(timespec="seconds"),
+                    "seconds": round(time.perf_counter() - clock, 1),
+                    "machine": info,
+                    "rows": rows,
+                    "problems": problems,
+                },
+                ensure_ascii=False,
+                indent=1,
+                default=str,
+            ),
+            "utf-8",
+        )
         print(f"Results written to {args.json}", file=sys.stderr)
     return 1 if problems and not rows else 0
 

@@ -51,8 +51,10 @@ NEW_RUN_MAX_REQUESTS = 15
 
 
 def _settings_note() -> str:
-    return (f"CONCURRENT_REQUESTS {SHARED_SETTINGS['CONCURRENT_REQUESTS']} (per domain "
-            f"{SHARED_SETTINGS['CONCURRENT_REQUESTS_PER_DOMAIN']}), AutoThrottle off, DOWNLOAD_DELAY 0")
+    return (
+        f"CONCURRENT_REQUESTS {SHARED_SETTINGS['CONCURRENT_REQUESTS']} (per domain "
+        f"{SHARED_SETTINGS['CONCURRENT_REQUESTS_PER_DOMAIN']}), AutoThrottle off, DOWNLOAD_DELAY 0"
+    )
 
 
 def _log(message: str) -> None:
@@ -66,17 +68,27 @@ def _progress(done: int, total: int) -> None:
 def throughput(pages: int, runs: int) -> list[dict]:
     mirror = generated_mirror(pages, progress=_progress)
     results: dict[str, list[CrawlResult]] = {"full": [], "bare": []}
-    with tempfile.TemporaryDirectory(dir=bench_dir(), prefix="crawl-") as tmp, \
-            StaticServer(mirror.roots, preload=mirror.request_targets()) as server:
+    with (
+        tempfile.TemporaryDirectory(dir=bench_dir(), prefix="crawl-") as tmp,
+        StaticServer(mirror.roots, preload=mirror.request_targets()) as server,
+    ):
         work = Path(tmp)
         for run in range(runs):
-            for mode in (("full", "bare") if run % 2 == 0 else ("bare", "full")):
+            for mode in ("full", "bare") if run % 2 == 0 else ("bare", "full"):
                 db = work / f"full-{run}.db"
                 settings = {"NEWSARCHIVE_WARC_DIR": work / f"warc-{run}"} if mode == "full" else {}
-                result = crawl(mode, server.url, work, db=db if mode == "full" else None, settings=settings,
-                               name=f"{mode}-{run}")
-                _log(f"{mode} run {run + 1}/{runs}: {result.pages} pages in {result.elapsed:.1f} s "
-                     f"({result.pages_per_second:.0f}/s), CPU {result.cpu_seconds:.1f} s, load {os.getloadavg()[0]:.2f}")
+                result = crawl(
+                    mode,
+                    server.url,
+                    work,
+                    db=db if mode == "full" else None,
+                    settings=settings,
+                    name=f"{mode}-{run}",
+                )
+                _log(
+                    f"{mode} run {run + 1}/{runs}: {result.pages} pages in {result.elapsed:.1f} s "
+                    f"({result.pages_per_second:.0f}/s), CPU {result.cpu_seconds:.1f} s, load {os.getloadavg()[0]:.2f}"
+                )
                 results[mode].append(result)
                 shutil.rmtree(work / f"warc-{run}", ignore_errors=True)
                 for suffix in ("", "-wal", "-shm"):
@@ -89,27 +101,51 @@ def throughput(pages: int, runs: int) -> list[dict]:
     incomplete = [mode for mode, counts in fetched.items() if counts != [pages]]
     ratio = full_rate / bare_rate if bare_rate else None
     size_kb = statistics.mean(mirror.page_sizes()) / 1024
-    common = (f"generated mirror of {pages:,} pages (~{size_kb:.0f} KB each) from one static server; "
-              f"{_settings_note()}; median of {runs} runs each, alternating order")
+    common = (
+        f"generated mirror of {pages:,} pages (~{size_kb:.0f} KB each) from one static server; "
+        f"{_settings_note()}; median of {runs} runs each, alternating order"
+    )
     if incomplete:
         common += f"; WARNING pages fetched per run {fetched} (expected {pages})"
     rows = [
-        row("crawl", f"full pipeline throughput, {pages:,} pages", full_rate, "pages/s",
-            baseline="bare Scrapy (same pages)", baseline_value=bare_rate, ratio=ratio,
-            target=f">= {TARGET_RATIO:.0%} of bare Scrapy", met=None if ratio is None else ratio >= TARGET_RATIO,
-            runs=runs, spread=max(filter(None, (full_spread, bare_spread)), default=None),
-            note=(f"{common}; rate = article pages / Scrapy elapsed_time_seconds; full = digiato spider with every "
-                  f"pipeline, the archive (FTS index) and WARC records; process wall full "
-                  f"{statistics.median(r.wall_seconds for r in results['full']):.1f} s, bare "
-                  f"{statistics.median(r.wall_seconds for r in results['bare']):.1f} s; spread full "
-                  f"{(full_spread or 0):.0%}, bare {(bare_spread or 0):.0%}")),
-        row("crawl", f"CPU time per page, {pages:,} pages", full_cpu, "ms",
-            baseline="bare Scrapy (same pages)", baseline_value=bare_cpu, ratio=bare_cpu / full_cpu if full_cpu else None,
-            target="none (steadier than the rate on a shared machine)", met=None, runs=runs,
+        row(
+            "crawl",
+            f"full pipeline throughput, {pages:,} pages",
+            full_rate,
+            "pages/s",
+            baseline="bare Scrapy (same pages)",
+            baseline_value=bare_rate,
+            ratio=ratio,
+            target=f">= {TARGET_RATIO:.0%} of bare Scrapy",
+            met=None if ratio is None else ratio >= TARGET_RATIO,
+            runs=runs,
+            spread=max(filter(None, (full_spread, bare_spread)), default=None),
+            note=(
+                f"{common}; rate = article pages / Scrapy elapsed_time_seconds; full = digiato spider with every "
+                f"pipeline, the archive (FTS index) and WARC records; process wall full "
+                f"{statistics.median(r.wall_seconds for r in results['full']):.1f} s, bare "
+                f"{statistics.median(r.wall_seconds for r in results['bare']):.1f} s; spread full "
+                f"{(full_spread or 0):.0%}, bare {(bare_spread or 0):.0%}"
+            ),
+        ),
+        row(
+            "crawl",
+            f"CPU time per page, {pages:,} pages",
+            full_cpu,
+            "ms",
+            baseline="bare Scrapy (same pages)",
+            baseline_value=bare_cpu,
+            ratio=bare_cpu / full_cpu if full_cpu else None,
+            target="none (steadier than the rate on a shared machine)",
+            met=None,
+            runs=runs,
             spread=max(filter(None, (cpu_spread, bare_cpu_spread)), default=None),
-            note=(f"{common}; user+system CPU of the crawl process (os.wait4) / article pages, start-up included; "
-                  f"ratio = bare / full; peak RSS full {statistics.median(r.max_rss_mb for r in results['full']):.0f} MB, "
-                  f"bare {statistics.median(r.max_rss_mb for r in results['bare']):.0f} MB")),
+            note=(
+                f"{common}; user+system CPU of the crawl process (os.wait4) / article pages, start-up included; "
+                f"ratio = bare / full; peak RSS full {statistics.median(r.max_rss_mb for r in results['full']):.0f} MB, "
+                f"bare {statistics.median(r.max_rss_mb for r in results['bare']):.0f} MB"
+            ),
+        ),
         cpu_budget_row(full_cpu, bare_rate, common),
     ]
     return rows
@@ -122,11 +158,21 @@ def cpu_budget_row(full_cpu_ms: float, bare_rate: float, common: str) -> dict:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     target_rate = TARGET_RATIO * bare_rate
     needed = full_cpu_ms / 1e3 * target_rate
-    return row("crawl", "cores the full crawl needs at the target rate", needed, "cores",
-               baseline="usable cores of this machine", baseline_value=cores, ratio=needed / cores if cores else None,
-               target="none (a bound: above 1.0x the target needs more CPU than the machine has)", met=None,
-               note=(f"{common}; {full_cpu_ms:.1f} ms of CPU per page x {target_rate:.0f} pages/s "
-                     f"({TARGET_RATIO:.0%} of bare Scrapy's median rate), crawl process only"))
+    return row(
+        "crawl",
+        "cores the full crawl needs at the target rate",
+        needed,
+        "cores",
+        baseline="usable cores of this machine",
+        baseline_value=cores,
+        ratio=needed / cores if cores else None,
+        target="none (a bound: above 1.0x the target needs more CPU than the machine has)",
+        met=None,
+        note=(
+            f"{common}; {full_cpu_ms:.1f} ms of CPU per page x {target_rate:.0f} pages/s "
+            f"({TARGET_RATIO:.0%} of bare Scrapy's median rate), crawl process only"
+        ),
+    )
 
 
 def _last_run(db: Path) -> dict:
@@ -150,25 +196,49 @@ def scheduled(articles: int, repeats: int) -> list[dict]:
         work = Path(tmp)
         first_db = work / "first.db"
         with StaticServer(base.roots, preload=base.request_targets()) as server:
-            first = crawl("full", server.url, work, db=first_db, settings={"NEWSARCHIVE_WARC_DIR": work / "warc"},
-                          name="first")
+            first = crawl(
+                "full",
+                server.url,
+                work,
+                db=first_db,
+                settings={"NEWSARCHIVE_WARC_DIR": work / "warc"},
+                name="first",
+            )
             first_row = _last_run(first_db)
-            _log(f"first run: {first_row['requests']} requests, {first_row['articles_new']} new, {first.wall_seconds:.1f} s")
+            _log(
+                f"first run: {first_row['requests']} requests, {first_row['articles_new']} new, {first.wall_seconds:.1f} s"
+            )
             copies = []
             for n in range(repeats):
                 db = work / f"again-{n}.db"
                 _copy_archive(first_db, db)
                 copies.append(db)
-                result = crawl("full", server.url, work, db=db, settings={"NEWSARCHIVE_WARC_DIR": work / f"warc-{n}"},
-                               name=f"second-{n}")
+                result = crawl(
+                    "full",
+                    server.url,
+                    work,
+                    db=db,
+                    settings={"NEWSARCHIVE_WARC_DIR": work / f"warc-{n}"},
+                    name=f"second-{n}",
+                )
                 second_runs.append((_last_run(db), result))
-                _log(f"second run {n + 1}: {second_runs[-1][0]['requests']} requests, {result.wall_seconds:.1f} s")
+                _log(
+                    f"second run {n + 1}: {second_runs[-1][0]['requests']} requests, {result.wall_seconds:.1f} s"
+                )
         with StaticServer(later.roots, preload=later.request_targets()) as server:
             for n, db in enumerate(copies):
-                result = crawl("full", server.url, work, db=db, settings={"NEWSARCHIVE_WARC_DIR": work / f"warc-{n}"},
-                               name=f"new-{n}")
+                result = crawl(
+                    "full",
+                    server.url,
+                    work,
+                    db=db,
+                    settings={"NEWSARCHIVE_WARC_DIR": work / f"warc-{n}"},
+                    name=f"new-{n}",
+                )
                 new_runs.append((_last_run(db), result))
-                _log(f"run with {NEW_ARTICLES} new: {new_runs[-1][0]['requests']} requests, {result.wall_seconds:.1f} s")
+                _log(
+                    f"run with {NEW_ARTICLES} new: {new_runs[-1][0]['requests']} requests, {result.wall_seconds:.1f} s"
+                )
 
     def requests(runs):
         return statistics.median(r["requests"] for r, _ in runs)
@@ -178,29 +248,82 @@ def scheduled(articles: int, repeats: int) -> list[dict]:
 
     def max_requests_note(runs):
         counts = sorted({r["requests"] for r, _ in runs})
-        return f"requests per run {counts}" if len(counts) > 1 else f"{counts[0]} requests in each of {len(runs)} runs"
+        return (
+            f"requests per run {counts}"
+            if len(counts) > 1
+            else f"{counts[0]} requests in each of {len(runs)} runs"
+        )
 
     where = f"generated mirror of {articles:,} articles; {_settings_note()}"
     second_wall, second_spread = wall(second_runs)
     new_wall, new_spread = wall(new_runs)
     new_stored = sorted({r["articles_new"] for r, _ in new_runs})
     return [
-        row("crawl", f"scheduled: first run requests, {articles:,} articles", first_row["requests"], "requests",
-            target="none (fetches everything)", met=None, runs=1,
-            note=f"{where}; {first_row['articles_new']} articles stored; wall {first.wall_seconds:.1f} s"),
-        row("crawl", "scheduled: first run wall time", first.wall_seconds, "s", target="none", met=None, runs=1,
-            note=f"{where}; whole crawl process, start-up included; {first.pages / first.elapsed:.0f} pages/s in the crawl"),
-        row("crawl", "scheduled: second run (nothing new) requests", requests(second_runs), "requests",
-            target=f"<= {SECOND_RUN_MAX_REQUESTS}", met=requests(second_runs) <= SECOND_RUN_MAX_REQUESTS,
-            runs=len(second_runs), note=f"{where}; {max_requests_note(second_runs)}; read from crawl_runs.requests"),
-        row("crawl", "scheduled: second run wall time", second_wall, "s", target="none", met=None,
-            runs=len(second_runs), spread=second_spread, note=f"{where}; whole crawl process, start-up included"),
-        row("crawl", f"scheduled: run with {NEW_ARTICLES} new articles, requests", requests(new_runs), "requests",
-            target=f"<= {NEW_RUN_MAX_REQUESTS}", met=requests(new_runs) <= NEW_RUN_MAX_REQUESTS, runs=len(new_runs),
-            note=(f"{where}; {max_requests_note(new_runs)}; articles stored {new_stored}; the new articles are in a "
-                  f"new post sitemap, the sitemap index, the feed and the first listing page")),
-        row("crawl", f"scheduled: run with {NEW_ARTICLES} new articles, wall time", new_wall, "s", target="none",
-            met=None, runs=len(new_runs), spread=new_spread, note=f"{where}; whole crawl process, start-up included"),
+        row(
+            "crawl",
+            f"scheduled: first run requests, {articles:,} articles",
+            first_row["requests"],
+            "requests",
+            target="none (fetches everything)",
+            met=None,
+            runs=1,
+            note=f"{where}; {first_row['articles_new']} articles stored; wall {first.wall_seconds:.1f} s",
+        ),
+        row(
+            "crawl",
+            "scheduled: first run wall time",
+            first.wall_seconds,
+            "s",
+            target="none",
+            met=None,
+            runs=1,
+            note=f"{where}; whole crawl process, start-up included; {first.pages / first.elapsed:.0f} pages/s in the crawl",
+        ),
+        row(
+            "crawl",
+            "scheduled: second run (nothing new) requests",
+            requests(second_runs),
+            "requests",
+            target=f"<= {SECOND_RUN_MAX_REQUESTS}",
+            met=requests(second_runs) <= SECOND_RUN_MAX_REQUESTS,
+            runs=len(second_runs),
+            note=f"{where}; {max_requests_note(second_runs)}; read from crawl_runs.requests",
+        ),
+        row(
+            "crawl",
+            "scheduled: second run wall time",
+            second_wall,
+            "s",
+            target="none",
+            met=None,
+            runs=len(second_runs),
+            spread=second_spread,
+            note=f"{where}; whole crawl process, start-up included",
+        ),
+        row(
+            "crawl",
+            f"scheduled: run with {NEW_ARTICLES} new articles, requests",
+            requests(new_runs),
+            "requests",
+            target=f"<= {NEW_RUN_MAX_REQUESTS}",
+            met=requests(new_runs) <= NEW_RUN_MAX_REQUESTS,
+            runs=len(new_runs),
+            note=(
+                f"{where}; {max_requests_note(new_runs)}; articles stored {new_stored}; the new articles are in a "
+                f"new post sitemap, the sitemap index, the feed and the first listing page"
+            ),
+        ),
+        row(
+            "crawl",
+            f"scheduled: run with {NEW_ARTICLES} new articles, wall time",
+            new_wall,
+            "s",
+            target="none",
+            met=None,
+            runs=len(new_runs),
+            spread=new_spread,
+            note=f"{where}; whole crawl process, start-up included",
+        ),
     ]
 
 

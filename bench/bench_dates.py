@@ -31,8 +31,16 @@ MONTHS = jdatetime.date.j_months_fa  # the exact names strptime's %B accepts
 WEEKDAYS = ("دوشنبه", "سه‌شنبه", "چهارشنبه", "پنج‌شنبه", "جمعه", "شنبه", "یک‌شنبه")
 AUTHORS = ("زهرا ملکی", "علی رضایی", "مریم احمدی", "حسین کریمی", "سارا محمدی")
 RELATIVE = (
-    "۳ ساعت پیش", "۱۵ دقیقه قبل", "یک ساعت پیش", "۲ روز پیش", "دیروز ساعت ۱۸:۴۵",
-    "امروز ۱۲:۳۰", "لحظاتی پیش", "نیم ساعت پیش", "دیروز", "۲۰ ساعت قبل",
+    "۳ ساعت پیش",
+    "۱۵ دقیقه قبل",
+    "یک ساعت پیش",
+    "۲ روز پیش",
+    "دیروز ساعت ۱۸:۴۵",
+    "امروز ۱۲:۳۰",
+    "لحظاتی پیش",
+    "نیم ساعت پیش",
+    "دیروز",
+    "۲۰ ساعت قبل",
 )
 
 
@@ -94,7 +102,9 @@ def run(quick: bool = False) -> list[dict]:
         return jdatetime.datetime.strptime(text, STRPTIME_FORMAT)
 
     baseline_rate = parses_per_second(baseline, stripped, runs)
-    baseline_name = f"jdatetime.datetime.strptime({STRPTIME_FORMAT!r}) on {len(stripped)} pre-stripped displayed dates"
+    baseline_name = (
+        f"jdatetime.datetime.strptime({STRPTIME_FORMAT!r}) on {len(stripped)} pre-stripped displayed dates"
+    )
     rows = []
     for figure, inputs, note in (
         (

@@ -63,8 +63,22 @@ class RedisServer:
             self.port = sock.getsockname()[1]
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.process = subprocess.Popen(
-            [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no",
-             "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+            [
+                binary,
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(folder),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
         import redis
 
         deadline = time.monotonic() + 10
@@ -103,24 +117,55 @@ def one_crawl(server_url: str, work: Path, pages: int, workers: int, redis_url: 
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("NEWSARCHIVE_DB", None)
     env.pop("NEWSARCHIVE_REDIS_URL", None)
-    settings = {**SHARED_SETTINGS, "NEWSARCHIVE_REPLAY_URL": server_url, "NEWSARCHIVE_DB": db,
-                "NEWSARCHIVE_WARC": 0}
+    settings = {
+        **SHARED_SETTINGS,
+        "NEWSARCHIVE_REPLAY_URL": server_url,
+        "NEWSARCHIVE_DB": db,
+        "NEWSARCHIVE_WARC": 0,
+    }
     if redis_url:
-        settings |= {"NEWSARCHIVE_REDIS_URL": redis_url, "NEWSARCHIVE_REDIS_PREFIX": prefix,
-                     "NEWSARCHIVE_REDIS_HEARTBEAT": 0.5, "NEWSARCHIVE_REDIS_IDLE_CLOSE": 1}
+        settings |= {
+            "NEWSARCHIVE_REDIS_URL": redis_url,
+            "NEWSARCHIVE_REDIS_PREFIX": prefix,
+            "NEWSARCHIVE_REDIS_HEARTBEAT": 0.5,
+            "NEWSARCHIVE_REDIS_IDLE_CLOSE": 1,
+        }
     processes: list[tuple[str, subprocess.Popen, Path]] = []
     started = time.perf_counter()
     if redis_url:
         log = work / f"{name}-ingest.log"
-        command = [sys.executable, "-m", "newsarchive", "ingest", "--redis", redis_url, "--db", str(db),
-                   "--prefix", prefix, "--exit-when-idle", "10", "--json"]  # outlasts the workers' start-up
-        processes.append(("ingest", subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"),
-                                                     stderr=subprocess.STDOUT), log))
+        command = [
+            sys.executable,
+            "-m",
+            "newsarchive",
+            "ingest",
+            "--redis",
+            redis_url,
+            "--db",
+            str(db),
+            "--prefix",
+            prefix,
+            "--exit-when-idle",
+            "10",
+            "--json",
+        ]  # outlasts the workers' start-up
+        processes.append(
+            (
+                "ingest",
+                subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT),
+                log,
+            )
+        )
     for number in range(workers):
         log = work / f"{name}-worker{number}.log"
         command = [sys.executable, "-m", "scrapy", "crawl", "digiato", *_settings_args(settings)]
-        processes.append((f"worker{number}", subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"),
-                                                              stderr=subprocess.STDOUT), log))
+        processes.append(
+            (
+                f"worker{number}",
+                subprocess.Popen(command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT),
+                log,
+            )
+        )
     done_at = None
     cpu = 0.0
     finished: set[int] = set()
@@ -142,20 +187,34 @@ def one_crawl(server_url: str, work: Path, pages: int, workers: int, redis_url: 
         time.sleep(0.05)
     stored = _count(db)
     done_at = done_at or time.perf_counter()
-    failed = [(label, process.returncode, log) for label, process, log in processes if process.returncode != 0]
+    failed = [
+        (label, process.returncode, log) for label, process, log in processes if process.returncode != 0
+    ]
     if failed or stored != pages:
         label, code, log = failed[0] if failed else processes[-1]
-        raise RuntimeError(f"{name}: {stored}/{pages} articles, {label} exit {code}; log {log}:\n"
-                           + log.read_text(errors="replace")[-3000:])
+        raise RuntimeError(
+            f"{name}: {stored}/{pages} articles, {label} exit {code}; log {log}:\n"
+            + log.read_text(errors="replace")[-3000:]
+        )
     shares = []
     with sqlite3.connect(db) as conn:
         if redis_url:
-            stats = json.loads(conn.execute("select stats from crawl_runs order by id desc limit 1").fetchone()[0])
-            shares = sorted((w["items"] for w in stats.get("newsarchive/ingest/workers", {}).values()), reverse=True)
+            stats = json.loads(
+                conn.execute("select stats from crawl_runs order by id desc limit 1").fetchone()[0]
+            )
+            shares = sorted(
+                (w["items"] for w in stats.get("newsarchive/ingest/workers", {}).values()), reverse=True
+            )
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     seconds = done_at - started
-    return {"seconds": seconds, "rate": pages / seconds, "cpu": cpu, "shares": shares, "load": os.getloadavg()[0]}
+    return {
+        "seconds": seconds,
+        "rate": pages / seconds,
+        "cpu": cpu,
+        "shares": shares,
+        "load": os.getloadavg()[0],
+    }
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -163,29 +222,48 @@ def run(quick: bool = False) -> list[dict]:
     runs = int(os.environ.get("NEWSARCHIVE_BENCH_RUNS") or 1)
     mirror = generated_mirror(pages, progress=lambda done, total: _log(f"generating pages: {done}/{total}"))
     results: dict[str, list[dict]] = {}
-    with tempfile.TemporaryDirectory(dir=bench_dir(), prefix="distributed-") as tmp, \
-            StaticServer(mirror.roots, preload=mirror.request_targets()) as server:
+    with (
+        tempfile.TemporaryDirectory(dir=bench_dir(), prefix="distributed-") as tmp,
+        StaticServer(mirror.roots, preload=mirror.request_targets()) as server,
+    ):
         work = Path(tmp)
         redis = RedisServer(work)
         try:
             for run_number in range(runs):
-                for label, workers, url in [("single", 1, None), *((f"{n}", n, redis.url) for n in WORKER_COUNTS)]:
+                for label, workers, url in [
+                    ("single", 1, None),
+                    *((f"{n}", n, redis.url) for n in WORKER_COUNTS),
+                ]:
                     result = one_crawl(server.url, work, pages, workers, url)
                     results.setdefault(label, []).append(result)
-                    _log(f"{label} (run {run_number + 1}/{runs}): {pages} pages in {result['seconds']:.1f} s = "
-                         f"{result['rate']:.0f}/s, CPU {result['cpu']:.0f} s, shares {result['shares']}, "
-                         f"load {os.getloadavg()[0]:.2f}")
+                    _log(
+                        f"{label} (run {run_number + 1}/{runs}): {pages} pages in {result['seconds']:.1f} s = "
+                        f"{result['rate']:.0f}/s, CPU {result['cpu']:.0f} s, shares {result['shares']}, "
+                        f"load {os.getloadavg()[0]:.2f}"
+                    )
         finally:
             redis.stop()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     single, single_spread = summarize(r["rate"] for r in results["single"])
     one, _ = summarize(r["rate"] for r in results["1"])
     single_cpu, _ = summarize(r["cpu"] for r in results["single"])
-    rows = [row("distributed", f"single-process crawl (no Redis), {pages:,} pages", single, "pages/s",
-                target="none (the baseline)", met=None, runs=runs, spread=single_spread,
-                note=(f"generated mirror, one static server; launch to last article committed; "
-                      f"CPU of the crawl process {summarize(r['cpu'] for r in results['single'])[0]:.0f} s; "
-                      f"{cores} usable cores"))]
+    rows = [
+        row(
+            "distributed",
+            f"single-process crawl (no Redis), {pages:,} pages",
+            single,
+            "pages/s",
+            target="none (the baseline)",
+            met=None,
+            runs=runs,
+            spread=single_spread,
+            note=(
+                f"generated mirror, one static server; launch to last article committed; "
+                f"CPU of the crawl process {summarize(r['cpu'] for r in results['single'])[0]:.0f} s; "
+                f"{cores} usable cores"
+            ),
+        )
+    ]
     for workers in WORKER_COUNTS:
         measured = results[str(workers)]
         rate, spread = summarize(r["rate"] for r in measured)
@@ -195,17 +273,34 @@ def run(quick: bool = False) -> list[dict]:
         baseline = ("single-process crawl", single) if workers == 1 else ("1 worker", one)
         ratio = rate / baseline[1] if baseline[1] else None
         efficiency = rate / (workers * one) if one else None
-        rows.append(row(
-            "distributed", f"{workers} worker{'s' if workers > 1 else ''} + ingester, {pages:,} pages", rate, "pages/s",
-            baseline=baseline[0], baseline_value=baseline[1], ratio=ratio,
-            target="none: reported for scaling (2-core machine)", met=None, runs=runs, spread=spread,
-            note=(f"launch to last article committed; articles per worker {shares}; CPU of all processes "
-                  f"(workers + ingester) {cpu:.0f} s = {cpu / pages * 1e3:.1f} ms per page (single process: "
-                  f"{single_cpu / pages * 1e3:.1f} ms); efficiency per worker {efficiency:.0%} of one worker's rate; "
-                  f"load average after the runs {loads} (a machine shared "
-                  f"with other jobs gives more processes a larger share of its CPU)"
-                  + (f"; {workers} workers + ingester + Redis + static server on {cores} cores: CPU-bound "
-                     f"extraction cannot scale past the cores" if workers > cores else ""))))
+        rows.append(
+            row(
+                "distributed",
+                f"{workers} worker{'s' if workers > 1 else ''} + ingester, {pages:,} pages",
+                rate,
+                "pages/s",
+                baseline=baseline[0],
+                baseline_value=baseline[1],
+                ratio=ratio,
+                target="none: reported for scaling (2-core machine)",
+                met=None,
+                runs=runs,
+                spread=spread,
+                note=(
+                    f"launch to last article committed; articles per worker {shares}; CPU of all processes "
+                    f"(workers + ingester) {cpu:.0f} s = {cpu / pages * 1e3:.1f} ms per page (single process: "
+                    f"{single_cpu / pages * 1e3:.1f} ms); efficiency per worker {efficiency:.0%} of one worker's rate; "
+                    f"load average after the runs {loads} (a machine shared "
+                    f"with other jobs gives more processes a larger share of its CPU)"
+                    + (
+                        f"; {workers} workers + ingester + Redis + static server on {cores} cores: CPU-bound "
+                        f"extraction cannot scale past the cores"
+                        if workers > cores
+                        else ""
+                    )
+                ),
+            )
+        )
     return rows
 
 

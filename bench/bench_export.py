@@ -37,14 +37,82 @@ from newsarchive.persian.dates import TEHRAN, gregorian_to_jalali
 
 TARGET_PER_SECOND = 20_000
 TARGET_PEAK_MB = 200
-SOURCES = {"digiato": "https://digiato.com", "zoomit": "https://www.zoomit.ir", "itiran": "https://itiran.com"}
-WORDS = (
-    "پیام‌رسان‌های ایرانی گوشی هوشمند اپلیکیشن اینترنت ملی فیلترینگ سامسونگ اپل گوگل هوش‌مصنوعی "
-    "پردازنده کارت‌گرافیک باتری شارژ سریع دوربین نمایشگر قیمت بازار رمزارز بیت‌کوین استارتاپ "
-    "سرمایه‌گذاری دیجی‌کالا اسنپ تپسی اپراتور همراه‌اول ایرانسل اینترنت‌ثابت پهنای‌باند کاربران "
-    "می‌شود می‌کند کرده‌اند خواهد‌بود است بود شد را که از به با در برای این آن یک دو سه "
-    "iOS 17.2 Android 14 i9-13900K RTX 4090 5G Wi-Fi 7 USB-C ChatGPT Galaxy S24 Pixel 8"
-).split()
+SOURCES = {
+    "digiato": "https://digiato.com",
+    "zoomit": "https://www.zoomit.ir",
+    "itiran": "https://itiran.com",
+}
+WORDS = [
+    "پیام\u200cرسان\u200cهای",
+    "ایرانی",
+    "گوشی",
+    "هوشمند",
+    "اپلیکیشن",
+    "اینترنت",
+    "ملی",
+    "فیلترینگ",
+    "سامسونگ",
+    "اپل",
+    "گوگل",
+    "هوش\u200cمصنوعی",
+    "پردازنده",
+    "کارت\u200cگرافیک",
+    "باتری",
+    "شارژ",
+    "سریع",
+    "دوربین",
+    "نمایشگر",
+    "قیمت",
+    "بازار",
+    "رمزارز",
+    "بیت\u200cکوین",
+    "استارتاپ",
+    "سرمایه\u200cگذاری",
+    "دیجی\u200cکالا",
+    "اسنپ",
+    "تپسی",
+    "اپراتور",
+    "همراه\u200cاول",
+    "ایرانسل",
+    "اینترنت\u200cثابت",
+    "پهنای\u200cباند",
+    "کاربران",
+    "می\u200cشود",
+    "می\u200cکند",
+    "کرده\u200cاند",
+    "خواهد\u200cبود",
+    "است",
+    "بود",
+    "شد",
+    "را",
+    "که",
+    "از",
+    "به",
+    "با",
+    "در",
+    "برای",
+    "این",
+    "آن",
+    "یک",
+    "دو",
+    "سه",
+    "iOS",
+    "17.2",
+    "Android",
+    "14",
+    "i9-13900K",
+    "RTX",
+    "4090",
+    "5G",
+    "Wi-Fi",
+    "7",
+    "USB-C",
+    "ChatGPT",
+    "Galaxy",
+    "S24",
+    "Pixel",
+    "8",
+]
 TAGS = ("هوش‌مصنوعی", "موبایل", "اپل", "سامسونگ", "اینترنت", "استارتاپ", "رمزارز", "سخت‌افزار", "بازی")
 AUTHORS = ("زهرا ملکی", "علی رضایی", "مریم احمدی", "حسین کریمی", "سارا محمدی")
 
@@ -81,7 +149,9 @@ def synthetic_articles(count: int, seed: int = 1403):
             "published_at": moment.strftime("%Y-%m-%dT%H:%M:00Z"),
             "published_jalali": f"{year:04d}-{month:02d}-{day:02d} {local.hour:02d}:{local.minute:02d}",
             "published_precision": "minute",
-            "modified_at": (moment + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:00Z") if number % 7 == 0 else None,
+            "modified_at": (moment + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:00Z")
+            if number % 7 == 0
+            else None,
             "field_sources": {},
             "notes": [],
         }
@@ -123,7 +193,7 @@ def measure(command: list[str], stdout_path: Path | None = None) -> tuple[float,
     benchmark, not the export. The total PSS of the tree (pages shared after fork counted
     once) is sampled at the same time.
     """
-    stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL
+    stdout = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL  # noqa: SIM115 (closed below)
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     peak_pss = peak_hwm = 0
     try:
@@ -155,45 +225,64 @@ def run(quick: bool = False) -> list[dict]:
             db = build_archive(work / f"archive-{size}.db", size)
             sqlite_utils = shutil.which("sqlite-utils")
             columns = [arg for column in EXPORT_COLUMNS for arg in ("-c", column)]
-            base_command = ([sqlite_utils] if sqlite_utils else [sys.executable, "-m", "sqlite_utils"])
+            base_command = [sqlite_utils] if sqlite_utils else [sys.executable, "-m", "sqlite_utils"]
             base_seconds, base_peak, base_pss = measure(
                 [*base_command, "rows", str(db), "articles", "--nl", *columns], work / "baseline.jsonl"
             )
             base_rate = size / base_seconds
             baseline = f"sqlite-utils rows DB articles --nl (same {len(EXPORT_COLUMNS)} columns) to a file"
-            for suffix, note in (("jsonl", "plain JSON Lines"), ("jsonl.gz", f"gzip level {GZIP_LEVEL}, mtime 0")):
+            for suffix, note in (
+                ("jsonl", "plain JSON Lines"),
+                ("jsonl.gz", f"gzip level {GZIP_LEVEL}, mtime 0"),
+            ):
                 out = work / f"export-{size}.{suffix}"
                 seconds, peak, pss = measure(
-                    [sys.executable, "-m", "newsarchive", "export", "--db", str(db), "--out", str(out), "--force"]
+                    [
+                        sys.executable,
+                        "-m",
+                        "newsarchive",
+                        "export",
+                        "--db",
+                        str(db),
+                        "--out",
+                        str(out),
+                        "--force",
+                    ]
                 )
                 rate = size / seconds
                 size_mb = out.stat().st_size / 1e6
-                rows.append({
-                    "benchmark": "export",
-                    "figure": f"export {size:,} articles to {suffix.upper()}: speed",
-                    "value": round(rate),
-                    "unit": "articles/s",
-                    "baseline": baseline,
-                    "baseline_value": round(base_rate),
-                    "ratio": round(rate / base_rate, 2),
-                    "target": f">= {TARGET_PER_SECOND:,} articles/s" if suffix == "jsonl" else "none (gzip costs CPU)",
-                    "met": rate >= TARGET_PER_SECOND if suffix == "jsonl" else None,
-                    "note": f"{note}; whole process wall time incl. start-up and manifest; {size_mb:,.0f} MB written",
-                })
-                rows.append({
-                    "benchmark": "export",
-                    "figure": f"export {size:,} articles to {suffix.upper()}: peak resident memory",
-                    "value": round(peak, 1),
-                    "unit": "MB",
-                    "baseline": baseline,
-                    "baseline_value": round(base_peak, 1),
-                    "ratio": round(peak / base_peak, 2),
-                    "target": f"< {TARGET_PEAK_MB} MB at 1,000,000 articles",
-                    "met": peak < TARGET_PEAK_MB if size >= 1_000_000 else None,
-                    "note": f"largest VmHWM (sampled) of the export and its {PARALLEL_WORKERS} forked "
-                            f"encoder processes; their total PSS peaked at {pss:.0f} MB (sqlite-utils: "
-                            f"{base_pss:.0f} MB); flat memory means the same at 100k and 1M",
-                })
+                rows.append(
+                    {
+                        "benchmark": "export",
+                        "figure": f"export {size:,} articles to {suffix.upper()}: speed",
+                        "value": round(rate),
+                        "unit": "articles/s",
+                        "baseline": baseline,
+                        "baseline_value": round(base_rate),
+                        "ratio": round(rate / base_rate, 2),
+                        "target": f">= {TARGET_PER_SECOND:,} articles/s"
+                        if suffix == "jsonl"
+                        else "none (gzip costs CPU)",
+                        "met": rate >= TARGET_PER_SECOND if suffix == "jsonl" else None,
+                        "note": f"{note}; whole process wall time incl. start-up and manifest; {size_mb:,.0f} MB written",
+                    }
+                )
+                rows.append(
+                    {
+                        "benchmark": "export",
+                        "figure": f"export {size:,} articles to {suffix.upper()}: peak resident memory",
+                        "value": round(peak, 1),
+                        "unit": "MB",
+                        "baseline": baseline,
+                        "baseline_value": round(base_peak, 1),
+                        "ratio": round(peak / base_peak, 2),
+                        "target": f"< {TARGET_PEAK_MB} MB at 1,000,000 articles",
+                        "met": peak < TARGET_PEAK_MB if size >= 1_000_000 else None,
+                        "note": f"largest VmHWM (sampled) of the export and its {PARALLEL_WORKERS} forked "
+                        f"encoder processes; their total PSS peaked at {pss:.0f} MB (sqlite-utils: "
+                        f"{base_pss:.0f} MB); flat memory means the same at 100k and 1M",
+                    }
+                )
                 out.unlink()
             for leftover in work.glob(f"export-{size}*"):
                 leftover.unlink()

@@ -63,8 +63,13 @@ EXPECTED = ROOT / "tests" / "expected" / "digiato.json"
 SPEED_TARGET = 10.0
 ZWNJ = "\u200c"
 TRAFILATURA_OPTIONS = {
-    "output_format": "json", "with_metadata": True,
-    "date_extraction_params": {"outputformat": "%Y-%m-%dT%H:%M:%S%z", "extensive_search": True, "original_date": True},
+    "output_format": "json",
+    "with_metadata": True,
+    "date_extraction_params": {
+        "outputformat": "%Y-%m-%dT%H:%M:%S%z",
+        "extensive_search": True,
+        "original_date": True,
+    },
 }
 INSTALL = "pip install trafilatura lxml_html_clean (or pip install -e '.[bench]')"
 
@@ -76,8 +81,12 @@ class Ours:
     """The crawl's path for one page, without the network and the storage."""
 
     def __init__(self, db: Path):
-        settings = {**project_settings().copy_to_dict(), "TWISTED_REACTOR_ENABLED": False,
-                    "EXTENSIONS": {"newsarchive.extensions.CrawlRun": None}, "NEWSARCHIVE_DB": str(db)}
+        settings = {
+            **project_settings().copy_to_dict(),
+            "TWISTED_REACTOR_ENABLED": False,
+            "EXTENSIONS": {"newsarchive.extensions.CrawlRun": None},
+            "NEWSARCHIVE_DB": str(db),
+        }
         crawler = get_crawler(SPIDERS["digiato"], settings)
         self.spider = SPIDERS["digiato"].from_crawler(crawler)
         self.pipelines = [step(crawler) for step in (ValidationPipeline, NormalizationPipeline, DatePipeline)]
@@ -87,14 +96,19 @@ class Ours:
         (item,) = self.spider.parse_article(response)
         for pipeline in self.pipelines:
             item = pipeline.process_item(item)
-        return {"title": item.get("title"), "body": item.get("body"), "published_at": item.get("published_at")}
+        return {
+            "title": item.get("title"),
+            "body": item.get("body"),
+            "published_at": item.get("published_at"),
+        }
 
 
 def load_trafilatura():
     """``trafilatura.extract`` or None, and a note naming its version or how to install it."""
     try:
-        import trafilatura
         from importlib.metadata import version
+
+        import trafilatura
     except ImportError as error:  # trafilatura itself, or lxml.html.clean (lxml_html_clean) under it
         return None, f"trafilatura unavailable ({error}): {INSTALL}"
     return trafilatura.extract, f"trafilatura {version('trafilatura')}"
@@ -129,7 +143,9 @@ _TOKEN = re.compile(r"\w+")
 def shingles(text: str | None, n: int = 4) -> Counter:
     """The 4-gram shingles of ``text`` as the Zyte benchmark makes them (one shingle for short texts)."""
     tokens = _TOKEN.findall(text or "")
-    return Counter(" ".join(tokens[i:i + n]) for i in range(max(1, len(tokens) - n + 1)) if tokens[i:i + n])
+    return Counter(
+        " ".join(tokens[i : i + n]) for i in range(max(1, len(tokens) - n + 1)) if tokens[i : i + n]
+    )
 
 
 def shingle_counts(expected: str | None, predicted: str | None) -> tuple[int, int, int]:
@@ -169,12 +185,16 @@ def zwnj_retention(expected: str, predicted: str | None) -> float | None:
 def score(pages: list[dict], outputs: list[dict], body_key: str = "body") -> dict:
     titles = [(o.get("title") or "") == " ".join(p["title"].split()) for p, o in zip(pages, outputs)]
     dates = [(o.get("published_at") or "")[:16] == p["published_at"][:16] for p, o in zip(pages, outputs)]
-    f1, precision, recall = body_f1([shingle_counts(p["body"], o.get("body")) for p, o in zip(pages, outputs)])
+    f1, precision, recall = body_f1(
+        [shingle_counts(p["body"], o.get("body")) for p, o in zip(pages, outputs)]
+    )
     kept = [zwnj_retention(p["body"], o.get(body_key)) for p, o in zip(pages, outputs)]
     kept = [k for k in kept if k is not None]
     return {
         "title": sum(titles) / len(pages),
-        "body": f1, "precision": precision, "recall": recall,
+        "body": f1,
+        "precision": precision,
+        "recall": recall,
         "date": sum(dates) / len(pages),
         "zwnj": sum(kept) / len(kept) if kept else None,
     }
@@ -186,8 +206,15 @@ def score(pages: list[dict], outputs: list[dict], body_key: str = "body") -> dic
 def mirror_pages() -> list[dict]:
     pages = []
     for expected in json.loads(EXPECTED.read_text("utf-8")):
-        pages.append({"url": expected["url"], "html": (MIRROR / expected["path"]).read_bytes(),
-                      "title": expected["title"], "body": expected["body"], "published_at": expected["published_at"]})
+        pages.append(
+            {
+                "url": expected["url"],
+                "html": (MIRROR / expected["path"]).read_bytes(),
+                "title": expected["title"],
+                "body": expected["body"],
+                "published_at": expected["published_at"],
+            }
+        )
     return pages
 
 
@@ -195,8 +222,16 @@ def generated_pages(count: int) -> list[dict]:
     pages = []
     for article in sample_articles(count):
         expected = article.expected
-        pages.append({"url": article.url, "html": article.html.encode("utf-8"), "title": expected["title"],
-                      "body": expected["body"], "published_at": expected["published_at"], "design": article.design})
+        pages.append(
+            {
+                "url": article.url,
+                "html": article.html.encode("utf-8"),
+                "title": expected["title"],
+                "body": expected["body"],
+                "published_at": expected["published_at"],
+                "design": article.design,
+            }
+        )
     return pages
 
 
@@ -224,15 +259,27 @@ def measure(ours, baseline, pages: list[dict], runs: int) -> tuple[list[float], 
 def parse_floor_row(label: str, where: str, pages: list[dict], runs: int, baseline_ms: float) -> dict:
     """The lxml parse of the page alone (parsel's ``Selector``, as ``response.selector`` makes
     it): both extractors pay it, so it bounds what "10x faster" can mean on these pages."""
-    parse_ms, spread = summarize(time_per_page(lambda url, body: Selector(text=body.decode("utf-8")), pages) * 1e3
-                                 for _ in range(runs))
+    parse_ms, spread = summarize(
+        time_per_page(lambda url, body: Selector(text=body.decode("utf-8")), pages) * 1e3 for _ in range(runs)
+    )
     budget = baseline_ms / SPEED_TARGET
-    return row("extraction", f"lxml parse alone, {label} (both pay it)", parse_ms, "ms",
-               baseline=f"trafilatura time / {SPEED_TARGET:g} (the whole budget of ours)", baseline_value=budget,
-               ratio=parse_ms / budget, target="none (a floor: the share of the budget the parse leaves no room for)",
-               met=None, runs=runs, spread=spread,
-               note=(f"{where}; parsel Selector(text=...) on the decoded page, what response.selector costs; "
-                     f"the parse takes {parse_ms / budget:.0%} of the {budget:.2f} ms a 10x target allows"))
+    return row(
+        "extraction",
+        f"lxml parse alone, {label} (both pay it)",
+        parse_ms,
+        "ms",
+        baseline=f"trafilatura time / {SPEED_TARGET:g} (the whole budget of ours)",
+        baseline_value=budget,
+        ratio=parse_ms / budget,
+        target="none (a floor: the share of the budget the parse leaves no room for)",
+        met=None,
+        runs=runs,
+        spread=spread,
+        note=(
+            f"{where}; parsel Selector(text=...) on the decoded page, what response.selector costs; "
+            f"the parse takes {parse_ms / budget:.0%} of the {budget:.2f} ms a 10x target allows"
+        ),
+    )
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -246,46 +293,85 @@ def run(quick: bool = False) -> list[dict]:
         baseline = (lambda url, body: trafilatura_fields(extract, url, body)) if extract else None
         for label, pages in (("mirror", mirror_pages()), ("generated", generated_pages(sample))):
             kb = sum(len(p["html"]) for p in pages) / len(pages) / 1024
-            where = (f"{len(pages)} recorded Digiato pages (~{kb:.0f} KB)" if label == "mirror" else
-                     f"{len(pages)} generated pages (~{kb:.0f} KB, designs {dict(Counter(p['design'] for p in pages))})")
+            where = (
+                f"{len(pages)} recorded Digiato pages (~{kb:.0f} KB)"
+                if label == "mirror"
+                else f"{len(pages)} generated pages (~{kb:.0f} KB, designs {dict(Counter(p['design'] for p in pages))})"
+            )
             ours_times, baseline_times = measure(ours, baseline, pages, runs)
             ours_ms, ours_spread = summarize(t * 1e3 for t in ours_times)
-            base_ms, base_spread = summarize(t * 1e3 for t in baseline_times) if baseline_times else (None, None)
+            base_ms, base_spread = (
+                summarize(t * 1e3 for t in baseline_times) if baseline_times else (None, None)
+            )
             speedup = base_ms / ours_ms if base_ms else None
-            rows.append(row(
-                "extraction", f"time per page, {label}", ours_ms, "ms", baseline=baseline_name, baseline_value=base_ms,
-                ratio=speedup, target=f">= {SPEED_TARGET:g}x faster than trafilatura",
-                met=None if speedup is None else speedup >= SPEED_TARGET, runs=runs,
-                spread=max(filter(None, (ours_spread, base_spread)), default=None),
-                note=(f"{where}; ours = HtmlResponse + digiato parse_article + validation/normalization/date "
-                      f"pipelines; ratio = trafilatura time / ours; median of {runs} passes"
-                      + (f" (spread ours {ours_spread:.0%}, trafilatura {base_spread:.0%})" if base_spread is not None
-                         and ours_spread is not None else "") + f"; {baseline_note}"),
-            ))
+            rows.append(
+                row(
+                    "extraction",
+                    f"time per page, {label}",
+                    ours_ms,
+                    "ms",
+                    baseline=baseline_name,
+                    baseline_value=base_ms,
+                    ratio=speedup,
+                    target=f">= {SPEED_TARGET:g}x faster than trafilatura",
+                    met=None if speedup is None else speedup >= SPEED_TARGET,
+                    runs=runs,
+                    spread=max(filter(None, (ours_spread, base_spread)), default=None),
+                    note=(
+                        f"{where}; ours = HtmlResponse + digiato parse_article + validation/normalization/date "
+                        f"pipelines; ratio = trafilatura time / ours; median of {runs} passes"
+                        + (
+                            f" (spread ours {ours_spread:.0%}, trafilatura {base_spread:.0%})"
+                            if base_spread is not None and ours_spread is not None
+                            else ""
+                        )
+                        + f"; {baseline_note}"
+                    ),
+                )
+            )
             if base_ms:
                 rows.append(parse_floor_row(label, where, pages, runs, base_ms))
             ours_out = [ours(p["url"], p["html"]) for p in pages]
             ours_score = score(pages, ours_out)
-            base_score = score(pages, [baseline(p["url"], p["html"]) for p in pages], "raw_body") if baseline else None
-            for field, figure in (("title", "title exact"), ("body", "body 4-gram F1"), ("date", "date to the minute"),
-                                  ("zwnj", "ZWNJ words kept")):
+            base_score = (
+                score(pages, [baseline(p["url"], p["html"]) for p in pages], "raw_body") if baseline else None
+            )
+            for field, figure in (
+                ("title", "title exact"),
+                ("body", "body 4-gram F1"),
+                ("date", "date to the minute"),
+                ("zwnj", "ZWNJ words kept"),
+            ):
                 value = ours_score[field]
                 base = base_score[field] if base_score else None
                 note = where
                 if field == "body":
-                    note += (f"; ours P {ours_score['precision']:.3f} R {ours_score['recall']:.3f}"
-                             + (f", trafilatura P {base_score['precision']:.3f} R {base_score['recall']:.3f}"
-                                if base_score else ""))
+                    note += f"; ours P {ours_score['precision']:.3f} R {ours_score['recall']:.3f}" + (
+                        f", trafilatura P {base_score['precision']:.3f} R {base_score['recall']:.3f}"
+                        if base_score
+                        else ""
+                    )
                 if field == "date" and base_score:
-                    note += ("; trafilatura asked for the full time (outputformat with %H:%M and %z), a time "
-                             "without offset read as Tehran time")
+                    note += (
+                        "; trafilatura asked for the full time (outputformat with %H:%M and %z), a time "
+                        "without offset read as Tehran time"
+                    )
                 if not base_score:
                     note += f"; {baseline_note}"
-                rows.append(row(
-                    "extraction", f"{figure}, {label}", value, "", baseline=baseline_name, baseline_value=base,
-                    ratio=value / base if base else None, target=">= trafilatura",
-                    met=None if base is None or value is None else value >= base - 1e-9, note=note,
-                ))
+                rows.append(
+                    row(
+                        "extraction",
+                        f"{figure}, {label}",
+                        value,
+                        "",
+                        baseline=baseline_name,
+                        baseline_value=base,
+                        ratio=value / base if base else None,
+                        target=">= trafilatura",
+                        met=None if base is None or value is None else value >= base - 1e-9,
+                        note=note,
+                    )
+                )
     return rows
 
 

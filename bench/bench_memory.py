@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import gc
 import os
-import statistics
 import sys
 import tempfile
 import threading
@@ -89,29 +88,43 @@ class _Sampler(threading.Thread):
         if not self.samples:
             return "no RSS samples (pip install psutil)"
         n = len(self.samples)
-        points = [self.samples[min(n - 1, int(n * share))] for share in (0.1, 0.25, 0.5, 0.75)] + [max(self.samples)]
+        points = [self.samples[min(n - 1, int(n * share))] for share in (0.1, 0.25, 0.5, 0.75)] + [
+            max(self.samples)
+        ]
         return "RSS at 10/25/50/75 % of the run and max: " + " / ".join(f"{p:.0f}" for p in points) + " MB"
 
 
 def measure(pages: int, runs: int) -> tuple[list[float], str, list[str]]:
     mirror = generated_mirror(pages, progress=lambda done, total: _log(f"generating pages: {done}/{total}"))
     peaks, profile = [], ""
-    with tempfile.TemporaryDirectory(dir=bench_dir(), prefix="memory-") as tmp, \
-            StaticServer(mirror.roots, preload=mirror.request_targets()) as server:
+    with (
+        tempfile.TemporaryDirectory(dir=bench_dir(), prefix="memory-") as tmp,
+        StaticServer(mirror.roots, preload=mirror.request_targets()) as server,
+    ):
         for run in range(runs):
             sampler = _Sampler()
             sampler.start()
             started = time.perf_counter()
-            result = crawl("full", server.url, Path(tmp), db=Path(tmp) / f"archive-{run}.db",
-                           settings={"NEWSARCHIVE_WARC_DIR": Path(tmp) / f"warc-{run}"}, name=f"memory-{pages}-{run}")
+            result = crawl(
+                "full",
+                server.url,
+                Path(tmp),
+                db=Path(tmp) / f"archive-{run}.db",
+                settings={"NEWSARCHIVE_WARC_DIR": Path(tmp) / f"warc-{run}"},
+                name=f"memory-{pages}-{run}",
+            )
             sampler.stopped.set()
             sampler.join()
             if result.pages != pages:
-                raise RuntimeError(f"the {pages}-page crawl fetched {result.pages} article pages; log {result.log}")
+                raise RuntimeError(
+                    f"the {pages}-page crawl fetched {result.pages} article pages; log {result.log}"
+                )
             peaks.append(result.max_rss_mb)
             profile = sampler.profile()
-            _log(f"{pages} pages, run {run + 1}/{runs}: peak {result.max_rss_mb:.0f} MB in "
-                 f"{time.perf_counter() - started:.0f} s ({profile})")
+            _log(
+                f"{pages} pages, run {run + 1}/{runs}: peak {result.max_rss_mb:.0f} MB in "
+                f"{time.perf_counter() - started:.0f} s ({profile})"
+            )
     return peaks, profile, mirror.article_urls
 
 
@@ -127,18 +140,47 @@ def run(quick: bool = False) -> list[dict]:
     growth = (large_mb - small_mb) / thousands
     allowed = per_url * 1000 / 2**20
     slack = SLACK * small_mb / thousands
-    where = f"full digiato crawl of a generated mirror, {_settings_note()}, WARC on; peak = ru_maxrss (os.wait4)"
+    where = (
+        f"full digiato crawl of a generated mirror, {_settings_note()}, WARC on; peak = ru_maxrss (os.wait4)"
+    )
     return [
-        row("memory", f"peak RSS, {small:,} pages", small_mb, "MB", target="none", met=None, runs=len(small_peaks),
-            spread=small_spread, note=f"{where}; {small_profile}"),
-        row("memory", f"peak RSS, {large:,} pages", large_mb, "MB", target="none", met=None, runs=len(large_peaks),
-            spread=large_spread, note=f"{where}; {large_profile}"),
-        row("memory", f"RSS growth per 1,000 pages ({small:,} -> {large:,})", growth, "MB",
-            baseline="dupe filter per 1,000 URLs", baseline_value=allowed, ratio=growth / allowed if allowed else None,
+        row(
+            "memory",
+            f"peak RSS, {small:,} pages",
+            small_mb,
+            "MB",
+            target="none",
+            met=None,
+            runs=len(small_peaks),
+            spread=small_spread,
+            note=f"{where}; {small_profile}",
+        ),
+        row(
+            "memory",
+            f"peak RSS, {large:,} pages",
+            large_mb,
+            "MB",
+            target="none",
+            met=None,
+            runs=len(large_peaks),
+            spread=large_spread,
+            note=f"{where}; {large_profile}",
+        ),
+        row(
+            "memory",
+            f"RSS growth per 1,000 pages ({small:,} -> {large:,})",
+            growth,
+            "MB",
+            baseline="dupe filter per 1,000 URLs",
+            baseline_value=allowed,
+            ratio=growth / allowed if allowed else None,
             target=f"<= dupe filter (+{SLACK:.0%} of the {small:,}-page peak: {slack:.2f} MB)",
             met=growth <= allowed + slack,
-            note=(f"difference {large_mb - small_mb:+.0f} MB over {large - small:,} more pages; the dupe filter keeps "
-                  f"{per_url:.0f} bytes per URL (tracemalloc, RFPDupeFilter with the default fingerprinter)")),
+            note=(
+                f"difference {large_mb - small_mb:+.0f} MB over {large - small:,} more pages; the dupe filter keeps "
+                f"{per_url:.0f} bytes per URL (tracemalloc, RFPDupeFilter with the default fingerprinter)"
+            ),
+        ),
     ]
 
 

@@ -78,9 +78,50 @@ FALLBACK_TEXT = """
 استارتاپ‌های حوزه فین‌تک در سال ۱۴۰۲ بیش از ۳۰۰ میلیارد تومان جذب سرمایه کردند.
 """
 _WORD = re.compile(rf"[^\W\d_]+(?:{ZWNJ}[^\W\d_]+)*")
-SYLLABLES = ("با", "ری", "نو", "سا", "ک", "مه", "تا", "دی", "پر", "ز", "گا", "لو", "شی", "فر", "ن", "و", "ر", "ست",
-             "ام", "بی", "خو", "جو", "تر", "ما", "هی", "ل", "چ", "ژا", "قا", "یو")
-CATEGORIES = ("موبایل", "اینترنت", "سخت‌افزار", "نرم‌افزار", "هوش مصنوعی", "خودرو", "فضا", "بازی", "استارتاپ", "امنیت")
+SYLLABLES = (
+    "با",
+    "ری",
+    "نو",
+    "سا",
+    "ک",
+    "مه",
+    "تا",
+    "دی",
+    "پر",
+    "ز",
+    "گا",
+    "لو",
+    "شی",
+    "فر",
+    "ن",
+    "و",
+    "ر",
+    "ست",
+    "ام",
+    "بی",
+    "خو",
+    "جو",
+    "تر",
+    "ما",
+    "هی",
+    "ل",
+    "چ",
+    "ژا",
+    "قا",
+    "یو",
+)
+CATEGORIES = (
+    "موبایل",
+    "اینترنت",
+    "سخت‌افزار",
+    "نرم‌افزار",
+    "هوش مصنوعی",
+    "خودرو",
+    "فضا",
+    "بازی",
+    "استارتاپ",
+    "امنیت",
+)
 SOURCES = ("digiato", "zoomit", "itna", "shahrsakhtafzar")
 
 
@@ -124,7 +165,9 @@ def _spell(word: str, rng: random.Random) -> str:
     return word
 
 
-def synthetic_articles(count: int, words: list[str], cumulative: list[float], seed: int = 7) -> Iterator[dict]:
+def synthetic_articles(
+    count: int, words: list[str], cumulative: list[float], seed: int = 7
+) -> Iterator[dict]:
     rng = random.Random(seed)
     total = cumulative[-1]
 
@@ -136,7 +179,11 @@ def synthetic_articles(count: int, words: list[str], cumulative: list[float], se
             sentence += 1
             if rng.random() < 0.02:
                 number = str(rng.choice((2, 3, 5, 10, 15, 20, 100, 1403, 2024, rng.randint(1, 999))))
-                out.append(number if rng.random() < 0.5 else number.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")))
+                out.append(
+                    number
+                    if rng.random() < 0.5
+                    else number.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+                )
             if sentence >= 12 and rng.random() < 0.3:
                 out[-1] += "."
                 sentence = 0
@@ -175,17 +222,21 @@ def document_frequencies(db: sqlite_utils.Database, candidates: list[str]) -> di
     shares = {}
     for word in dict.fromkeys(candidates):
         query = " ".join(f'"{part}"' for part in word.split(ZWNJ))
-        count = db.execute("select count(*) from articles_fts where articles_fts match ?", [query]).fetchone()[0]
+        count = db.execute(
+            "select count(*) from articles_fts where articles_fts match ?", [query]
+        ).fetchone()[0]
         shares[word] = count / total
     return shares
 
 
-def queries(words: list[str], stored: list[dict], rng: random.Random,
-            shares: dict[str, float]) -> dict[str, list[tuple[str, str]]]:
+def queries(
+    words: list[str], stored: list[dict], rng: random.Random, shares: dict[str, float]
+) -> dict[str, list[tuple[str, str]]]:
     """Per kind: (newsarchive query, raw FTS5 query) pairs.
 
     Topical words: 3+ letters, in TOPICAL_SHARE of the articles; common words: COMMON_SHARE.
     """
+
     def band(low: float, high: float) -> list[str]:
         chosen = sorted(w for w, share in shares.items() if low <= share <= high and len(w) >= 3)
         return chosen or sorted(shares)
@@ -230,12 +281,29 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def _row(figure: str, value: float, unit: str, *, baseline=None, baseline_value=None, target=None, met=None,
-         note: str = "") -> dict:
+def _row(
+    figure: str,
+    value: float,
+    unit: str,
+    *,
+    baseline=None,
+    baseline_value=None,
+    target=None,
+    met=None,
+    note: str = "",
+) -> dict:
     ratio = round(value / baseline_value, 2) if baseline_value else None
     return {
-        "benchmark": "search", "figure": figure, "value": value, "unit": unit, "baseline": baseline,
-        "baseline_value": baseline_value, "ratio": ratio, "target": target, "met": met, "note": note,
+        "benchmark": "search",
+        "figure": figure,
+        "value": value,
+        "unit": unit,
+        "baseline": baseline,
+        "baseline_value": baseline_value,
+        "ratio": ratio,
+        "target": target,
+        "met": met,
+        "note": note,
     }
 
 
@@ -255,8 +323,11 @@ def bench_size(work: Path, size: int, words: list[str], cumulative: list[float])
 
     with Archive(path) as archive:
         started = time.perf_counter()
-        archive.bulk_insert(counted(synthetic_articles(size, words, cumulative)), fetched_at="2025-06-01T00:00:00Z",
-                            batch_size=2000)
+        archive.bulk_insert(
+            counted(synthetic_articles(size, words, cumulative)),
+            fetched_at="2025-06-01T00:00:00Z",
+            batch_size=2000,
+        )
         insert_seconds = time.perf_counter() - started
         report = archive.reindex()
         archive.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -267,51 +338,85 @@ def bench_size(work: Path, size: int, words: list[str], cumulative: list[float])
         ).fetchone()[0]
     db_bytes = path.stat().st_size
     label = f"{size:,} articles"
-    rows.append(_row(f"{label}: insert (bulk_insert, FTS kept in sync by triggers)", round(insert_seconds, 1), "s",
-                     note=f"{size / insert_seconds:,.0f} articles/s; {text_bytes / size:,.0f} bytes of text per article"))
-    rows.append(_row(f"{label}: index build (newsarchive reindex: search forms + FTS5 rebuild + optimize)",
-                     report["seconds"], "s", note=f"{report['articles']:,} articles, {report['changed']} changed"))
-    rows.append(_row(f"{label}: FTS5 index size / stored text", round(index_bytes / text_bytes, 3), "ratio",
-                     target=f"< {TARGET_INDEX_RATIO}", met=index_bytes / text_bytes < TARGET_INDEX_RATIO,
-                     note=f"index {index_bytes / 1e6:,.0f} MB (articles_fts shadow tables, dbstat) vs text "
-                          f"{text_bytes / 1e6:,.0f} MB (title+lead+body UTF-8); the search columns it indexes "
-                          f"add {search_column_bytes / text_bytes:.2f}x the text again (in articles)"))
+    rows.append(
+        _row(
+            f"{label}: insert (bulk_insert, FTS kept in sync by triggers)",
+            round(insert_seconds, 1),
+            "s",
+            note=f"{size / insert_seconds:,.0f} articles/s; {text_bytes / size:,.0f} bytes of text per article",
+        )
+    )
+    rows.append(
+        _row(
+            f"{label}: index build (newsarchive reindex: search forms + FTS5 rebuild + optimize)",
+            report["seconds"],
+            "s",
+            note=f"{report['articles']:,} articles, {report['changed']} changed",
+        )
+    )
+    rows.append(
+        _row(
+            f"{label}: FTS5 index size / stored text",
+            round(index_bytes / text_bytes, 3),
+            "ratio",
+            target=f"< {TARGET_INDEX_RATIO}",
+            met=index_bytes / text_bytes < TARGET_INDEX_RATIO,
+            note=f"index {index_bytes / 1e6:,.0f} MB (articles_fts shadow tables, dbstat) vs text "
+            f"{text_bytes / 1e6:,.0f} MB (title+lead+body UTF-8); the search columns it indexes "
+            f"add {search_column_bytes / text_bytes:.2f}x the text again (in articles)",
+        )
+    )
     overhead = (index_bytes + search_column_bytes) / text_bytes
-    rows.append(_row(f"{label}: everything search adds (FTS5 index + search columns) / stored text",
-                     round(overhead, 3), "ratio",
-                     note="not the target's measure (the index alone is); the search columns are the folded "
-                          "text FTS5 indexes, kept in articles because it is an external-content table "
-                          "(Datasette and sqlite-utils find it on articles)"))
-    rows.append(_row(f"{label}: database size per article", round(db_bytes / size), "bytes",
-                     note=f"{db_bytes / 1e6:,.0f} MB in all: display text, search columns, FTS index, other columns"))
+    rows.append(
+        _row(
+            f"{label}: everything search adds (FTS5 index + search columns) / stored text",
+            round(overhead, 3),
+            "ratio",
+            note="not the target's measure (the index alone is); the search columns are the folded "
+            "text FTS5 indexes, kept in articles because it is an external-content table "
+            "(Datasette and sqlite-utils find it on articles)",
+        )
+    )
+    rows.append(
+        _row(
+            f"{label}: database size per article",
+            round(db_bytes / size),
+            "bytes",
+            note=f"{db_bytes / 1e6:,.0f} MB in all: display text, search columns, FTS index, other columns",
+        )
+    )
 
     rng = random.Random(size)
     with Archive(path, readonly=True) as archive:
         db = sqlite_utils.Database(archive.db.conn)
-        candidates = rng.sample(words[CANDIDATE_RANKS[0]:CANDIDATE_RANKS[1]], CANDIDATES)
+        candidates = rng.sample(words[CANDIDATE_RANKS[0] : CANDIDATE_RANKS[1]], CANDIDATES)
         kinds = queries(words, sample, rng, document_frequencies(db, candidates))
         table = db["articles"]
         total = archive.count()
         for kind, pairs in kinds.items():
             ours = _timings(lambda q: archive.search(q, limit=20), [q for q, _ in pairs])
             raw = _timings(lambda q: list(table.search(q, limit=20, columns=["url"])), [r for _, r in pairs])
-            matched = statistics.median(
-                sum(1 for _ in archive.search_ids(q)) for q, _ in pairs[:10]
-            )
+            matched = statistics.median(sum(1 for _ in archive.search_ids(q)) for q, _ in pairs[:10])
             targeted = kind in ("one-word", "two-word")
             for name, fraction in (("p50", 0.5), ("p95", 0.95)):
                 value = round(_percentile(ours, fraction), 2)
                 base = round(_percentile(raw, fraction), 2)
-                rows.append(_row(
-                    f"{label}: {kind} query latency {name}", value, "ms",
-                    baseline="raw FTS5 unfolded query (sqlite-utils Table.search, bm25, 20 rows)",
-                    baseline_value=base,
-                    target=f"p95 < {TARGET_P95_MS:.0f} ms at 1,000,000 articles" if targeted and name == "p95" else None,
-                    met=(value < TARGET_P95_MS) if targeted and name == "p95" else None,
-                    note=f"{len(pairs)} queries through Archive.search(limit=20) incl. folding, suffix/join "
-                         f"expansion, bm25 and snippets; median {matched:,.0f} matching articles of {total:,} "
-                         f"(first 10 queries); e.g. {pairs[0][0]!r}",
-                ))
+                rows.append(
+                    _row(
+                        f"{label}: {kind} query latency {name}",
+                        value,
+                        "ms",
+                        baseline="raw FTS5 unfolded query (sqlite-utils Table.search, bm25, 20 rows)",
+                        baseline_value=base,
+                        target=f"p95 < {TARGET_P95_MS:.0f} ms at 1,000,000 articles"
+                        if targeted and name == "p95"
+                        else None,
+                        met=(value < TARGET_P95_MS) if targeted and name == "p95" else None,
+                        note=f"{len(pairs)} queries through Archive.search(limit=20) incl. folding, suffix/join "
+                        f"expansion, bm25 and snippets; median {matched:,.0f} matching articles of {total:,} "
+                        f"(first 10 queries); e.g. {pairs[0][0]!r}",
+                    )
+                )
     return rows
 
 

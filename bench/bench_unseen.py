@@ -31,13 +31,19 @@ for path in (ROOT, ROOT / "tests"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
-from bench import row, summarize  # noqa: E402
-from bench.bench_extraction import (  # noqa: E402
-    body_f1, load_trafilatura, shingle_counts, trafilatura_fields, zwnj_retention,
+from unseen_set import Case, load_unseen
+from unseen_set import extract_case as ours
+
+from bench import row, summarize
+from bench.bench_extraction import (
+    body_f1,
+    load_trafilatura,
+    shingle_counts,
+    trafilatura_fields,
+    zwnj_retention,
 )
-from newsarchive.persian import normalize  # noqa: E402
-from newsarchive.persian.dates import TEHRAN  # noqa: E402
-from unseen_set import Case, extract_case as ours, load_unseen  # noqa: E402
+from newsarchive.persian import normalize
+from newsarchive.persian.dates import TEHRAN
 
 
 def theirs(extract, case: Case) -> dict:
@@ -70,7 +76,9 @@ def score(cases: list[Case], outputs: list[dict], raw_body: str = "body") -> dic
         titles += normalize(" ".join((out.get("title") or "").split())) == expected["title"]
         dates += _date_right(expected, out.get("published_at"))
         counts.append(shingle_counts(truth, body))
-        clean += bool(body) and not any(normalize(noise) in normalize(body) for noise in expected.get("noise") or [])
+        clean += bool(body) and not any(
+            normalize(noise) in normalize(body) for noise in expected.get("noise") or []
+        )
         if expected["authors"]:
             person_pages += 1
             authors += _authors(out.get("authors")) == expected["authors"]
@@ -78,10 +86,17 @@ def score(cases: list[Case], outputs: list[dict], raw_body: str = "body") -> dic
         if kept is not None:
             zwnj.append(kept)
     f1, precision, recall = body_f1(counts)
-    return {"title": titles / n, "date": dates / n, "body": f1, "precision": precision, "recall": recall,
-            "clean": clean / n, "authors": authors / person_pages if person_pages else None,
-            "zwnj": sum(zwnj) / len(zwnj) if zwnj else None,
-            "dropped": sorted(out["dropped"] for out in outputs if "dropped" in out)}
+    return {
+        "title": titles / n,
+        "date": dates / n,
+        "body": f1,
+        "precision": precision,
+        "recall": recall,
+        "clean": clean / n,
+        "authors": authors / person_pages if person_pages else None,
+        "zwnj": sum(zwnj) / len(zwnj) if zwnj else None,
+        "dropped": sorted(out["dropped"] for out in outputs if "dropped" in out),
+    }
 
 
 def _time(function, cases: list[Case], runs: int) -> tuple[float, float | None]:
@@ -94,8 +109,14 @@ def _time(function, cases: list[Case], runs: int) -> tuple[float, float | None]:
     return summarize(passes)
 
 
-FIGURES = (("title", "title exact"), ("date", "date to the minute"), ("body", "body 4-gram F1"),
-           ("clean", "no boilerplate kept"), ("authors", "authors where a person is named"), ("zwnj", "ZWNJ words kept"))
+FIGURES = (
+    ("title", "title exact"),
+    ("date", "date to the minute"),
+    ("body", "body 4-gram F1"),
+    ("clean", "no boilerplate kept"),
+    ("authors", "authors where a person is named"),
+    ("zwnj", "ZWNJ words kept"),
+)
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -104,8 +125,10 @@ def run(quick: bool = False) -> list[dict]:
     baseline_name = "trafilatura.extract json+metadata" if extract else None
     rows = []
     everything = load_unseen()
-    sets = (("site pages, their module", [c for c in everything if c.site]),
-            ("other sites, generic layers", [c for c in everything if not c.site]))
+    sets = (
+        ("site pages, their module", [c for c in everything if c.site]),
+        ("other sites, generic layers", [c for c in everything if not c.site]),
+    )
     for label, cases in sets:
         where = f"{len(cases)} pages of tests/unseen ({len({c.name.split('/')[0] for c in cases})} hosts)"
         ours_out = [ours(case) for case in cases]
@@ -119,23 +142,51 @@ def run(quick: bool = False) -> list[dict]:
             if field == "authors" and not target:
                 goal = 1.0
             met = value is not None and value >= goal - 1e-9 and (base is None or value >= base - 1e-9)
-            note = where + (f"; dropped: {ours_score['dropped']}" if ours_score["dropped"] and field == "title" else "")
+            note = where + (
+                f"; dropped: {ours_score['dropped']}" if ours_score["dropped"] and field == "title" else ""
+            )
             if field == "body":
                 note += f"; ours P {ours_score['precision']:.3f} R {ours_score['recall']:.3f}" + (
-                    f", trafilatura P {base_score['precision']:.3f} R {base_score['recall']:.3f}" if base_score else "")
+                    f", trafilatura P {base_score['precision']:.3f} R {base_score['recall']:.3f}"
+                    if base_score
+                    else ""
+                )
             if not base_score:
                 note += f"; {baseline_note}"
-            rows.append(row("unseen", f"{figure}, {label}", value, "", baseline=baseline_name, baseline_value=base,
-                            ratio=value / base if value is not None and base else None,
-                            target=f">= {goal:g} and >= trafilatura", met=met if value is not None else None, note=note))
+            rows.append(
+                row(
+                    "unseen",
+                    f"{figure}, {label}",
+                    value,
+                    "",
+                    baseline=baseline_name,
+                    baseline_value=base,
+                    ratio=value / base if value is not None and base else None,
+                    target=f">= {goal:g} and >= trafilatura",
+                    met=met if value is not None else None,
+                    note=note,
+                )
+            )
         ours_ms, spread = _time(ours, cases, runs)
         if extract:
             base_ms, base_spread = _time(lambda case: theirs(extract, case), cases, runs)
             speedup = base_ms / ours_ms
-            rows.append(row("unseen", f"time per page, {label}", ours_ms, "ms", baseline=baseline_name,
-                            baseline_value=base_ms, ratio=speedup, target=">= 3x faster than trafilatura",
-                            met=speedup >= 3, runs=runs, spread=max(filter(None, (spread, base_spread)), default=None),
-                            note=f"{where}; ratio = trafilatura time / ours; median of {runs} passes"))
+            rows.append(
+                row(
+                    "unseen",
+                    f"time per page, {label}",
+                    ours_ms,
+                    "ms",
+                    baseline=baseline_name,
+                    baseline_value=base_ms,
+                    ratio=speedup,
+                    target=">= 3x faster than trafilatura",
+                    met=speedup >= 3,
+                    runs=runs,
+                    spread=max(filter(None, (spread, base_spread)), default=None),
+                    note=f"{where}; ratio = trafilatura time / ours; median of {runs} passes",
+                )
+            )
     return rows
 
 

@@ -49,16 +49,21 @@ def run_bare(replay: str, extra: dict) -> dict:
     from scrapy.settings import Settings
 
     from bench.bare_spider import BareSitemapSpider
-    from newsarchive.settings import USER_AGENT, ROBOTSTXT_OBEY, DOWNLOAD_MAXSIZE, DOWNLOAD_TIMEOUT
+    from newsarchive.settings import DOWNLOAD_MAXSIZE, DOWNLOAD_TIMEOUT, ROBOTSTXT_OBEY, USER_AGENT
 
     settings = Settings()
-    settings.setdict({
-        **SHARED_SETTINGS,
-        # What the project sets that changes the wire: same robots.txt handling, agent, limits.
-        "ROBOTSTXT_OBEY": ROBOTSTXT_OBEY, "USER_AGENT": USER_AGENT,
-        "DOWNLOAD_MAXSIZE": DOWNLOAD_MAXSIZE, "DOWNLOAD_TIMEOUT": DOWNLOAD_TIMEOUT,
-        **extra,
-    }, priority="cmdline")
+    settings.setdict(
+        {
+            **SHARED_SETTINGS,
+            # What the project sets that changes the wire: same robots.txt handling, agent, limits.
+            "ROBOTSTXT_OBEY": ROBOTSTXT_OBEY,
+            "USER_AGENT": USER_AGENT,
+            "DOWNLOAD_MAXSIZE": DOWNLOAD_MAXSIZE,
+            "DOWNLOAD_TIMEOUT": DOWNLOAD_TIMEOUT,
+            **extra,
+        },
+        priority="cmdline",
+    )
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(BareSitemapSpider)
     process.crawl(crawler, replay_url=replay)
@@ -78,12 +83,18 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     stats = run_full(args.replay, args.db, extra) if args.mode == "full" else run_bare(args.replay, extra)
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    args.out.write_text(json.dumps({
-        "stats": stats,
-        "process_seconds": time.perf_counter() - started,
-        "cpu_seconds": usage.ru_utime + usage.ru_stime,
-        "max_rss_kb": usage.ru_maxrss,
-    }, default=str, ensure_ascii=False))
+    args.out.write_text(
+        json.dumps(
+            {
+                "stats": stats,
+                "process_seconds": time.perf_counter() - started,
+                "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                "max_rss_kb": usage.ru_maxrss,
+            },
+            default=str,
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -48,8 +48,16 @@ class CrawlResult:
         return self.pages / self.elapsed if self.elapsed else 0.0
 
 
-def crawl(mode: str, replay_url: str, workdir: Path, *, db: Path | None = None, settings: dict | None = None,
-          name: str | None = None, timeout: float = 3600) -> CrawlResult:
+def crawl(
+    mode: str,
+    replay_url: str,
+    workdir: Path,
+    *,
+    db: Path | None = None,
+    settings: dict | None = None,
+    name: str | None = None,
+    timeout: float = 3600,
+) -> CrawlResult:
     """One crawl (``full`` or ``bare``) in a child process; raises if it fails."""
     workdir.mkdir(parents=True, exist_ok=True)
     name = name or mode
@@ -81,4 +89,6 @@ def crawl(mode: str, replay_url: str, workdir: Path, *, db: Path | None = None, 
         tail = log.read_text(errors="replace")[-3000:]
         raise RuntimeError(f"{mode} crawl failed ({process.returncode}); log {log}:\n{tail}")
     data = json.loads(out.read_text("utf-8"))
-    return CrawlResult(mode, data["stats"], wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, log)
+    return CrawlResult(
+        mode, data["stats"], wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, log
+    )

@@ -30,8 +30,17 @@ from generated_mirror import (  # noqa: E402
 )
 
 __all__ = [
-    "BASE", "HOST", "Article", "Entry", "GeneratedMirror", "bench_dir", "generated_mirror", "make_article",
-    "pool_dir", "sample_articles", "write_site_files",
+    "BASE",
+    "HOST",
+    "Article",
+    "Entry",
+    "GeneratedMirror",
+    "bench_dir",
+    "generated_mirror",
+    "make_article",
+    "pool_dir",
+    "sample_articles",
+    "write_site_files",
 ]
 
 if __name__ == "__main__":

@@ -92,8 +92,22 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 
 from newsarchive.outcomes import (
-    ARTICLE_OUTCOMES, ARTICLES, BOILERPLATE, CRAWL, DROPPED, FETCH, INGEST_ALIASES, INGEST_DEAD_WORKERS,
-    INGEST_LAST_BATCH, INGEST_SITEMAPS, INGEST_WORKERS, REDIS, REDIS_PUSH_ERRORS, REDIS_PUSHED, SKIPPED, WORKER,
+    ARTICLE_OUTCOMES,
+    ARTICLES,
+    BOILERPLATE,
+    CRAWL,
+    DROPPED,
+    FETCH,
+    INGEST_ALIASES,
+    INGEST_DEAD_WORKERS,
+    INGEST_LAST_BATCH,
+    INGEST_SITEMAPS,
+    INGEST_WORKERS,
+    REDIS,
+    REDIS_PUSH_ERRORS,
+    REDIS_PUSHED,
+    SKIPPED,
+    WORKER,
     RunStatus,
 )
 
@@ -109,9 +123,20 @@ DEFAULT_HEARTBEAT = 10.0
 #: A worker closes after this long idle with an empty queue and no busy worker (seconds).
 DEFAULT_IDLE_CLOSE = 3.0
 #: Keys of worker stats that the ingester adds up into the run's stats.
-SUMMED_STATS = ("downloader/", DROPPED, FETCH, SKIPPED,
-                BOILERPLATE, REDIS, "item_scraped_count", "item_dropped_count", "response_received_count",
-                "retry/", "scheduler/", "robotstxt/")
+SUMMED_STATS = (
+    "downloader/",
+    DROPPED,
+    FETCH,
+    SKIPPED,
+    BOILERPLATE,
+    REDIS,
+    "item_scraped_count",
+    "item_dropped_count",
+    "response_received_count",
+    "retry/",
+    "scheduler/",
+    "robotstxt/",
+)
 INSTALL_HINT = "distributed crawling needs scrapy-redis: pip install 'newsarchive[redis]'"
 
 
@@ -228,8 +253,14 @@ class Channel:
 
     def push(self, kind: str, **payload: Any) -> None:
         """Send one record to the ingester."""
-        record = {"id": uuid.uuid4().hex, "kind": kind, "spider": self.spider, "crawl": self.crawl,
-                  "worker": self.worker_id, **payload}
+        record = {
+            "id": uuid.uuid4().hex,
+            "kind": kind,
+            "spider": self.spider,
+            "crawl": self.crawl,
+            "worker": self.worker_id,
+            **payload,
+        }
         self.redis.lpush(self.items_key, json.dumps(record, ensure_ascii=False, default=str))
 
     def beat(self, busy: bool) -> None:
@@ -280,8 +311,13 @@ class Channel:
     def leave(self, reason: str, stats: dict, sitemaps: dict, aliases: dict) -> bool:
         """Report this worker's end; the last one ends the crawl. True when it did."""
         with self._lock():
-            self.push("worker-closed", reason=reason, stats=stats, sitemaps=sitemaps if reason == "finished" else {},
-                      aliases=aliases)
+            self.push(
+                "worker-closed",
+                reason=reason,
+                stats=stats,
+                sitemaps=sitemaps if reason == "finished" else {},
+                aliases=aliases,
+            )
             self.redis.srem(self.keys["workers"], self.worker_id)
             self.redis.delete(self.worker_key(self.worker_id))
             live, dead = self.members()
@@ -389,7 +425,11 @@ class WorkerRun:
         # when a release changes them).
         engine = self.crawler.engine
         try:
-            return bool(engine.downloader.active) or not engine.scraper.slot.is_idle() or engine._start is not None
+            return (
+                bool(engine.downloader.active)
+                or not engine.scraper.slot.is_idle()
+                or engine._start is not None
+            )
         except AttributeError:
             return True
 
@@ -405,8 +445,13 @@ class WorkerRun:
         crawl = self.channel.join()
         self.crawler.stats.set_value(CRAWL, crawl)
         self.crawler.stats.set_value(WORKER, self.channel.worker_id)
-        logger.info("worker %s joined crawl %s of %s (%d requests queued)", self.channel.worker_id, crawl,
-                    spider.name, self.channel.queued())
+        logger.info(
+            "worker %s joined crawl %s of %s (%d requests queued)",
+            self.channel.worker_id,
+            crawl,
+            spider.name,
+            self.channel.queued(),
+        )
         self.loop = task.LoopingCall(self._beat)
         self.loop.start(self.channel.heartbeat, now=False)
 
@@ -438,11 +483,18 @@ class WorkerRun:
         if reason == "finished" and stats.get(REDIS_PUSH_ERRORS):
             reason = "push-errors"  # some items never reached Redis: not a complete crawl
         ended = self.channel.leave(
-            reason, {k: v for k, v in stats.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
-            dict(getattr(spider, "sitemaps_read", {}) or {}), dict(getattr(spider, "redirect_aliases", {}) or {}),
+            reason,
+            {k: v for k, v in stats.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
+            dict(getattr(spider, "sitemaps_read", {}) or {}),
+            dict(getattr(spider, "redirect_aliases", {}) or {}),
         )
-        logger.info("worker %s left crawl %s (%s)%s", self.channel.worker_id, self.channel.crawl, reason,
-                    "; it was the last: crawl ended" if ended else "")
+        logger.info(
+            "worker %s left crawl %s (%s)%s",
+            self.channel.worker_id,
+            self.channel.crawl,
+            reason,
+            "; it was the last: crawl ended" if ended else "",
+        )
 
 
 # --- the ingester ----------------------------------------------------------------------
@@ -485,8 +537,15 @@ class IngestReport:
 class Ingester:
     """Writes the records of a distributed crawl into the archive (``newsarchive ingest``)."""
 
-    def __init__(self, redis_url: str, db: str | os.PathLike | None = None, *, prefix: str = DEFAULT_PREFIX,
-                 batch_size: int = 100, poll: float = 1.0):
+    def __init__(
+        self,
+        redis_url: str,
+        db: str | os.PathLike | None = None,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        batch_size: int = 100,
+        poll: float = 1.0,
+    ):
         from newsarchive.archive import resolve_db_path
 
         self.redis = redis_client(redis_url)
@@ -556,8 +615,11 @@ class Ingester:
                 self.redis.lmove(self.processing_key, self.items_key, "LEFT", "RIGHT")
                 self.report.recovered += 1
         if self.report.recovered or self.report.already_written:
-            logger.warning("recovered %d unwritten record(s) of a stopped ingester; %d were written already",
-                           self.report.recovered, self.report.already_written)
+            logger.warning(
+                "recovered %d unwritten record(s) of a stopped ingester; %d were written already",
+                self.report.recovered,
+                self.report.already_written,
+            )
 
     # --- the loop -------------------------------------------------------
 
@@ -571,7 +633,11 @@ class Ingester:
         while not stop():
             raw = self.redis.blmove(self.items_key, self.processing_key, self.poll, "RIGHT", "LEFT")
             if raw is None:
-                if idle_exit is not None and time.monotonic() - idle_since >= idle_exit and not self.live_workers():
+                if (
+                    idle_exit is not None
+                    and time.monotonic() - idle_since >= idle_exit
+                    and not self.live_workers()
+                ):
                     break
                 continue
             batch = [raw]
@@ -671,8 +737,10 @@ class Ingester:
         elif kind == "worker-closed":
             worker_stats = record.get("stats") or {}
             crawl.stats[WORKERS_KEY][record["worker"]] = {
-                "reason": record.get("reason"), "items": worker_stats.get(REDIS_PUSHED, 0),
-                "requests": worker_stats.get("downloader/request_count", 0)}
+                "reason": record.get("reason"),
+                "items": worker_stats.get(REDIS_PUSHED, 0),
+                "requests": worker_stats.get("downloader/request_count", 0),
+            }
             for key, value in (record.get("stats") or {}).items():
                 if key.startswith(SUMMED_STATS) and isinstance(value, int):
                     crawl.inc(key, value)
@@ -694,10 +762,21 @@ class Ingester:
         summary = run_summary(crawl.stats)
         unfinished = {wid: w["reason"] for wid, w in workers.items() if w["reason"] != "finished"}
         if dead:
-            status, problems = RunStatus.KILLED, [{"check": "workers", "message": f"{len(dead)} worker(s) died: "
-                                           f"{', '.join(dead)}; the next crawl fetches what they missed"}]
+            status, problems = (
+                RunStatus.KILLED,
+                [
+                    {
+                        "check": "workers",
+                        "message": f"{len(dead)} worker(s) died: "
+                        f"{', '.join(dead)}; the next crawl fetches what they missed",
+                    }
+                ],
+            )
         elif not workers or unfinished:
-            status, problems = RunStatus.FAILED, [{"check": "closed", "message": f"workers stopped early: {unfinished}"}]
+            status, problems = (
+                RunStatus.FAILED,
+                [{"check": "closed", "message": f"workers stopped early: {unfinished}"}],
+            )
         else:
             # The single-process run's health checks (newsarchive.health), default thresholds.
             from newsarchive.health import check_health
@@ -713,10 +792,24 @@ class Ingester:
         summary["problems"] = problems
         self.archive.finish_run(crawl.run_id, status, summary, crawl.stats)
         del self.crawls[record["crawl"]]
-        self.report.crawls_ended.append({"spider": crawl.spider, "run": crawl.run_id, "status": status,
-                                         "workers": len(workers), "dead": len(dead)})
-        logger.info("crawl %s of %s ended: run %d %s (%d workers, %d dead)", record["crawl"], crawl.spider,
-                    crawl.run_id, status, len(workers), len(dead))
+        self.report.crawls_ended.append(
+            {
+                "spider": crawl.spider,
+                "run": crawl.run_id,
+                "status": status,
+                "workers": len(workers),
+                "dead": len(dead),
+            }
+        )
+        logger.info(
+            "crawl %s of %s ended: run %d %s (%d workers, %d dead)",
+            record["crawl"],
+            crawl.spider,
+            crawl.run_id,
+            status,
+            len(workers),
+            len(dead),
+        )
         if not any(other.spider == crawl.spider for other in self.crawls.values()):
             self.spider_locks.pop(crawl.spider).release()
 

@@ -24,12 +24,32 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from newsarchive.archive import (
-    Archive, ArchiveBusy, ArchiveDamaged, ArchiveError, damaged_archive, quick_check, resolve_db_path,
+    Archive,
+    ArchiveBusy,
+    ArchiveDamaged,
+    ArchiveError,
+    damaged_archive,
+    quick_check,
+    resolve_db_path,
 )
 from newsarchive.health import Thresholds, check_health
 from newsarchive.outcomes import (
-    ARCHIVE_ERROR, ARCHIVE_ERROR_REASON, ARTICLE_OUTCOMES, ARTICLES, BOILERPLATE, DROPPED, EXIT_ARCHIVE,
-    EXIT_DEGRADED, EXIT_FAILED, FIELD, LAYER, RUN_ID, RunStatus, archive_exit_code, archive_failure, set_exit_code,
+    ARCHIVE_ERROR,
+    ARCHIVE_ERROR_REASON,
+    ARTICLE_OUTCOMES,
+    ARTICLES,
+    BOILERPLATE,
+    DROPPED,
+    EXIT_ARCHIVE,
+    EXIT_DEGRADED,
+    EXIT_FAILED,
+    FIELD,
+    LAYER,
+    RUN_ID,
+    RunStatus,
+    archive_exit_code,
+    archive_failure,
+    set_exit_code,
     stats_under,
 )
 from newsarchive.runlock import RunLock, RunLocked, SpaceReserve, maintenance_holder
@@ -66,8 +86,10 @@ def check_archive(db_path) -> None:
     read-only archive is one clear message, not a traceback per component."""
     holder = maintenance_holder(db_path)
     if holder is not None:
-        raise ArchiveBusy(f"archive {db_path} is being rebuilt by `newsarchive reindex` (pid {holder}); "
-                          "the crawl did not start: run it again when the reindex has ended")
+        raise ArchiveBusy(
+            f"archive {db_path} is being rebuilt by `newsarchive reindex` (pid {holder}); "
+            "the crawl did not start: run it again when the reindex has ended"
+        )
     if os.path.exists(db_path):
         found = quick_check(db_path)
         if found:
@@ -216,8 +238,10 @@ class CrawlRun:
         if reason == "closespider_timeout":
             set_exit_code(stats, EXIT_FAILED)
             seconds = self.crawler.settings.getfloat("CLOSESPIDER_TIMEOUT")
-            message = (f"the run reached its time limit (CLOSESPIDER_TIMEOUT {seconds:g} s) and stopped; "
-                       "the next run goes on with what is left")
+            message = (
+                f"the run reached its time limit (CLOSESPIDER_TIMEOUT {seconds:g} s) and stopped; "
+                "the next run goes on with what is left"
+            )
             logger.error("%s run %s: %s", site, self.run_id, message)
             return RunStatus.FAILED, [{"check": "time-limit", "message": message}]
         if reason != "finished":
@@ -228,7 +252,9 @@ class CrawlRun:
         set_exit_code(stats, EXIT_DEGRADED)
         for found in problems:
             logger.error("crawl health: %s", found["message"])
-        logger.error("%s run %s is degraded (%d problem(s)); see `newsarchive runs`", site, self.run_id, len(problems))
+        logger.error(
+            "%s run %s is degraded (%d problem(s)); see `newsarchive runs`", site, self.run_id, len(problems)
+        )
         return RunStatus.DEGRADED, problems
 
     def _report(self, site: str, status: str, summary: dict) -> None:
@@ -237,8 +263,15 @@ class CrawlRun:
         logger.info(
             "crawl report for %s (run %s, %s): %d requests; articles new %d, updated %d, unchanged %d; "
             "dropped %s; boilerplate blocks removed %s; field coverage: %s; layers: %s",
-            site, self.run_id, status, summary["requests"], summary["articles_new"],
-            summary["articles_updated"], summary["articles_unchanged"], summary["dropped"] or "none",
+            site,
+            self.run_id,
+            status,
+            summary["requests"],
+            summary["articles_new"],
+            summary["articles_updated"],
+            summary["articles_unchanged"],
+            summary["dropped"] or "none",
             summary["boilerplate"] or "none",
-            shares or "no articles", coverage["layers"],
+            shares or "no articles",
+            coverage["layers"],
         )

@@ -39,7 +39,9 @@ class RefreshPolicy:
             interval=timedelta(hours=settings.getfloat("NEWSARCHIVE_REFETCH_INTERVAL_HOURS", 6)),
         )
 
-    def reason_to_fetch(self, known: dict[str, Any] | None, lastmod: datetime | None, now: datetime) -> str | None:
+    def reason_to_fetch(
+        self, known: dict[str, Any] | None, lastmod: datetime | None, now: datetime
+    ) -> str | None:
         """``"new"``, ``"changed"`` or ``"young"`` when the article should be fetched, else None.
 
         ``known`` is the archive's record (``last_fetched_at``, ``published_at``
@@ -53,6 +55,10 @@ class RefreshPolicy:
         if known.get("gone"):
             return None
         published = _utc(known["published_at"])
-        if published and now - published < self.window and (last_fetched is None or now - last_fetched >= self.interval):
+        if (
+            published
+            and now - published < self.window
+            and (last_fetched is None or now - last_fetched >= self.interval)
+        ):
             return "young"
         return None

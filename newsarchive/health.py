@@ -38,10 +38,18 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from newsarchive.outcomes import ARTICLE_OUTCOMES, FETCH_NEW, Drop
 # Exit codes are named in newsarchive.outcomes; the tests still import them from here.
 from newsarchive.outcomes import (  # noqa: F401
-    EXIT_ARCHIVE, EXIT_BUSY, EXIT_CODE, EXIT_DEGRADED, EXIT_FAILED, EXIT_OK, archive_exit_code,
+    ARTICLE_OUTCOMES,
+    EXIT_ARCHIVE,
+    EXIT_BUSY,
+    EXIT_CODE,
+    EXIT_DEGRADED,
+    EXIT_FAILED,
+    EXIT_OK,
+    FETCH_NEW,
+    Drop,
+    archive_exit_code,
 )
 
 DEFAULT_MIN_COVERAGE = {"title": 1.0, "body": 0.95, "published": 1.0}
@@ -72,11 +80,14 @@ class Thresholds:
             coverage = json.loads(coverage)
         unknown = sorted(set(coverage or ()) - set(fields)) if fields else []
         if unknown:
-            raise ValueError(f"NEWSARCHIVE_HEALTH_MIN_COVERAGE: unknown field(s) {unknown}; known: {list(fields)}")
+            raise ValueError(
+                f"NEWSARCHIVE_HEALTH_MIN_COVERAGE: unknown field(s) {unknown}; known: {list(fields)}"
+            )
         return cls(
             min_coverage={k: float(v) for k, v in {**DEFAULT_MIN_COVERAGE, **(coverage or {})}.items()},
-            max_extraction_drops=settings.getfloat("NEWSARCHIVE_HEALTH_MAX_EXTRACTION_DROPS",
-                                                   DEFAULT_MAX_EXTRACTION_DROPS),
+            max_extraction_drops=settings.getfloat(
+                "NEWSARCHIVE_HEALTH_MAX_EXTRACTION_DROPS", DEFAULT_MAX_EXTRACTION_DROPS
+            ),
             min_sample=settings.getint("NEWSARCHIVE_HEALTH_MIN_SAMPLE", DEFAULT_MIN_SAMPLE),
         )
 
@@ -86,8 +97,9 @@ def problem(check: str, message: str, **numbers: Any) -> dict[str, Any]:
     return {"check": check, "message": message, **numbers}
 
 
-def check_health(site: str, summary: dict[str, Any], stats: dict[str, Any],
-                 thresholds: Thresholds | None = None) -> list[dict[str, Any]]:
+def check_health(
+    site: str, summary: dict[str, Any], stats: dict[str, Any], thresholds: Thresholds | None = None
+) -> list[dict[str, Any]]:
     """The problems of a finished run of ``site``; an empty list is a healthy run.
 
     ``summary`` is :func:`newsarchive.extensions.run_summary` of ``stats``.
@@ -100,29 +112,49 @@ def check_health(site: str, summary: dict[str, Any], stats: dict[str, Any],
 
     blocked = dropped.get(Drop.BLOCKED, 0)
     if blocked:
-        problems.append(problem(
-            "blocked", f"site {site} blocked {blocked} of {requests} requests — this is not a quiet day",
-            blocked=blocked, requests=requests))
+        problems.append(
+            problem(
+                "blocked",
+                f"site {site} blocked {blocked} of {requests} requests — this is not a quiet day",
+                blocked=blocked,
+                requests=requests,
+            )
+        )
 
     limits = {reason: dropped[reason] for reason in LIMIT_REASONS if dropped.get(reason)}
     if limits:
-        problems.append(problem(
-            "discovery-limit", f"{site}: discovery stopped at its limits ({_counts(limits)}); articles listed "
-            "beyond them were not fetched (NEWSARCHIVE_MAX_SITEMAPS, NEWSARCHIVE_MAX_SITEMAP_DEPTH)", **limits))
+        problems.append(
+            problem(
+                "discovery-limit",
+                f"{site}: discovery stopped at its limits ({_counts(limits)}); articles listed "
+                "beyond them were not fetched (NEWSARCHIVE_MAX_SITEMAPS, NEWSARCHIVE_MAX_SITEMAP_DEPTH)",
+                **limits,
+            )
+        )
     unsafe = dropped.get(Drop.UNSAFE_URL, 0)
     if unsafe:
-        problems.append(problem(
-            "unsafe-urls", f"{site}: {unsafe} URL(s) named by the site pointed at local, private or non-web "
-            "addresses and were refused (see SECURITY.md)", unsafe=unsafe))
+        problems.append(
+            problem(
+                "unsafe-urls",
+                f"{site}: {unsafe} URL(s) named by the site pointed at local, private or non-web "
+                "addresses and were refused (see SECURITY.md)",
+                unsafe=unsafe,
+            )
+        )
 
     listed = stats.get(FETCH_NEW, 0)
     gone = dropped.get(Drop.GONE, 0)
     # New items that answered 404/410 were deleted, not missed: one such is no alarm,
     # but a whole sample of them (new URLs that all 404) is how a URL scheme change looks.
     if not kept and (listed > gone or gone >= thresholds.min_sample):
-        problems.append(problem(
-            "nothing-kept", f"{site}: sitemaps/feeds listed {listed} new article(s) but the run kept none",
-            listed_new=listed, kept=0))
+        problems.append(
+            problem(
+                "nothing-kept",
+                f"{site}: sitemaps/feeds listed {listed} new article(s) but the run kept none",
+                listed_new=listed,
+                kept=0,
+            )
+        )
 
     extraction = {reason: dropped[reason] for reason in EXTRACTION_REASONS if dropped.get(reason)}
     pages = kept + sum(extraction.values())
@@ -131,19 +163,32 @@ def check_health(site: str, summary: dict[str, Any], stats: dict[str, Any],
 
     share = sum(extraction.values()) / pages
     if share > thresholds.max_extraction_drops:
-        problems.append(problem(
-            "extraction-drops",
-            f"{site}: {share:.0%} of {pages} article pages dropped by extraction ({_counts(extraction)}); "
-            f"at most {thresholds.max_extraction_drops:.0%} allowed",
-            share=round(share, 4), pages=pages, dropped=extraction, limit=thresholds.max_extraction_drops))
+        problems.append(
+            problem(
+                "extraction-drops",
+                f"{site}: {share:.0%} of {pages} article pages dropped by extraction ({_counts(extraction)}); "
+                f"at most {thresholds.max_extraction_drops:.0%} allowed",
+                share=round(share, 4),
+                pages=pages,
+                dropped=extraction,
+                limit=thresholds.max_extraction_drops,
+            )
+        )
 
     fields = (summary.get("coverage") or {}).get("fields") or {}
     for name, least in thresholds.min_coverage.items():
         have = fields.get(name)
         if kept and have is not None and have < least:
-            problems.append(problem(
-                "coverage", f"{site}: {name} on {have:.0%} of {kept} articles; at least {least:.0%} expected",
-                field=name, share=have, articles=kept, limit=least))
+            problems.append(
+                problem(
+                    "coverage",
+                    f"{site}: {name} on {have:.0%} of {kept} articles; at least {least:.0%} expected",
+                    field=name,
+                    share=have,
+                    articles=kept,
+                    limit=least,
+                )
+            )
     return problems
 
 

@@ -13,8 +13,10 @@ class ArticleItem(scrapy.Item):
     url = scrapy.Field(doc="Canonical URL on the real site (never the replay server's).")
     source = scrapy.Field(doc="Site name, e.g. 'digiato'.")
     aliases = scrapy.Field(doc="Other URLs of the same article: redirects, pre-canonical URLs.")
-    fetched_url = scrapy.Field(doc="The canonical form of the URL the page was fetched at (``url`` may be "
-                                   "its rel=canonical); the archive trusts that claim only so far (see Archive).")
+    fetched_url = scrapy.Field(
+        doc="The canonical form of the URL the page was fetched at (``url`` may be "
+        "its rel=canonical); the archive trusts that claim only so far (see Archive)."
+    )
     # --- text (normalized by NormalizationPipeline) -------------------------
     title = scrapy.Field(doc="Headline.")
     lead = scrapy.Field(doc="Standfirst/summary paragraph, or None.")
@@ -27,7 +29,9 @@ class ArticleItem(scrapy.Item):
     sponsored = scrapy.Field(doc="True for promoted/sponsored posts.")
     # --- dates as found ---------------------------------------------------
     published_display = scrapy.Field(doc="The date line exactly as the page shows it.")
-    published_candidates = scrapy.Field(doc="[layer, text] machine-readable dates (jsonld, meta, time, feed).")
+    published_candidates = scrapy.Field(
+        doc="[layer, text] machine-readable dates (jsonld, meta, time, feed)."
+    )
     modified_display = scrapy.Field(doc="A displayed modification date, if any.")
     modified_candidates = scrapy.Field(doc="[layer, text] machine-readable modification dates.")
     # --- dates resolved by DatePipeline -----------------------------------
@@ -38,9 +42,13 @@ class ArticleItem(scrapy.Item):
     # --- provenance -------------------------------------------------------
     field_sources = scrapy.Field(doc="{field: layer} - which extraction layer produced each field.")
     notes = scrapy.Field(doc="Extraction notes: disagreeing dates, unreadable metadata.")
-    boilerplate = scrapy.Field(doc="{rule: blocks} the extraction left out of the body (site-noise, ad-network, "
-                                   "class-words, lexicon, links, echoes); counted in the run, not stored.")
-    template_blocks = scrapy.Field(doc="{key: paragraph} of the body's short paragraphs, counted per source "
-                                       "by the archive (newsarchive.templates); not stored on the article.")
+    boilerplate = scrapy.Field(
+        doc="{rule: blocks} the extraction left out of the body (site-noise, ad-network, "
+        "class-words, lexicon, links, echoes); counted in the run, not stored."
+    )
+    template_blocks = scrapy.Field(
+        doc="{key: paragraph} of the body's short paragraphs, counted per source "
+        "by the archive (newsarchive.templates); not stored on the article."
+    )
     fetched_at = scrapy.Field(doc="UTC time the page was fetched.")
     http_status = scrapy.Field(doc="HTTP status of the final response.")

@@ -34,7 +34,7 @@ from newsarchive.archive import Archive, ArchiveError
 from newsarchive.freshness import RefreshPolicy
 from newsarchive.outcomes import archive_failure
 
-__all__ = ["SETTING", "DEFAULT", "CrawlMemory", "ArchiveMemory", "RefreshPolicy", "open_memory"]
+__all__ = ["DEFAULT", "SETTING", "ArchiveMemory", "CrawlMemory", "RefreshPolicy", "open_memory"]
 
 #: The setting that names the implementation (a class path), and its default.
 SETTING = "NEWSARCHIVE_CRAWL_MEMORY"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import random
-from email.utils import parsedate_to_datetime
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
@@ -18,8 +18,14 @@ from scrapy.utils.asyncio import sleep
 from scrapy.utils.httpobj import urlparse_cached
 
 from newsarchive.outcomes import (
-    CHARSET_CORRECTED, CHARSET_INVALID, RETRY_AFTER_HONOURED, RETRY_AFTER_TOO_LONG, RETRY_WAITED_SECONDS,
-    ROBOTS_REUSED, Drop, count_drop,
+    CHARSET_CORRECTED,
+    CHARSET_INVALID,
+    RETRY_AFTER_HONOURED,
+    RETRY_AFTER_TOO_LONG,
+    RETRY_WAITED_SECONDS,
+    ROBOTS_REUSED,
+    Drop,
+    count_drop,
 )
 from newsarchive.pagecheck import challenge_vendor, choose_encoding, is_empty, is_soft_404
 from newsarchive.replay import REPLAY_HOST_HEADER
@@ -42,8 +48,6 @@ def reject(crawler, request, reason: str, detail: str):
     count_drop(crawler.stats, reason)
     logger.warning("%s: %s", reason, detail)
     raise PageRejected(reason, detail)
-
-
 
 
 class _CrawlerMiddleware:
@@ -123,8 +127,12 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
         self._fetched: dict[str, Response] = {}
 
     def process_response(self, request, response):
-        if (response.status == 200 and request.callback is NO_CALLBACK and request.meta.get("dont_obey_robotstxt")
-                and urlparse_cached(request).path == "/robots.txt"):
+        if (
+            response.status == 200
+            and request.callback is NO_CALLBACK
+            and request.meta.get("dont_obey_robotstxt")
+            and urlparse_cached(request).path == "/robots.txt"
+        ):
             # Keyed by the host robots.txt was asked of, wherever it redirected.
             first = (request.meta.get("redirect_urls") or [request.url])[0]
             self._fetched[urlsplit(first).netloc] = response
@@ -199,14 +207,22 @@ class PageCheckMiddleware(_CrawlerMiddleware):
     """
 
     #: Kinds (``newsarchive_kind`` meta) whose bodies must hold something to be useful.
-    CONTENT_KINDS = {"article", "listing", "feed", "sitemap"}
+    CONTENT_KINDS = frozenset({"article", "listing", "feed", "sitemap"})
 
     def process_response(self, request, response):
         kind = request.meta.get("newsarchive_kind")
-        headers = {k.decode("latin-1").lower(): (response.headers.get(k) or b"").decode("latin-1") for k in response.headers}
+        headers = {
+            k.decode("latin-1").lower(): (response.headers.get(k) or b"").decode("latin-1")
+            for k in response.headers
+        }
         vendor = challenge_vendor(response.status, headers, response.body)
         if vendor:
-            reject(self.crawler, request, Drop.BLOCKED, f"{vendor} challenge (HTTP {response.status}) at {request.url}")
+            reject(
+                self.crawler,
+                request,
+                Drop.BLOCKED,
+                f"{vendor} challenge (HTTP {response.status}) at {request.url}",
+            )
         if response.status != 200 or kind not in self.CONTENT_KINDS:
             return response
         if is_empty(response.body):
@@ -214,7 +230,9 @@ class PageCheckMiddleware(_CrawlerMiddleware):
         if isinstance(response, TextResponse) and kind in ("article", "listing"):
             response = self._check_charset(request, response)
             if kind == "article" and is_soft_404(response.text):
-                reject(self.crawler, request, Drop.SOFT_404, f"'not found' page served as 200 at {request.url}")
+                reject(
+                    self.crawler, request, Drop.SOFT_404, f"'not found' page served as 200 at {request.url}"
+                )
         return response
 
     def _check_charset(self, request, response):
@@ -273,8 +291,11 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return response
         delay = retry_after_seconds(response.headers.get(b"Retry-After"))
         if delay is not None and delay > self.retry_after_max:
-            logger.warning("%s asks to come back in %.0f s (more than NEWSARCHIVE_RETRY_AFTER_MAX); not retrying",
-                           request.url, delay)
+            logger.warning(
+                "%s asks to come back in %.0f s (more than NEWSARCHIVE_RETRY_AFTER_MAX); not retrying",
+                request.url,
+                delay,
+            )
             self.crawler.stats.inc_value(RETRY_AFTER_TOO_LONG)
             return response
         retry = self.retry_request(request, f"{response.status} response")
@@ -296,7 +317,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
         makes it: the request's ``max_retry_times``, ``priority_adjust`` and
         ``give_up_log_level`` meta first, else the ``RETRY_*`` settings."""
         return get_retry_request(
-            request, spider=self.crawler.spider, reason=reason,
+            request,
+            spider=self.crawler.spider,
+            reason=reason,
             max_retry_times=request.meta.get("max_retry_times"),
             priority_adjust=request.meta.get("priority_adjust"),
             give_up_log_level=request.meta.get("give_up_log_level"),

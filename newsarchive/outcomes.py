@@ -96,7 +96,7 @@ class Stats(Protocol):
 
 def stats_under(stats: Mapping[str, Any], prefix: str) -> dict[str, Any]:
     """The stats whose key starts with ``prefix``, keyed by the rest (``dropped/`` → reasons)."""
-    return {key[len(prefix):]: value for key, value in stats.items() if key.startswith(prefix)}
+    return {key[len(prefix) :]: value for key, value in stats.items() if key.startswith(prefix)}
 
 
 # --- drop reasons -------------------------------------------------------------------------
@@ -194,8 +194,17 @@ def failure_reason(failure: Any) -> str:
         return Drop.TIMEOUT
     if "DataLoss" in name or "dataloss" in message.lower().replace(" ", ""):
         return Drop.DATA_LOSS
-    if any(word in name for word in ("ConnectionLost", "ConnectionDone", "ResponseFailed", "ConnectionRefused",
-                                     "DownloadFailed", "ConnectError")):
+    if any(
+        word in name
+        for word in (
+            "ConnectionLost",
+            "ConnectionDone",
+            "ResponseFailed",
+            "ConnectionRefused",
+            "DownloadFailed",
+            "ConnectError",
+        )
+    ):
         return Drop.CONNECTION_LOST
     return Drop.FETCH_ERROR
 

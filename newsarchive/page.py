@@ -35,8 +35,15 @@ def request_facts(meta: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def article_item(
-    site: Site, page: Selector | str, url: str, fetched_at: str, *, status: int = 200,
-    redirect_urls: Sequence[str] = (), feed_date: str | None = None, charset_note: str | None = None,
+    site: Site,
+    page: Selector | str,
+    url: str,
+    fetched_at: str,
+    *,
+    status: int = 200,
+    redirect_urls: Sequence[str] = (),
+    feed_date: str | None = None,
+    charset_note: str | None = None,
 ) -> ArticleItem | None:
     """The item for the page of ``site`` fetched from ``url`` at ``fetched_at`` (UTC
     ``YYYY-MM-DDTHH:MM:SSZ``) with HTTP ``status``; None when ``url`` is not one of the site's

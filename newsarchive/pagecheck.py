@@ -41,24 +41,44 @@ _TAG_BYTES = re.compile(rb"<[^<>]*>")
 # and Sucuri's checks), and it has no article content: no <article>, few words.
 _CHALLENGE_STATUSES = frozenset({200, 403, 429, 503})
 #: Interstitial titles, lowercased with spaces collapsed.
-_CHALLENGE_TITLES = frozenset({
-    b"just a moment...", "just a moment\u2026".encode(), b"attention required! | cloudflare", b"ddos-guard",
-    b"arvancloud", b"sucuri website firewall - access denied", b"access denied - sucuri website firewall",
-})
+_CHALLENGE_TITLES = frozenset(
+    {
+        b"just a moment...",
+        "just a moment\u2026".encode(),
+        b"attention required! | cloudflare",
+        b"ddos-guard",
+        b"arvancloud",
+        b"sucuri website firewall - access denied",
+        b"access denied - sucuri website firewall",
+    }
+)
 #: A cheap first look for any of those titles.
-_CHALLENGE_TITLE_SCAN = re.compile(rb"<title[^<>]*>\s*(?:just a moment|attention required|ddos-guard|arvancloud|"
-                                   rb"sucuri website firewall|access denied - sucuri)", re.IGNORECASE)
+_CHALLENGE_TITLE_SCAN = re.compile(
+    rb"<title[^<>]*>\s*(?:just a moment|attention required|ddos-guard|arvancloud|"
+    rb"sucuri website firewall|access denied - sucuri)",
+    re.IGNORECASE,
+)
 #: Names only an interstitial's own markup and scripts carry, never the JS-detection script
 #: (Cloudflare's managed, JS and captcha challenges all set ``_cf_chl_opt``; its older
 #: "under attack" page and its block pages have these classes). Matched as written: each
 #: search costs a few microseconds on every response.
-_CHALLENGE_MARKERS = (b"_cf_chl_opt", b"cf-browser-verification", b"cf-error-details", b"__arcsjs",
-                      b"/.well-known/ddos-guard/", b"sucuri_cloudproxy_js")
+_CHALLENGE_MARKERS = (
+    b"_cf_chl_opt",
+    b"cf-browser-verification",
+    b"cf-error-details",
+    b"__arcsjs",
+    b"/.well-known/ddos-guard/",
+    b"sucuri_cloudproxy_js",
+)
 _TITLE = re.compile(rb"<title[^<>]*>([^<]*)", re.IGNORECASE)
 #: More visible words than any interstitial shows (Cloudflare's block page has ~130).
 CHALLENGE_MAX_WORDS = 300
-_CHALLENGE_SERVERS = {"cloudflare": "cloudflare", "arvancloud": "arvancloud", "ddos-guard": "ddos-guard",
-                      "sucuri": "sucuri"}
+_CHALLENGE_SERVERS = {
+    "cloudflare": "cloudflare",
+    "arvancloud": "arvancloud",
+    "ddos-guard": "ddos-guard",
+    "sucuri": "sucuri",
+}
 
 _SOFT_404_CLASS = re.compile(r"<body[^<>]*\bclass=[\"'][^\"'<>]*\berror404\b", re.IGNORECASE)
 _SOFT_404_TITLE = re.compile(
@@ -148,7 +168,9 @@ def choose_encoding(body: bytes, content_type: str | None) -> tuple[str | None, 
     first = declared[0] if declared else "utf-8"
     if first == "utf-8" and _strict(body, "utf-8") is not None:
         return None, None  # the usual case: UTF-8, declared and valid
-    decoded = {enc: text for enc in dict.fromkeys([*declared, "utf-8"]) if (text := _strict(body, enc)) is not None}
+    decoded = {
+        enc: text for enc in dict.fromkeys([*declared, "utf-8"]) if (text := _strict(body, enc)) is not None
+    }
     persian = [enc for enc, text in decoded.items() if _has_persian(text)]
     chosen = "utf-8" if "utf-8" in decoded else (persian or list(decoded) or [None])[0]
     if chosen is None:

@@ -38,8 +38,12 @@ def count_canonical_conflict(stats, own_url: str, claimed: str) -> None:
     """Count (as ``canonical-conflict``) and log a ``rel=canonical`` the archive refused: the
     page was stored under its own URL, and the article at the claimed URL kept its content."""
     count_drop(stats, Drop.CANONICAL_CONFLICT)
-    logger.warning("canonical-conflict: %s names %s as canonical, an article archived with other content; "
-                   "stored under its own URL", own_url, claimed)
+    logger.warning(
+        "canonical-conflict: %s names %s as canonical, an article archived with other content; "
+        "stored under its own URL",
+        own_url,
+        claimed,
+    )
 
 
 class _CountingPipeline:
@@ -222,8 +226,10 @@ class StoragePipeline:
         try:
             # NEWSARCHIVE_REPARSE (set by newsarchive reparse): corrected non-content fields are written too.
             outcome, rejected = self.archive.store_article(
-                adapter.asdict(), fetched_at=adapter.get("fetched_at"),
-                refresh=self.crawler.settings.getbool("NEWSARCHIVE_REPARSE"))
+                adapter.asdict(),
+                fetched_at=adapter.get("fetched_at"),
+                refresh=self.crawler.settings.getbool("NEWSARCHIVE_REPARSE"),
+            )
         except ArchiveWriteError as error:
             self._fail(error)
             count_drop(self.crawler.stats, Drop.ARCHIVE_ERROR)
@@ -240,8 +246,10 @@ def build_pipelines(crawler) -> list:
     from scrapy.utils.conf import build_component_list
     from scrapy.utils.misc import build_from_crawler, load_object
 
-    return [build_from_crawler(load_object(path), crawler)
-            for path in build_component_list(crawler.settings.getwithbase("ITEM_PIPELINES"))]
+    return [
+        build_from_crawler(load_object(path), crawler)
+        for path in build_component_list(crawler.settings.getwithbase("ITEM_PIPELINES"))
+    ]
 
 
 def run_pipelines(pipelines: list, item):

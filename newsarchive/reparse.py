@@ -33,7 +33,7 @@ from newsarchive.outcomes import ARTICLE_OUTCOMES, ARTICLES, DROPPED, Drop, coun
 from newsarchive.page import article_item, request_facts
 from newsarchive.pipelines import DropArticle, build_pipelines, run_pipelines
 from newsarchive.runlock import RunLock
-from newsarchive.warc import (REDIRECT_STATUSES, WarcReadError, read_capture, resolve_warc_dir, second_of)
+from newsarchive.warc import REDIRECT_STATUSES, WarcReadError, read_capture, resolve_warc_dir, second_of
 
 MAX_REDIRECTS = 10
 
@@ -73,14 +73,16 @@ def reparse_crawler(spidercls, overrides: dict[str, Any]) -> Crawler:
     extension, no reactor needed; its stats collect the reparse counts."""
     from newsarchive.crawl import project_settings
 
-    settings = project_settings({
-        **overrides,
-        "NEWSARCHIVE_REPARSE": True,
-        "EXTENSIONS": {"newsarchive.extensions.CrawlRun": None},
-        "TWISTED_REACTOR_ENABLED": is_reactor_installed(),
-        "TWISTED_REACTOR": None,
-        "LOG_ENABLED": False,
-    })
+    settings = project_settings(
+        {
+            **overrides,
+            "NEWSARCHIVE_REPARSE": True,
+            "EXTENSIONS": {"newsarchive.extensions.CrawlRun": None},
+            "TWISTED_REACTOR_ENABLED": is_reactor_installed(),
+            "TWISTED_REACTOR": None,
+            "LOG_ENABLED": False,
+        }
+    )
     crawler = Crawler(spidercls, settings)
     # Stats and settings as a crawl has them, without starting one. Private in Scrapy 2.19, which
     # has no public way: tests/test_scrapy_api.py fails when a release changes it.
@@ -94,7 +96,9 @@ def _pages(archive: Archive, captures: list[dict[str, Any]], stats) -> list[_Pag
     pages: dict[int, _Page] = {}
     for first in captures:
         chain = [first]
-        while chain[-1]["status"] in REDIRECT_STATUSES and chain[-1]["location"] and len(chain) <= MAX_REDIRECTS:
+        while (
+            chain[-1]["status"] in REDIRECT_STATUSES and chain[-1]["location"] and len(chain) <= MAX_REDIRECTS
+        ):
             following = archive.latest_capture(chain[-1]["location"])
             if following is None or following["id"] in {c["id"] for c in chain}:
                 break
@@ -123,8 +127,14 @@ def _response(archive: Archive, warc_dir, page: _Page, compression: HttpCompress
     }
     request = Request(capture["url"], meta=meta)
     cls = responsetypes.from_args(headers=headers, url=capture["url"], body=record.payload)
-    response = cls(url=capture["url"], status=capture["status"], headers=headers, body=record.payload,
-                   request=request, protocol="HTTP/1.1")
+    response = cls(
+        url=capture["url"],
+        status=capture["status"],
+        headers=headers,
+        body=record.payload,
+        request=request,
+        protocol="HTTP/1.1",
+    )
     return request, compression.process_response(request, response)
 
 
@@ -142,8 +152,14 @@ def _superseded(archive: Archive, item, fetched_at: str) -> bool:
 
 
 def reparse(
-    db: str | None = None, *, warc_dir: str | None = None, sources: Iterable[str] = (), since: str | None = None,
-    until: str | None = None, urls: Iterable[str] = (), settings: dict[str, Any] | None = None,
+    db: str | None = None,
+    *,
+    warc_dir: str | None = None,
+    sources: Iterable[str] = (),
+    since: str | None = None,
+    until: str | None = None,
+    urls: Iterable[str] = (),
+    settings: dict[str, Any] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> ReparseReport:
     """Re-run extraction and the pipelines on stored responses (see the module docstring).
@@ -156,18 +172,26 @@ def reparse(
     db_path = resolve_db_path(db)
     root = resolve_warc_dir(warc_dir, db_path)
     report = ReparseReport()
-    bounds = {"since": since and since.rstrip("Z") + (".000000Z" if "." not in since else "Z"),
-              "until": until and until.rstrip("Z") + (".000000Z" if "." not in until else "Z")}
+    bounds = {
+        "since": since and since.rstrip("Z") + (".000000Z" if "." not in since else "Z"),
+        "until": until and until.rstrip("Z") + (".000000Z" if "." not in until else "Z"),
+    }
     with Archive(db_path) as archive:
         wanted = set(urls)
         for url in urls:
             stored = archive.find_article(url)
             if stored is not None:
                 wanted.add(stored["url"])
-                wanted.update(row["url"] for row in archive.db.query(
-                    "select url from article_aliases where article_id = ?", [stored["id"]]))
+                wanted.update(
+                    row["url"]
+                    for row in archive.db.query(
+                        "select url from article_aliases where article_id = ?", [stored["id"]]
+                    )
+                )
         chosen = list(sources) or [
-            row["source"] for row in archive.db.query("select distinct source from captures where kind = 'article'")]
+            row["source"]
+            for row in archive.db.query("select distinct source from captures where kind = 'article'")
+        ]
         for source in chosen:
             if source not in SPIDERS:
                 raise ValueError(f"unknown source {source!r}; known: {', '.join(SPIDERS)}")
@@ -176,7 +200,9 @@ def reparse(
             captures = archive.latest_captures(sources=[source], urls=own, **bounds)
             lock = RunLock(db_path, source).acquire()  # no crawl of this source meanwhile
             try:
-                crawler = reparse_crawler(SPIDERS[source], {**(settings or {}), "NEWSARCHIVE_DB": str(db_path)})
+                crawler = reparse_crawler(
+                    SPIDERS[source], {**(settings or {}), "NEWSARCHIVE_DB": str(db_path)}
+                )
                 stats = crawler.stats
                 pages = _pages(archive, captures, stats)
                 _reparse_pages(archive, root, crawler, pages, progress, source)
@@ -221,8 +247,14 @@ def _reparse_pages(archive, root, crawler, pages, progress, source) -> None:
             if not isinstance(response, TextResponse):
                 count_drop(stats, Drop.NOT_HTML)
                 continue
-            item = article_item(spider.site, response.selector, response.url, fetched_at, status=response.status,
-                                **request_facts(response.meta))
+            item = article_item(
+                spider.site,
+                response.selector,
+                response.url,
+                fetched_at,
+                status=response.status,
+                **request_facts(response.meta),
+            )
             if item is None:
                 count_drop(stats, Drop.NOT_ARTICLE)
                 continue

@@ -33,7 +33,6 @@ import mimetypes
 import re
 import threading
 from functools import cached_property
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -46,7 +45,9 @@ NOT_FOUND_PAGE = (
     "<!DOCTYPE html><html><head><title>404</title></head>"
     "<body><h1>صفحه پیدا نشد</h1><p>Not found</p></body></html>"
 ).encode()
-BAD_REQUEST_PAGE = b"<!DOCTYPE html><html><head><title>400</title></head><body><p>Bad request</p></body></html>"
+BAD_REQUEST_PAGE = (
+    b"<!DOCTYPE html><html><head><title>400</title></head><body><p>Bad request</p></body></html>"
+)
 
 
 def bad_request(host: str | None, raw_path: str) -> bool:
@@ -70,9 +71,9 @@ def sniff_content_type(path: Path, head: bytes) -> str:
     if guessed and path.suffix and "?" not in path.name:  # a recorded query says nothing of the type
         return guessed + ("; charset=utf-8" if guessed.startswith("text/") or guessed.endswith("xml") else "")
     stripped = head.lstrip()
-    if stripped.startswith(b"<?xml") or stripped.startswith(b"<rss"):
+    if stripped.startswith((b"<?xml", b"<rss")):
         return "application/xml; charset=utf-8"
-    if stripped.startswith(b"{") or stripped.startswith(b"["):
+    if stripped.startswith((b"{", b"[")):
         return "application/json"
     return "text/html; charset=utf-8"
 
@@ -148,7 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: ReplayHTTPServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet by default
+    def log_message(self, format: str, *args) -> None:
         if self.server.verbose:
             super().log_message(format, *args)
 
@@ -163,7 +164,9 @@ class _Handler(BaseHTTPRequestHandler):
         if bad_request(host, self.path):
             found = 400, {"Content-Type": "text/html; charset=utf-8"}, BAD_REQUEST_PAGE
         else:
-            found = self.server.mirror.response(host if host and PLAIN_HOST.fullmatch(host) else None, self.path)
+            found = self.server.mirror.response(
+                host if host and PLAIN_HOST.fullmatch(host) else None, self.path
+            )
         if found is None:
             status, headers, body = 404, {"Content-Type": "text/html; charset=utf-8"}, NOT_FOUND_PAGE
         else:
@@ -192,8 +195,9 @@ class ReplayServer:
     def __init__(self, root: str | Path, host: str = "127.0.0.1", port: int = 0, verbose: bool = False):
         self.httpd = ReplayHTTPServer(open_mirror(root), host, port, verbose)
         # A short poll: stop() returns within 50 ms instead of serve_forever's default 0.5 s.
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="replay", daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="replay", daemon=True
+        )
 
     @cached_property
     def url(self) -> str:

@@ -27,7 +27,7 @@ class PublicAddressResolver(CachingThreadedResolver):
         resolver.allow_local = bool(crawler.settings.get("NEWSARCHIVE_REPLAY_URL"))
         return resolver
 
-    def getHostByName(self, name, timeout=()):  # noqa: N802 - Twisted's interface
+    def getHostByName(self, name, timeout=()):
         answer = super().getHostByName(name, timeout)
         if not self.allow_local:
             answer.addCallback(self._refuse_local, name)
@@ -36,5 +36,7 @@ class PublicAddressResolver(CachingThreadedResolver):
     @staticmethod
     def _refuse_local(address: str, name: str) -> str:
         if not is_public_address(address):
-            raise DNSLookupError(f"{name} resolves to {address}, a local, private or reserved address; not fetched")
+            raise DNSLookupError(
+                f"{name} resolves to {address}, a local, private or reserved address; not fetched"
+            )
         return address

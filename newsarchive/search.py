@@ -63,11 +63,32 @@ ZWNJ = "\u200c"
 #: with a ZWNJ, which the index folds away): plural ها/ان/ات (+ possessives and ی),
 #: the ezafe/indefinite ی/ای/یی, comparative تر/ترین, possessive and copula endings.
 SUFFIXES = (
-    "ها", "های", "هایی", "هایم", "هایش", "هایمان", "هایتان", "هایشان", "هاست",
-    "ان", "یان", "ات",
-    "ی", "ای", "یی",
-    "تر", "ترین", "تری",
-    "م", "ام", "مان", "ش", "اش", "شان", "تان", "اند",
+    "ها",
+    "های",
+    "هایی",
+    "هایم",
+    "هایش",
+    "هایمان",
+    "هایتان",
+    "هایشان",
+    "هاست",
+    "ان",
+    "یان",
+    "ات",
+    "ی",
+    "ای",
+    "یی",
+    "تر",
+    "ترین",
+    "تری",
+    "م",
+    "ام",
+    "مان",
+    "ش",
+    "اش",
+    "شان",
+    "تان",
+    "اند",
 )
 #: Queries with more terms than this are refused by :func:`query_problem` (and cut to
 #: this many by :func:`fts_query`): a search, not a document comparison.
@@ -251,7 +272,9 @@ def _splits(word: str) -> list[Pattern]:
         return []
     if not all(_PERSIAN_LETTER.match(char) for char in word):
         return []
-    return [Pattern((word[:cut], word[cut:])) for cut in range(MIN_SPLIT_PART, len(word) - MIN_SPLIT_PART + 1)]
+    return [
+        Pattern((word[:cut], word[cut:])) for cut in range(MIN_SPLIT_PART, len(word) - MIN_SPLIT_PART + 1)
+    ]
 
 
 def term_patterns(term: Term, *, excluded: bool = False) -> list[Pattern]:
@@ -301,7 +324,7 @@ def clause_patterns(parsed: Query) -> list[list[Pattern]]:
     for index, clause in enumerate(parsed.clauses):
         patterns = [pattern for term in clause for pattern in term_patterns(term)]
         for left, right in ((index - 1, index), (index, index + 1)):
-            if 0 <= left and right < len(words) and words[left] and words[right]:
+            if left >= 0 and right < len(words) and words[left] and words[right]:
                 patterns += _with_suffixes("".join(words[left]) + "".join(words[right]))
         result.append(list(dict.fromkeys(patterns)))
     return result
@@ -342,7 +365,9 @@ class Highlighter:
                 self.phrases.setdefault(pattern.tokens[0], []).append(pattern)
 
         # Substrings of the folded text that every match contains (suffixed forms contain their word).
-        phrases = {joiner.join(p.tokens) for group in self.phrases.values() for p in group for joiner in (" ", "")}
+        phrases = {
+            joiner.join(p.tokens) for group in self.phrases.values() for p in group for joiner in (" ", "")
+        }
         firsts = sorted(self.exact | set(self.prefixes) | phrases, key=len)
         self.needles: list[str] = []
         for token in firsts:
@@ -402,8 +427,13 @@ def _display_words(text: str) -> Iterator[tuple[int, int, Word]]:
             yield match.start(), match.end(), parts
 
 
-def snippet(texts: Iterable[str | None], query: Highlighter | Query | str, *, words: int = 24,
-            marks: tuple[str, str] = ("[", "]")) -> str:
+def snippet(
+    texts: Iterable[str | None],
+    query: Highlighter | Query | str,
+    *,
+    words: int = 24,
+    marks: tuple[str, str] = ("[", "]"),
+) -> str:
     """A window of about ``words`` words of the first of ``texts`` where the query
     matched, cut from the display text (ZWNJ and digits as written), with the
     matched words between ``marks``; the start of the first text if none matched.
@@ -428,8 +458,15 @@ def snippet(texts: Iterable[str | None], query: Highlighter | Query | str, *, wo
             found = list(_display_words(region))
             matched = highlighter.matched_words([parts for _, _, parts in found])
             if matched:
-                return _cut(region, found, matched, words, marks,
-                            before=region_begin > 0, after=bool(text[region_end:].strip()))
+                return _cut(
+                    region,
+                    found,
+                    matched,
+                    words,
+                    marks,
+                    before=region_begin > 0,
+                    after=bool(text[region_end:].strip()),
+                )
             if (region_begin, region_end) == (0, len(text)):
                 break
     if not candidates:
@@ -438,8 +475,16 @@ def snippet(texts: Iterable[str | None], query: Highlighter | Query | str, *, wo
     return _cut(text, list(_display_words(text)), set(), words, marks)
 
 
-def _cut(text: str, found: list[tuple[int, int, Word]], matched: set[int], size: int,
-         marks: tuple[str, str], *, before: bool = False, after: bool = False) -> str:
+def _cut(
+    text: str,
+    found: list[tuple[int, int, Word]],
+    matched: set[int],
+    size: int,
+    marks: tuple[str, str],
+    *,
+    before: bool = False,
+    after: bool = False,
+) -> str:
     if not found:
         return " ".join(text.split())[: size * 8]
     hits = sorted(matched)

@@ -104,7 +104,11 @@ def refusal(url: str, hosts: Iterable[str], *, max_length: int = 2083) -> tuple[
     if port is not None and port != ALLOWED_SCHEMES[scheme]:
         return Drop.UNSAFE_URL, f"port {port} is not the default of {scheme}"
     address = _address_of_literal(host)
-    if host in LOCAL_NAMES or host.endswith(".localhost") or (address is not None and not is_public_address(address)):
+    if (
+        host in LOCAL_NAMES
+        or host.endswith(".localhost")
+        or (address is not None and not is_public_address(address))
+    ):
         return Drop.UNSAFE_URL, f"host {host} is a local, private or reserved address"
     if hosts and not host_allowed(host, hosts):
         return Drop.OFFSITE_URL, f"host {host} is not one of the site's hosts"

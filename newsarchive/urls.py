@@ -13,8 +13,20 @@ from w3lib.url import canonicalize_url, url_query_cleaner
 
 #: Query parameters that only track where a reader came from.
 TRACKING_PARAMETERS = (
-    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id",
-    "fbclid", "gclid", "yclid", "mc_cid", "mc_eid", "ref", "amp", "_ga",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "utm_id",
+    "fbclid",
+    "gclid",
+    "yclid",
+    "mc_cid",
+    "mc_eid",
+    "ref",
+    "amp",
+    "_ga",
 )
 
 
@@ -27,7 +39,7 @@ def canonical_url(url: str, *, host: str | None = None) -> str:
     and a trailing slash on a non-root path is removed.
     """
     cleaned = url_query_cleaner(url, TRACKING_PARAMETERS, remove=True, keep_fragments=False)
-    scheme, netloc, path, query, _ = urlsplit(canonicalize_url(cleaned))
+    _scheme, netloc, path, query, _ = urlsplit(canonicalize_url(cleaned))
     if path != "/" and path.endswith("/"):
         path = path.rstrip("/") or "/"
     return urlunsplit(("https", (host or netloc).lower(), path or "/", query, ""))

@@ -70,8 +70,9 @@ DEFAULT_MAX_SIZE = 1_000_000_000
 #: 1 % of the size (bench/bench_crawl.py: WARC records were a third of the crawl's CPU).
 GZIP_LEVEL = 6
 #: Headers that describe the connection or the transfer, not the payload; never written.
-HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade",
-                        "proxy-connection"})
+HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
+)
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 BODY_NOTE = (
     "payload as the download handler delivered it, before Scrapy's HttpCompressionMiddleware: "
@@ -170,8 +171,11 @@ def http_response_headers(status: int, headers: list[tuple[str, str]], length: i
         reason = HTTPStatus(status).phrase
     except ValueError:
         reason = ""
-    kept = [(ascii_header(k), ascii_header(v)) for k, v in headers
-            if k.lower() not in HOP_BY_HOP and k.lower() != "content-length"]
+    kept = [
+        (ascii_header(k), ascii_header(v))
+        for k, v in headers
+        if k.lower() not in HOP_BY_HOP and k.lower() != "content-length"
+    ]
     kept.append(("Content-Length", str(length)))
     return StatusAndHeaders(f"{status} {reason}".strip(), kept, protocol="HTTP/1.1")
 
@@ -183,8 +187,9 @@ def http_request_headers(capture: Capture) -> StatusAndHeaders:
     headers += [(ascii_header(k), ascii_header(v)) for k, v in capture.request_headers if k.lower() != "host"]
     if capture.request_body:
         headers.append(("Content-Length", str(len(capture.request_body))))
-    return StatusAndHeaders(f"{capture.method} {target} HTTP/1.1", headers, protocol="HTTP/1.1",
-                            is_http_request=True)
+    return StatusAndHeaders(
+        f"{capture.method} {target} HTTP/1.1", headers, protocol="HTTP/1.1", is_http_request=True
+    )
 
 
 class WarcFiles:
@@ -194,8 +199,15 @@ class WarcFiles:
     Every record is one gzip member, flushed to the operating system as written.
     """
 
-    def __init__(self, root: Path, source: str, run_id: int | str | None, started: datetime,
-                 max_size: int = DEFAULT_MAX_SIZE, info: dict[str, str] | None = None):
+    def __init__(
+        self,
+        root: Path,
+        source: str,
+        run_id: int | str | None,
+        started: datetime,
+        max_size: int = DEFAULT_MAX_SIZE,
+        info: dict[str, str] | None = None,
+    ):
         self.root = Path(root)
         self.directory = self.root / source
         self.prefix = f"{started.astimezone(UTC):%Y%m%d%H%M%S}-{run_id if run_id is not None else 0}"
@@ -252,8 +264,12 @@ class WarcFiles:
         http_headers = http_response_headers(capture.status, capture.response_headers, len(capture.payload))
         if capture.revisit_of:
             record = writer.create_revisit_record(
-                capture.url, capture.digest, capture.revisit_of[0], capture.revisit_of[1],
-                http_headers=http_headers, warc_headers_dict=dict(common),
+                capture.url,
+                capture.digest,
+                capture.revisit_of[0],
+                capture.revisit_of[1],
+                http_headers=http_headers,
+                warc_headers_dict=dict(common),
             )
             record_type = "revisit"
         else:
@@ -263,13 +279,21 @@ class WarcFiles:
             if capture.truncated:
                 headers["WARC-Truncated"] = "unspecified"
             record = writer.create_warc_record(
-                capture.url, "response", payload=io.BytesIO(capture.payload), length=len(capture.payload),
-                http_headers=http_headers, warc_headers_dict=headers,
+                capture.url,
+                "response",
+                payload=io.BytesIO(capture.payload),
+                length=len(capture.payload),
+                http_headers=http_headers,
+                warc_headers_dict=headers,
             )
             record_type = "response"
         request = writer.create_warc_record(
-            capture.url, "request", payload=io.BytesIO(capture.request_body), length=len(capture.request_body),
-            http_headers=http_request_headers(capture), warc_headers_dict=dict(common),
+            capture.url,
+            "request",
+            payload=io.BytesIO(capture.request_body),
+            length=len(capture.request_body),
+            http_headers=http_request_headers(capture),
+            warc_headers_dict=dict(common),
         )
         request.rec_headers.add_header("WARC-Concurrent-To", record.rec_headers.get_header("WARC-Record-ID"))
         offset = self.file.tell()
@@ -280,11 +304,17 @@ class WarcFiles:
         if not 100 <= status <= 999:  # Twisted takes any integer, SQLite's are 64-bit: NULL, the number noted
             status, meta = None, {**meta, "http_status": str(status)}
         row = {
-            "url": capture.url, "kind": capture.kind, "fetched_at": capture.date, "status": status,
-            "content_type": capture.content_type, "location": capture.location,
-            "payload_digest": capture.digest, "record_type": record_type,
+            "url": capture.url,
+            "kind": capture.kind,
+            "fetched_at": capture.date,
+            "status": status,
+            "content_type": capture.content_type,
+            "location": capture.location,
+            "payload_digest": capture.digest,
+            "record_type": record_type,
             "warc_file": self.path.relative_to(self.root).as_posix(),
-            "warc_offset": offset, "warc_length": length,
+            "warc_offset": offset,
+            "warc_length": length,
             "meta": json.dumps(meta, ensure_ascii=False, sort_keys=True) if meta else None,
         }
         if self.file.tell() >= self.max_size:
@@ -388,8 +418,11 @@ class WarcMiddleware:
                 "http-header-user-agent": self.crawler.settings.get("USER_AGENT"),
                 "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
                 "newsarchive-body": BODY_NOTE,
-                "description": (f"replayed from a local replay server ({self.replay_url}), "
-                                "not fetched from the live site") if self.replay_url else None,
+                "description": (
+                    f"replayed from a local replay server ({self.replay_url}), not fetched from the live site"
+                )
+                if self.replay_url
+                else None,
             }
             files = WarcFiles(self.root, spider.name, run_id, self.started, self.max_size, info)
             self.archive = Archive(self.db_path)
@@ -424,14 +457,25 @@ class WarcMiddleware:
         payload = response.body
         digest = payload_digest(payload)
         kind = request.meta.get("newsarchive_kind") or (
-            "robots" if urlsplit(request.url).path == "/robots.txt" else None)
-        meta = {key: request.meta[key] for key in ("discovered_via", "lastmod", "feed_date") if request.meta.get(key)}
+            "robots" if urlsplit(request.url).path == "/robots.txt" else None
+        )
+        meta = {
+            key: request.meta[key]
+            for key in ("discovered_via", "lastmod", "feed_date")
+            if request.meta.get(key)
+        }
         capture = Capture(
-            url=request.url, method=request.method,
+            url=request.url,
+            method=request.method,
             request_headers=[(_str(k), _str(v)) for k, values in request.headers.items() for v in values],
-            request_body=request.body or b"", status=response.status,
+            request_body=request.body or b"",
+            status=response.status,
             response_headers=[(_str(k), _str(v)) for k, values in response.headers.items() for v in values],
-            payload=payload, date=date, digest=digest, kind=kind, meta=meta,
+            payload=payload,
+            date=date,
+            digest=digest,
+            kind=kind,
+            meta=meta,
             ip_address=None if self.replay_url or response.ip_address is None else str(response.ip_address),
             truncated="dataloss" in response.flags,
         )
@@ -466,8 +510,13 @@ class WarcMiddleware:
         self.crawler.stats.set_value(WARC_FILES, len(files.files))
         if self.thread.errors or self.failures:
             logger.error("%d WARC write error(s) in this run; see above", self.thread.errors + self.failures)
-        logger.info("WARC: %d record pairs in %d file(s), %d bytes, under %s",
-                    self.thread.records, len(files.files), files.bytes_written, self.root)
+        logger.info(
+            "WARC: %d record pairs in %d file(s), %d bytes, under %s",
+            self.thread.records,
+            len(files.files),
+            files.bytes_written,
+            self.root,
+        )
         if self.archive is not None:
             self.archive.close()
 
@@ -526,7 +575,7 @@ def _members(path: Path, problems: list[WarcProblem]) -> Iterator[tuple[int, int
                 cursor = position
                 try:
                     while not inflater.eof and cursor < size:
-                        chunk = data[cursor:cursor + _CHUNK]
+                        chunk = data[cursor : cursor + _CHUNK]
                         cursor += len(chunk)
                         parts.append(inflater.decompress(chunk))
                 except zlib.error as error:
@@ -537,7 +586,9 @@ def _members(path: Path, problems: list[WarcProblem]) -> Iterator[tuple[int, int
                     position = following
                     continue
                 if not inflater.eof:
-                    problems.append(WarcProblem(path, position, "truncated: the file ends inside this record"))
+                    problems.append(
+                        WarcProblem(path, position, "truncated: the file ends inside this record")
+                    )
                     return
                 end = cursor - len(inflater.unused_data)
                 yield position, end - position, b"".join(parts)
@@ -552,7 +603,12 @@ def _parse(data: bytes, path: Path, offset: int, length: int) -> StoredRecord:
     headers = dict(record.rec_headers.headers)
     http = record.http_headers
     digest = headers.get("WARC-Payload-Digest")
-    if record.rec_type == "response" and digest and digest.startswith("sha1:") and payload_digest(payload) != digest:
+    if (
+        record.rec_type == "response"
+        and digest
+        and digest.startswith("sha1:")
+        and payload_digest(payload) != digest
+    ):
         raise WarcReadError(f"{path}: offset {offset}: payload digest mismatch")
     status = None
     if http is not None and record.rec_type in ("response", "revisit"):
@@ -561,9 +617,15 @@ def _parse(data: bytes, path: Path, offset: int, length: int) -> StoredRecord:
         except (TypeError, ValueError):
             status = None
     return StoredRecord(
-        rec_type=record.rec_type, url=headers.get("WARC-Target-URI", ""), date=headers.get("WARC-Date", ""),
-        headers=headers, status=status, http_headers=list(http.headers) if http is not None else [],
-        payload=payload, offset=offset, length=length,
+        rec_type=record.rec_type,
+        url=headers.get("WARC-Target-URI", ""),
+        date=headers.get("WARC-Date", ""),
+        headers=headers,
+        status=status,
+        http_headers=list(http.headers) if http is not None else [],
+        payload=payload,
+        offset=offset,
+        length=length,
     )
 
 
@@ -582,13 +644,17 @@ def iter_records(path: str | os.PathLike, problems: list[WarcProblem]) -> Iterat
                     payload = record.raw_stream.read()
                     http = record.http_headers
                     yield StoredRecord(
-                        rec_type=record.rec_type, url=record.rec_headers.get_header("WARC-Target-URI") or "",
+                        rec_type=record.rec_type,
+                        url=record.rec_headers.get_header("WARC-Target-URI") or "",
                         date=record.rec_headers.get_header("WARC-Date") or "",
                         headers=dict(record.rec_headers.headers),
-                        status=int(http.get_statuscode()) if http is not None and record.rec_type in (
-                            "response", "revisit") else None,
-                        http_headers=list(http.headers) if http is not None else [], payload=payload,
-                        offset=data_offset, length=iterator.get_record_length() or 0,
+                        status=int(http.get_statuscode())
+                        if http is not None and record.rec_type in ("response", "revisit")
+                        else None,
+                        http_headers=list(http.headers) if http is not None else [],
+                        payload=payload,
+                        offset=data_offset,
+                        length=iterator.get_record_length() or 0,
                     )
             except Exception as error:  # warcio raises several kinds on a damaged file
                 problems.append(WarcProblem(path, iterator.offset, f"unreadable ({error})"))
@@ -629,8 +695,9 @@ def read_capture(archive: Archive, warc_dir: str | os.PathLike, capture: dict[st
         original = archive.capture_of_payload(target, capture["payload_digest"])
         if original is None:
             raise WarcReadError(f"revisit of {capture['url']}: no stored response with its payload")
-        record.payload = read_record(root / original["warc_file"], original["warc_offset"],
-                                     original["warc_length"]).payload
+        record.payload = read_record(
+            root / original["warc_file"], original["warc_offset"], original["warc_length"]
+        ).payload
     return record
 
 
@@ -691,8 +758,16 @@ class WarcMirror:
             for record in iter_records(path, self.problems):
                 if record.rec_type not in ("response", "revisit"):
                     continue
-                entry = _Entry(sortable_date(record.date), path, record.offset, record.length, record.rec_type,
-                               record.url, record.digest, record.headers.get("WARC-Refers-To-Target-URI"))
+                entry = _Entry(
+                    sortable_date(record.date),
+                    path,
+                    record.offset,
+                    record.length,
+                    record.rec_type,
+                    record.url,
+                    record.digest,
+                    record.headers.get("WARC-Refers-To-Target-URI"),
+                )
                 key = url_key(record.url)
                 if key not in self.index or self.index[key].sort_key <= entry.sort_key:
                     self.index[key] = entry
@@ -712,18 +787,24 @@ class WarcMirror:
             host = host.split(":")[0].lower().removeprefix("www.")
         elif len(self.hosts) == 1:
             host = next(iter(self.hosts))
-        return self.index.get((host or "", path + query)) or (self.index.get((host or "", path)) if query else None)
+        return self.index.get((host or "", path + query)) or (
+            self.index.get((host or "", path)) if query else None
+        )
 
     def _read(self, entry: _Entry) -> StoredRecord:
         record = read_record(entry.path, entry.offset, entry.length)
         if record.rec_type == "revisit":
-            original = self.payloads.get((entry.refers_to or entry.url, entry.digest)) or self.payloads.get(entry.digest)
+            original = self.payloads.get((entry.refers_to or entry.url, entry.digest)) or self.payloads.get(
+                entry.digest
+            )
             if original is None:
                 raise WarcReadError(f"revisit of {entry.url}: the original response is not in {self.source}")
             record.payload = read_record(original.path, original.offset, original.length).payload
         return record
 
-    def response(self, host: str | None, raw_path: str) -> tuple[int, dict[str, str] | list[tuple[str, str]], bytes] | None:
+    def response(
+        self, host: str | None, raw_path: str
+    ) -> tuple[int, dict[str, str] | list[tuple[str, str]], bytes] | None:
         """``(status, headers, body)`` of the latest capture, or None when there is none."""
         entry = self._entry(host, raw_path)
         if entry is None:
@@ -733,6 +814,9 @@ class WarcMirror:
         except WarcReadError as error:
             logger.warning("%s", error)
             return None
-        headers = [(k, v) for k, v in record.http_headers
-                   if k.lower() not in HOP_BY_HOP and k.lower() != "content-length"]
+        headers = [
+            (k, v)
+            for k, v in record.http_headers
+            if k.lower() not in HOP_BY_HOP and k.lower() != "content-length"
+        ]
         return record.status or 200, headers, record.payload

@@ -64,12 +64,26 @@ def replay_server():
         yield server
 
 
-def scrapy_crawl(spider: str, db: Path, replay_url: str, *extra: str, check: bool = True) -> subprocess.CompletedProcess:
+def scrapy_crawl(
+    spider: str, db: Path, replay_url: str, *extra: str, check: bool = True
+) -> subprocess.CompletedProcess:
     """Run the real ``scrapy crawl`` in a subprocess, as cron would."""
     command = [
-        sys.executable, "-m", "scrapy", "crawl", spider,
-        "-s", f"NEWSARCHIVE_REPLAY_URL={replay_url}", "-s", f"NEWSARCHIVE_DB={db}",
-        "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s", "LOG_LEVEL=INFO",
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        spider,
+        "-s",
+        f"NEWSARCHIVE_REPLAY_URL={replay_url}",
+        "-s",
+        f"NEWSARCHIVE_DB={db}",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+        "-s",
+        "DOWNLOAD_DELAY=0",
+        "-s",
+        "LOG_LEVEL=INFO",
         *extra,
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -13,6 +13,7 @@ a server that never answers. See tests/FAULTS.md for the list and the outcomes.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import re
 import socket
@@ -49,15 +50,23 @@ class Fault:
 # --- actions --------------------------------------------------------------------
 
 
-def page(body: bytes, content_type: str = "text/html; charset=utf-8", status: int = 200,
-         headers: dict[str, str] | None = None) -> Action:
+def page(
+    body: bytes,
+    content_type: str = "text/html; charset=utf-8",
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Action:
     """A complete response with this body."""
+
     def act(handler: FaultHandler) -> None:
         handler.send_raw(status, {"Content-Type": content_type, **(headers or {})}, body)
+
     return act
 
 
-def status(code: int, headers: dict[str, str] | None = None, body: bytes = b"<html><body>error</body></html>") -> Action:
+def status(
+    code: int, headers: dict[str, str] | None = None, body: bytes = b"<html><body>error</body></html>"
+) -> Action:
     return page(body, status=code, headers=headers)
 
 
@@ -67,14 +76,17 @@ def redirect(location: str, code: int = 301) -> Action:
 
 def hang(seconds: float = 5.0) -> Action:
     """Accept the request, answer nothing for ``seconds``, then close."""
+
     def act(handler: FaultHandler) -> None:
         time.sleep(seconds)
         handler.close_connection = True
+
     return act
 
 
 def reset_mid_body(page_body: bytes | None = None) -> Action:
     """Headers and half of the page (``page_body`` or the mirror's), then a TCP reset."""
+
     def act(handler: FaultHandler) -> None:
         headers, body = handler.answer(page_body)
         handler.send_head(200, {**headers, "Content-Length": str(len(body))})
@@ -82,26 +94,31 @@ def reset_mid_body(page_body: bytes | None = None) -> Action:
         handler.wfile.flush()
         handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         handler.abort()
+
     return act
 
 
 def reset() -> Action:
     """A TCP reset instead of any answer."""
+
     def act(handler: FaultHandler) -> None:
         handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         handler.abort()
+
     return act
 
 
 def truncated(page_body: bytes | None = None) -> Action:
     """The page (``page_body`` or the mirror's) cut to two thirds under a ``Content-Length``
     of the whole, then a clean close."""
+
     def act(handler: FaultHandler) -> None:
         headers, body = handler.answer(page_body)
         handler.send_head(200, {**headers, "Content-Length": str(len(body))})
         handler.wfile.write(body[: 2 * len(body) // 3])
         handler.wfile.flush()
         handler.abort()
+
     return act
 
 
@@ -120,6 +137,7 @@ def oversize(megabytes: int = 8) -> Action:
 def chunked_oversize(megabytes: int = 50) -> Action:
     """``megabytes`` MB of HTML in 64 KB chunks and no ``Content-Length``: only the bytes
     received tell the client it is too big. Stops when the client hangs up."""
+
     def act(handler: FaultHandler) -> None:
         handler.send_head(200, {"Content-Type": "text/html; charset=utf-8", "Transfer-Encoding": "chunked"})
         chunk = b"<p>" + b"x" * (64 * 1024 - 8) + b"</p>\n"
@@ -131,15 +149,18 @@ def chunked_oversize(megabytes: int = 50) -> Action:
         except OSError:
             pass  # the client gave up reading: the point
         handler.abort()
+
     return act
 
 
 def raw(data: bytes) -> Action:
     """These bytes as the whole answer (a status line no server should send, say), then a close."""
+
     def act(handler: FaultHandler) -> None:
         handler.wfile.write(data)
         handler.wfile.flush()
         handler.abort()
+
     return act
 
 
@@ -159,22 +180,28 @@ def without_dates(html: str) -> str:
     """No date anywhere: the tools line unreadable, no JSON-LD, meta or <time> dates."""
     html = html.replace("۲۱ آذر ۱۴۰۲ | ۰۹:۳۰", "تاریخ: نامعلوم")
     html = re.sub(r'<script type="application/ld\+json".*?</script>', "", html, flags=re.DOTALL)
-    html = re.sub(r'<meta[^>]+(?:published_time|modified_time|updated_time|date)[^>]*>', "", html)
+    html = re.sub(r"<meta[^>]+(?:published_time|modified_time|updated_time|date)[^>]*>", "", html)
     return re.sub(r"<time[^>]*>.*?</time>", "", html, flags=re.DOTALL)
 
 
 def deeply_nested(depth: int = 50_000) -> Callable[[str], str]:
     """``depth`` nested tags in the comments section, after the article."""
+
     def transform(html: str) -> str:
         nest = "<div>" * depth + "ته" + "</div>" * depth
-        return html.replace('<section class="comments" id="comments">', f'<section class="comments" id="comments">{nest}')
+        return html.replace(
+            '<section class="comments" id="comments">', f'<section class="comments" id="comments">{nest}'
+        )
+
     return transform
 
 
 def as_windows_1256(html: str) -> bytes:
     """The page in windows-1256 (which has every Persian letter and ZWNJ), declared so in a <meta>."""
     html = re.sub(r'<meta charset="[^"]*">', "", html, flags=re.IGNORECASE)
-    html = html.replace("<head>", '<head><meta http-equiv="Content-Type" content="text/html; charset=windows-1256">', 1)
+    html = html.replace(
+        "<head>", '<head><meta http-equiv="Content-Type" content="text/html; charset=windows-1256">', 1
+    )
     return html.encode("cp1256", errors="xmlcharrefreplace")
 
 
@@ -187,8 +214,8 @@ def with_invalid_utf8(html: str) -> bytes:
 
 
 CLOUDFLARE_CHALLENGE = (
-    b"<!DOCTYPE html><html lang=\"en-US\"><head><title>Just a moment...</title>"
-    b"<meta http-equiv=\"refresh\" content=\"390\"></head><body><div class=\"main-wrapper\">"
+    b'<!DOCTYPE html><html lang="en-US"><head><title>Just a moment...</title>'
+    b'<meta http-equiv="refresh" content="390"></head><body><div class="main-wrapper">'
     b"<noscript>Enable JavaScript and cookies to continue</noscript>"
     b"<script>window._cf_chl_opt={cvId: '3',cZone: 'digiato.com',cType: 'managed'};"
     b"var a=document.createElement('script');a.src='/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1';"
@@ -245,16 +272,12 @@ class FaultHandler(_Handler):
     def abort(self) -> None:
         """Close the socket now; the handler's own flush and close then have nothing to do."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.close()
-        except OSError:
-            pass
 
     def finish(self) -> None:
-        try:
+        with contextlib.suppress(OSError):  # the connection was reset on purpose
             super().finish()
-        except OSError:
-            pass  # the connection was reset on purpose
 
 
 class FaultHTTPServer(ReplayHTTPServer):

@@ -64,7 +64,20 @@ FEED_ITEMS = 20
 SIZE_RANGE = (80_000, 150_000)
 
 PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
-MONTHS = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند")
+MONTHS = (
+    "فروردین",
+    "اردیبهشت",
+    "خرداد",
+    "تیر",
+    "مرداد",
+    "شهریور",
+    "مهر",
+    "آبان",
+    "آذر",
+    "دی",
+    "بهمن",
+    "اسفند",
+)
 CATEGORIES = (
     ("mobile", "موبایل", "tech", "تکنولوژی"),
     ("artificial-intelligence", "هوش مصنوعی", "tech", "تکنولوژی"),
@@ -81,24 +94,108 @@ CATEGORIES = (
     ("gaming", "بازی", "entertainment", "سرگرمی"),
 )
 AUTHORS = (
-    ("amirhossein-rahmani", "امیرحسین رحمانی"), ("zahra-maleki", "زهرا ملکی"), ("ali-akbari", "علی اکبری"),
-    ("maryam-rezaei", "مریم رضایی"), ("sara-ahmadi", "سارا احمدی"), ("hossein-babapour", "حسین باباپور"),
-    ("niloufar-karimi", "نیلوفر کریمی"), ("keyvan-niknam", "کیوان نیک‌نام"), ("reza-amiri", "رضا امیری"),
+    ("amirhossein-rahmani", "امیرحسین رحمانی"),
+    ("zahra-maleki", "زهرا ملکی"),
+    ("ali-akbari", "علی اکبری"),
+    ("maryam-rezaei", "مریم رضایی"),
+    ("sara-ahmadi", "سارا احمدی"),
+    ("hossein-babapour", "حسین باباپور"),
+    ("niloufar-karimi", "نیلوفر کریمی"),
+    ("keyvan-niknam", "کیوان نیک‌نام"),
+    ("reza-amiri", "رضا امیری"),
     ("mohammadjavad-mohammadi", "محمدجواد محمدی"),
 )
 TAGS = (
-    ("apple", "اپل"), ("samsung", "سامسونگ"), ("iphone", "آیفون"), ("android", "اندروید"), ("google", "گوگل"),
-    ("microsoft", "مایکروسافت"), ("intel", "اینتل"), ("nvidia", "انویدیا"), ("telegram", "تلگرام"),
-    ("chatgpt", "ChatGPT"), ("5g", "5G"), ("bitcoin", "بیت‌کوین"), ("tesla", "تسلا"), ("xiaomi", "شیائومی"),
-    ("internet", "اینترنت"), ("filtering", "فیلترینگ"), ("startup", "استارتاپ"), ("smartphone", "گوشی هوشمند"),
+    ("apple", "اپل"),
+    ("samsung", "سامسونگ"),
+    ("iphone", "آیفون"),
+    ("android", "اندروید"),
+    ("google", "گوگل"),
+    ("microsoft", "مایکروسافت"),
+    ("intel", "اینتل"),
+    ("nvidia", "انویدیا"),
+    ("telegram", "تلگرام"),
+    ("chatgpt", "ChatGPT"),
+    ("5g", "5G"),
+    ("bitcoin", "بیت‌کوین"),
+    ("tesla", "تسلا"),
+    ("xiaomi", "شیائومی"),
+    ("internet", "اینترنت"),
+    ("filtering", "فیلترینگ"),
+    ("startup", "استارتاپ"),
+    ("smartphone", "گوشی هوشمند"),
 )
-SLUG_WORDS = (
-    "apple samsung galaxy iphone pixel google android ios update released unveiled launch price leak report "
-    "new first ai chatgpt openai nvidia intel amd processor chip battery camera display review test market "
-    "iran internet filtering operator irancell hamrah-aval startup funding crypto bitcoin tesla electric car "
-    "satellite space nasa study scientists security hack data privacy app telegram whatsapp instagram game "
-    "console playstation xbox windows microsoft laptop tablet watch feature sales record"
-).split()
+SLUG_WORDS = [
+    "apple",
+    "samsung",
+    "galaxy",
+    "iphone",
+    "pixel",
+    "google",
+    "android",
+    "ios",
+    "update",
+    "released",
+    "unveiled",
+    "launch",
+    "price",
+    "leak",
+    "report",
+    "new",
+    "first",
+    "ai",
+    "chatgpt",
+    "openai",
+    "nvidia",
+    "intel",
+    "amd",
+    "processor",
+    "chip",
+    "battery",
+    "camera",
+    "display",
+    "review",
+    "test",
+    "market",
+    "iran",
+    "internet",
+    "filtering",
+    "operator",
+    "irancell",
+    "hamrah-aval",
+    "startup",
+    "funding",
+    "crypto",
+    "bitcoin",
+    "tesla",
+    "electric",
+    "car",
+    "satellite",
+    "space",
+    "nasa",
+    "study",
+    "scientists",
+    "security",
+    "hack",
+    "data",
+    "privacy",
+    "app",
+    "telegram",
+    "whatsapp",
+    "instagram",
+    "game",
+    "console",
+    "playstation",
+    "xbox",
+    "windows",
+    "microsoft",
+    "laptop",
+    "tablet",
+    "watch",
+    "feature",
+    "sales",
+    "record",
+]
 COMMENTERS = ("پریا", "سامان", "علی", "مهسا", "رضا", "نگار", "کاربر مهمان", "حمید", "سینا", "الهام")
 
 
@@ -245,7 +342,9 @@ def jalali_display(moment: datetime) -> tuple[str, str]:
     """(Jalali date, clock) as Digiato shows them, Persian digits, Tehran time."""
     local = moment.astimezone(TEHRAN)
     year, month, day = gregorian_to_jalali(local.date())
-    return f"{fa_digits(day)} {MONTHS[month - 1]} {fa_digits(year)}", fa_digits(f"{local.hour:02d}:{local.minute:02d}")
+    return f"{fa_digits(day)} {MONTHS[month - 1]} {fa_digits(year)}", fa_digits(
+        f"{local.hour:02d}:{local.minute:02d}"
+    )
 
 
 def make_article(rank: int, seed: int = DEFAULT_SEED) -> Article:
@@ -279,9 +378,20 @@ def make_article(rank: int, seed: int = DEFAULT_SEED) -> Article:
     year = published.year
     image = f"https://static.digiato.com/digiato/{year}/{published.month:02d}/{slug[:40]}.jpg"
     article = Article(
-        rank=rank, seed=seed, url=url, path=path, design=design, title=title, lead=lead,
-        paragraphs=paragraphs, published=published, modified=modified, author=rng.choice(AUTHORS),
-        category=category, tags=rng.sample(TAGS, rng.randint(2, 5)), image=image,
+        rank=rank,
+        seed=seed,
+        url=url,
+        path=path,
+        design=design,
+        title=title,
+        lead=lead,
+        paragraphs=paragraphs,
+        published=published,
+        modified=modified,
+        author=rng.choice(AUTHORS),
+        category=category,
+        tags=rng.sample(TAGS, rng.randint(2, 5)),
+        image=image,
         post_id=2_000_000 - rank * 7,
     )
     article.html = _page(article, rng, kinds)
@@ -290,17 +400,78 @@ def make_article(rank: int, seed: int = DEFAULT_SEED) -> Article:
 
 # --- page pieces ---------------------------------------------------------------------------
 
-_CSS_BLOCKS = ("siteHeader", "rowCard", "dailyNewsPageHead", "articlePost", "sitePage", "postTools", "mostViewed",
-               "comments", "relatedPosts", "siteFooter", "newsletterBox", "breadcrumb", "adsBox", "shareBox",
-               "videoCard", "storyBar", "megaMenu", "tagCloud", "podcastBox", "priceTable")
-_CSS_ELEMENTS = ("title", "picture", "content", "author", "time", "label", "list", "item", "icon", "link", "wrapper",
-                 "badge", "overlay", "caption", "button", "menu", "submenu", "description", "tools")
-_CSS_PROPS = ("display:flex", "display:block", "display:none", "gap:{n}px", "padding:{n}px {m}px", "margin:0 {n}px",
-              "font-size:{n}px", "line-height:1.{n}", "color:#{c}", "background:#{c}", "border-radius:{n}px",
-              "border-bottom:1px solid #{c}", "position:relative", "position:absolute", "top:{n}px",
-              "width:{w}px", "max-width:{w}px", "overflow:hidden", "text-align:justify", "font-weight:{f}",
-              "transition:all .{n}s ease", "box-shadow:0 {n}px {m}px rgba(0,0,0,.0{n})", "z-index:{n}",
-              "white-space:nowrap", "text-overflow:ellipsis", "align-items:center", "justify-content:space-between")
+_CSS_BLOCKS = (
+    "siteHeader",
+    "rowCard",
+    "dailyNewsPageHead",
+    "articlePost",
+    "sitePage",
+    "postTools",
+    "mostViewed",
+    "comments",
+    "relatedPosts",
+    "siteFooter",
+    "newsletterBox",
+    "breadcrumb",
+    "adsBox",
+    "shareBox",
+    "videoCard",
+    "storyBar",
+    "megaMenu",
+    "tagCloud",
+    "podcastBox",
+    "priceTable",
+)
+_CSS_ELEMENTS = (
+    "title",
+    "picture",
+    "content",
+    "author",
+    "time",
+    "label",
+    "list",
+    "item",
+    "icon",
+    "link",
+    "wrapper",
+    "badge",
+    "overlay",
+    "caption",
+    "button",
+    "menu",
+    "submenu",
+    "description",
+    "tools",
+)
+_CSS_PROPS = (
+    "display:flex",
+    "display:block",
+    "display:none",
+    "gap:{n}px",
+    "padding:{n}px {m}px",
+    "margin:0 {n}px",
+    "font-size:{n}px",
+    "line-height:1.{n}",
+    "color:#{c}",
+    "background:#{c}",
+    "border-radius:{n}px",
+    "border-bottom:1px solid #{c}",
+    "position:relative",
+    "position:absolute",
+    "top:{n}px",
+    "width:{w}px",
+    "max-width:{w}px",
+    "overflow:hidden",
+    "text-align:justify",
+    "font-weight:{f}",
+    "transition:all .{n}s ease",
+    "box-shadow:0 {n}px {m}px rgba(0,0,0,.0{n})",
+    "z-index:{n}",
+    "white-space:nowrap",
+    "text-overflow:ellipsis",
+    "align-items:center",
+    "justify-content:space-between",
+)
 
 
 def _css(rng: random.Random, budget: int) -> str:
@@ -313,8 +484,13 @@ def _css(rng: random.Random, budget: int) -> str:
         if rng.random() < 0.15:
             selector = f"@media (max-width:{rng.choice((576, 768, 992, 1200))}px){{{selector}"
         props = ";".join(
-            rng.choice(_CSS_PROPS).format(n=rng.randint(1, 9), m=rng.randint(4, 24), w=rng.randint(40, 1200),
-                                          c=f"{rng.randrange(0x1000000):06x}", f=rng.choice((400, 500, 700)))
+            rng.choice(_CSS_PROPS).format(
+                n=rng.randint(1, 9),
+                m=rng.randint(4, 24),
+                w=rng.randint(40, 1200),
+                c=f"{rng.randrange(0x1000000):06x}",
+                f=rng.choice((400, 500, 700)),
+            )
             for _ in range(rng.randint(2, 7))
         )
         rule = f"{selector}{{{props}}}" + ("}" if selector.startswith("@media") else "")
@@ -342,12 +518,12 @@ def _row_card(card: dict) -> str:
     category = card["category"]
     return f"""<li>
   <div class="rowCard">
-    <a class="rowCard__picture" href="{card['url']}"><img src="data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7" data-src="{card['image']}" alt="{attr(card['title'])}" width="480" height="316"></a>
+    <a class="rowCard__picture" href="{card["url"]}"><img src="data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7" data-src="{card["image"]}" alt="{attr(card["title"])}" width="480" height="316"></a>
     <div class="rowCard__content">
       <a class="rowCard__category" href="{BASE}/topic/{category[2]}/{category[0]}">{esc(category[1])}</a>
-      <a class="rowCard__title" href="{card['url']}">{esc(card['title'])}</a>
-      <p class="rowCard__description">{esc(card['description'])}</p>
-      <div class="rowCard__author"><i class="icon-user"></i><span>{esc(card['author'])}</span><span class="rowCard__time">{card['ago']}</span></div>
+      <a class="rowCard__title" href="{card["url"]}">{esc(card["title"])}</a>
+      <p class="rowCard__description">{esc(card["description"])}</p>
+      <div class="rowCard__author"><i class="icon-user"></i><span>{esc(card["author"])}</span><span class="rowCard__time">{card["ago"]}</span></div>
     </div>
   </div>
 </li>"""
@@ -361,18 +537,38 @@ def _state_json(rng: random.Random, budget: int) -> str:
         roll = rng.random()
         if roll < 0.6:
             card = _card(rng)
-            entry = {"id": card["id"], "title": card["title"], "url": card["url"], "image": card["image"],
-                     "category": card["category"][1], "views": rng.randint(100, 90_000), "excerpt": card["description"]}
+            entry = {
+                "id": card["id"],
+                "title": card["title"],
+                "url": card["url"],
+                "image": card["image"],
+                "category": card["category"][1],
+                "views": rng.randint(100, 90_000),
+                "excerpt": card["description"],
+            }
             state["trending"].append(entry)
         elif roll < 0.8:
-            entry = {"zone": f"pos-{rng.randint(10_000, 99_999)}", "size": rng.choice(("728x90", "300x250", "970x90")),
-                     "refresh": rng.choice((0, 30, 60)), "lazy": rng.random() < 0.5,
-                     "targeting": {"cat": rng.choice(CATEGORIES)[0], "kw": [rng.choice(TAGS)[0] for _ in range(3)]}}
+            entry = {
+                "zone": f"pos-{rng.randint(10_000, 99_999)}",
+                "size": rng.choice(("728x90", "300x250", "970x90")),
+                "refresh": rng.choice((0, 30, 60)),
+                "lazy": rng.random() < 0.5,
+                "targeting": {
+                    "cat": rng.choice(CATEGORIES)[0],
+                    "kw": [rng.choice(TAGS)[0] for _ in range(3)],
+                },
+            }
             state["adSlots"].append(entry)
         else:
             category = rng.choice(CATEGORIES)
-            entry = {"label": category[1], "url": f"{BASE}/topic/{category[2]}/{category[0]}",
-                     "children": [{"label": rng.choice(TAGS)[1], "url": f"{BASE}/label/{rng.choice(TAGS)[0]}/"} for _ in range(4)]}
+            entry = {
+                "label": category[1],
+                "url": f"{BASE}/topic/{category[2]}/{category[0]}",
+                "children": [
+                    {"label": rng.choice(TAGS)[1], "url": f"{BASE}/label/{rng.choice(TAGS)[0]}/"}
+                    for _ in range(4)
+                ],
+            }
             state["menu"].append(entry)
         size += len(json.dumps(entry, ensure_ascii=False).encode())
     return json.dumps(state, ensure_ascii=False)
@@ -381,8 +577,12 @@ def _state_json(rng: random.Random, budget: int) -> str:
 def _svg_sprite(rng: random.Random, count: int) -> str:
     symbols = []
     for n in range(count):
-        points = " ".join(f"{rng.uniform(0, 24):.2f} {rng.uniform(0, 24):.2f}" for _ in range(rng.randint(8, 30)))
-        symbols.append(f'<symbol id="icon-{n}" viewBox="0 0 24 24"><path d="M{points}z" fill="currentColor"/></symbol>')
+        points = " ".join(
+            f"{rng.uniform(0, 24):.2f} {rng.uniform(0, 24):.2f}" for _ in range(rng.randint(8, 30))
+        )
+        symbols.append(
+            f'<symbol id="icon-{n}" viewBox="0 0 24 24"><path d="M{points}z" fill="currentColor"/></symbol>'
+        )
     return f'<svg xmlns="http://www.w3.org/2000/svg" style="display:none">{"".join(symbols)}</svg>'
 
 
@@ -397,8 +597,8 @@ _ANALYTICS = (
     'scripts_v3/dGkqpFo1/rg.complete.js?v="+r,c.parentNode.insertBefore(s,c)}(window,document,"yektanet");</script>\n'
 )
 _EMOJI = (
-    "<script>window._wpemojiSettings={\"baseUrl\":\"https:\\/\\/s.w.org\\/images\\/core\\/emoji\\/15.0.3\\/72x72\\/\","
-    "\"ext\":\".png\",\"svgUrl\":\"https:\\/\\/s.w.org\\/images\\/core\\/emoji\\/15.0.3\\/svg\\/\",\"svgExt\":\".svg\"};"
+    '<script>window._wpemojiSettings={"baseUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emoji\\/15.0.3\\/72x72\\/",'
+    '"ext":".png","svgUrl":"https:\\/\\/s.w.org\\/images\\/core\\/emoji\\/15.0.3\\/svg\\/","svgExt":".svg"};'
     "!function(i,n){var o,s,e;function c(e){try{var t={supportTests:e,timestamp:(new Date).valueOf()};"
     "sessionStorage.setItem(o,JSON.stringify(t))}catch(e){}}function p(e,t,n){e.clearRect(0,0,e.canvas.width,"
     "e.canvas.height),e.fillText(t,0,0);var t=new Uint32Array(e.getImageData(0,0,e.canvas.width,e.canvas.height)"
@@ -409,14 +609,24 @@ _EMOJI = (
 
 def _menu(rng: random.Random) -> str:
     items = []
-    for parent, label in (("tech", "تکنولوژی"), ("business", "کسب و کار"), ("car", "خودرو"), ("science", "علم و دانش"),
-                          ("entertainment", "سرگرمی"), ("video", "ویدیو"), ("podcast", "پادکست"), ("review", "بررسی")):
+    for parent, label in (
+        ("tech", "تکنولوژی"),
+        ("business", "کسب و کار"),
+        ("car", "خودرو"),
+        ("science", "علم و دانش"),
+        ("entertainment", "سرگرمی"),
+        ("video", "ویدیو"),
+        ("podcast", "پادکست"),
+        ("review", "بررسی"),
+    ):
         children = "".join(
             f'<li><a href="{BASE}/topic/{parent}/{slug}">{esc(name)}</a></li>'
             for slug, name, *_ in rng.sample(CATEGORIES, 8)
         )
-        items.append(f'<li class="menu-item menu-item-has-children"><a href="{BASE}/topic/{parent}">{esc(label)}</a>'
-                     f'<ul class="siteHeader__submenu">{children}</ul></li>')
+        items.append(
+            f'<li class="menu-item menu-item-has-children"><a href="{BASE}/topic/{parent}">{esc(label)}</a>'
+            f'<ul class="siteHeader__submenu">{children}</ul></li>'
+        )
     return f'<nav class="siteHeader__nav" aria-label="منوی اصلی"><ul class="siteHeader__menu">{"".join(items)}</ul></nav>'
 
 
@@ -424,35 +634,89 @@ def _json_ld(a: Article) -> str:
     local_published = a.published.astimezone(TEHRAN).isoformat(timespec="seconds")
     local_modified = a.modified.astimezone(TEHRAN).isoformat(timespec="seconds")
     graph = [
-        {"@type": "NewsArticle", "@id": f"{a.url}#article", "isPartOf": {"@id": a.url},
-         "author": {"@type": "Person", "name": a.author[1], "url": f"{BASE}/author/{a.author[0]}"},
-         "headline": a.title, "datePublished": local_published, "dateModified": local_modified,
-         "mainEntityOfPage": {"@id": a.url}, "publisher": {"@id": f"{BASE}/#organization"},
-         "image": {"@type": "ImageObject", "url": a.image, "width": 1200, "height": 800},
-         "thumbnailUrl": a.image, "keywords": [name for _, name in a.tags],
-         "articleSection": [a.category[3], a.category[1]], "inLanguage": "fa-IR"},
-        {"@type": "WebPage", "@id": a.url, "url": a.url, "name": f"{a.title} - دیجیاتو",
-         "isPartOf": {"@id": f"{BASE}/#website"}, "datePublished": local_published,
-         "breadcrumb": {"@id": f"{a.url}#breadcrumb"}, "inLanguage": "fa-IR"},
-        {"@type": "BreadcrumbList", "@id": f"{a.url}#breadcrumb", "itemListElement": [
-            {"@type": "ListItem", "position": 1, "name": "دیجیاتو", "item": BASE},
-            {"@type": "ListItem", "position": 2, "name": a.category[3], "item": f"{BASE}/topic/{a.category[2]}"},
-            {"@type": "ListItem", "position": 3, "name": a.category[1], "item": f"{BASE}/topic/{a.category[2]}/{a.category[0]}"},
-            {"@type": "ListItem", "position": 4, "name": a.title}]},
-        {"@type": "WebSite", "@id": f"{BASE}/#website", "url": BASE, "name": "دیجیاتو",
-         "description": "هر لحظه با اخبار فناوری", "inLanguage": "fa-IR"},
-        {"@type": "Organization", "@id": f"{BASE}/#organization", "name": "دیجیاتو", "url": BASE,
-         "logo": {"@type": "ImageObject", "url": "https://static.digiato.com/digiato/2023/01/digiato-logo.png"},
-         "sameAs": ["https://twitter.com/digiato", "https://www.instagram.com/digiato", "https://t.me/digiato"]},
+        {
+            "@type": "NewsArticle",
+            "@id": f"{a.url}#article",
+            "isPartOf": {"@id": a.url},
+            "author": {"@type": "Person", "name": a.author[1], "url": f"{BASE}/author/{a.author[0]}"},
+            "headline": a.title,
+            "datePublished": local_published,
+            "dateModified": local_modified,
+            "mainEntityOfPage": {"@id": a.url},
+            "publisher": {"@id": f"{BASE}/#organization"},
+            "image": {"@type": "ImageObject", "url": a.image, "width": 1200, "height": 800},
+            "thumbnailUrl": a.image,
+            "keywords": [name for _, name in a.tags],
+            "articleSection": [a.category[3], a.category[1]],
+            "inLanguage": "fa-IR",
+        },
+        {
+            "@type": "WebPage",
+            "@id": a.url,
+            "url": a.url,
+            "name": f"{a.title} - دیجیاتو",
+            "isPartOf": {"@id": f"{BASE}/#website"},
+            "datePublished": local_published,
+            "breadcrumb": {"@id": f"{a.url}#breadcrumb"},
+            "inLanguage": "fa-IR",
+        },
+        {
+            "@type": "BreadcrumbList",
+            "@id": f"{a.url}#breadcrumb",
+            "itemListElement": [
+                {"@type": "ListItem", "position": 1, "name": "دیجیاتو", "item": BASE},
+                {
+                    "@type": "ListItem",
+                    "position": 2,
+                    "name": a.category[3],
+                    "item": f"{BASE}/topic/{a.category[2]}",
+                },
+                {
+                    "@type": "ListItem",
+                    "position": 3,
+                    "name": a.category[1],
+                    "item": f"{BASE}/topic/{a.category[2]}/{a.category[0]}",
+                },
+                {"@type": "ListItem", "position": 4, "name": a.title},
+            ],
+        },
+        {
+            "@type": "WebSite",
+            "@id": f"{BASE}/#website",
+            "url": BASE,
+            "name": "دیجیاتو",
+            "description": "هر لحظه با اخبار فناوری",
+            "inLanguage": "fa-IR",
+        },
+        {
+            "@type": "Organization",
+            "@id": f"{BASE}/#organization",
+            "name": "دیجیاتو",
+            "url": BASE,
+            "logo": {
+                "@type": "ImageObject",
+                "url": "https://static.digiato.com/digiato/2023/01/digiato-logo.png",
+            },
+            "sameAs": [
+                "https://twitter.com/digiato",
+                "https://www.instagram.com/digiato",
+                "https://t.me/digiato",
+            ],
+        },
     ]
     return json.dumps({"@context": "https://schema.org", "@graph": graph}, ensure_ascii=False)
 
 
 def _head(a: Article, rng: random.Random, css: str, state: str) -> str:
     # The 2021 theme wrote no description (so no lead anywhere on the page), as in the recorded page.
-    description = "" if a.design == "2021" else (
-        f'<meta name="description" content="{attr(a.lead or a.paragraphs[0])}">\n'
-        f'<meta property="og:description" content="{attr(a.lead or a.paragraphs[0])}">\n')
+    description = (
+        ""
+        if a.design == "2021"
+        else (
+            f'<meta name="description" content="{attr(a.lead or a.paragraphs[0])}">\n'
+            f'<meta property="og:description" content="{attr(a.lead or a.paragraphs[0])}">\n'
+        )
+    )
     published = a.published.astimezone(TEHRAN).isoformat(timespec="seconds")
     modified = a.modified.astimezone(TEHRAN).isoformat(timespec="seconds")
     tags = "\n".join(f'<meta property="article:tag" content="{attr(name)}">' for _, name in a.tags)
@@ -526,8 +790,10 @@ def _body_html(a: Article, rng: random.Random, kinds: list[str]) -> str:
                 )
             elif roll < 0.7:
                 card = _card(rng)
-                out.append(f'<div class="related-posts"><span class="related-posts__label">بیشتر بخوانید:</span><ul><li>'
-                           f'<a href="{card["url"]}">{esc(card["title"])}</a></li></ul></div>')
+                out.append(
+                    f'<div class="related-posts"><span class="related-posts__label">بیشتر بخوانید:</span><ul><li>'
+                    f'<a href="{card["url"]}">{esc(card["title"])}</a></li></ul></div>'
+                )
             else:
                 out.append(
                     f'<figure class="wp-block-image size-large"><img src="data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7" '
@@ -552,16 +818,22 @@ def _comments(rng: random.Random, count: int, old: bool) -> str:
         who = rng.choice(COMMENTERS)
         text = esc(sentence(rng, 30))
         if old:
-            items.append(f'<li class="comment"><div class="comment-author vcard"><cite>{who}</cite> <span class="says">گفت:</span></div>'
-                         f'<div class="comment-meta">{fa_digits(rng.randint(1, 28))} روز پیش</div><div class="comment-body"><p>{text}</p></div></li>')
+            items.append(
+                f'<li class="comment"><div class="comment-author vcard"><cite>{who}</cite> <span class="says">گفت:</span></div>'
+                f'<div class="comment-meta">{fa_digits(rng.randint(1, 28))} روز پیش</div><div class="comment-body"><p>{text}</p></div></li>'
+            )
         else:
-            items.append(f'<li class="comment"><div class="comment__info"><span>{who}</span><span>{fa_digits(rng.randint(1, 23))} ساعت پیش</span></div>'
-                         f'<div class="comment__text">{text}</div><button class="comment__reply">پاسخ</button></li>')
+            items.append(
+                f'<li class="comment"><div class="comment__info"><span>{who}</span><span>{fa_digits(rng.randint(1, 23))} ساعت پیش</span></div>'
+                f'<div class="comment__text">{text}</div><button class="comment__reply">پاسخ</button></li>'
+            )
     if old:
         return f'<div id="comments" class="comments-area"><h3 class="comments-title">دیدگاه‌ها</h3><ol class="commentlist">{"".join(items)}</ol></div>'
-    return (f'<section class="comments" id="comments">\n  <h3 class="comments__title">دیدگاه‌ها <span>({fa_digits(count)})</span></h3>\n'
-            f'  <form class="comments__form" action="{BASE}/wp-comments-post.php" method="post"><textarea name="comment" placeholder="دیدگاه خود را بنویسید"></textarea>'
-            f'<button type="submit">ارسال دیدگاه</button></form>\n  <ul class="js-comments-list">{"".join(items)}</ul>\n</section>')
+    return (
+        f'<section class="comments" id="comments">\n  <h3 class="comments__title">دیدگاه‌ها <span>({fa_digits(count)})</span></h3>\n'
+        f'  <form class="comments__form" action="{BASE}/wp-comments-post.php" method="post"><textarea name="comment" placeholder="دیدگاه خود را بنویسید"></textarea>'
+        f'<button type="submit">ارسال دیدگاه</button></form>\n  <ul class="js-comments-list">{"".join(items)}</ul>\n</section>'
+    )
 
 
 _FOOTER = f"""<footer class="siteFooter">
@@ -605,7 +877,7 @@ def _page(a: Article, rng: random.Random, kinds: list[str]) -> str:
       <span class="icon icon-user"></span>
       <span class="post-author"><a href="{BASE}/author/{a.author[0]}" rel="author">{esc(a.author[1])}</a></span>
       <span class="icon icon-clock"></span>
-      <span class="post-date"><a href="{BASE}/{'/'.join(a.path.split('/')[:4])}">{date_text} - {clock}</a></span>
+      <span class="post-date"><a href="{BASE}/{"/".join(a.path.split("/")[:4])}">{date_text} - {clock}</a></span>
       <span class="post-comments"><a href="#comments">{fa_digits(len(a.paragraphs))} دیدگاه</a></span>
     </div>
   </div>
@@ -698,8 +970,14 @@ def _page(a: Article, rng: random.Random, kinds: list[str]) -> str:
         card = _row_card(_card(rng))
         cards.append(card)
         size += len(card.encode())
-    latest = (f'<div class="latestNews"><h3 class="latestNews__title">آخرین اخبار</h3><ul class="latestNews__list">'
-              f'{"".join(cards)}</ul></div>') if cards else ""
+    latest = (
+        (
+            f'<div class="latestNews"><h3 class="latestNews__title">آخرین اخبار</h3><ul class="latestNews__list">'
+            f"{''.join(cards)}</ul></div>"
+        )
+        if cards
+        else ""
+    )
     return head + main.replace("{latest}", latest).replace("{sprite}", sprite)
 
 
@@ -729,7 +1007,9 @@ class Entry:
 
 
 def entry_of(a: Article) -> Entry:
-    return Entry(a.rank, a.url, a.title, a.lead or a.paragraphs[0], a.published, a.modified, a.author[1], a.category)
+    return Entry(
+        a.rank, a.url, a.title, a.lead or a.paragraphs[0], a.published, a.modified, a.author[1], a.category
+    )
 
 
 def write_site_files(root: Path, entries: list[Entry]) -> None:
@@ -739,22 +1019,32 @@ def write_site_files(root: Path, entries: list[Entry]) -> None:
     site.mkdir(parents=True, exist_ok=True)
     (site / "robots.txt").write_text(
         "User-agent: *\nDisallow: /wp-admin/\nAllow: /wp-admin/admin-ajax.php\nDisallow: /?s=\nDisallow: /search/\n\n"
-        f"Sitemap: {BASE}/sitemap_index.xml\n", "utf-8")
+        f"Sitemap: {BASE}/sitemap_index.xml\n",
+        "utf-8",
+    )
     oldest_first = entries[::-1]
-    chunks = [oldest_first[i:i + PER_SITEMAP] for i in range(0, len(oldest_first), PER_SITEMAP)]
+    chunks = [oldest_first[i : i + PER_SITEMAP] for i in range(0, len(oldest_first), PER_SITEMAP)]
     index = []
     for n, chunk in enumerate(chunks, start=1):
         name = "digi_posts-sitemap.xml" if n == 1 else f"digi_posts-sitemap{n}.xml"
         urls = "".join(
-            f"\t<url>\n\t\t<loc>{html.escape(e.url)}</loc>\n\t\t<lastmod>{_w3c(e.modified)}</lastmod>\n\t</url>\n" for e in chunk
+            f"\t<url>\n\t\t<loc>{html.escape(e.url)}</loc>\n\t\t<lastmod>{_w3c(e.modified)}</lastmod>\n\t</url>\n"
+            for e in chunk
         )
         (site / name).write_text(
             '<?xml version="1.0" encoding="UTF-8"?><?xml-stylesheet type="text/xsl" href="//digiato.com/main-sitemap.xsl"?>\n'
-            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls + "</urlset>\n", "utf-8")
-        index.append(f"\t<sitemap>\n\t\t<loc>{BASE}/{name}</loc>\n\t\t<lastmod>{_w3c(max(e.modified for e in chunk))}</lastmod>\n\t</sitemap>\n")
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls + "</urlset>\n",
+            "utf-8",
+        )
+        index.append(
+            f"\t<sitemap>\n\t\t<loc>{BASE}/{name}</loc>\n\t\t<lastmod>{_w3c(max(e.modified for e in chunk))}</lastmod>\n\t</sitemap>\n"
+        )
     (site / "sitemap_index.xml").write_text(
         '<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
-        + "".join(index) + "</sitemapindex>\n<!-- XML Sitemap Index generated by Yoast SEO -->", "utf-8")
+        + "".join(index)
+        + "</sitemapindex>\n<!-- XML Sitemap Index generated by Yoast SEO -->",
+        "utf-8",
+    )
     items = []
     for e in entries[:FEED_ITEMS]:
         slug = e.url.rsplit("/", 1)[-1]
@@ -763,20 +1053,25 @@ def write_site_files(root: Path, entries: list[Entry]) -> None:
             f"\t\t<link>{html.escape(e.url)}?utm_source=rss&amp;utm_medium=rss&amp;utm_campaign={html.escape(slug)}</link>\n"
             f"\t\t<dc:creator><![CDATA[{e.author}]]></dc:creator>\n\t\t<pubDate>{_rfc822(e.published)}</pubDate>\n"
             f"\t\t<category><![CDATA[{e.category[3]}]]></category>\n\t\t<category><![CDATA[{e.category[1]}]]></category>\n"
-            f"\t\t<description><![CDATA[{e.lead}]]></description>\n\t</item>\n")
+            f"\t\t<description><![CDATA[{e.lead}]]></description>\n\t</item>\n"
+        )
     (site / "feed").write_text(
         '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" '
         'xmlns:atom="http://www.w3.org/2005/Atom">\n<channel>\n\t<title>دیجیاتو</title>\n'
         f'\t<atom:link href="{BASE}/feed" rel="self" type="application/rss+xml" />\n\t<link>{BASE}</link>\n'
         f"\t<description>هر لحظه با اخبار فناوری</description>\n\t<lastBuildDate>{_rfc822(entries[0].published)}</lastBuildDate>\n"
-        "\t<language>fa-IR</language>\n" + "".join(items) + "</channel>\n</rss>\n", "utf-8")
+        "\t<language>fa-IR</language>\n" + "".join(items) + "</channel>\n</rss>\n",
+        "utf-8",
+    )
     for page in range(1, LISTING_PAGES + 1):
-        chunk = entries[(page - 1) * PER_LISTING: page * PER_LISTING]
+        chunk = entries[(page - 1) * PER_LISTING : page * PER_LISTING]
         cards = "\n".join(
             f'<li>\n  <div class="rowCard">\n    <div class="rowCard__content">\n'
             f'      <a class="rowCard__category" href="{BASE}/topic/{e.category[2]}/{e.category[0]}">{esc(e.category[1])}</a>\n'
             f'      <a class="rowCard__title" href="{e.url}">{esc(e.title)}</a>\n'
-            f'      <p class="rowCard__description">{esc(e.lead)}</p>\n    </div>\n  </div>\n</li>' for e in chunk)
+            f'      <p class="rowCard__description">{esc(e.lead)}</p>\n    </div>\n  </div>\n</li>'
+            for e in chunk
+        )
         next_url = f"{BASE}/topic/tech/page/{page + 1}/"
         folder = site / "topic" / "tech" / ("" if page == 1 else f"page/{page}")
         folder.mkdir(parents=True, exist_ok=True)
@@ -785,7 +1080,8 @@ def write_site_files(root: Path, entries: list[Entry]) -> None:
             f'<link rel="next" href="{next_url}">\n</head>\n<body>\n<main id="primary" class="sitePage categoryPage">\n'
             f'  <ul class="rowList">\n{cards}\n  </ul>\n'
             f'<nav class="pagination"><a class="next page-numbers" href="{next_url}">بعدی</a></nav>\n</main>\n</body>\n</html>\n',
-            "utf-8")
+            "utf-8",
+        )
 
 
 # --- mirrors on disk ----------------------------------------------------------------------
@@ -796,14 +1092,33 @@ def pool_dir(seed: int = DEFAULT_SEED) -> Path:
 
 
 def _entry_json(e: Entry) -> str:
-    return json.dumps([e.rank, e.url, e.title, e.lead, e.published.isoformat(), e.modified.isoformat(), e.author,
-                       list(e.category)], ensure_ascii=False)
+    return json.dumps(
+        [
+            e.rank,
+            e.url,
+            e.title,
+            e.lead,
+            e.published.isoformat(),
+            e.modified.isoformat(),
+            e.author,
+            list(e.category),
+        ],
+        ensure_ascii=False,
+    )
 
 
 def _entry_from_json(line: str) -> Entry:
     rank, url, title, lead, published, modified, author, category = json.loads(line)
-    return Entry(rank, url, title, lead, datetime.fromisoformat(published), datetime.fromisoformat(modified), author,
-                 tuple(category))
+    return Entry(
+        rank,
+        url,
+        title,
+        lead,
+        datetime.fromisoformat(published),
+        datetime.fromisoformat(modified),
+        author,
+        tuple(category),
+    )
 
 
 def ensure_pages(ranks: range | list[int], seed: int = DEFAULT_SEED, progress=None) -> list[Entry]:
@@ -823,7 +1138,9 @@ def ensure_pages(ranks: range | list[int], seed: int = DEFAULT_SEED, progress=No
             except ValueError:  # a line cut short by an interrupted run
                 continue
             known[e.rank] = e
-    missing = [rank for rank in ranks if rank not in known or not (pool / HOST / _path_of(known[rank].url)).exists()]
+    missing = [
+        rank for rank in ranks if rank not in known or not (pool / HOST / _path_of(known[rank].url)).exists()
+    ]
     with index.open("a", encoding="utf-8") as out:
         for n, rank in enumerate(missing, start=1):
             a = make_article(rank, seed)
@@ -838,7 +1155,7 @@ def ensure_pages(ranks: range | list[int], seed: int = DEFAULT_SEED, progress=No
 
 
 def _path_of(url: str) -> str:
-    return unquote(url[len(BASE) + 1:])
+    return unquote(url[len(BASE) + 1 :])
 
 
 @dataclass
@@ -880,10 +1197,13 @@ class GeneratedMirror:
 
     def request_targets(self) -> list[str]:
         """Every URL path a crawl of this mirror asks for, as sent on the wire (for preloading)."""
-        site = [f"/{path.relative_to(self.site_dir / HOST).as_posix()}" for path in (self.site_dir / HOST).rglob("*")
-                if path.is_file()]
+        site = [
+            f"/{path.relative_to(self.site_dir / HOST).as_posix()}"
+            for path in (self.site_dir / HOST).rglob("*")
+            if path.is_file()
+        ]
         site = [target.removesuffix("index.html") for target in site]
-        return site + [e.url[len(BASE):] for e in self.entries]
+        return site + [e.url[len(BASE) :] for e in self.entries]
 
 
 def generated_mirror(pages: int, new: int = 0, seed: int = DEFAULT_SEED, progress=None) -> GeneratedMirror:
@@ -903,7 +1223,9 @@ def main(argv: list[str] | None = None) -> None:
 
     argv = sys.argv[1:] if argv is None else argv
     pages = int(argv[0]) if argv else 2000
-    mirror = generated_mirror(pages, progress=lambda n, total: print(f"{n}/{total} pages written", file=sys.stderr))
+    mirror = generated_mirror(
+        pages, progress=lambda n, total: print(f"{n}/{total} pages written", file=sys.stderr)
+    )
     print("\n".join(map(str, mirror.roots)))
 
 

@@ -58,15 +58,18 @@ class Responses:
                 body = found.read_bytes()
                 return self._response(200, "OK", sniff_content_type(found, body[:64]), body)
             if status == 301:
-                head = (f"HTTP/1.1 301 Moved Permanently\r\nLocation: {found}\r\n"
-                        "Content-Length: 0\r\n\r\n").encode("latin-1", "backslashreplace")
+                head = (
+                    f"HTTP/1.1 301 Moved Permanently\r\nLocation: {found}\r\nContent-Length: 0\r\n\r\n"
+                ).encode("latin-1", "backslashreplace")
                 return head
         return self._response(404, "Not Found", "text/html; charset=utf-8", NOT_FOUND_PAGE)
 
     @staticmethod
     def _response(status: int, reason: str, content_type: str, body: bytes) -> bytes:
-        return (f"HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+        return (
+            f"HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode() + body
 
     def get(self, host: str | None, target: str) -> bytes:
         key = (host or self.default_host or "", target)
@@ -95,12 +98,14 @@ class _Connection(asyncio.Protocol):
             end = self.buffer.find(b"\r\n\r\n")
             if end < 0:
                 return
-            head, self.buffer = self.buffer[:end], self.buffer[end + 4:]
+            head, self.buffer = self.buffer[:end], self.buffer[end + 4 :]
             lines = head.split(b"\r\n")
             try:
                 method, target, _ = lines[0].split(b" ", 2)
             except ValueError:
-                self.transport.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                self.transport.write(
+                    b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
                 self.transport.close()
                 return
             host, close = None, False
@@ -120,8 +125,9 @@ class _Connection(asyncio.Protocol):
                 return
 
 
-async def serve(roots: list[Path], host: str, port: int, default_host: str | None,
-                preload: Path | None = None) -> None:
+async def serve(
+    roots: list[Path], host: str, port: int, default_host: str | None, preload: Path | None = None
+) -> None:
     responses = Responses(roots, default_host)
     if preload:  # build these responses before saying READY: no disk reads during a measurement
         for target in preload.read_text("utf-8").split():
@@ -160,8 +166,14 @@ class StaticServer:
                 out.write("\n".join(self.preload))
             self._preload_file = Path(name)
             command += ["--preload", name]
-        self.process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                        text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
         line = self.process.stdout.readline().strip()
         if not line.startswith("READY "):
             self.stop()
@@ -194,7 +206,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--default-host", default=None, help="host folder for requests without X-Replay-Host")
-    parser.add_argument("--preload", type=Path, help="a file of request targets (URL paths) to build before READY")
+    parser.add_argument(
+        "--preload", type=Path, help="a file of request targets (URL paths) to build before READY"
+    )
     args = parser.parse_args(argv)
     asyncio.run(serve(args.roots, args.host, args.port, args.default_host, args.preload))
 

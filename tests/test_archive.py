@@ -157,8 +157,12 @@ def test_concurrent_writers_wait_for_each_other_instead_of_failing(tmp_path):
         "        archive.save_article(article(url=f'https://digiato.com/mobile/{sys.argv[2]}-{n}'))\n"
     )
     tests_dir = str(__import__("pathlib").Path(__file__).parent)
-    writers = [subprocess.Popen([sys.executable, "-c", script, str(db), name, tests_dir], stderr=subprocess.PIPE, text=True)
-               for name in ("a", "b")]
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(db), name, tests_dir], stderr=subprocess.PIPE, text=True
+        )
+        for name in ("a", "b")
+    ]
     errors = [writer.communicate(timeout=120)[1] for writer in writers]
     assert [writer.returncode for writer in writers] == [0, 0], errors
     with Archive(db) as archive:

@@ -13,9 +13,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from parsel import Selector
-
 from conftest import EXPECTED_SITES, load_expected
+from parsel import Selector
 
 from newsarchive.extract import extract_article
 from newsarchive.extract.blocks import text_blocks
@@ -44,10 +43,10 @@ JUNK = {
     "read-more, strong label": '<p><strong>همچنین بخوانید:</strong> <a href="/news/3">نقد آیفون ۱۵</a></p>',
     "a paragraph that is one link": '<p><a href="https://example.com/news/4">سامسونگ از گلکسی S24 FE رونمایی کرد</a></p>',
     "related list with its heading": '<h3>مطالب مرتبط</h3><ul><li><a href="/a">خبر اول درباره اپل</a></li>'
-                                     '<li><a href="/b">خبر دوم درباره آیفون</a></li></ul>',
+    '<li><a href="/b">خبر دوم درباره آیفون</a></li></ul>',
     "editor's picks": '<div><h4>پیشنهاد سردبیر</h4><ul><li><a href="/c">بهترین گوشی‌های ۱۴۰۳</a></li></ul></div>',
     "related list under an unknown heading": '<h4>این‌ها را از دست ندهید</h4><ol><li><a href="/d">گزارش اول</a></li>'
-                                             '<li><a href="/e">گزارش دوم</a></li></ol>',
+    '<li><a href="/e">گزارش دوم</a></li></ol>',
     "ad box, camelCase": '<div class="digiAds"><a href="/x"><img src="a.gif"></a><span>خرید اقساطی لپ‌تاپ</span></div>',
     "ad box, BEM": '<section class="relatedPosts__item"><span>نقد گلکسی S24</span></section>',
     "ad box, yn-": '<div class="yn-ad"><span>بیمه بدنه آنلاین با تخفیف</span></div>',
@@ -69,25 +68,41 @@ JUNK = {
 def article_html(paragraphs: list[str], junk: str = "") -> str:
     """The article's paragraphs with ``junk`` between the first two and at the end."""
     inner = [f"<p>{p}</p>" for p in paragraphs]
-    return "\n".join(inner[:1] + [junk] + inner[1:] + [junk])
+    return "\n".join([*inner[:1], junk, *inner[1:], junk])
 
 
-SITE = Site(name="t", base_url="https://example.com", article_paths=(r"^/news/\d+$",),
-            selectors=Selectors(title=("h1.headline",), body=(".story",)))
+SITE = Site(
+    name="t",
+    base_url="https://example.com",
+    article_paths=(r"^/news/\d+$",),
+    selectors=Selectors(title=("h1.headline",), body=(".story",)),
+)
 
 
 def page(layer: str, inner: str) -> tuple[str, Site | None]:
     """A page whose body only ``layer`` finds, with ``inner`` as the body's HTML."""
     head = f'<meta property="og:title" content="{TITLE}">'
     if layer == "site":
-        return f'<html><head>{head}</head><body><h1 class="headline">{TITLE}</h1><div class="story">{inner}</div></body></html>', SITE
+        return (
+            f'<html><head>{head}</head><body><h1 class="headline">{TITLE}</h1><div class="story">{inner}</div></body></html>',
+            SITE,
+        )
     if layer == "wordpress":
-        return f'<html><head>{head}</head><body><h1 class="entry-title">{TITLE}</h1><div class="entry-content">{inner}</div></body></html>', None
+        return (
+            f'<html><head>{head}</head><body><h1 class="entry-title">{TITLE}</h1><div class="entry-content">{inner}</div></body></html>',
+            None,
+        )
     if layer == "fallback":
-        return f'<html><head>{head}</head><body><h1>{TITLE}</h1><div class="x"><div class="y">{inner}</div></div></body></html>', None
+        return (
+            f'<html><head>{head}</head><body><h1>{TITLE}</h1><div class="x"><div class="y">{inner}</div></div></body></html>',
+            None,
+        )
     text = "\n".join(Selector(text=f"<div>{inner}</div>").xpath("//div/*").xpath("string()").getall())
     data = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": TITLE, "articleBody": text}
-    return f'<html><head><script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script></head><body></body></html>', None
+    return (
+        f'<html><head><script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script></head><body></body></html>',
+        None,
+    )
 
 
 def body_of(layer: str, inner: str) -> dict:
@@ -97,20 +112,86 @@ def body_of(layer: str, inner: str) -> dict:
 
 # --- names ---------------------------------------------------------------------------
 
-JUNK_NAMES = ["digiAds", "relatedPosts__item", "adBox", "yn-ad", "newsletter-box", "shareButtons", "adsBox adsBox--inArticle",
-              "bannergroup", "e3lan-post", "jp-relatedposts", "addtoany", "a2a_kit", "pos-article-display-50077", "adsbygoogle",
-              "wp-caption", "docRelated", "share-post", "related_posts", "js-comments-list", "postTools__keywords",
-              "read-more", "readMore", "author-box", "post-tags", "sponsored-content", "promoBox", "breadcrumbs",
-              "social-icons", "mediaad-native", "tapsell-banner"]
-NOT_JUNK_NAMES = ["header", "siteHeader", "shadow", "download", "adapter", "read", "address", "thread", "badge",
-                  "sc-ad418181-0", "commentary", "shareholder", "article-content", "entry-content", "post-body",
-                  "loaded", "heading", "articlePost", "advanced", "tag", "keyword-link", "gradient", "ipad", "leadText",
-                  "roadmap", "upload", "headline", "story"]
+JUNK_NAMES = [
+    "digiAds",
+    "relatedPosts__item",
+    "adBox",
+    "yn-ad",
+    "newsletter-box",
+    "shareButtons",
+    "adsBox adsBox--inArticle",
+    "bannergroup",
+    "e3lan-post",
+    "jp-relatedposts",
+    "addtoany",
+    "a2a_kit",
+    "pos-article-display-50077",
+    "adsbygoogle",
+    "wp-caption",
+    "docRelated",
+    "share-post",
+    "related_posts",
+    "js-comments-list",
+    "postTools__keywords",
+    "read-more",
+    "readMore",
+    "author-box",
+    "post-tags",
+    "sponsored-content",
+    "promoBox",
+    "breadcrumbs",
+    "social-icons",
+    "mediaad-native",
+    "tapsell-banner",
+]
+NOT_JUNK_NAMES = [
+    "header",
+    "siteHeader",
+    "shadow",
+    "download",
+    "adapter",
+    "read",
+    "address",
+    "thread",
+    "badge",
+    "sc-ad418181-0",
+    "commentary",
+    "shareholder",
+    "article-content",
+    "entry-content",
+    "post-body",
+    "loaded",
+    "heading",
+    "articlePost",
+    "advanced",
+    "tag",
+    "keyword-link",
+    "gradient",
+    "ipad",
+    "leadText",
+    "roadmap",
+    "upload",
+    "headline",
+    "story",
+]
 
 
 def test_class_words_split_camel_case_bem_dashes_and_underscores():
     assert class_words("relatedPosts__item adsBox--inArticle yn-ad news_letter HTMLParser") == [
-        "related", "posts", "item", "ads", "box", "in", "article", "yn", "ad", "news", "letter", "html", "parser"]
+        "related",
+        "posts",
+        "item",
+        "ads",
+        "box",
+        "in",
+        "article",
+        "yn",
+        "ad",
+        "news",
+        "letter",
+        "html",
+        "parser",
+    ]
     assert class_words("sc-ad418181-0 a2a_kit") == ["sc", "a2a", "kit"]
 
 
@@ -141,7 +222,9 @@ def test_every_lexicon_entry_removes_its_examples_and_keeps_real_sentences(rule)
         assert text_blocks(Selector(text=f"<div><p>{sentence}</p></div>").css("div")[0].root) == [sentence]
 
 
-EXPECTED_PARAGRAPHS = sorted({p for site in EXPECTED_SITES for e in load_expected(f"{site}.json") for p in e["body"].split("\n\n")})
+EXPECTED_PARAGRAPHS = sorted(
+    {p for site in EXPECTED_SITES for e in load_expected(f"{site}.json") for p in e["body"].split("\n\n")}
+)
 
 
 def test_no_lexicon_entry_matches_a_paragraph_of_an_expected_article():
@@ -152,7 +235,9 @@ def test_no_lexicon_entry_matches_a_paragraph_of_an_expected_article():
 def test_lines_match_after_persian_normalization_and_only_whole():
     assert is_junk_line("كد خبر: ١٧٣٠٢")  # Arabic kaf, Arabic-Indic digits
     assert is_junk_line("  اشتراک گذاری :")  # a space for the ZWNJ, a loose colon
-    assert not is_junk_line("کد خبر: ۱۷۳۰۲ را در جست‌وجوی سایت وارد کنید تا خبر اصلی را ببینید و آن را بخوانید")
+    assert not is_junk_line(
+        "کد خبر: ۱۷۳۰۲ را در جست‌وجوی سایت وارد کنید تا خبر اصلی را ببینید و آن را بخوانید"
+    )
     assert not is_junk_line("این خبر را ما را در تلگرام دنبال کنید نوشت")
 
 
@@ -178,7 +263,13 @@ def test_a_clean_article_keeps_every_sentence_zwnj_and_latin_token(layer):
         assert token in raw["body"]
 
 
-JSONLD_JUNK = ["کد خبر: ۱۷۳۰۲", "ما را در تلگرام دنبال کنید", "تبلیغات", "انتهای پیام", "بیشتر بخوانید: نقد آیفون ۱۵"]
+JSONLD_JUNK = [
+    "کد خبر: ۱۷۳۰۲",
+    "ما را در تلگرام دنبال کنید",
+    "تبلیغات",
+    "انتهای پیام",
+    "بیشتر بخوانید: نقد آیفون ۱۵",
+]
 
 
 def test_json_ld_article_bodies_lose_their_lexicon_lines_too():
@@ -189,14 +280,20 @@ def test_json_ld_article_bodies_lose_their_lexicon_lines_too():
 
 
 def test_a_list_with_one_link_among_text_items_stays():
-    items = ['<li>نصب از مسیر <a href="/settings">Settings</a> ممکن است</li>', "<li>حجم آپدیت ۲ گیگابایت است</li>"]
+    items = [
+        '<li>نصب از مسیر <a href="/settings">Settings</a> ممکن است</li>',
+        "<li>حجم آپدیت ۲ گیگابایت است</li>",
+    ]
     raw = body_of("site", article_html(ARTICLE, f"<ul>{''.join(items)}</ul>"))
     assert "نصب از مسیر Settings ممکن است" in raw["body"].split("\n\n")
     assert raw["body"].count("حجم آپدیت ۲ گیگابایت است") == 2
 
 
 def test_a_heading_followed_by_paragraphs_stays_even_before_a_link_list():
-    inner = article_html(ARTICLE[:2]) + '<h2>جمع‌بندی</h2><p>آپدیت را نصب کنید.</p><ul><li><a href="/z">خبر دیگر</a></li></ul>'
+    inner = (
+        article_html(ARTICLE[:2])
+        + '<h2>جمع‌بندی</h2><p>آپدیت را نصب کنید.</p><ul><li><a href="/z">خبر دیگر</a></li></ul>'
+    )
     assert body_of("site", inner)["body"].split("\n\n")[-2:] == ["جمع‌بندی", "آپدیت را نصب کنید."]
 
 
@@ -217,8 +314,11 @@ STORY = [
     "از ۱۳ مهر آغاز می‌شود.",
 ]
 DESCRIPTION = "سامسونگ از گلکسی S24 FE با نمایشگر ۶٫۷ اینچی و تراشه Exynos 2400e رونمایی کرد."
-COMMENTS = [f"کاربر {n}: به نظر من قیمت این گوشی برای بازار ایران خیلی بالاست و با این شرایط ارزی بعید "
-            f"می‌دانم کسی سراغ آن برود؛ مدل‌های چینی با همین پول امکانات بیشتری می‌دهند. نظر شماره {n}" for n in range(12)]
+COMMENTS = [
+    f"کاربر {n}: به نظر من قیمت این گوشی برای بازار ایران خیلی بالاست و با این شرایط ارزی بعید "
+    f"می‌دانم کسی سراغ آن برود؛ مدل‌های چینی با همین پول امکانات بیشتری می‌دهند. نظر شماره {n}"
+    for n in range(12)
+]
 
 
 def paragraphs_html(paragraphs: list[str]) -> str:
@@ -226,12 +326,19 @@ def paragraphs_html(paragraphs: list[str]) -> str:
 
 
 def story_page(body: str, head: str = "", extra: str = "") -> str:
-    return (f'<html><head><meta name="description" content="{DESCRIPTION}">{head}</head><body>'
-            f'<h1 class="headline">{TITLE}</h1>{body}{extra}</body></html>')
+    return (
+        f'<html><head><meta name="description" content="{DESCRIPTION}">{head}</head><body>'
+        f'<h1 class="headline">{TITLE}</h1>{body}{extra}</body></html>'
+    )
 
 
 def jsonld(article_body: str) -> str:
-    data = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": TITLE, "articleBody": article_body}
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": TITLE,
+        "articleBody": article_body,
+    }
     return f'<script type="application/ld+json">{json.dumps(data, ensure_ascii=False)}</script>'
 
 
@@ -274,7 +381,9 @@ def test_a_longer_block_about_something_else_never_wins(site):
 
 
 def test_a_block_of_teasers_never_outweighs_the_site_body():
-    teasers = "".join(f'<p><a href="/news/{n}">{STORY[n % 6][:70]}</a> {COMMENTS[n][:60]}</p>' for n in range(12))
+    teasers = "".join(
+        f'<p><a href="/news/{n}">{STORY[n % 6][:70]}</a> {COMMENTS[n][:60]}</p>' for n in range(12)
+    )
     body = f'<div class="story">{paragraphs_html(STORY[:2])}</div><div class="cards">{teasers}</div>'
     raw = extract_article(Selector(text=story_page(body)), URL, SITE)
     assert raw["body"] == "\n\n".join(STORY[:2])
@@ -299,12 +408,22 @@ SITE_NAME = '<meta property="og:site_name" content="خبرگزاری آریا">'
 
 
 def test_json_ld_authors_are_people_never_an_organization_or_the_site_itself():
-    authors = [{"@type": "Person", "name": "مریم رضایی"}, {"@type": "Organization", "name": "ایرنا"},
-               {"@type": "Person", "name": "خبرگزاری آریا"}, "علی کریمی"]
-    raw = generic(SITE_NAME + ld(headline=TITLE, author=authors, publisher={"@type": "Organization", "name": "آریا"}))
+    authors = [
+        {"@type": "Person", "name": "مریم رضایی"},
+        {"@type": "Organization", "name": "ایرنا"},
+        {"@type": "Person", "name": "خبرگزاری آریا"},
+        "علی کریمی",
+    ]
+    raw = generic(
+        SITE_NAME + ld(headline=TITLE, author=authors, publisher={"@type": "Organization", "name": "آریا"})
+    )
     assert raw["authors"] == ["مریم رضایی", "علی کریمی"] and raw["field_sources"]["authors"] == "jsonld"
-    assert "authors" not in generic(SITE_NAME + ld(headline=TITLE, author={"@type": "Organization", "name": "خبرگزاری آریا"}))
-    publisher_only = generic(ld(headline=TITLE, author="آریا", publisher={"@type": "Organization", "name": "آریا"}))
+    assert "authors" not in generic(
+        SITE_NAME + ld(headline=TITLE, author={"@type": "Organization", "name": "خبرگزاری آریا"})
+    )
+    publisher_only = generic(
+        ld(headline=TITLE, author="آریا", publisher={"@type": "Organization", "name": "آریا"})
+    )
     assert "authors" not in publisher_only
 
 
@@ -315,9 +434,11 @@ def test_a_meta_author_that_is_the_site_is_no_author():
 
 @pytest.mark.parametrize("href", ["/author/sara-ahmadi/", "https://example.com/user/1234", "/writer/sara"])
 def test_author_links_name_the_author(href):
-    body = (f'<header class="site"><a href="/user/login">ورود</a></header><article><h1>{TITLE}</h1>'
-            f'<div class="byline">نوشته شده توسط <a href="{href}">سارا احمدی</a></div>{BODY}</article>'
-            f'<aside><a href="/author/someone-else">نویسنده دیگر</a></aside>')
+    body = (
+        f'<header class="site"><a href="/user/login">ورود</a></header><article><h1>{TITLE}</h1>'
+        f'<div class="byline">نوشته شده توسط <a href="{href}">سارا احمدی</a></div>{BODY}</article>'
+        f'<aside><a href="/author/someone-else">نویسنده دیگر</a></aside>'
+    )
     raw = generic(body=body)
     assert raw["authors"] == ["سارا احمدی"] and raw["field_sources"]["authors"] == "fallback"
 
@@ -327,13 +448,26 @@ def test_rel_author_names_the_author_and_strips_a_byline_prefix():
     assert generic(body=body)["authors"] == ["علی کریمی"]
 
 
-NEXT = {"props": {"pageProps": {"post": {"title": TITLE, "slug": "s24-fe", "publishedAt": "2024-09-26T10:30:00+03:30",
-                                          "author": {"name": "نگار شفیعی", "slug": "negar"},
-                                          "category": {"title": "موبایل", "slug": "mobile"}}}}, "page": "/[slug]"}
+NEXT = {
+    "props": {
+        "pageProps": {
+            "post": {
+                "title": TITLE,
+                "slug": "s24-fe",
+                "publishedAt": "2024-09-26T10:30:00+03:30",
+                "author": {"name": "نگار شفیعی", "slug": "negar"},
+                "category": {"title": "موبایل", "slug": "mobile"},
+            }
+        }
+    },
+    "page": "/[slug]",
+}
 
 
 def test_next_js_data_gives_title_author_category_and_date():
-    head = f'<script id="__NEXT_DATA__" type="application/json">{json.dumps(NEXT, ensure_ascii=False)}</script>'
+    head = (
+        f'<script id="__NEXT_DATA__" type="application/json">{json.dumps(NEXT, ensure_ascii=False)}</script>'
+    )
     raw = generic(body=f'<div id="__next">{head}{BODY}</div>')
     assert raw["title"] == TITLE
     assert raw["authors"] == ["نگار شفیعی"]
@@ -343,13 +477,13 @@ def test_next_js_data_gives_title_author_category_and_date():
 
 BREADCRUMBS = {
     "nav aria-label": '<nav aria-label="Breadcrumb"><ol><li><a href="/">خانه</a></li><li><a href="/tech">فناوری</a></li>'
-                      '<li><a href="/tech/mobile">موبایل</a></li><li>{title}</li></ol></nav>',
+    '<li><a href="/tech/mobile">موبایل</a></li><li>{title}</li></ol></nav>',
     ".breadcrumb": '<div class="breadcrumb"><a href="https://example.com/">خبرگزاری آریا</a> » <a href="/tech">فناوری</a> » '
-                   '<a href="/tech/mobile">موبایل</a> » <span>{title}</span></div>',
+    '<a href="/tech/mobile">موبایل</a> » <span>{title}</span></div>',
     "JSON-LD BreadcrumbList": '<script type="application/ld+json">{{"@context": "https://schema.org", "@type": "BreadcrumbList", '
-                              '"itemListElement": [{{"@type": "ListItem", "position": 1, "name": "خبرگزاری آریا", "item": "https://example.com/"}}, '
-                              '{{"@type": "ListItem", "position": 2, "name": "فناوری"}}, {{"@type": "ListItem", "position": 3, "name": "موبایل"}}, '
-                              '{{"@type": "ListItem", "position": 4, "name": "{title}"}}]}}</script>',
+    '"itemListElement": [{{"@type": "ListItem", "position": 1, "name": "خبرگزاری آریا", "item": "https://example.com/"}}, '
+    '{{"@type": "ListItem", "position": 2, "name": "فناوری"}}, {{"@type": "ListItem", "position": 3, "name": "موبایل"}}, '
+    '{{"@type": "ListItem", "position": 4, "name": "{title}"}}]}}</script>',
 }
 
 
@@ -376,8 +510,12 @@ def test_json_ld_image_objects_give_their_url():
 
 
 def test_the_largest_srcset_candidate():
-    srcset = f"{UPLOADS}/s24-fe-300x169.jpg 300w, {UPLOADS}/s24-fe.jpg 1600w, {UPLOADS}/s24-fe-1024x576.jpg 1024w"
-    body = f'<article><h1>{TITLE}</h1><img src="{UPLOADS}/s24-fe-300x169.jpg" srcset="{srcset}">{BODY}</article>'
+    srcset = (
+        f"{UPLOADS}/s24-fe-300x169.jpg 300w, {UPLOADS}/s24-fe.jpg 1600w, {UPLOADS}/s24-fe-1024x576.jpg 1024w"
+    )
+    body = (
+        f'<article><h1>{TITLE}</h1><img src="{UPLOADS}/s24-fe-300x169.jpg" srcset="{srcset}">{BODY}</article>'
+    )
     raw = generic(body=body)
     assert raw["image_url"] == f"{UPLOADS}/s24-fe.jpg" and raw["field_sources"]["image_url"] == "fallback"
 
@@ -385,9 +523,15 @@ def test_the_largest_srcset_candidate():
 TITLES = {
     "prefix in <title>": ("<title>خبرگزاری آریا - {t}</title>" + SITE_NAME, ""),
     "suffix in og:title": ('<meta property="og:title" content="{t} | خبرگزاری آریا">' + SITE_NAME, ""),
-    "suffix learned from <title> and h1": ('<meta property="og:title" content="{t} - ایسنا"><title>{t} - ایسنا</title>', "<h1>{t}</h1>"),
-    "JSON-LD headline with the site name": ('<script type="application/ld+json">{{"@type": "NewsArticle", "headline": "{t} - خبرگزاری آریا"}}</script>'
-                                            + SITE_NAME, ""),
+    "suffix learned from <title> and h1": (
+        '<meta property="og:title" content="{t} - ایسنا"><title>{t} - ایسنا</title>',
+        "<h1>{t}</h1>",
+    ),
+    "JSON-LD headline with the site name": (
+        '<script type="application/ld+json">{{"@type": "NewsArticle", "headline": "{t} - خبرگزاری آریا"}}</script>'
+        + SITE_NAME,
+        "",
+    ),
 }
 
 
@@ -412,7 +556,9 @@ def test_an_h1_that_is_the_site_logo_is_not_the_title():
 
 def test_a_body_written_as_lines_between_line_breaks_is_found():
     lines = "<br><br>".join(STORY)
-    raw = generic(body=f'<h1>{TITLE}</h1><div class="matn">{lines}</div><div class="side"><p>پربازدیدترین‌ها</p></div>')
+    raw = generic(
+        body=f'<h1>{TITLE}</h1><div class="matn">{lines}</div><div class="side"><p>پربازدیدترین‌ها</p></div>'
+    )
     assert raw["field_sources"]["body"] == "fallback"
     assert raw["body"] == "\n\n".join(STORY)
 
@@ -421,11 +567,16 @@ def test_a_body_written_as_lines_between_line_breaks_is_found():
 
 HOSTILE = {
     "an href that is no URL": '<div class="breadcrumb"><a href="http://[::1/tech">فناوری</a></div>'
-                              '<a href="http://[::1/author/x">سارا</a><h1><a href="http://[">لوگو</a></h1>',
+    '<a href="http://[::1/author/x">سارا</a><h1><a href="http://[">لوگو</a></h1>',
     "Next.js data of the wrong shape": '<script id="__NEXT_DATA__" type="application/json">{"props": [1, 2], "page": "/"}</script>',
     "Next.js data nested past the parser": '<script id="__NEXT_DATA__" type="application/json">'
-                                           + "[" * 100_000 + "]" * 100_000 + "</script>",
-    "JSON-LD nested past the parser": '<script type="application/ld+json">' + "[" * 100_000 + "]" * 100_000 + "</script>",
+    + "[" * 100_000
+    + "]" * 100_000
+    + "</script>",
+    "JSON-LD nested past the parser": '<script type="application/ld+json">'
+    + "[" * 100_000
+    + "]" * 100_000
+    + "</script>",
     "broken articleBody markup": ld(headline=TITLE, articleBody="<p>پاراگراف <b>ناتمام</p></div><li"),
     "srcset garbage": '<article><img srcset=", ,, 12w x.jpg 3q"><img data-srcset="a.jpg 9999999999999999999999w"></article>',
     "image URLs that are no URL": '<meta property="og:image" content="http://[x/a-10x10.jpg"><img src="http://[x/a.jpg">',

@@ -12,21 +12,23 @@ from __future__ import annotations
 
 import lxml.html
 import pytest
+from conftest import EXPECTED_SITES, MIRROR, load_expected, make_spider, process_response
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from parsel import Selector
 from scrapy.http import HtmlResponse, Request
 
-from conftest import EXPECTED_SITES, MIRROR, load_expected, make_spider, process_response
-
 from newsarchive.sites import SITES
 from newsarchive.urls import host_of
 
-RELATED = "".join(f'<li><a href="https://example.com/news/{n}">خبر مرتبط شماره {n} درباره بازار گوشی</a></li>' for n in range(3))
+RELATED = "".join(
+    f'<li><a href="https://example.com/news/{n}">خبر مرتبط شماره {n} درباره بازار گوشی</a></li>'
+    for n in range(3)
+)
 SHAPES = {
     # ad boxes, by their names
     "adsBox, rel=sponsored": '<div class="adsBox"><a href="https://click.example.com/ads/c/1" rel="nofollow sponsored">'
-                             '<img src="/a.gif" alt=""><span>خرید اقساطی گوشی با بهترین قیمت</span></a></div>',
+    '<img src="/a.gif" alt=""><span>خرید اقساطی گوشی با بهترین قیمت</span></a></div>',
     "camelCase": '<div class="digiAds"><span>بیمه بدنه آنلاین با سی درصد تخفیف</span></div>',
     "BEM": '<section class="promo-box__item promo-box__item--wide"><p>جشنواره فروش ویژه پاییز فروشگاه</p></section>',
     "id": '<div id="adBox-inline"><p>سرور مجازی با ترافیک نامحدود و پشتیبانی</p></div>',
@@ -34,23 +36,23 @@ SHAPES = {
     "snake_case banner": '<div class="banner_top"><img src="/b.gif" alt=""><p>پیش‌خرید گلکسی با هدیه ویژه</p></div>',
     "advertisement, English": '<div class="advertisement"><p>Advertisement</p><p>Buy cheap hosting now and save</p></div>',
     "Joomla bannergroup": '<div class="bannergroup"><div class="banneritem"><a href="/component/banners/click/3">'
-                          '<img src="/images/banners/3.gif" alt="فروشگاه لوازم جانبی"></a></div></div>',
+    '<img src="/images/banners/3.gif" alt="فروشگاه لوازم جانبی"></a></div></div>',
     "Jannah e3lan": '<div class="e3lan e3lan-in-post1"><a href="https://shop.example/x"><img src="/e.gif" alt=""></a>'
-                    '<span>فروش ویژه لپ‌تاپ‌های دانشجویی</span></div>',
+    "<span>فروش ویژه لپ‌تاپ‌های دانشجویی</span></div>",
     # read more, related, editor's picks
     "read-more line": '<p>بیشتر بخوانید: <a href="https://example.com/news/9">اپل رسما مراسم معرفی آیفون جدید را تایید کرد</a></p>',
     "read-more, strong label": '<p><strong>همچنین بخوانید:</strong> <a href="/news/8">نقد و بررسی کامل هدفون سونی</a></p>',
     "read-more, all linked": '<p><a href="/news/7"><strong>حتما بخوانید: افزایش دوباره قیمت بسته‌های اینترنت</strong></a></p>',
     "read-more card": '<div class="read-more"><a href="/news/6"><span>پیشنهاد سردبیر:</span><span>ده ترفند پنهان اندروید</span></a></div>',
     "card of a bare link": '<div><a href="https://example.com/news/5"><img src="/c.jpg" alt=""><span>نقد فیلم تازه نولان؛ '
-                           'شاهکاری دیگر</span></a></div>',
+    "شاهکاری دیگر</span></a></div>",
     "related list": f"<h3>مطالب مرتبط</h3><ul>{RELATED}</ul>",
     "related box": f'<div class="relatedPosts"><h4>اخبار مرتبط</h4><ul>{RELATED}</ul></div>',
     "editor's picks": f"<h4>پیشنهاد سردبیر</h4><ol>{RELATED}</ol>",
     "on the same subject": f"<p><strong>در همین زمینه</strong></p><ul>{RELATED}</ul>",
     # share bars, follow prompts, newsletters
     "share buttons": '<div class="shareButtons"><a href="https://t.me/share/url?url=x">تلگرام</a>'
-                     '<a href="https://twitter.com/intent/tweet?url=x">توییتر</a></div>',
+    '<a href="https://twitter.com/intent/tweet?url=x">توییتر</a></div>',
     "share bar with a label": '<div class="social-share"><span>اشتراک‌گذاری:</span><a href="https://wa.me/?text=x">واتس‌اپ</a></div>',
     "AddToAny": '<div class="addtoany_share_save_container"><a class="a2a_button_telegram" href="#">Telegram</a></div>',
     "telegram prompt": "<p>ما را در تلگرام دنبال کنید</p>",
@@ -70,12 +72,12 @@ SHAPES = {
     # sponsored links and ad networks
     "sponsored link": '<p><a href="https://shop.example/p" rel="sponsored">خرید گوشی سامسونگ با گارانتی معتبر</a></p>',
     "sponsored link with a label": '<div><span>تبلیغ</span> <a href="https://ads.example/click?id=3" rel="sponsored noopener">'
-                                   "بلیط هواپیما ارزان</a></div>",
+    "بلیط هواپیما ارزان</a></div>",
     "Yektanet slot": '<div id="pos-article-display-12345"></div>',
     "Yektanet script box": '<div class="inline-box"><script async src="https://cdn.yektanet.com/rg_woebegone/scripts_v3/x.js"></script>'
-                           "<span>پیشنهاد ویژه امروز</span></div>",
+    "<span>پیشنهاد ویژه امروز</span></div>",
     "AdSense": '<ins class="adsbygoogle" style="display:block" data-ad-client="ca-pub-1"></ins>'
-               "<script>(adsbygoogle = window.adsbygoogle || []).push({});</script>",
+    "<script>(adsbygoogle = window.adsbygoogle || []).push({});</script>",
     "Mediaad": '<div id="mediaad-Xy12"><script src="https://s1.mediaad.org/serve/x.js"></script></div>',
     "Tapsell": '<div class="tapsell-native"><p>اپلیکیشن پیشنهادی این هفته</p></div>',
     # labels
@@ -125,7 +127,9 @@ def injected(site: str, expected: dict, choices: list[tuple[str, int]]) -> bytes
     html = (MIRROR / host_of(SITES[site].base_url) / expected["path"]).read_bytes()
     root = lxml.html.document_fromstring(html)
     places = gaps(body_container(site, root))
-    for shape, place in sorted(choices, key=lambda choice: -choice[1]):  # the last place first: indexes stay valid
+    for shape, place in sorted(
+        choices, key=lambda choice: -choice[1]
+    ):  # the last place first: indexes stay valid
         parent, index = places[place % len(places)]
         for offset, element in enumerate(lxml.html.fragments_fromstring(SHAPES[shape])):
             parent.insert(index + offset, element)
@@ -160,16 +164,31 @@ FIRST_PAGES = {site: load_expected(f"{site}.json")[0] for site in EXPECTED_SITES
 @pytest.mark.parametrize("shape", SHAPES)
 def test_every_shape_goes_from_every_site(spiders, site, shape):
     expected = FIRST_PAGES[site]
-    places = len(gaps(body_container(site, lxml.html.document_fromstring(
-        (MIRROR / host_of(SITES[site].base_url) / expected["path"]).read_bytes()))))
+    places = len(
+        gaps(
+            body_container(
+                site,
+                lxml.html.document_fromstring(
+                    (MIRROR / host_of(SITES[site].base_url) / expected["path"]).read_bytes()
+                ),
+            )
+        )
+    )
     assert_clean(extract(spiders, site, expected, injected(site, expected, [(shape, places // 2)])), expected)
 
 
 @pytest.mark.slow
-@settings(max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(page=st.sampled_from(PAGES),
-       choices=st.lists(st.tuples(st.sampled_from(sorted(SHAPES)), st.integers(min_value=0, max_value=10_000)),
-                        min_size=1, max_size=5))
+@settings(
+    max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    page=st.sampled_from(PAGES),
+    choices=st.lists(
+        st.tuples(st.sampled_from(sorted(SHAPES)), st.integers(min_value=0, max_value=10_000)),
+        min_size=1,
+        max_size=5,
+    ),
+)
 def test_junk_at_random_places_never_reaches_the_body(spiders, page, choices):
     site, expected = page
     assert_clean(extract(spiders, site, expected, injected(site, expected, choices)), expected)

@@ -47,8 +47,13 @@ def article(number: int, body: str = "") -> dict:
 
 def newsarchive(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """The real command in a subprocess (its stdout is a pipe, as in ``… | jq``)."""
-    return subprocess.run([sys.executable, "-m", "newsarchive", *argv], capture_output=True, text=True,
-                          cwd=cwd or ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "newsarchive", *argv],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +65,20 @@ def small_archive(tmp_path_factory) -> Path:
     return path
 
 
-WORDS = "پیام‌رسان اینترنت ماهواره گوشی هوش مصنوعی سامسونگ اپل شبکه کاربران وزیر ارتباطات".split()
+WORDS = [
+    "پیام\u200cرسان",
+    "اینترنت",
+    "ماهواره",
+    "گوشی",
+    "هوش",
+    "مصنوعی",
+    "سامسونگ",
+    "اپل",
+    "شبکه",
+    "کاربران",
+    "وزیر",
+    "ارتباطات",
+]
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +161,11 @@ def test_export_library_names_the_refused_path(small_archive, tmp_path):
     os.mkfifo(tmp_path / "pipe.jsonl")
     with Archive(small_archive, readonly=True) as archive, pytest.raises(ExportError) as refused:
         export(archive, ExportOptions(out=tmp_path / "pipe.jsonl", force=True))
-    assert refused.value.path == tmp_path / "pipe.jsonl" and refused.value.kind == "a FIFO" and refused.value.data
+    assert (
+        refused.value.path == tmp_path / "pipe.jsonl"
+        and refused.value.kind == "a FIFO"
+        and refused.value.data
+    )
     assert "--" not in str(refused.value)  # values, not options: the command adds "--out -"
     assert stat.S_ISFIFO((tmp_path / "pipe.jsonl").lstat().st_mode) and len(list(tmp_path.iterdir())) == 1
 
@@ -166,10 +188,17 @@ def test_a_regular_file_is_still_overwritten_with_force(small_archive, tmp_path)
     assert main(["export", "--db", str(small_archive), "--out", str(out)]) == 2
     assert main(["export", "--db", str(small_archive), "--out", str(out), "--force"]) == 0
     assert len(out.read_text().splitlines()) == 12 and (tmp_path / "data.md").read_text() != "old notes\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.jsonl", "data.manifest.json", "data.md", "data.svg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "data.jsonl",
+        "data.manifest.json",
+        "data.md",
+        "data.svg",
+    ]
 
 
-def test_a_path_that_turns_into_a_fifo_during_the_export_is_not_replaced(small_archive, tmp_path, monkeypatch):
+def test_a_path_that_turns_into_a_fifo_during_the_export_is_not_replaced(
+    small_archive, tmp_path, monkeypatch
+):
     """Checked again just before the renames: a long export gives time for the folder to change."""
     from newsarchive.export import exporter as module
 
@@ -191,8 +220,11 @@ def test_a_path_that_turns_into_a_fifo_during_the_export_is_not_replaced(small_a
 def test_out_dash_streams_the_data_to_stdout(small_archive, tmp_path, fmt):
     result = newsarchive("export", "--db", str(small_archive), "--out", "-", "--format", fmt, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    records = ([json.loads(line) for line in result.stdout.splitlines()] if fmt == "jsonl"
-               else json.loads(result.stdout))
+    records = (
+        [json.loads(line) for line in result.stdout.splitlines()]
+        if fmt == "jsonl"
+        else json.loads(result.stdout)
+    )
     assert len(records) == 12 and records[0]["title"].startswith("خبر")
     assert [r["published_at"] for r in records] == sorted(r["published_at"] for r in records)
     assert "stdout" in result.stderr and "manifest" in result.stderr
@@ -201,8 +233,12 @@ def test_out_dash_streams_the_data_to_stdout(small_archive, tmp_path, fmt):
 
 @pytest.mark.slow
 def test_out_dash_gives_the_same_bytes_as_a_file(small_archive, tmp_path):
-    streamed = subprocess.run([sys.executable, "-m", "newsarchive", "export", "--db", str(small_archive),
-                               "--out", "-", "--gzip"], capture_output=True, cwd=tmp_path, timeout=120)
+    streamed = subprocess.run(
+        [sys.executable, "-m", "newsarchive", "export", "--db", str(small_archive), "--out", "-", "--gzip"],
+        capture_output=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert streamed.returncode == 0, streamed.stderr
     assert main(["export", "--db", str(small_archive), "--out", str(tmp_path / "data.jsonl.gz")]) == 0
     assert streamed.stdout == (tmp_path / "data.jsonl.gz").read_bytes()
@@ -211,8 +247,12 @@ def test_out_dash_gives_the_same_bytes_as_a_file(small_archive, tmp_path):
 @pytest.mark.slow
 def test_a_reader_that_stops_early_ends_the_stream_quietly(sound, tmp_path):
     """``newsarchive export --out - | head``: no traceback, the exit status of a SIGPIPE."""
-    process = subprocess.Popen([sys.executable, "-m", "newsarchive", "export", "--db", str(sound), "--out", "-"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsarchive", "export", "--db", str(sound), "--out", "-"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
     first = process.stdout.readline()
     process.stdout.close()  # 300 articles of 5 KB: far more than the pipe holds
     assert process.wait(timeout=120) == 141
@@ -222,7 +262,9 @@ def test_a_reader_that_stops_early_ends_the_stream_quietly(sound, tmp_path):
 
 @pytest.mark.slow
 def test_parquet_to_stdout_is_refused(small_archive, tmp_path):
-    result = newsarchive("export", "--db", str(small_archive), "--out", "-", "--format", "parquet", cwd=tmp_path)
+    result = newsarchive(
+        "export", "--db", str(small_archive), "--out", "-", "--format", "parquet", cwd=tmp_path
+    )
     assert result.returncode == 2 and result.stdout == "" and "Traceback" not in result.stderr
     assert "parquet" in result.stderr.lower() and "stdout" in result.stderr
     assert list(tmp_path.iterdir()) == []
@@ -241,16 +283,19 @@ def test_stats_chart_writes_only_a_regular_file(small_archive, tmp_path, capsys,
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("argv", [
-    ["search", "پیام‌رسان", "--limit", "99999999999999999999"],
-    ["search", "پیام‌رسان", "--limit", "1000001"],
-    ["search", "پیام‌رسان", "--limit", "0"],
-    ["search", "پیام‌رسان", "--limit", "-3"],
-    ["runs", "--limit", "99999999999999999999"],
-    ["runs", "--limit", "-1"],
-    ["runs", "--limit", "0"],
-    ["replay", "tests/mirror", "--port", "99999999999"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["search", "پیام‌رسان", "--limit", "99999999999999999999"],
+        ["search", "پیام‌رسان", "--limit", "1000001"],
+        ["search", "پیام‌رسان", "--limit", "0"],
+        ["search", "پیام‌رسان", "--limit", "-3"],
+        ["runs", "--limit", "99999999999999999999"],
+        ["runs", "--limit", "-1"],
+        ["runs", "--limit", "0"],
+        ["replay", "tests/mirror", "--port", "99999999999"],
+    ],
+)
 def test_integer_options_out_of_range_are_a_usage_error(small_archive, argv):
     result = newsarchive(*argv, *(["--db", str(small_archive)] if argv[0] != "replay" else []))
     assert result.returncode == 2 and "Traceback" not in result.stderr
@@ -275,18 +320,21 @@ def test_search_help_names_the_limit_range(capsys):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("argv", [
-    ["stats"],
-    ["stats", "--json"],
-    ["search", "پیام‌رسان", "--limit", "1000"],  # every article is read for its snippet
-    ["search", "خبر", "--json", "--limit", "1000"],
-    ["search", "zzzz"],  # no match: nothing damaged is read, yet "no matches" would be a lie
-    ["runs"],
-    ["runs", "--json"],
-    ["export", "--out", "OUT"],
-    ["export", "--out", "-"],
-    ["reindex"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["stats"],
+        ["stats", "--json"],
+        ["search", "پیام‌رسان", "--limit", "1000"],  # every article is read for its snippet
+        ["search", "خبر", "--json", "--limit", "1000"],
+        ["search", "zzzz"],  # no match: nothing damaged is read, yet "no matches" would be a lie
+        ["runs"],
+        ["runs", "--json"],
+        ["export", "--out", "OUT"],
+        ["export", "--out", "-"],
+        ["reindex"],
+    ],
+)
 def test_a_damaged_archive_is_one_clear_message(damaged, tmp_path, argv):
     argv = [arg.replace("OUT", str(tmp_path / "data.jsonl")) for arg in argv]
     copy = tmp_path / "archive.db"
@@ -310,7 +358,9 @@ def test_an_empty_answer_from_a_sound_archive_is_still_an_answer(small_archive, 
 @pytest.mark.slow
 def test_a_search_of_a_damaged_archive_fails_or_answers_in_full(sound, damaged):
     """No silent partial answer: each query either fails or finds what the sound archive finds."""
-    queries = [f"{word}{number}" for word in WORDS for number in range(0, 1000, 97)] + [f"{w}*" for w in WORDS]
+    queries = [f"{word}{number}" for word in WORDS for number in range(0, 1000, 97)] + [
+        f"{w}*" for w in WORDS
+    ]
     failed = 0
     with Archive(sound, readonly=True) as whole, Archive(damaged, readonly=True) as broken:
         for query in queries:

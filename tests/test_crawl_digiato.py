@@ -8,7 +8,6 @@ import sys
 
 import pytest
 import sqlite_utils
-
 from conftest import load_expected, scrapy_crawl
 
 from newsarchive.sites import SITES
@@ -19,8 +18,18 @@ SITE = SITES["digiato"]
 EXPECTED = load_expected("digiato.json")
 PAGES = load_expected("digiato_pages.json")
 JSON_FIELDS = ("authors", "categories", "tags")
-PLAIN_FIELDS = ("title", "lead", "body", "image_url", "published_at", "published_jalali",
-                "published_precision", "published_display", "modified_at", "page_type")
+PLAIN_FIELDS = (
+    "title",
+    "lead",
+    "body",
+    "image_url",
+    "published_at",
+    "published_jalali",
+    "published_precision",
+    "published_display",
+    "modified_at",
+    "page_type",
+)
 
 
 def rows_by_url(db_path) -> dict[str, dict]:
@@ -66,7 +75,9 @@ def test_raw_sqlite_utils_search_finds_articles(digiato_archive):
     title_word = EXPECTED[0]["title"].split()[0]
     result = subprocess.run(
         [sys.executable, "-m", "sqlite_utils", "search", str(db_path), "articles", title_word, "-c", "url"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert SITE.canonical(EXPECTED[0]["url"]) in result.stdout
 

@@ -38,11 +38,23 @@ SPELLINGS = [
 
 def article(name: str, published_at: str) -> dict:
     return {
-        "source": "digiato", "url": f"https://digiato.com/bounds/{name}", "title": f"مرز {name}",
-        "lead": None, "body": f"پیام‌رسان و مرز روز: {name}.", "authors": [], "categories": [], "tags": [],
-        "image_url": None, "page_type": "article", "sponsored": False, "published_at": published_at,
-        "published_jalali": None, "published_precision": "minute", "published_display": None,
-        "field_sources": {}, "notes": [],
+        "source": "digiato",
+        "url": f"https://digiato.com/bounds/{name}",
+        "title": f"مرز {name}",
+        "lead": None,
+        "body": f"پیام‌رسان و مرز روز: {name}.",
+        "authors": [],
+        "categories": [],
+        "tags": [],
+        "image_url": None,
+        "page_type": "article",
+        "sponsored": False,
+        "published_at": published_at,
+        "published_jalali": None,
+        "published_precision": "minute",
+        "published_display": None,
+        "field_sources": {},
+        "notes": [],
     }
 
 
@@ -54,12 +66,22 @@ def archive_path(tmp_path_factory) -> Path:
             archive.save_article(article(name, instant), fetched_at="2024-05-01T00:00:00Z")
         # WARC dates carry fractions of a second, or none; the files are missing, so
         # reparse counts every capture it selects as unreadable and changes nothing.
-        archive.add_captures([
-            {"url": f"https://digiato.com/capture/{name}", "source": "digiato", "kind": "article",
-             "fetched_at": instant if name != "last" else instant.replace("Z", ".999999Z"), "status": 200,
-             "record_type": "response", "warc_file": "missing.warc.gz", "warc_offset": 0, "warc_length": 1}
-            for name, instant in EDGES
-        ])
+        archive.add_captures(
+            [
+                {
+                    "url": f"https://digiato.com/capture/{name}",
+                    "source": "digiato",
+                    "kind": "article",
+                    "fetched_at": instant if name != "last" else instant.replace("Z", ".999999Z"),
+                    "status": 200,
+                    "record_type": "response",
+                    "warc_file": "missing.warc.gz",
+                    "warc_offset": 0,
+                    "warc_length": 1,
+                }
+                for name, instant in EDGES
+            ]
+        )
     return path
 
 
@@ -85,7 +107,9 @@ def zulu(moment: datetime) -> str:
 
 
 @pytest.mark.parametrize(("since", "until"), SPELLINGS)
-def test_the_same_bounds_select_the_same_instants_in_every_command(archive_path, tmp_path, capsys, since, until):
+def test_the_same_bounds_select_the_same_instants_in_every_command(
+    archive_path, tmp_path, capsys, since, until
+):
     start, end = day_range(since, until)
     assert (zulu(start), zulu(end)) == ("2024-03-19T20:30:00Z", "2024-03-21T20:30:00Z")
     bounds = ("--since", since, "--until", until)
@@ -117,20 +141,29 @@ def test_open_and_far_bounds(archive_path, tmp_path, capsys):
     assert SPIDERS["digiato"]().since is None
 
 
-@pytest.mark.parametrize("command", [
-    ["search", "پیام‌رسان"],
-    ["export", "--out", "OUT"],
-    ["reparse", "--warc-dir", "WARC"],
-])
-@pytest.mark.parametrize(("since", "until", "named"), [
-    ("1403-01-02", "1403-01-01", "'1403-01-02' is after the last day '1403-01-01'"),
-    ("2024-03-21", "1403-01-01", "'2024-03-21' is after the last day '1403-01-01'"),
-    ("fooday", "1403-01-01", "'fooday' is not a date"),
-    ("1403-01-01", "2024-03-20 10:15", "'2024-03-20 10:15' is a time, not a day"),
-])
-def test_bounds_that_select_nothing_or_are_no_days_are_refused(archive_path, tmp_path, capsys, command,
-                                                               since, until, named):
-    argv = [arg.replace("OUT", str(tmp_path / "data.jsonl")).replace("WARC", str(tmp_path)) for arg in command]
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["search", "پیام‌رسان"],
+        ["export", "--out", "OUT"],
+        ["reparse", "--warc-dir", "WARC"],
+    ],
+)
+@pytest.mark.parametrize(
+    ("since", "until", "named"),
+    [
+        ("1403-01-02", "1403-01-01", "'1403-01-02' is after the last day '1403-01-01'"),
+        ("2024-03-21", "1403-01-01", "'2024-03-21' is after the last day '1403-01-01'"),
+        ("fooday", "1403-01-01", "'fooday' is not a date"),
+        ("1403-01-01", "2024-03-20 10:15", "'2024-03-20 10:15' is a time, not a day"),
+    ],
+)
+def test_bounds_that_select_nothing_or_are_no_days_are_refused(
+    archive_path, tmp_path, capsys, command, since, until, named
+):
+    argv = [
+        arg.replace("OUT", str(tmp_path / "data.jsonl")).replace("WARC", str(tmp_path)) for arg in command
+    ]
     before = archive_path.read_bytes()
     assert main([*argv, "--db", str(archive_path), "--since", since, "--until", until]) == 2
     out, err = capsys.readouterr()

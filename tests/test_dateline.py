@@ -24,7 +24,8 @@ URL = "https://news.example.ir/fa/news/120045/"
 FETCHED_AT = "2024-12-01T08:00:00Z"
 TITLE = "سامانه جدید ثبت‌نام اینترنت ماهواره‌ای راه‌اندازی شد"
 BODY = "".join(
-    f"<p>{text}</p>" for text in (
+    f"<p>{text}</p>"
+    for text in (
         "وزارت ارتباطات از راه‌اندازی سامانه‌ای خبر داد که متقاضیان اینترنت ماهواره‌ای از طریق آن ثبت‌نام می‌کنند و مجوز می‌گیرند.",
         "به گفته معاون وزیر، این سامانه ابتدا برای شرکت‌های دانش‌بنیان و سپس برای کاربران خانگی باز می‌شود و هزینه آن اعلام خواهد شد.",
         "کارشناسان می‌گویند پوشش Starlink در ایران هنوز محدود است و تجهیزات آن با قیمت‌های بالا در بازار دست‌به‌دست می‌شود.",
@@ -34,8 +35,10 @@ BODY = "".join(
 
 def page(article: str, *, head: str = "", before: str = "", after: str = "") -> str:
     """A page: head, chrome before the article, the article, chrome after it."""
-    return (f"<html><head><title>{TITLE} - خبرنامه</title>{head}</head><body>{before}"
-            f"<div class='main'>{article}</div>{after}</body></html>")
+    return (
+        f"<html><head><title>{TITLE} - خبرنامه</title>{head}</head><body>{before}"
+        f"<div class='main'>{article}</div>{after}</body></html>"
+    )
 
 
 def found(html: str) -> str | None:
@@ -186,16 +189,23 @@ def test_comment_dates_are_not_the_articles():
 
 
 def test_related_post_dates_are_not_the_articles():
-    related = "".join(f"<li><a href='/n/{n}'>خبر مرتبط شماره {n}</a><span class='date'>۱{n} خرداد ۱۴۰۳</span></li>"
-                      for n in range(1, 5))
-    for box in (f"<div class='related-news'><ul>{related}</ul></div>", f"<div class='box'><ul>{related}</ul></div>"):
+    related = "".join(
+        f"<li><a href='/n/{n}'>خبر مرتبط شماره {n}</a><span class='date'>۱{n} خرداد ۱۴۰۳</span></li>"
+        for n in range(1, 5)
+    )
+    for box in (
+        f"<div class='related-news'><ul>{related}</ul></div>",
+        f"<div class='box'><ul>{related}</ul></div>",
+    ):
         assert found(page(UNDATED + box)) is None
         assert read(page(ARTICLE + box)) == "2023-10-11T06:00:00Z"
 
 
 def test_a_list_of_dated_items_right_under_the_title_is_a_list_even_where_it_is_near():
     """Only the first items stand beside the title; the list is known by all of them."""
-    items = "".join(f"<li><a href='/n/{n}'>خبر کوتاه {n}</a> <span>{n} مهر ۱۴۰۲</span></li>" for n in range(1, 30))
+    items = "".join(
+        f"<li><a href='/n/{n}'>خبر کوتاه {n}</a> <span>{n} مهر ۱۴۰۲</span></li>" for n in range(1, 30)
+    )
     assert found(page(f"<h1>{TITLE}</h1><ul>{items}</ul>{BODY}")) is None
 
 
@@ -206,8 +216,8 @@ def test_a_breaking_news_bar_is_not_the_articles_date():
 
 
 def test_an_updated_line_is_not_the_published_one():
-    lines = """<h1>{t}</h1><div class="dates"><span>به‌روزرسانی: ۱۰ آذر ۱۴۰۲ - ۱۲:۰۰</span></div>
-        <div class="dates"><span>انتشار: ۱۹ مهر ۱۴۰۲ - ۰۹:۳۰</span></div>{b}""".format(t=TITLE, b=BODY)
+    lines = f"""<h1>{TITLE}</h1><div class="dates"><span>به‌روزرسانی: ۱۰ آذر ۱۴۰۲ - ۱۲:۰۰</span></div>
+        <div class="dates"><span>انتشار: ۱۹ مهر ۱۴۰۲ - ۰۹:۳۰</span></div>{BODY}"""
     assert read(page(lines)) == "2023-10-11T06:00:00Z"
 
 
@@ -240,8 +250,12 @@ def test_an_unmarked_date_far_from_the_title_is_not_taken():
 
 
 def test_a_page_with_only_a_date_line_is_stored_with_it_and_says_where_it_came_from():
-    item = stored(page(f"<h1>{TITLE}</h1><div class='news-date'>۲۲ اردیبهشت ۱۳۹۹ - ۱۰:۰۵</div>{BODY}",
-                       before=HEADER_TODAY))
+    item = stored(
+        page(
+            f"<h1>{TITLE}</h1><div class='news-date'>۲۲ اردیبهشت ۱۳۹۹ - ۱۰:۰۵</div>{BODY}",
+            before=HEADER_TODAY,
+        )
+    )
     assert item["published_at"] == "2020-05-11T05:35:00Z"
     assert item["published_precision"] == "minute"
     assert item["field_sources"]["published"] == "dateline"
@@ -270,11 +284,39 @@ def test_a_jalali_string_in_persian_digits_in_article_published_time_is_read():
 # --- whatever the markup -----------------------------------------------------------------
 
 TAGS = ("div", "span", "p", "td", "li", "header", "footer", "time", "sapn", "b", "h1", "h2", "a", "i")
-CLASSES = ("", "date", "news-date", "top-bar", "comments", "related-posts", "today", "post-meta", "print-footer",
-           "fa fa-calendar", "entry-date updated", "breaking", "sidebar", "td-post-date")
-TEXTS = ("۲۲ اردیبهشت ۱۳۹۹ - ۱۰:۰۵", "امروز: شنبه ۹ تیر ۱۴۰۳", "تاریخ چاپ: ۱۰ آذر ۱۴۰۳", "3 Azar 1396",
-         "۳ ساعت پیش", "2 تير 1399 - 12:09:08 ب.ظ", "کد خبر: 120045", "۱۴۰۰/۰۳/۱۰", TITLE, "متن", "۳۱ اسفند ۱۴۰۰",
-         "تاریخ انتشار:", "|", "© ۱۴۰۳", "۱۳:۰۵ ق.ظ ۱ مهر ۱۴۰۲")
+CLASSES = (
+    "",
+    "date",
+    "news-date",
+    "top-bar",
+    "comments",
+    "related-posts",
+    "today",
+    "post-meta",
+    "print-footer",
+    "fa fa-calendar",
+    "entry-date updated",
+    "breaking",
+    "sidebar",
+    "td-post-date",
+)
+TEXTS = (
+    "۲۲ اردیبهشت ۱۳۹۹ - ۱۰:۰۵",
+    "امروز: شنبه ۹ تیر ۱۴۰۳",
+    "تاریخ چاپ: ۱۰ آذر ۱۴۰۳",
+    "3 Azar 1396",
+    "۳ ساعت پیش",
+    "2 تير 1399 - 12:09:08 ب.ظ",
+    "کد خبر: 120045",
+    "۱۴۰۰/۰۳/۱۰",
+    TITLE,
+    "متن",
+    "۳۱ اسفند ۱۴۰۰",
+    "تاریخ انتشار:",
+    "|",
+    "© ۱۴۰۳",
+    "۱۳:۰۵ ق.ظ ۱ مهر ۱۴۰۲",
+)
 
 
 @st.composite
@@ -284,7 +326,9 @@ def markup(draw, depth=0):
     for _ in range(draw(st.integers(0, 4 if depth < 3 else 0))):
         tag, css = draw(st.sampled_from(TAGS)), draw(st.sampled_from(CLASSES))
         inner = draw(markup(depth + 1)) if draw(st.booleans()) else draw(st.sampled_from(TEXTS))
-        parts.append(f"<{tag} class='{css}'>{inner}</{tag}>{draw(st.sampled_from(TEXTS)) if draw(st.booleans()) else ''}")
+        parts.append(
+            f"<{tag} class='{css}'>{inner}</{tag}>{draw(st.sampled_from(TEXTS)) if draw(st.booleans()) else ''}"
+        )
     return "".join(parts)
 
 
@@ -295,5 +339,6 @@ def test_the_finder_never_raises_and_never_returns_a_relative_today_or_print_dat
     if line is not None:
         parsed = parse_datetime(line)
         assert parsed.kind != "relative"
-        assert parsed.jalali[:10] not in ("1403-04-09", "1403-09-10"), line  # the today line's, the print date's
-
+        assert parsed.jalali[:10] not in ("1403-04-09", "1403-09-10"), (
+            line
+        )  # the today line's, the print date's

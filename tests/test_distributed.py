@@ -21,7 +21,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 redis = pytest.importorskip("redis", reason="the test extra installs redis (pip install -e '.[test]')")
@@ -52,13 +51,29 @@ def redis_url(tmp_path_factory):
         return
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip("no Redis: redis-server is not installed (apt-get install redis-server; .ci/run does) "
-                    "and $NEWSARCHIVE_TEST_REDIS_URL does not answer")
+        pytest.skip(
+            "no Redis: redis-server is not installed (apt-get install redis-server; .ci/run does) "
+            "and $NEWSARCHIVE_TEST_REDIS_URL does not answer"
+        )
     port = _free_port()
     folder = tmp_path_factory.mktemp("redis")
-    server = subprocess.Popen([binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
-                               "--appendonly", "no", "--dir", str(folder)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [
+            binary,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + 10
     while not _answers(url):
@@ -87,23 +102,56 @@ def _env() -> dict:
     return env
 
 
-def worker(db: Path, replay_url: str, redis_url: str, prefix: str, log: Path, *extra: str) -> subprocess.Popen:
+def worker(
+    db: Path, replay_url: str, redis_url: str, prefix: str, log: Path, *extra: str
+) -> subprocess.Popen:
     """A real ``scrapy crawl digiato`` worker process."""
     command = [
-        sys.executable, "-m", "scrapy", "crawl", "digiato",
-        "-s", f"NEWSARCHIVE_REPLAY_URL={replay_url}", "-s", f"NEWSARCHIVE_DB={db}",
-        "-s", f"NEWSARCHIVE_REDIS_URL={redis_url}", "-s", f"NEWSARCHIVE_REDIS_PREFIX={prefix}",
-        "-s", "NEWSARCHIVE_REDIS_HEARTBEAT=0.5", "-s", "NEWSARCHIVE_REDIS_IDLE_CLOSE=1", "-s", "LOG_LEVEL=INFO",
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "digiato",
+        "-s",
+        f"NEWSARCHIVE_REPLAY_URL={replay_url}",
+        "-s",
+        f"NEWSARCHIVE_DB={db}",
+        "-s",
+        f"NEWSARCHIVE_REDIS_URL={redis_url}",
+        "-s",
+        f"NEWSARCHIVE_REDIS_PREFIX={prefix}",
+        "-s",
+        "NEWSARCHIVE_REDIS_HEARTBEAT=0.5",
+        "-s",
+        "NEWSARCHIVE_REDIS_IDLE_CLOSE=1",
+        "-s",
+        "LOG_LEVEL=INFO",
         *extra,
     ]
     return subprocess.Popen(command, cwd=ROOT, env=_env(), stdout=log.open("w"), stderr=subprocess.STDOUT)
 
 
-def ingester(db: Path, redis_url: str, prefix: str, *extra: str, fault: str | None = None) -> subprocess.Popen:
-    command = [sys.executable, "-m", "newsarchive", "ingest", "--redis", redis_url, "--db", str(db),
-               "--prefix", prefix, "--json", *extra]
+def ingester(
+    db: Path, redis_url: str, prefix: str, *extra: str, fault: str | None = None
+) -> subprocess.Popen:
+    command = [
+        sys.executable,
+        "-m",
+        "newsarchive",
+        "ingest",
+        "--redis",
+        redis_url,
+        "--db",
+        str(db),
+        "--prefix",
+        prefix,
+        "--json",
+        *extra,
+    ]
     env = _env() | ({"NEWSARCHIVE_INGEST_FAULT": fault} if fault else {})
-    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def ingester_once_joined(db: Path, redis_url: str, prefix: str) -> subprocess.Popen:
@@ -142,8 +190,10 @@ def articles(db: Path) -> dict[str, dict]:
     one process as in several); ``published_at`` itself is compared."""
     with sqlite3.connect(db) as conn:
         conn.row_factory = sqlite3.Row
-        rows = {row["url"]: {k: row[k] for k in row.keys() if k not in RUN_COLUMNS}
-                for row in conn.execute("select * from articles")}
+        rows = {
+            row["url"]: {k: row[k] for k in row if k not in RUN_COLUMNS}
+            for row in conn.execute("select * from articles")
+        }
     for row in rows.values():
         sources = json.loads(row["field_sources"])
         sources.pop("published", None)
@@ -164,7 +214,9 @@ def assert_same_archive(db: Path, reference: Path) -> None:
         assert got[url] == row, url
     alias_sql = "select l.url, a.url from article_aliases l join articles a on a.id = l.article_id"
     assert table(db, alias_sql) == table(reference, alias_sql)
-    assert table(db, "select url, status from gone_urls") == table(reference, "select url, status from gone_urls")
+    assert table(db, "select url, status from gone_urls") == table(
+        reference, "select url, status from gone_urls"
+    )
     assert table(db, "select count(*) from article_versions") == [(0,)]
 
 
@@ -200,8 +252,14 @@ print(json.dumps({
 
 
 def probe(overrides: dict) -> dict:
-    result = subprocess.run([sys.executable, "-c", SETTINGS_PROBE, json.dumps(overrides)], cwd=ROOT, env=_env(),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", SETTINGS_PROBE, json.dumps(overrides)],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -235,8 +293,14 @@ def test_the_setting_makes_a_worker(redis_url):
 def test_a_worker_without_scrapy_redis_stops_instead_of_writing_sqlite(redis_url, tmp_path):
     code = "import sys; sys.modules['scrapy_redis'] = None\n" + SETTINGS_PROBE
     overrides = {"NEWSARCHIVE_REDIS_URL": redis_url, "NEWSARCHIVE_DB": str(tmp_path / "a.db")}
-    result = subprocess.run([sys.executable, "-c", code, json.dumps(overrides)], cwd=ROOT, env=_env(),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(overrides)],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "NEWSARCHIVE_REDIS_URL is set but distributed crawling needs scrapy-redis" in result.stderr
     assert "pip install 'newsarchive[redis]'" in result.stderr
@@ -251,9 +315,16 @@ def test_queued_requests_round_trip_as_json_never_pickle():
     from newsarchive.spiders.sites import SPIDERS
 
     spider = SPIDERS["digiato"]()
-    request = Request("https://digiato.com/label/x?a=1", callback=spider.parse_listing, errback=spider.request_failed,
-                      headers={"X-A": "ب"}, body=b"\x00\xff", priority=-1, dont_filter=True,
-                      meta={"redirect_urls": ["https://digiato.com/a"], "lastmod": None, "n": 2, "t": (1, "x")})
+    request = Request(
+        "https://digiato.com/label/x?a=1",
+        callback=spider.parse_listing,
+        errback=spider.request_failed,
+        headers={"X-A": "ب"},
+        body=b"\x00\xff",
+        priority=-1,
+        dont_filter=True,
+        meta={"redirect_urls": ["https://digiato.com/a"], "lastmod": None, "n": 2, "t": (1, "x")},
+    )
     data = dumps(request.to_dict(spider=spider))
     assert b"pickle" not in data and data.startswith(b"{")
     again = request_from_dict(loads(data), spider=spider)
@@ -268,22 +339,36 @@ def test_queued_requests_round_trip_as_json_never_pickle():
 # --- end to end ---------------------------------------------------------------------------
 
 #: Slow enough that two workers both take part, even if one starts seconds later (30 requests, ~0.3 s apart).
-SHARED_PACE = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.3", "-s", "CONCURRENT_REQUESTS=2",
-               "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
+SHARED_PACE = (
+    "-s",
+    "AUTOTHROTTLE_ENABLED=False",
+    "-s",
+    "DOWNLOAD_DELAY=0.3",
+    "-s",
+    "CONCURRENT_REQUESTS=2",
+    "-s",
+    "CONCURRENT_REQUESTS_PER_DOMAIN=2",
+)
 
 
 @pytest.mark.slow
-def test_two_workers_and_an_ingester_archive_what_one_crawl_does(tmp_path, replay_server, redis_url, prefix,
-                                                                 digiato_archive):
+def test_two_workers_and_an_ingester_archive_what_one_crawl_does(
+    tmp_path, replay_server, redis_url, prefix, digiato_archive
+):
     reference, _ = digiato_archive
     db = tmp_path / "archive.db"
-    workers = [worker(db, replay_server.url, redis_url, prefix, tmp_path / f"w{n}.log", *SHARED_PACE) for n in (1, 2)]
+    workers = [
+        worker(db, replay_server.url, redis_url, prefix, tmp_path / f"w{n}.log", *SHARED_PACE) for n in (1, 2)
+    ]
     ingest = ingester_once_joined(db, redis_url, prefix)
     for n, process in enumerate(workers, 1):
         assert finish(process).returncode == 0, log_of(tmp_path / f"w{n}.log")
         # scrapy-redis through the adapter: none of its calls that Scrapy 2.19 deprecates.
-        warned = [line for line in (tmp_path / f"w{n}.log").read_text().splitlines()
-                  if "Deprecation" in line and "scrapy_redis" in line]
+        warned = [
+            line
+            for line in (tmp_path / f"w{n}.log").read_text().splitlines()
+            if "Deprecation" in line and "scrapy_redis" in line
+        ]
         assert warned == []
     out, err = ingest.communicate(timeout=120)
     assert ingest.returncode == 0, err[-3000:]
@@ -295,7 +380,10 @@ def test_two_workers_and_an_ingester_archive_what_one_crawl_does(tmp_path, repla
     assert run["status"] == single["status"] == "finished" and run["spider"] == "digiato"
     assert json.loads(run["problems"]) == []  # the health checks ran on the added-up numbers
     coverage, single_coverage = json.loads(run["coverage"]), json.loads(single["coverage"])
-    assert (coverage["articles"], coverage["fields"]) == (single_coverage["articles"], single_coverage["fields"])
+    assert (coverage["articles"], coverage["fields"]) == (
+        single_coverage["articles"],
+        single_coverage["fields"],
+    )
     # Every article stored once: all new, nothing stored twice, both workers did part of it.
     count = len(articles(reference))
     assert (run["articles_new"], run["articles_updated"], run["articles_unchanged"]) == (count, 0, 0)
@@ -343,19 +431,29 @@ def test_a_killed_worker_loses_nothing(tmp_path, replay_server, redis_url, prefi
     reference, _ = digiato_archive
     db = tmp_path / "archive.db"
     client = redis.Redis.from_url(redis_url)
-    pace = ("-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.4", "-s", "CONCURRENT_REQUESTS=2",
-            "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2")
+    pace = (
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+        "-s",
+        "DOWNLOAD_DELAY=0.4",
+        "-s",
+        "CONCURRENT_REQUESTS=2",
+        "-s",
+        "CONCURRENT_REQUESTS_PER_DOMAIN=2",
+    )
     doomed = worker(db, replay_server.url, redis_url, prefix, tmp_path / "doomed.log", *pace)
     other = worker(db, replay_server.url, redis_url, prefix, tmp_path / "other.log", *pace)
     ingest = ingester_once_joined(db, redis_url, prefix)
-    _wait_for(lambda: client.scard(f"{prefix}digiato:workers") == 2 and _count(db) >= 3,
-              what="both workers in the crawl and three articles ingested")
+    _wait_for(
+        lambda: client.scard(f"{prefix}digiato:workers") == 2 and _count(db) >= 3,
+        what="both workers in the crawl and three articles ingested",
+    )
     # The dupe filter is bounded while a crawl runs too: it expires unless live workers renew it.
     assert 0 < client.ttl(f"{prefix}digiato:dupefilter") <= 24 * 3600
     doomed.send_signal(signal.SIGKILL)
     doomed.wait(10)
     assert finish(other).returncode == 0, log_of(tmp_path / "other.log")
-    out, err = ingest.communicate(timeout=120)
+    _out, err = ingest.communicate(timeout=120)
     assert ingest.returncode == 0, err[-3000:]
     (run,) = ingester_runs(db)
     assert run["status"] == "killed"
@@ -378,8 +476,9 @@ def test_a_killed_worker_loses_nothing(tmp_path, replay_server, redis_url, prefi
 
 
 @pytest.mark.slow
-def test_a_killed_ingester_loses_nothing_and_duplicates_nothing(tmp_path, replay_server, redis_url, prefix,
-                                                                digiato_archive):
+def test_a_killed_ingester_loses_nothing_and_duplicates_nothing(
+    tmp_path, replay_server, redis_url, prefix, digiato_archive
+):
     reference, _ = digiato_archive
     db = tmp_path / "archive.db"
     client = redis.Redis.from_url(redis_url)
@@ -444,9 +543,17 @@ def test_the_ingester_waits_for_a_single_process_run_of_the_same_spider(tmp_path
 
     db = tmp_path / "archive.db"
     client = redis.Redis.from_url(redis_url)
-    for record in ({"id": "r1", "kind": "gone", "spider": "digiato", "crawl": "c1",
-                    "url": "https://digiato.com/gone", "status": 404},
-                   {"id": "r2", "kind": "crawl-end", "spider": "digiato", "crawl": "c1", "dead": []}):
+    for record in (
+        {
+            "id": "r1",
+            "kind": "gone",
+            "spider": "digiato",
+            "crawl": "c1",
+            "url": "https://digiato.com/gone",
+            "status": 404,
+        },
+        {"id": "r2", "kind": "crawl-end", "spider": "digiato", "crawl": "c1", "dead": []},
+    ):
         client.lpush(f"{prefix}items", json.dumps(record))
     lock = RunLock(db, "digiato").acquire()  # a `scrapy crawl digiato` on this archive
     try:
@@ -457,7 +564,7 @@ def test_the_ingester_waits_for_a_single_process_run_of_the_same_spider(tmp_path
         assert table(db, "select url from gone_urls") == []  # nothing written while the run holds the lock
     finally:
         lock.release()
-    out, err = finish(process).communicate()
+    _out, err = finish(process).communicate()
     assert process.returncode == 0, err[-3000:]
     assert "another digiato run" in err and "waiting" in err
     assert table(db, "select url from gone_urls") == [("https://digiato.com/gone",)]
@@ -467,12 +574,29 @@ def test_the_ingester_waits_for_a_single_process_run_of_the_same_spider(tmp_path
 
 
 @pytest.mark.slow
-def test_newsarchive_crawl_redis_is_a_worker_that_writes_no_sqlite(tmp_path, replay_server, redis_url, prefix,
-                                                                   digiato_archive):
+def test_newsarchive_crawl_redis_is_a_worker_that_writes_no_sqlite(
+    tmp_path, replay_server, redis_url, prefix, digiato_archive
+):
     db = tmp_path / "archive.db"
-    command = [sys.executable, "-m", "newsarchive", "crawl", "digiato", "--redis", redis_url, "--db", str(db),
-               "-s", f"NEWSARCHIVE_REPLAY_URL={replay_server.url}", "-s", f"NEWSARCHIVE_REDIS_PREFIX={prefix}",
-               "-s", "NEWSARCHIVE_REDIS_HEARTBEAT=0.5", "-s", "NEWSARCHIVE_REDIS_IDLE_CLOSE=1"]
+    command = [
+        sys.executable,
+        "-m",
+        "newsarchive",
+        "crawl",
+        "digiato",
+        "--redis",
+        redis_url,
+        "--db",
+        str(db),
+        "-s",
+        f"NEWSARCHIVE_REPLAY_URL={replay_server.url}",
+        "-s",
+        f"NEWSARCHIVE_REDIS_PREFIX={prefix}",
+        "-s",
+        "NEWSARCHIVE_REDIS_HEARTBEAT=0.5",
+        "-s",
+        "NEWSARCHIVE_REDIS_IDLE_CLOSE=1",
+    ]
     result = subprocess.run(command, cwd=ROOT, env=_env(), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert list(tmp_path.iterdir()) == []  # no archive, lock or WARC file: everything went to Redis

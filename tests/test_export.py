@@ -25,7 +25,14 @@ NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 
 # (source, url path, published_at UTC, tags, categories, authors)
 ARTICLES = [
-    ("digiato", "mobile/galaxy-s24", "2023-11-05T06:45:00Z", ["سامسونگ", "هوش‌مصنوعی"], ["موبایل"], ["زهرا ملکی"]),
+    (
+        "digiato",
+        "mobile/galaxy-s24",
+        "2023-11-05T06:45:00Z",
+        ["سامسونگ", "هوش‌مصنوعی"],
+        ["موبایل"],
+        ["زهرا ملکی"],
+    ),
     ("digiato", "apple/ios-17-2", "2023-12-20T09:00:00Z", ["اپل"], ["موبایل"], ["علی رضایی", "مریم احمدی"]),
     ("digiato", "hardware/i9-13900k", "2024-02-10T15:10:00Z", ["اینتل"], ["سخت‌افزار"], []),
     # 1403-01-01 00:00 Tehran (+03:30) and one minute before it.
@@ -37,7 +44,11 @@ ARTICLES = [
     ("zoomit", "tech/pixel-8", "2024-03-25T05:00:00Z", ["گوگل"], ["موبایل"], ["سارا محمدی"]),
     ("itiran", "news/startup", "2024-02-29T23:59:00Z", [], [], []),
 ]
-HOSTS = {"digiato": "https://digiato.com/", "zoomit": "https://www.zoomit.ir/", "itiran": "https://itiran.com/"}
+HOSTS = {
+    "digiato": "https://digiato.com/",
+    "zoomit": "https://www.zoomit.ir/",
+    "itiran": "https://itiran.com/",
+}
 
 
 def make_article(source, path, published_at, tags, categories, authors, number):
@@ -47,10 +58,12 @@ def make_article(source, path, published_at, tags, categories, authors, number):
         "source": source,
         "url": url,
         "title": f"خبر {number}: پیام‌رسان‌های ایرانی و iOS 17.2",
-        "lead": None if number % 4 == 3 else f"لید خبر {number} درباره i9-13900K و 5G."
-                + ("\u2028خط دوم (U+2028, not normalized)" if number == 5 else ""),
+        "lead": None
+        if number % 4 == 3
+        else f"لید خبر {number} درباره i9-13900K و 5G."
+        + ("\u2028خط دوم (U+2028, not normalized)" if number == 5 else ""),
         "body": f"متن خبر {number} درباره پیام‌رسان‌ها، iOS 17.2 و i9-13900K است.\n\nپاراگراف دوم — «نقل‌قول» "
-                f"با لینک https://example.com/a?b=1 و عدد ۱۴۰۳.",
+        f"با لینک https://example.com/a?b=1 و عدد ۱۴۰۳.",
         "authors": authors,
         "categories": categories,
         "tags": tags,
@@ -74,8 +87,12 @@ def archive_path(tmp_path_factory) -> Path:
             archive.save_article(make_article(*spec, number), fetched_at="2024-05-01T00:00:00Z")
         # Two edits of one article and one of another: three earlier versions.
         first = make_article(*ARTICLES[0], 0)
-        archive.save_article({**first, "body": first["body"] + "\n\nبه‌روزرسانی اول."}, fetched_at="2024-05-02T00:00:00Z")
-        archive.save_article({**first, "body": first["body"] + "\n\nبه‌روزرسانی دوم."}, fetched_at="2024-05-03T00:00:00Z")
+        archive.save_article(
+            {**first, "body": first["body"] + "\n\nبه‌روزرسانی اول."}, fetched_at="2024-05-02T00:00:00Z"
+        )
+        archive.save_article(
+            {**first, "body": first["body"] + "\n\nبه‌روزرسانی دوم."}, fetched_at="2024-05-03T00:00:00Z"
+        )
         other = make_article(*ARTICLES[7], 7)
         archive.save_article({**other, "title": "عنوان ویرایش‌شده"}, fetched_at="2024-05-04T00:00:00Z")
     return path
@@ -87,13 +104,22 @@ def expected_records(archive_path: Path, *, versions: bool = False) -> list[dict
     records = []
     for row in sorted(db["articles"].rows, key=lambda r: (r["published_at"], r["url"])):
         record = {
-            "id": row["id"], "source": row["source"], "url": row["url"], "title": row["title"],
-            "lead": row["lead"], "body": row["body"],
-            "authors": json.loads(row["authors"]), "categories": json.loads(row["categories"]),
-            "tags": json.loads(row["tags"]), "image_url": row["image_url"],
+            "id": row["id"],
+            "source": row["source"],
+            "url": row["url"],
+            "title": row["title"],
+            "lead": row["lead"],
+            "body": row["body"],
+            "authors": json.loads(row["authors"]),
+            "categories": json.loads(row["categories"]),
+            "tags": json.loads(row["tags"]),
+            "image_url": row["image_url"],
             # Slashes in the export: loaders take 1402-08-14 for a Gregorian ISO date.
-            "published_at": row["published_at"], "published_jalali": row["published_jalali"].replace("-", "/"),
-            "modified_at": row["modified_at"], "word_count": len(row["body"].split()), "language": "fa",
+            "published_at": row["published_at"],
+            "published_jalali": row["published_jalali"].replace("-", "/"),
+            "modified_at": row["modified_at"],
+            "word_count": len(row["body"].split()),
+            "language": "fa",
         }
         if versions:
             record["versions"] = [
@@ -151,7 +177,7 @@ def test_jsonl_round_trip_with_pandas_and_datasets(archive_path, tmp_path, monke
     assert "پیام‌رسان‌های ایرانی" in text and text.replace("\\u2028", "").count("\\u") == 0
     assert "\u2028" not in text and len(text.splitlines()) == len(ARTICLES)
     assert read_jsonl(out) == expected
-    assert [list(record) for record in read_jsonl(out)][0] == list(expected[0])
+    assert next(list(record) for record in read_jsonl(out)) == list(expected[0])
 
     import pandas
 
@@ -166,7 +192,9 @@ def test_jsonl_round_trip_with_pandas_and_datasets(archive_path, tmp_path, monke
                 assert got == value, key
     # The default reader converts the *_at columns to timestamps; they are the same instants.
     dated = pandas.read_json(out, lines=True)
-    assert [ts.strftime("%Y-%m-%dT%H:%M:%SZ") for ts in dated["published_at"]] == [r["published_at"] for r in expected]
+    assert [ts.strftime("%Y-%m-%dT%H:%M:%SZ") for ts in dated["published_at"]] == [
+        r["published_at"] for r in expected
+    ]
 
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -206,9 +234,11 @@ def test_datasheet_code_loads_sparse_columns_with_datasets(archive_path, tmp_pat
     assert records[0]["modified_at"] is None and any(r["modified_at"] for r in records)
     sheet = (tmp_path / "late.md").read_text("utf-8")
     code = re.search(r"```python\n(.*?)```", sheet, re.S).group(1)
-    code = code[code.index("import datasets"):]
+    code = code[code.index("import datasets") :]
     # Tiny chunks make the loader type the file chunk by chunk, as it does every 10 MB.
-    code = code.replace('split="train",', f'split="train", cache_dir={str(tmp_path / "hf")!r}, chunksize=1024,')
+    code = code.replace(
+        'split="train",', f'split="train", cache_dir={str(tmp_path / "hf")!r}, chunksize=1024,'
+    )
     code = code.replace('data_files="late.jsonl"', f"data_files={str(out)!r}")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
@@ -222,8 +252,9 @@ def test_orjson_and_the_standard_library_write_the_same_bytes(archive_path):
     from newsarchive.export import writers
 
     standard = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-    records = expected_records(archive_path, versions=True) + [
-        {"s": "x\u2028y\x00\x1f\x7f\t\n\r\b\f\"\\/é\u200c\U0001F600", "n": None, "l": [], "t": True, "i": 12}
+    records = [
+        *expected_records(archive_path, versions=True),
+        {"s": 'x\u2028y\x00\x1f\x7f\t\n\r\x08\x0c"\\/é\u200c😀', "n": None, "l": [], "t": True, "i": 12},
     ]
     for record in records:
         assert writers.dumps(record) == standard.encode(record).encode("utf-8")
@@ -267,7 +298,9 @@ def test_same_archive_and_arguments_give_identical_bytes(archive_path, tmp_path,
 def test_source_filter(archive_path, tmp_path):
     records = exported(archive_path, tmp_path / "z.jsonl", "--source", "zoomit", "itiran")
     assert {r["source"] for r in records} == {"zoomit", "itiran"} and len(records) == 4
-    assert exported(archive_path, tmp_path / "z2.jsonl", "--source", "zoomit", "--source", "itiran") == records
+    assert (
+        exported(archive_path, tmp_path / "z2.jsonl", "--source", "zoomit", "--source", "itiran") == records
+    )
 
 
 @pytest.mark.parametrize(
@@ -291,7 +324,9 @@ def test_until_in_the_future_and_bad_dates(archive_path, tmp_path):
     assert len(exported(archive_path, tmp_path / "f.jsonl", "--until", "1410-01-01")) == len(ARTICLES)
     assert run("--db", str(archive_path), "--out", str(tmp_path / "x.jsonl"), "--since", "fooday") == 2
     # Bounds are whole days: a time is refused, not silently widened to its day.
-    assert run("--db", str(archive_path), "--out", str(tmp_path / "x.jsonl"), "--until", "2024-03-20 10:15") == 2
+    assert (
+        run("--db", str(archive_path), "--out", str(tmp_path / "x.jsonl"), "--until", "2024-03-20 10:15") == 2
+    )
     assert not (tmp_path / "x.jsonl").exists()
 
 
@@ -304,7 +339,9 @@ def test_category_and_tag_filters_use_the_json_arrays(archive_path, tmp_path):
     assert exported(archive_path, tmp_path / "t2.jsonl", "--tag", "پیام‌رسان") == exported(
         archive_path, tmp_path / "t3.jsonl", "--tag", "پيام‌رسان"
     )
-    records = exported(archive_path, tmp_path / "t4.jsonl", "--tag", "اپل", "--tag", "گوگل", "--source", "zoomit")
+    records = exported(
+        archive_path, tmp_path / "t4.jsonl", "--tag", "اپل", "--tag", "گوگل", "--source", "zoomit"
+    )
     assert urls(records) == ["tech/pixel-8"]
     # A tag is matched as a whole array element, not as a substring of the JSON text.
     assert exported(archive_path, tmp_path / "t5.jsonl", "--tag", "هوش") == []
@@ -335,10 +372,16 @@ def test_query_filter_keeps_no_state_between_exports(archive_path, tmp_path):
         first = export(archive, ExportOptions(out=tmp_path / "one.jsonl", filters=query), now=NOW)
         with Archive(db) as writer:
             article = make_article(*ARTICLES[9], 9)
-            writer.save_article({**article, "body": "متن تازه درباره نوروز."}, fetched_at="2024-05-09T00:00:00Z")
+            writer.save_article(
+                {**article, "body": "متن تازه درباره نوروز."}, fetched_at="2024-05-09T00:00:00Z"
+            )
         second = export(archive, ExportOptions(out=tmp_path / "two.jsonl", filters=query), now=NOW)
     assert (first.records, second.records) == (2, 3)
-    assert urls(read_jsonl(tmp_path / "two.jsonl")) == ["news/startup", "nowruz/last-minute", "nowruz/first-minute"]
+    assert urls(read_jsonl(tmp_path / "two.jsonl")) == [
+        "news/startup",
+        "nowruz/last-minute",
+        "nowruz/first-minute",
+    ]
 
 
 # --- manifest, datasheet, chart -------------------------------------------------------
@@ -356,7 +399,10 @@ def test_manifest_counts_and_checksum_match_the_file(archive_path, tmp_path):
     assert manifest["records"] == len(records) == len(ARTICLES)
     assert manifest["earlier_versions"] == 3
     assert manifest["archive"]["schema_version"] >= 1
-    assert manifest["command"].startswith("newsarchive export --db ") and "--with-versions" in manifest["command"]
+    assert (
+        manifest["command"].startswith("newsarchive export --db ")
+        and "--with-versions" in manifest["command"]
+    )
     assert manifest["generated_at"].endswith("Z")
     for source, entry in manifest["per_source"].items():
         mine = [r for r in records if r["source"] == source]
@@ -395,7 +441,9 @@ def test_manifest_counts_and_checksum_match_the_file(archive_path, tmp_path):
 def test_default_name_under_datasets_says_what_it_holds(archive_path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with Archive(archive_path, readonly=True) as archive:
-        result = export(archive, ExportOptions(filters=ArticleFilter(sources=("zoomit",)), gzip=True), now=NOW)
+        result = export(
+            archive, ExportOptions(filters=ArticleFilter(sources=("zoomit",)), gzip=True), now=NOW
+        )
     name = "zoomit_2023-11-30_2024-03-25_exported-2024-06-01"
     assert result.outputs.data == Path("datasets", f"{name}.jsonl.gz")
     assert sorted(p.name for p in Path("datasets").iterdir()) == sorted(
@@ -449,6 +497,7 @@ def test_progress_bar_only_on_a_terminal():
 
 def test_the_library_reports_progress_and_draws_nothing(archive_path, tmp_path, monkeypatch):
     """The bar is the command's: export() only calls back with (written, expected)."""
+
     class Terminal:
         def __init__(self):
             self.text = ""
@@ -465,7 +514,9 @@ def test_the_library_reports_progress_and_draws_nothing(archive_path, tmp_path, 
     terminal, calls = Terminal(), []
     monkeypatch.setattr(sys, "stderr", terminal)
     with Archive(archive_path, readonly=True) as archive:
-        result = export(archive, ExportOptions(out=tmp_path / "p.jsonl"), progress=lambda *a: calls.append(a), now=NOW)
+        result = export(
+            archive, ExportOptions(out=tmp_path / "p.jsonl"), progress=lambda *a: calls.append(a), now=NOW
+        )
     assert terminal.text == "" and calls[-1] == (result.records, len(ARTICLES))
 
 
@@ -476,21 +527,37 @@ def test_each_field_reads_only_the_columns_it_declares():
     from newsarchive.export.fields import FIELDS, TALLY_COLUMNS, columns_for, record_builder
 
     assert columns_for(["word_count"]) == (*TALLY_COLUMNS[:2], "body", *TALLY_COLUMNS[2:])
-    assert columns_for(["language", "sponsored"]) == ("source", "url", "sponsored", "published_at", "published_jalali")
+    assert columns_for(["language", "sponsored"]) == (
+        "source",
+        "url",
+        "sponsored",
+        "published_at",
+        "published_jalali",
+    )
     assert "versions" not in columns_for(["versions"])  # added by Archive.export_rows, not a column
     # A value function is given its declared columns and nothing else: a row holding only
     # those builds the record.
     from newsarchive.archive import EXPORT_COLUMNS
 
     row = {column: f"text of {column}" for column in EXPORT_COLUMNS} | {
-        "body": "یک دو\u200cسه", "authors": '["الف"]', "categories": "[]", "tags": "[]", "sponsored": 1,
-        "published_jalali": "1403-02-15 10:15", "versions": '[{"title": "پیشین"}]'}
+        "body": "یک دو\u200cسه",
+        "authors": '["الف"]',
+        "categories": "[]",
+        "tags": "[]",
+        "sponsored": 1,
+        "published_jalali": "1403-02-15 10:15",
+        "versions": '[{"title": "پیشین"}]',
+    }
     for name, field in FIELDS.items():
         only = {column: row.get(column) for column in field.columns}
         assert record_builder([name])(only) == {name: record_builder([name])(row)[name]}
     assert record_builder(["word_count", "language", "sponsored", "published_jalali", "authors"])(row) == {
-        "word_count": 2, "language": "fa", "sponsored": True, "published_jalali": "1403/02/15 10:15",
-        "authors": ["الف"]}
+        "word_count": 2,
+        "language": "fa",
+        "sponsored": True,
+        "published_jalali": "1403/02/15 10:15",
+        "authors": ["الف"],
+    }
 
 
 def test_the_encoder_processes_get_a_frozen_spec():
@@ -500,9 +567,15 @@ def test_the_encoder_processes_get_a_frozen_spec():
     from newsarchive.export import ExportSpec
 
     spec = ExportSpec.of(Path("a.db"), ("url", "word_count", "versions"))
-    assert spec == ExportSpec("a.db", ("url", "word_count", "versions"),
-                              ("source", "url", "body", "published_at", "published_jalali"), True)
-    assert pickle.loads(pickle.dumps(spec)) == spec and hash(spec) == hash(ExportSpec.of(Path("a.db"), spec.fields))
+    assert spec == ExportSpec(
+        "a.db",
+        ("url", "word_count", "versions"),
+        ("source", "url", "body", "published_at", "published_jalali"),
+        True,
+    )
+    assert pickle.loads(pickle.dumps(spec)) == spec and hash(spec) == hash(
+        ExportSpec.of(Path("a.db"), spec.fields)
+    )
     with pytest.raises(dataclasses.FrozenInstanceError):
         spec.fields = ("id",)
 
@@ -519,7 +592,9 @@ def test_encoder_processes_write_the_same_bytes(archive_path, tmp_path, monkeypa
     with Archive(archive_path, readonly=True) as archive:
         for parallel in (False, True):
             out = tmp_path / f"{parallel}.{suffix}"
-            results[parallel] = export(archive, ExportOptions(out=out, parallel=parallel, with_versions=True), now=NOW)
+            results[parallel] = export(
+                archive, ExportOptions(out=out, parallel=parallel, with_versions=True), now=NOW
+            )
     assert (tmp_path / f"False.{suffix}").read_bytes() == (tmp_path / f"True.{suffix}").read_bytes()
     serial, parallel = (results[False].manifest, results[True].manifest)
     for key in ("records", "earlier_versions", "per_source", "per_month", "fields", "coverage", "data_file"):
@@ -652,22 +727,50 @@ def test_out_paths_are_checked(archive_path, tmp_path, capsys):
 
 REFUSALS = [
     # (ExportOptions, error class, its values, CLI arguments, what the command adds)
-    (dict(out="a.jsonl", format="json"), "FormatMismatch", {"named": "jsonl", "chosen": "json"},
-     ["--out", "{dir}/a.jsonl", "--format", "json"], "--out {dir}/a.jsonl says jsonl but --format is json"),
-    (dict(out="a.jsonl", gzip=True), "GzipName", {}, ["--out", "{dir}/a.jsonl", "--gzip"],
-     "--gzip given: name the file a.jsonl.gz"),
-    (dict(out="a.parquet", gzip=True), "CompressedFormat", {"format": "parquet"},
-     ["--out", "{dir}/a.parquet", "--gzip"], "drop --gzip"),
-    (dict(out="-", format="parquet"), "NotStreamable", {"format": "parquet"}, ["--out", "-", "--format", "parquet"],
-     "give --out FILE.parquet"),
-    (dict(out="there.jsonl"), "DestinationExists", {"others": 0}, ["--out", "{dir}/there.jsonl"],
-     "there.jsonl already exists; use --force to overwrite"),
+    (
+        {"out": "a.jsonl", "format": "json"},
+        "FormatMismatch",
+        {"named": "jsonl", "chosen": "json"},
+        ["--out", "{dir}/a.jsonl", "--format", "json"],
+        "--out {dir}/a.jsonl says jsonl but --format is json",
+    ),
+    (
+        {"out": "a.jsonl", "gzip": True},
+        "GzipName",
+        {},
+        ["--out", "{dir}/a.jsonl", "--gzip"],
+        "--gzip given: name the file a.jsonl.gz",
+    ),
+    (
+        {"out": "a.parquet", "gzip": True},
+        "CompressedFormat",
+        {"format": "parquet"},
+        ["--out", "{dir}/a.parquet", "--gzip"],
+        "drop --gzip",
+    ),
+    (
+        {"out": "-", "format": "parquet"},
+        "NotStreamable",
+        {"format": "parquet"},
+        ["--out", "-", "--format", "parquet"],
+        "give --out FILE.parquet",
+    ),
+    (
+        {"out": "there.jsonl"},
+        "DestinationExists",
+        {"others": 0},
+        ["--out", "{dir}/there.jsonl"],
+        "there.jsonl already exists; use --force to overwrite",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("options", "kind", "values", "argv", "hint"), REFUSALS, ids=[r[1] for r in REFUSALS])
-def test_the_library_names_values_and_the_command_names_options(archive_path, tmp_path, capsys, options, kind,
-                                                                values, argv, hint):
+@pytest.mark.parametrize(
+    ("options", "kind", "values", "argv", "hint"), REFUSALS, ids=[r[1] for r in REFUSALS]
+)
+def test_the_library_names_values_and_the_command_names_options(
+    archive_path, tmp_path, capsys, options, kind, values, argv, hint
+):
     import newsarchive.export as package
 
     (tmp_path / "there.jsonl").write_text("keep\n")
@@ -720,8 +823,9 @@ def test_parquet_round_trip(archive_path, tmp_path):
 
 def test_scrapy_feeds_write_utf8_characters(monkeypatch):
     """``scrapy crawl digiato -O items.jsonl`` writes Persian as characters, not \\u escapes."""
-    import newsarchive.settings
     from scrapy.utils.project import get_project_settings
+
+    import newsarchive.settings
 
     assert newsarchive.settings.FEED_EXPORT_ENCODING == "utf-8"
     monkeypatch.chdir(ROOT)  # where scrapy.cfg names newsarchive.settings

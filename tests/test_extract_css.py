@@ -5,26 +5,42 @@ from __future__ import annotations
 from dataclasses import fields
 
 import pytest
-from parsel import Selector
-
 from conftest import MIRROR
+from parsel import Selector
 
 from newsarchive.extract.css import ClassIndex
 from newsarchive.sites import SITES
 
-PAGES = sorted(path for path in MIRROR.rglob("*") if path.is_file() and not path.name.startswith(".")
-               and path.read_bytes().lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")))
-SELECTORS = sorted({
-    css
-    for site in SITES.values()
-    for group in (site.selectors, site.listing)
-    for spec in fields(group)
-    for css in getattr(group, spec.name)
-} | {
-    # shapes the sites do not use (yet): nesting, pseudo-classes, groups, ids, attributes
-    ".a .a", ".a > p", "div.a:not(.b)", ".x:first-child", "p:nth-child(2).y", "#content .articlePost p",
-    "li.menu-item a::text", "[class~=rowCard] a", ".rowCard, .breadcrumb a", "*", "a::attr(href)",
-})
+PAGES = sorted(
+    path
+    for path in MIRROR.rglob("*")
+    if path.is_file()
+    and not path.name.startswith(".")
+    and path.read_bytes().lstrip()[:15].lower().startswith((b"<!doctype html", b"<html"))
+)
+SELECTORS = sorted(
+    {
+        css
+        for site in SITES.values()
+        for group in (site.selectors, site.listing)
+        for spec in fields(group)
+        for css in getattr(group, spec.name)
+    }
+    | {
+        # shapes the sites do not use (yet): nesting, pseudo-classes, groups, ids, attributes
+        ".a .a",
+        ".a > p",
+        "div.a:not(.b)",
+        ".x:first-child",
+        "p:nth-child(2).y",
+        "#content .articlePost p",
+        "li.menu-item a::text",
+        "[class~=rowCard] a",
+        ".rowCard, .breadcrumb a",
+        "*",
+        "a::attr(href)",
+    }
+)
 
 
 def _same(a, b) -> bool:

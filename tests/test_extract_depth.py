@@ -10,10 +10,9 @@ tags that would open elements past a sane depth; a normal page is never parsed t
 from __future__ import annotations
 
 import pytest
-from parsel import Selector
-
 from conftest import MIRROR
 from faultserver import BASE_URL, article_variant
+from parsel import Selector
 
 import newsarchive.extract as extract_package
 from newsarchive.extract import extract_article
@@ -54,13 +53,28 @@ VARIANTS = {
     "middle of the page": in_sidebar,
     "header and middle": lambda html: in_sidebar(in_body(in_header(html))),
     "unclosed, in the header": lambda html: inserted(html, HEADER, "<div>" * DEPTH),
-    "two tags taking turns": lambda html: inserted(html, HEADER, nest(DEPTH // 2, open_tag="<div><span>",
-                                                                      close_tag="</span></div>")),
+    "two tags taking turns": lambda html: inserted(
+        html, HEADER, nest(DEPTH // 2, open_tag="<div><span>", close_tag="</span></div>")
+    ),
     "with attributes and text between": lambda html: inserted(
-        html, HEADER, nest(DEPTH // 2, open_tag='<div class="n">x', close_tag="</div>")),
+        html, HEADER, nest(DEPTH // 2, open_tag='<div class="n">x', close_tag="</div>")
+    ),
 }
-FIELDS = ("title", "lead", "body", "authors", "categories", "tags", "image_url", "published_display",
-          "published_candidates", "modified_candidates", "field_sources", "canonical_url", "page_type")
+FIELDS = (
+    "title",
+    "lead",
+    "body",
+    "authors",
+    "categories",
+    "tags",
+    "image_url",
+    "published_display",
+    "published_candidates",
+    "modified_candidates",
+    "field_sources",
+    "canonical_url",
+    "page_type",
+)
 
 
 def extract_html(html: str) -> dict:
@@ -76,7 +90,9 @@ def clean() -> dict:
 @pytest.mark.parametrize("where", VARIANTS)
 def test_a_hundred_thousand_nested_tags_keep_title_and_body(clean, where):
     html = article_variant(BASE_URL, VARIANTS[where])
-    assert not Selector(text=html).css(".siteFooter"), "libxml2 no longer stops there: the test proves nothing"
+    assert not Selector(text=html).css(".siteFooter"), (
+        "libxml2 no longer stops there: the test proves nothing"
+    )
     raw = extract_html(html)
     assert raw["title"] == clean["title"]
     assert raw["body"] == clean["body"]
@@ -103,14 +119,21 @@ def _never(*args, **kwargs):
     raise AssertionError("a page libxml2 read whole was parsed again")
 
 
-MIRROR_PAGES = sorted(path for path in MIRROR.rglob("*") if path.is_file() and not path.name.startswith(".")
-                      and path.read_bytes().lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")))
+MIRROR_PAGES = sorted(
+    path
+    for path in MIRROR.rglob("*")
+    if path.is_file()
+    and not path.name.startswith(".")
+    and path.read_bytes().lstrip()[:15].lower().startswith((b"<!doctype html", b"<html"))
+)
 
 
 def test_no_mirror_page_is_parsed_twice(monkeypatch):
     monkeypatch.setattr(extract_package, "reparse_flat", _never)
     for path in MIRROR_PAGES:
-        extract_article(Selector(text=path.read_text("utf-8", errors="replace")), "https://example.com/a", None)
+        extract_article(
+            Selector(text=path.read_text("utf-8", errors="replace")), "https://example.com/a", None
+        )
 
 
 def test_a_selector_without_its_source_text_keeps_what_was_read_and_says_so():

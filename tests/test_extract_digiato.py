@@ -7,9 +7,8 @@ Each page goes through the spider's ``parse_article`` and the pipelines'
 from __future__ import annotations
 
 import pytest
-from parsel import Selector
-
 from conftest import load_expected, make_spider, mirror_response, process_page
+from parsel import Selector
 
 from newsarchive.extract import extract_article
 from newsarchive.sites import SITES
@@ -30,8 +29,22 @@ def case(request, spider):
     return expected, process_page(spider, expected["url"], expected["path"])
 
 
-FIELDS = ("title", "lead", "body", "authors", "categories", "tags", "image_url", "published_display",
-          "published_at", "published_jalali", "published_precision", "modified_at", "page_type", "sponsored")
+FIELDS = (
+    "title",
+    "lead",
+    "body",
+    "authors",
+    "categories",
+    "tags",
+    "image_url",
+    "published_display",
+    "published_at",
+    "published_jalali",
+    "published_precision",
+    "modified_at",
+    "page_type",
+    "sponsored",
+)
 
 
 @pytest.mark.parametrize("field", FIELDS)
@@ -53,7 +66,15 @@ def test_noise_never_reaches_the_body(case):
 
 def test_every_text_field_came_from_a_known_layer(case):
     _, item = case
-    assert set(item["field_sources"].values()) <= {"site", "jsonld", "meta", "time", "wordpress", "fallback", "feed"}
+    assert set(item["field_sources"].values()) <= {
+        "site",
+        "jsonld",
+        "meta",
+        "time",
+        "wordpress",
+        "fallback",
+        "feed",
+    }
     assert item["field_sources"]["title"] == "site"
 
 
@@ -74,7 +95,9 @@ def test_non_article_urls_are_recognised():
 def test_a_page_without_site_markup_still_yields_title_body_and_date_from_generic_layers():
     html = """<html><head><meta property="og:title" content="عنوان از متا">
     <meta property="article:published_time" content="2024-05-04T10:15:00+03:30"></head>
-    <body><main><p>{}</p><p>{}</p></main></body></html>""".format("متن بدنه می‌شود " * 20, "پاراگراف دوم " * 20)
+    <body><main><p>{}</p><p>{}</p></main></body></html>""".format(
+        "متن بدنه می‌شود " * 20, "پاراگراف دوم " * 20
+    )
     raw = extract_article(Selector(text=html), "https://digiato.com/mobile/x", SITE)
     assert raw["title"] == "عنوان از متا" and raw["field_sources"]["title"] == "meta"
     assert raw["body"].count("\n\n") == 1 and raw["field_sources"]["body"] == "fallback"

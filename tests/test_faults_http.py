@@ -13,7 +13,6 @@ import json
 import sqlite3
 
 import pytest
-from newsarchive.sites import SITES
 from conftest import load_expected, scrapy_crawl
 from faultserver import (
     ARVAN_CHALLENGE,
@@ -39,13 +38,27 @@ from faultserver import (
     without_dates,
 )
 
+from newsarchive.sites import SITES
+
 pytestmark = pytest.mark.slow  # every test runs a real crawl or reads the result of one
 
 SITE = "https://digiato.com"
 ROBOTS = (MIRROR_ROOT / "digiato.com" / "robots.txt").read_text("utf-8")
 #: Tight limits so that the faults play out in seconds.
-FAST = ("-s", "DOWNLOAD_TIMEOUT=1", "-s", "RETRY_TIMES=2", "-s", "NEWSARCHIVE_RETRY_BACKOFF_BASE=0.3",
-        "-s", "DOWNLOAD_MAXSIZE=2000000", "-s", "DOWNLOAD_WARNSIZE=1000000", "-s", "NEWSARCHIVE_WARC=0")
+FAST = (
+    "-s",
+    "DOWNLOAD_TIMEOUT=1",
+    "-s",
+    "RETRY_TIMES=2",
+    "-s",
+    "NEWSARCHIVE_RETRY_BACKOFF_BASE=0.3",
+    "-s",
+    "DOWNLOAD_MAXSIZE=2000000",
+    "-s",
+    "DOWNLOAD_WARNSIZE=1000000",
+    "-s",
+    "NEWSARCHIVE_WARC=0",
+)
 
 # Real mirror articles whose first answers fail: each must still be stored.
 RETRY_AFTER_503 = "/article/2022/08/04/intel-13th-gen-processors"
@@ -77,15 +90,25 @@ def fault_pages() -> dict[str, Fault]:
         "offsite": Fault(redirect("https://evil.example.net/mobile/some-article")),
         "challenge-200": Fault(page(CLOUDFLARE_CHALLENGE, headers={"Server": "cloudflare"})),
         "challenge-403": Fault(page(ARVAN_CHALLENGE, status=403, headers={"Server": "ArvanCloud"})),
-        "challenge-503": Fault(page(CLOUDFLARE_CHALLENGE, status=503,
-                                    headers={"Server": "cloudflare", "cf-mitigated": "challenge"})),
+        "challenge-503": Fault(
+            page(
+                CLOUDFLARE_CHALLENGE,
+                status=503,
+                headers={"Server": "cloudflare", "cf-mitigated": "challenge"},
+            )
+        ),
         "soft-404": Fault(page(SOFT_404)),
         "empty": Fault(page(b"")),
         "no-date": Fault(page(article_variant(fault_url("no-date"), without_dates).encode())),
         "nested": Fault(page(article_variant(fault_url("nested"), deeply_nested()).encode())),
-        "windows-1256": Fault(page(as_windows_1256(article_variant(fault_url("windows-1256"))), utf8_declared)),
-        "latin1-header": Fault(page(as_windows_1256(article_variant(fault_url("latin1-header"))),
-                                    "text/html; charset=iso-8859-1")),
+        "windows-1256": Fault(
+            page(as_windows_1256(article_variant(fault_url("windows-1256"))), utf8_declared)
+        ),
+        "latin1-header": Fault(
+            page(
+                as_windows_1256(article_variant(fault_url("latin1-header"))), "text/html; charset=iso-8859-1"
+            )
+        ),
         "invalid-utf8": Fault(page(with_invalid_utf8(article_variant(fault_url("invalid-utf8"))))),
     }
 
@@ -118,10 +141,16 @@ def articles(db) -> dict[str, dict]:
 def assert_sound(db) -> None:
     with sqlite3.connect(db) as conn:
         assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
-        assert conn.execute("select count(*) from articles where title is null or body is null or published_at is null"
-                            ).fetchone()[0] == 0
-        assert conn.execute("select count(*) from articles").fetchone()[0] == conn.execute(
-            "select count(*) from articles_fts").fetchone()[0]
+        assert (
+            conn.execute(
+                "select count(*) from articles where title is null or body is null or published_at is null"
+            ).fetchone()[0]
+            == 0
+        )
+        assert (
+            conn.execute("select count(*) from articles").fetchone()[0]
+            == conn.execute("select count(*) from articles_fts").fetchone()[0]
+        )
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +166,9 @@ def page_faults(tmp_path_factory):
         RESET_ONCE: Fault(reset_mid_body(), MIRROR),
         TRUNCATED_ONCE: Fault(truncated(), MIRROR),
         "/robots.txt": robots_with("sitemap_index.xml", "fault-sitemap.xml"),
-        "/fault-sitemap.xml": Fault(page(sitemap([fault_url(name) for name in pages if not name.endswith("-b")]),
-                                         "application/xml")),
+        "/fault-sitemap.xml": Fault(
+            page(sitemap([fault_url(name) for name in pages if not name.endswith("-b")]), "application/xml")
+        ),
     }
     db = tmp_path_factory.mktemp("faults") / "archive.db"
     with FaultServer(faults) as server:
@@ -171,11 +201,22 @@ def test_every_mirror_article_is_stored_despite_transient_faults(page_faults):
         assert stored[SITE + path]["body"], path
 
 
-@pytest.mark.parametrize("reason, count", [
-    ("blocked", 3), ("soft-404", 1), ("empty", 1), ("oversize", 2), ("redirect-loop", 1),
-    ("offsite-redirect", 1), ("server-error", 1), ("timeout", 1), ("connection-lost", 1),
-    ("data-loss", 2), ("no-date", 1),  # a reset mid-body is a body cut short: data-loss
-])
+@pytest.mark.parametrize(
+    "reason, count",
+    [
+        ("blocked", 3),
+        ("soft-404", 1),
+        ("empty", 1),
+        ("oversize", 2),
+        ("redirect-loop", 1),
+        ("offsite-redirect", 1),
+        ("server-error", 1),
+        ("timeout", 1),
+        ("connection-lost", 1),
+        ("data-loss", 2),
+        ("no-date", 1),  # a reset mid-body is a body cut short: data-loss
+    ],
+)
 def test_each_permanent_fault_is_counted_under_its_reason(page_faults, reason, count):
     db, _, _ = page_faults
     assert run_row(db)["dropped"].get(reason) == count
@@ -203,7 +244,9 @@ def test_retries_back_off_exponentially(page_faults):
     assert third - second >= 0.6 * 0.75
 
 
-def test_permanent_errors_are_not_retried_and_transient_ones_are_retried_a_bounded_number_of_times(page_faults):
+def test_permanent_errors_are_not_retried_and_transient_ones_are_retried_a_bounded_number_of_times(
+    page_faults,
+):
     _, server, _ = page_faults
     assert len(server.times("/mobile/fault-404")) == 1
     assert len(server.times("/mobile/fault-challenge-503")) == 1  # a challenge is not retried
@@ -242,7 +285,7 @@ def test_fifty_thousand_nested_tags_do_not_stop_extraction(page_faults):
 
 
 def test_a_redirect_off_the_site_is_never_followed(page_faults):
-    db, server, result = page_faults
+    db, server, _result = page_faults
     assert not any("evil.example.net" in url for url in articles(db))
     assert "/mobile/some-article" not in {path for _, path in server.httpd.requests}
 
@@ -292,7 +335,9 @@ def xml_faults(tmp_path_factory):
     }
     db = tmp_path_factory.mktemp("xml") / "archive.db"
     with FaultServer(faults) as server:
-        faults["/feed"] = Fault(page(xxe_feed(server.url + "/xxe-secret"), "application/rss+xml; charset=utf-8"))
+        faults["/feed"] = Fault(
+            page(xxe_feed(server.url + "/xxe-secret"), "application/rss+xml; charset=utf-8")
+        )
         result = scrapy_crawl("digiato", db, server.url, *FAST, check=False)
     return db, server, result
 
@@ -307,15 +352,22 @@ def test_no_xml_entity_is_expanded_or_fetched(xml_faults):
     assert dropped.get("xml-entities") == 2  # the bomb sitemap and the XXE feed
     assert dropped.get("bad-sitemap") == 1
     with sqlite3.connect(db) as conn:
-        assert conn.execute("select count(*) from articles where body like '%root:%' or title like '%lol%'"
-                            ).fetchone()[0] == 0
+        assert (
+            conn.execute(
+                "select count(*) from articles where body like '%root:%' or title like '%lol%'"
+            ).fetchone()[0]
+            == 0
+        )
 
 
 def test_hostile_xml_does_not_stop_the_rest_of_the_crawl(xml_faults):
     db, _, _ = xml_faults
     assert_sound(db)
-    sitemap_articles = {article["url"] for article in load_expected("digiato.json")
-                        if "sitemap" in article.get("discovered_via", "sitemap")}
+    sitemap_articles = {
+        article["url"]
+        for article in load_expected("digiato.json")
+        if "sitemap" in article.get("discovered_via", "sitemap")
+    }
     assert len(articles(db)) >= len(sitemap_articles) - 1
 
 
@@ -324,7 +376,9 @@ def test_hostile_xml_does_not_stop_the_rest_of_the_crawl(xml_faults):
 
 @pytest.fixture(scope="module")
 def blocked_everywhere(tmp_path_factory):
-    challenge = Fault(page(CLOUDFLARE_CHALLENGE, status=403, headers={"Server": "cloudflare", "cf-mitigated": "challenge"}))
+    challenge = Fault(
+        page(CLOUDFLARE_CHALLENGE, status=403, headers={"Server": "cloudflare", "cf-mitigated": "challenge"})
+    )
     db = tmp_path_factory.mktemp("blocked") / "archive.db"
     with FaultServer({"*": challenge}) as server:
         result = scrapy_crawl("digiato", db, server.url, *FAST, check=False)
@@ -332,7 +386,7 @@ def blocked_everywhere(tmp_path_factory):
 
 
 def test_a_site_that_blocks_every_request_is_reported_loudly(blocked_everywhere):
-    db, server, result = blocked_everywhere
+    db, _server, result = blocked_everywhere
     row = run_row(db)
     assert row["dropped"].get("blocked", 0) >= 3  # robots.txt, the feed, the listing
     assert articles(db) == {}

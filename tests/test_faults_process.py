@@ -32,6 +32,7 @@ crawl subprocesses write an article and its FTS row in two transactions (a
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import os
 import random
@@ -48,12 +49,18 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
-
 from conftest import ROOT, scrapy_crawl
 from generated_mirror import BASE, HOST, Entry, generated_mirror, pool_dir, write_site_files
 from static_server import StaticServer
 
-from newsarchive.archive import SCHEMA_VERSION, Archive, ArchiveError, ArchiveWriteError, article_id, content_hash
+from newsarchive.archive import (
+    SCHEMA_VERSION,
+    Archive,
+    ArchiveError,
+    ArchiveWriteError,
+    article_id,
+    content_hash,
+)
 from newsarchive.export import ExportOptions, export
 from newsarchive.replay import ReplayServer
 
@@ -65,11 +72,28 @@ SEED = int(os.environ.get("NEWSARCHIVE_FAULTS_SEED") or 1409)
 SABOTAGE = os.environ.get("NEWSARCHIVE_FAULTS_SABOTAGE")
 #: Every run re-fetches every article: a whole crawl of writes for every kill to land in.
 CRAWL_SETTINGS = (
-    "-s", "LOG_LEVEL=INFO", "-s", "LOGSTATS_INTERVAL=0.2", "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
-    "-s", "NEWSARCHIVE_REFRESH_WINDOW_HOURS=1000000", "-s", "NEWSARCHIVE_REFETCH_INTERVAL_HOURS=0",
+    "-s",
+    "LOG_LEVEL=INFO",
+    "-s",
+    "LOGSTATS_INTERVAL=0.2",
+    "-s",
+    "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+    "-s",
+    "NEWSARCHIVE_REFRESH_WINDOW_HOURS=1000000",
+    "-s",
+    "NEWSARCHIVE_REFETCH_INTERVAL_HOURS=0",
 )
 EDIT = re.compile(r"ویرایش EDIT(\d{3})")
-REQUIRED = ("source", "url", "title", "body", "published_at", "content_hash", "first_seen_at", "last_fetched_at")
+REQUIRED = (
+    "source",
+    "url",
+    "title",
+    "body",
+    "published_at",
+    "content_hash",
+    "first_seen_at",
+    "last_fetched_at",
+)
 
 
 # --- the mirror: generated pages, a site that moves on between runs -------------------------
@@ -94,22 +118,26 @@ class MovingMirror:
         #: old URL -> the article URL it redirects to
         self.aliases = {f"{BASE}/article/2019/0{n + 1}/1{n}/moved-{e.rank}": e.url for n, e in enumerate(old)}
         self.alias_entries = [dataclasses.replace(e, url=url) for url, e in zip(self.aliases, old)]
-        (self.site / ".replay.json").write_text(json.dumps(
-            {"redirects": {self.path(old_url, slash=True): new for old_url, new in self.aliases.items()}}), "utf-8")
+        (self.site / ".replay.json").write_text(
+            json.dumps(
+                {"redirects": {self.path(old_url, slash=True): new for old_url, new in self.aliases.items()}}
+            ),
+            "utf-8",
+        )
         self.write_site()
 
     @staticmethod
     def path(url: str, *, slash: bool = False) -> str:
-        return ("/" if slash else "") + unquote(url[len(BASE) + 1:])
+        return ("/" if slash else "") + unquote(url[len(BASE) + 1 :])
 
     @property
     def urls(self) -> set[str]:
         """The article URLs on the site now."""
-        return {e.url for e in self.entries[self.listed:]}
+        return {e.url for e in self.entries[self.listed :]}
 
     def write_site(self) -> None:
         """Sitemaps, feed and listings of the listed entries; the old URLs last in the sitemap."""
-        write_site_files(self.root, self.entries[self.listed:] + self.alias_entries)
+        write_site_files(self.root, self.entries[self.listed :] + self.alias_entries)
 
     def next_run(self, generation: int, *, edits: int = 3) -> None:
         """One more article published, ``edits`` pages edited (their sitemap lastmod moves)."""
@@ -130,8 +158,13 @@ class MovingMirror:
 # --- what every archive must be, whenever a process died --------------------------------------
 
 
-def archive_problems(db: Path, *, urls: set[str] | None = None, aliases: dict[str, str] | None = None,
-                     edits: dict[str, int] | None = None) -> list[str]:
+def archive_problems(
+    db: Path,
+    *,
+    urls: set[str] | None = None,
+    aliases: dict[str, str] | None = None,
+    edits: dict[str, int] | None = None,
+) -> list[str]:
     """Everything wrong with the archive at ``db``: [] when sound.
 
     SQLite's integrity check; the FTS5 index agrees with ``articles`` (FTS5's own
@@ -164,8 +197,10 @@ def archive_problems(db: Path, *, urls: set[str] | None = None, aliases: dict[st
         indexed = {row[0] for row in conn.execute("select id from articles_fts_docsize")}
         rowids = {row["rowid"] for row in rows}
         if indexed != rowids:
-            problems.append(f"articles without an FTS row: {sorted(rowids - indexed)[:5]}; "
-                            f"FTS rows without an article: {sorted(indexed - rowids)[:5]}")
+            problems.append(
+                f"articles without an FTS row: {sorted(rowids - indexed)[:5]}; "
+                f"FTS rows without an article: {sorted(indexed - rowids)[:5]}"
+            )
         if conn.execute("select count(*) from articles_fts").fetchone()[0] != len(rows):
             problems.append("articles_fts count differs from articles count")
         seen: dict[str, int] = {}
@@ -188,7 +223,9 @@ def archive_problems(db: Path, *, urls: set[str] | None = None, aliases: dict[st
             if target is None:
                 problems.append(f"alias {alias['url']} points to no article ({alias['article_id']})")
             elif aliases is not None and aliases.get(alias["url"]) != target["url"]:
-                problems.append(f"alias {alias['url']} points to {target['url']}, not {aliases.get(alias['url'])}")
+                problems.append(
+                    f"alias {alias['url']} points to {target['url']}, not {aliases.get(alias['url'])}"
+                )
         chains: dict[str, list[sqlite3.Row]] = {}
         for version_row in conn.execute("select * from article_versions order by id"):
             chains.setdefault(version_row["article_id"], []).append(version_row)
@@ -201,11 +238,13 @@ def archive_problems(db: Path, *, urls: set[str] | None = None, aliases: dict[st
                 if earlier["content_hash"] != content_hash(dict(earlier)):
                     problems.append(f"a version of {article['url']}: content_hash is not its content's")
                 if not earlier["fetched_at"] <= earlier["replaced_at"] <= article["last_fetched_at"]:
-                    problems.append(f"a version of {article['url']} replaced at {earlier['replaced_at']}, "
-                                    f"fetched {earlier['fetched_at']}, article fetched {article['last_fetched_at']}")
+                    problems.append(
+                        f"a version of {article['url']} replaced at {earlier['replaced_at']}, "
+                        f"fetched {earlier['fetched_at']}, article fetched {article['last_fetched_at']}"
+                    )
             chain = [*versions, article]
             hashes = [item["content_hash"] for item in chain]
-            if any(a == b for a, b in zip(hashes, hashes[1:])):
+            if any(a == b for a, b in itertools.pairwise(hashes)):
                 problems.append(f"{article['url']}: a version the same as the content after it")
             if edits is not None:
                 generations = [_generation(item["body"]) for item in chain]
@@ -214,17 +253,28 @@ def archive_problems(db: Path, *, urls: set[str] | None = None, aliases: dict[st
         ended = ("finished", "degraded", "failed")  # with finished_at; "running" and "killed" without
         for run in conn.execute("select * from crawl_runs"):
             if run["status"] not in ("running", "killed", *ended) or (run["status"] in ended) != bool(
-                    run["finished_at"]):
-                problems.append(f"crawl run {run['id']}: status {run['status']}, finished_at {run['finished_at']}")
+                run["finished_at"]
+            ):
+                problems.append(
+                    f"crawl run {run['id']}: status {run['status']}, finished_at {run['finished_at']}"
+                )
         warc_dir = db.parent / "warc"
         # A kill between the migrations leaves a schema from before the captures table (v1).
-        has_captures = conn.execute("select 1 from sqlite_master where type = 'table' and name = 'captures'").fetchone()
-        for capture in conn.execute("select id, warc_file, warc_offset, warc_length from captures") if has_captures else ():
+        has_captures = conn.execute(
+            "select 1 from sqlite_master where type = 'table' and name = 'captures'"
+        ).fetchone()
+        for capture in (
+            conn.execute("select id, warc_file, warc_offset, warc_length from captures")
+            if has_captures
+            else ()
+        ):
             path = warc_dir / capture["warc_file"]
             size = path.stat().st_size if path.exists() else -1
             if capture["warc_offset"] + capture["warc_length"] > size:
-                problems.append(f"capture {capture['id']} names bytes {capture['warc_offset']}+"
-                                f"{capture['warc_length']} of {capture['warc_file']} ({size} bytes)")
+                problems.append(
+                    f"capture {capture['id']} names bytes {capture['warc_offset']}+"
+                    f"{capture['warc_length']} of {capture['warc_file']} ({size} bytes)"
+                )
     finally:
         conn.close()
     return problems
@@ -293,9 +343,20 @@ def crawl_env(tmp: Path) -> dict[str, str]:
 def crawl_command(db: Path, url: str) -> list[str]:
     """``scrapy crawl digiato`` as :func:`conftest.scrapy_crawl` runs it, with :data:`CRAWL_SETTINGS`."""
     return [
-        sys.executable, "-m", "scrapy", "crawl", "digiato",
-        "-s", f"NEWSARCHIVE_REPLAY_URL={url}", "-s", f"NEWSARCHIVE_DB={db}",
-        "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", *CRAWL_SETTINGS,
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "digiato",
+        "-s",
+        f"NEWSARCHIVE_REPLAY_URL={url}",
+        "-s",
+        f"NEWSARCHIVE_DB={db}",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+        "-s",
+        "DOWNLOAD_DELAY=0",
+        *CRAWL_SETTINGS,
     ]
 
 
@@ -306,8 +367,9 @@ class Crawl:
 
     def __init__(self, command: list[str], env: dict[str, str]):
         self.started = time.monotonic()
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
         self.lines: list[str] = []
         self.scraped = 0
         self.opened = threading.Event()
@@ -377,12 +439,18 @@ class Kill:
     left: str = ""  # what the archive held after the kill
 
     def __str__(self) -> str:
-        aim = {"create": f"archive file +{self.delay:.3f}s", "startup": f"{self.delay:.2f}s after spawn",
-               "open": f"opened +{self.delay:.3f}s", "mid": f"item {self.target} +{self.delay:.2f}s",
-               "close": f"close +{self.delay:.3f}s"}[self.plan]
+        aim = {
+            "create": f"archive file +{self.delay:.3f}s",
+            "startup": f"{self.delay:.2f}s after spawn",
+            "open": f"opened +{self.delay:.3f}s",
+            "mid": f"item {self.target} +{self.delay:.2f}s",
+            "close": f"close +{self.delay:.3f}s",
+        }[self.plan]
         report = ", after the run report" if self.reported else ""
-        return (f"planned {self.plan} ({aim}) -> killed in {self.phase} at {self.at:.2f}s, "
-                f"{self.scraped} items, pid {self.pid}{report}; left {self.left}")
+        return (
+            f"planned {self.plan} ({aim}) -> killed in {self.phase} at {self.at:.2f}s, "
+            f"{self.scraped} items, pid {self.pid}{report}; left {self.left}"
+        )
 
 
 def plan_kills(rng: random.Random, count: int, *, first: bool = False) -> list[Kill]:
@@ -470,12 +538,16 @@ def archive_summary(db: Path, run: dict | None) -> str:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 0:
             return "an empty archive (schema v0)"
-        counts = [conn.execute(f"select count(*) from {table}").fetchone()[0]
-                  for table in ("articles", "article_versions", "article_aliases")]
+        counts = [
+            conn.execute(f"select count(*) from {table}").fetchone()[0]
+            for table in ("articles", "article_versions", "article_aliases")
+        ]
     finally:
         conn.close()
-    return (f"schema v{version}, {counts[0]} articles, {counts[1]} versions, {counts[2]} aliases, "
-            f"run {run['status'] if run else 'not started'}")
+    return (
+        f"schema v{version}, {counts[0]} articles, {counts[1]} versions, {counts[2]} aliases, "
+        f"run {run['status'] if run else 'not started'}"
+    )
 
 
 def checked_copy(db: Path, scratch: Path) -> Path:
@@ -514,8 +586,9 @@ def test_twenty_sigkills_leave_a_sound_archive_and_a_rerun_finishes(moving_mirro
     started = time.monotonic()
 
     def story() -> str:
-        return (f"seed {SEED} (NEWSARCHIVE_FAULTS_SEED={SEED} repeats these kill points):\n"
-                + "\n".join(f"  {n + 1:2d}. {kill}" for n, kill in enumerate(done)))
+        return f"seed {SEED} (NEWSARCHIVE_FAULTS_SEED={SEED} repeats these kill points):\n" + "\n".join(
+            f"  {n + 1:2d}. {kill}" for n, kill in enumerate(done)
+        )
 
     known: set[int] = set()  # run ids before the current run
     with ReplayServer(mirror.root) as server:
@@ -534,8 +607,9 @@ def test_twenty_sigkills_leave_a_sound_archive_and_a_rerun_finishes(moving_mirro
                 new = [run for run_id, run in runs.items() if run_id not in known]
                 assert len(new) <= 1 and all(run["pid"] == kill.pid for run in new), new
                 if new:  # the run got past marking the runs of dead processes killed
-                    assert all(runs[run_id]["status"] == "killed" for run_id in pending), \
+                    assert all(runs[run_id]["status"] == "killed" for run_id in pending), (
                         f"runs of killed processes not marked killed: {[runs[i] for i in pending]}"
+                    )
                     pending.clear()
                     (row,) = new
                     left_as[row["id"]] = row["status"]
@@ -546,11 +620,15 @@ def test_twenty_sigkills_leave_a_sound_archive_and_a_rerun_finishes(moving_mirro
                     if row["status"] == "running":
                         pending.append(row["id"])
                 else:  # start_run comes before the first request
-                    assert kill.phase in ("startup", "open"), f"killed in {kill.phase} without a crawl_runs row"
+                    assert kill.phase in ("startup", "open"), (
+                        f"killed in {kill.phase} without a crawl_runs row"
+                    )
                 known = set(runs)
                 if kill.phase != "exited":
                     kill.left = archive_summary(copy, new[0] if new else None)
-                    problems = archive_problems(copy, urls=mirror.urls, aliases=mirror.aliases, edits=mirror.edits)
+                    problems = archive_problems(
+                        copy, urls=mirror.urls, aliases=mirror.aliases, edits=mirror.edits
+                    )
                     assert not problems, "after the kill:\n" + "\n".join(problems)
 
             mirror.listed = 0
@@ -564,13 +642,17 @@ def test_twenty_sigkills_leave_a_sound_archive_and_a_rerun_finishes(moving_mirro
             assert f"{len(pending)} earlier digiato run(s) had been killed" in rerun.stderr or not pending
             # A run the kill left running is now killed; one that finished before its kill stays finished.
             assert {run["id"]: run["status"] for run in earlier} == {
-                run_id: "finished" if status == "finished" else "killed" for run_id, status in left_as.items()}
+                run_id: "finished" if status == "finished" else "killed" for run_id, status in left_as.items()
+            }
             problems = archive_problems(db, urls=mirror.urls, aliases=mirror.aliases, edits=mirror.edits)
             assert not problems, "after the rerun:\n" + "\n".join(problems)
             conn = sqlite3.connect(db)
             stored = dict(conn.execute("select url, body from articles").fetchall())
-            aliases = dict(conn.execute(
-                "select l.url, a.url from article_aliases l join articles a on a.id = l.article_id").fetchall())
+            aliases = dict(
+                conn.execute(
+                    "select l.url, a.url from article_aliases l join articles a on a.id = l.article_id"
+                ).fetchall()
+            )
             versions = conn.execute("select count(*) from article_versions").fetchone()[0]
             conn.close()
             # Every mirror article exactly once (urls are unique), each with its latest edit.
@@ -583,10 +665,11 @@ def test_twenty_sigkills_leave_a_sound_archive_and_a_rerun_finishes(moving_mirro
         except Exception as error:  # whatever broke, say which kills came before it
             raise AssertionError(f"{type(error).__name__}: {error}\n{story()}") from error
     spread = ", ".join(f"{phase} {phases.count(phase)}" for phase in ("startup", "open", "mid", "close"))
-    print(f"\n{len(phases)} kills ({spread}), "
-          f"{len(done) - len(phases)} runs finished before their kill; after the rerun {len(stored)} articles, "
-          f"{versions} versions, {len(aliases)} aliases; {elapsed:.1f} s\n{story()}")
-
+    print(
+        f"\n{len(phases)} kills ({spread}), "
+        f"{len(done) - len(phases)} runs finished before their kill; after the rerun {len(stored)} articles, "
+        f"{versions} versions, {len(aliases)} aliases; {elapsed:.1f} s\n{story()}"
+    )
 
 
 QUERIES = ("گوشی", "هوش مصنوعی", "اینترنت OR اپل", "گزارش")
@@ -634,8 +717,10 @@ class Reader:
             result = self.timed("export", lambda: export(archive, ExportOptions(out=data, force=True)))
             records = [json.loads(line) for line in data.read_text("utf-8").splitlines()]
             if len(records) != result.records or len({r["id"] for r in records}) != len(records):
-                self.problems.append(f"export: {result.records} records said, {len(records)} lines, "
-                                     f"{len({r['id'] for r in records})} ids")
+                self.problems.append(
+                    f"export: {result.records} records said, {len(records)} lines, "
+                    f"{len({r['id'] for r in records})} ids"
+                )
             for record in records:
                 missing = [name for name in ("title", "body", "published_at", "url") if not record.get(name)]
                 if missing:
@@ -653,15 +738,19 @@ class Reader:
             count = db.execute("select count(*) from articles").fetchone()[0]
             self.counts.append(count)
             indexed = db.execute("select count(*) from articles_fts_docsize").fetchone()[0]
-            unindexed = db.execute("select url from articles where rowid not in "
-                                   "(select id from articles_fts_docsize)").fetchall()
+            unindexed = db.execute(
+                "select url from articles where rowid not in (select id from articles_fts_docsize)"
+            ).fetchall()
             blank = " or ".join(f"coalesce({name}, '') = ''" for name in REQUIRED)
             partial = db.execute(f"select url from articles where {blank}").fetchall()
-            orphans = db.execute("select count(*) from article_versions where article_id not in "
-                                 "(select id from articles)").fetchone()[0]
+            orphans = db.execute(
+                "select count(*) from article_versions where article_id not in (select id from articles)"
+            ).fetchone()[0]
             if indexed != count or unindexed or partial or orphans:
-                self.problems.append(f"a read saw {count} articles, {indexed} FTS rows, without FTS row "
-                                     f"{unindexed[:3]}, partial {partial[:3]}, {orphans} orphan versions")
+                self.problems.append(
+                    f"a read saw {count} articles, {indexed} FTS rows, without FTS row "
+                    f"{unindexed[:3]}, partial {partial[:3]}, {orphans} orphan versions"
+                )
             newest = db.execute("select id, title from articles order by rowid desc limit 1").fetchone()
             if newest and newest[0] not in set(archive.search_ids(newest[1])):
                 self.problems.append(f"the newest article {newest[0]} is not found by its title")
@@ -695,7 +784,10 @@ def test_searches_and_exports_during_a_crawl_never_wait_or_see_half_an_article(m
                 code = crawl.wait()
         log = "".join(crawl.lines)
         if generation == 2:
-            assert code == -signal.SIGKILL and crawl.scraped >= 30 and not crawl.closing.is_set(), (code, log[-3000:])
+            assert code == -signal.SIGKILL and crawl.scraped >= 30 and not crawl.closing.is_set(), (
+                code,
+                log[-3000:],
+            )
         else:
             assert code == 0 and not killed, f"the crawl failed ({code}):\n{crawl.log_tail()}"
             assert "crawl report for digiato" in log and ", finished)" in log, log[-3000:]
@@ -703,9 +795,11 @@ def test_searches_and_exports_during_a_crawl_never_wait_or_see_half_an_article(m
     reader.close()
 
     worst = {step: max(values) for step, values in reader.latency.items()}
-    print(f"\n{reader.rounds} rounds ({during} during the crawls), article counts seen "
-          f"{sorted(set(reader.counts))[:3]}..{max(reader.counts)}; max latency "
-          + ", ".join(f"{step} {seconds * 1000:.0f} ms" for step, seconds in worst.items()))
+    print(
+        f"\n{reader.rounds} rounds ({during} during the crawls), article counts seen "
+        f"{sorted(set(reader.counts))[:3]}..{max(reader.counts)}; max latency "
+        + ", ".join(f"{step} {seconds * 1000:.0f} ms" for step, seconds in worst.items())
+    )
     assert not reader.problems, "\n".join(reader.problems[:10])
     assert all(seconds < 1.0 for seconds in worst.values()), worst
     # The reads did overlap the writes: many rounds, and the archive grew under them.
@@ -719,8 +813,14 @@ def test_the_archive_checks_find_what_a_kill_could_leave(tmp_path):
     """:func:`archive_problems` is what the kill test relies on: it passes a sound archive and
     names each kind of damage (article without FTS row, partial row, duplicate by alias, bad version)."""
     db = tmp_path / "sound.db"
-    article = {"source": "digiato", "url": f"{BASE}/mobile/one", "title": "گوشی تازه", "lead": "خبر",
-               "body": "متن خبر گوشی", "published_at": "2025-01-01T10:00:00Z"}
+    article = {
+        "source": "digiato",
+        "url": f"{BASE}/mobile/one",
+        "title": "گوشی تازه",
+        "lead": "خبر",
+        "body": "متن خبر گوشی",
+        "published_at": "2025-01-01T10:00:00Z",
+    }
     with Archive(db) as archive:
         archive.save_article(article)
         archive.save_article({**article, "url": f"{BASE}/mobile/two", "title": "دومی"})
@@ -729,20 +829,22 @@ def test_the_archive_checks_find_what_a_kill_could_leave(tmp_path):
         run = archive.start_run("digiato")
         archive.finish_run(run, "finished", {}, {})
     urls = {article["url"], f"{BASE}/mobile/two"}
-    assert archive_problems(db, urls=urls, aliases={f"{BASE}/article/2019/01/01/one": article["url"]}, edits={}) == []
+    assert (
+        archive_problems(db, urls=urls, aliases={f"{BASE}/article/2019/01/01/one": article["url"]}, edits={})
+        == []
+    )
 
     damage = {
         "without an FTS row": "insert into articles_fts(articles_fts, rowid, search_title, search_lead, search_body) "
-                              "select 'delete', rowid, search_title, search_lead, search_body from articles limit 1",
+        "select 'delete', rowid, search_title, search_lead, search_body from articles limit 1",
         "partial article": "update articles set title = '' where url like '%two'",
         "also an article's URL": f"insert into article_aliases values ('{BASE}/mobile/two', "
-                                 f"'{article_id(article['url'])}', '2025-01-01T10:00:00Z')",
+        f"'{article_id(article['url'])}', '2025-01-01T10:00:00Z')",
         "a version of": "update article_versions set body = body || '.'",
-        "out of edit order": "update article_versions set body = 'ویرایش EDIT002.', "
-                             "content_hash = null",
+        "out of edit order": "update article_versions set body = 'ویرایش EDIT002.', content_hash = null",
         "crawl run": "update crawl_runs set finished_at = null",
         "no article of the mirror": f"update articles set url = '{BASE}/mobile/three', "
-                                    f"id = '{article_id(BASE + '/mobile/three')}' where url like '%two'",
+        f"id = '{article_id(BASE + '/mobile/three')}' where url like '%two'",
     }
     for expected, sql in damage.items():
         broken = tmp_path / f"broken-{len(expected)}.db"
@@ -750,9 +852,13 @@ def test_the_archive_checks_find_what_a_kill_could_leave(tmp_path):
         with sqlite3.connect(broken) as conn:
             conn.execute(sql)
             if expected == "out of edit order":
-                (title, lead, body), = conn.execute("select title, lead, body from article_versions").fetchall()
-                conn.execute("update article_versions set content_hash = ?",
-                             [content_hash({"title": title, "lead": lead, "body": body})])
+                ((title, lead, body),) = conn.execute(
+                    "select title, lead, body from article_versions"
+                ).fetchall()
+                conn.execute(
+                    "update article_versions set content_hash = ?",
+                    [content_hash({"title": title, "lead": lead, "body": body})],
+                )
         conn.close()
         problems = archive_problems(broken, urls=urls, edits={})
         assert any(expected in problem for problem in problems), (expected, problems)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scrapy.http import HtmlResponse, Request, TextResponse, XmlResponse
 from scrapy.utils.test import get_crawler
 
@@ -26,12 +27,26 @@ from newsarchive.urls import canonical_url
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 URLISH = st.one_of(
     st.text(max_size=200),
-    st.builds(lambda path, query: f"https://digiato.com/{path}?{query}", st.text(max_size=80), st.text(max_size=40)),
-    st.sampled_from(["", "http://", "https://[::1", "https://digiato.com/%", "https://digiato.com/%ZZ/\x00",
-                     "https://dígiato.com/خبر", "https://digiato.com/" + "ا" * 5000]),
+    st.builds(
+        lambda path, query: f"https://digiato.com/{path}?{query}", st.text(max_size=80), st.text(max_size=40)
+    ),
+    st.sampled_from(
+        [
+            "",
+            "http://",
+            "https://[::1",
+            "https://digiato.com/%",
+            "https://digiato.com/%ZZ/\x00",
+            "https://dígiato.com/خبر",
+            "https://digiato.com/" + "ا" * 5000,
+        ]
+    ),
 )
-PERSIANISH = st.text(alphabet=st.sampled_from(list("پیام‌رسانيكۀة٤۴۵5 \u200c\u200d\u064b\u0640-*\"()ORAND:NEAR^")) |
-                     st.characters(), max_size=200)
+PERSIANISH = st.text(
+    alphabet=st.sampled_from(list('پیام‌رسانيكۀة٤۴۵5 \u200c\u200d\u064b\u0640-*"()ORAND:NEAR^'))
+    | st.characters(),
+    max_size=200,
+)
 
 
 @pytest.mark.slow
@@ -80,8 +95,15 @@ def test_the_query_parser_raises_only_query_errors(query):
 def search_archive(tmp_path_factory):
     path = tmp_path_factory.mktemp("fuzz") / "a.db"
     with Archive(path) as archive:
-        archive.save_article({"source": "digiato", "url": "https://digiato.com/mobile/x", "title": "پیام‌رسان بومی",
-                              "body": "متن خبر درباره پیام‌رسان و 5G.", "published_at": "2024-05-04T06:45:00Z"})
+        archive.save_article(
+            {
+                "source": "digiato",
+                "url": "https://digiato.com/mobile/x",
+                "title": "پیام‌رسان بومی",
+                "body": "متن خبر درباره پیام‌رسان و 5G.",
+                "published_at": "2024-05-04T06:45:00Z",
+            }
+        )
     return path
 
 
@@ -113,33 +135,60 @@ def _drain(results):
 
 XML_BODIES = st.one_of(
     st.binary(max_size=3000),
-    st.builds(lambda inner: f'<?xml version="1.0"?><urlset><url><loc>{inner}</loc></url></urlset>'.encode("utf-8", "replace"),
-              st.text(max_size=300)),
-    st.builds(lambda inner: f'<rss><channel><item><link>{inner}</link><pubDate>{inner}</pubDate></item></channel></rss>'
-              .encode("utf-8", "replace"), st.text(max_size=200)),
-    st.just(b"<?xml version='1.0'?><sitemapindex>" + b"<sitemap><loc>https://digiato.com/s.xml</loc></sitemap>" * 2000
-            + b"</sitemapindex>"),
+    st.builds(
+        lambda inner: f'<?xml version="1.0"?><urlset><url><loc>{inner}</loc></url></urlset>'.encode(
+            "utf-8", "replace"
+        ),
+        st.text(max_size=300),
+    ),
+    st.builds(
+        lambda inner: (
+            f"<rss><channel><item><link>{inner}</link><pubDate>{inner}</pubDate></item></channel></rss>".encode(
+                "utf-8", "replace"
+            )
+        ),
+        st.text(max_size=200),
+    ),
+    st.just(
+        b"<?xml version='1.0'?><sitemapindex>"
+        + b"<sitemap><loc>https://digiato.com/s.xml</loc></sitemap>" * 2000
+        + b"</sitemapindex>"
+    ),
 )
 
 
 @pytest.mark.slow
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(body=XML_BODIES)
 def test_sitemap_and_feed_readers_never_raise(spider, body, monkeypatch):
     monkeypatch.setattr(type(spider), "archive", property(lambda self: _NoArchive()))
     request = Request("https://digiato.com/sitemap.xml", meta={"newsarchive_kind": "sitemap"})
-    for response in (XmlResponse("https://digiato.com/sitemap.xml", body=body, request=request),
-                     TextResponse("https://digiato.com/feed", body=body, request=request, encoding="utf-8")):
+    for response in (
+        XmlResponse("https://digiato.com/sitemap.xml", body=body, request=request),
+        TextResponse("https://digiato.com/feed", body=body, request=request, encoding="utf-8"),
+    ):
         _drain(spider.parse_sitemap(response))
         _drain(spider.parse_feed(response))
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(body=st.one_of(st.binary(max_size=3000), st.text(max_size=3000).map(lambda t: t.encode("utf-8"))))
 def test_listing_and_robots_readers_never_raise(spider, body, monkeypatch):
     monkeypatch.setattr(type(spider), "archive", property(lambda self: _NoArchive()))
-    response = HtmlResponse("https://digiato.com/topic/tech/", body=body, encoding="utf-8",
-                            request=Request("https://digiato.com/topic/tech/"))
+    response = HtmlResponse(
+        "https://digiato.com/topic/tech/",
+        body=body,
+        encoding="utf-8",
+        request=Request("https://digiato.com/topic/tech/"),
+    )
     _drain(spider.parse_listing(response))
     _drain(spider.parse_robots(TextResponse("https://digiato.com/robots.txt", body=body, encoding="utf-8")))
 
@@ -157,11 +206,15 @@ class _NoArchive:
         return False
 
 
-@pytest.mark.parametrize("body", [b"\x1f\x8b", b"\x1f\x8b\x08\x00garbage", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"])
+@pytest.mark.parametrize(
+    "body", [b"\x1f\x8b", b"\x1f\x8b\x08\x00garbage", b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"]
+)
 def test_a_gzip_sitemap_cut_short_is_a_bad_sitemap(spider, body, monkeypatch):
     """Found by the property test above: a body with gzip's magic bytes that does not inflate."""
     monkeypatch.setattr(type(spider), "archive", property(lambda self: _NoArchive()))
     before = spider.crawler.stats.get_value("newsarchive/dropped/bad-sitemap", 0)
-    response = XmlResponse("https://digiato.com/sitemap.xml.gz", body=body, request=Request("https://digiato.com/s"))
+    response = XmlResponse(
+        "https://digiato.com/sitemap.xml.gz", body=body, request=Request("https://digiato.com/s")
+    )
     assert _drain(spider.parse_sitemap(response)) == []
     assert spider.crawler.stats.get_value("newsarchive/dropped/bad-sitemap") == before + 1

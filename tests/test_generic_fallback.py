@@ -17,10 +17,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import EXPECTED_SITES, MIRROR, load_expected, make_spider, process_response
 from parsel import Selector
 from scrapy.http import HtmlResponse, Request
-
-from conftest import EXPECTED_SITES, MIRROR, load_expected, make_spider, process_response
 
 from newsarchive.extract import extract_article
 from newsarchive.persian.dates import parse_datetime
@@ -57,7 +56,13 @@ def foreign_pages():
     for name in SITE_NAMES:
         expected = {SITES[name].canonical(e["url"]): e for e in load_expected(f"{name}.json")}
         samples[name] = [expected[SITES[name].canonical(url)] for url in SITES[name].contract_urls]
-    return [(name, other, page) for name in SITE_NAMES for other in SITE_NAMES if other != name for page in samples[other]]
+    return [
+        (name, other, page)
+        for name in SITE_NAMES
+        for other in SITE_NAMES
+        if other != name
+        for page in samples[other]
+    ]
 
 
 FOREIGN = foreign_pages()
@@ -70,14 +75,20 @@ def declared_dates(html: str) -> set[str]:
     values = page.xpath("//meta[@property='article:published_time']/@content").getall()
     for script in page.xpath("//script[@type='application/ld+json']/text()").getall():
         values += re.findall(r'"datePublished"\s*:\s*"([^"]+)"', script)
-    values += page.xpath("//time[not(ancestor::*[contains(@class, 'comment') or contains(@id, 'comment')])]/@datetime").getall()
+    values += page.xpath(
+        "//time[not(ancestor::*[contains(@class, 'comment') or contains(@id, 'comment')])]/@datetime"
+    ).getall()
     return {parse_datetime(value).utc_iso for value in values}
 
 
-@pytest.mark.parametrize(("site", "other", "expected"), FOREIGN,
-                         ids=[f"{site}<-{other}:{e['path'][-28:]}" for site, other, e in FOREIGN])
+@pytest.mark.parametrize(
+    ("site", "other", "expected"),
+    FOREIGN,
+    ids=[f"{site}<-{other}:{e['path'][-28:]}" for site, other, e in FOREIGN],
+)
 def test_a_page_of_the_wrong_site_yields_title_body_and_a_declared_or_displayed_date(
-        spiders, site, other, expected):
+    spiders, site, other, expected
+):
     html = (MIRROR / host_of(SITES[other].base_url) / expected["path"]).read_text("utf-8")
     dates = declared_dates(html)
     item = run(spiders[site], article_url(site), html.encode())
@@ -100,18 +111,27 @@ PARAGRAPHS = [
 ]
 PUBLISHED = ("2024-07-02T10:30:00+03:30", "2024-07-02T07:00:00Z")
 GENERIC_PAGES = {
-    "json-ld": ("""<html><head><script type="application/ld+json">{{"@context": "https://schema.org", "@type": "NewsArticle",
+    "json-ld": (
+        """<html><head><script type="application/ld+json">{{"@context": "https://schema.org", "@type": "NewsArticle",
         "headline": "{title}", "datePublished": "{published}", "articleBody": "{p1}\\n{p2}"}}</script></head>
-        <body><div class="layout"><span>خانه</span></div></body></html>""", {"title": "jsonld", "body": "jsonld", "published": "jsonld"}),
-    "meta + densest paragraphs": ("""<html><head><title>{title} - نشریه</title><meta property="og:title" content="{title}">
+        <body><div class="layout"><span>خانه</span></div></body></html>""",
+        {"title": "jsonld", "body": "jsonld", "published": "jsonld"},
+    ),
+    "meta + densest paragraphs": (
+        """<html><head><title>{title} - نشریه</title><meta property="og:title" content="{title}">
         <meta property="article:published_time" content="{published}"></head>
         <body><div class="layout"><section><div class="story"><p>{p1}</p><p>{p2}</p></div></section>
-        <ul class="menu"><li>خانه</li><li>تماس</li></ul></div></body></html>""", {"title": "meta", "body": "fallback", "published": "meta"}),
-    "WordPress conventions": ("""<html><head></head><body class="single"><div id="primary"><h2 class="entry-title">{title}</h2>
+        <ul class="menu"><li>خانه</li><li>تماس</li></ul></div></body></html>""",
+        {"title": "meta", "body": "fallback", "published": "meta"},
+    ),
+    "WordPress conventions": (
+        """<html><head></head><body class="single"><div id="primary"><h2 class="entry-title">{title}</h2>
         <span class="posted-on"><time class="entry-date published" datetime="{published}">۱۲ تیر ۱۴۰۳</time></span>
         <div class="entry-content"><p>{p1}</p><p>{p2}</p></div></div>
         <ol class="comment-list"><li><time datetime="2024-07-03T09:00:00+03:30">دیروز</time><p>دیدگاه</p></li></ol>
-        </body></html>""", {"title": "wordpress", "body": "wordpress", "published": "time"}),
+        </body></html>""",
+        {"title": "wordpress", "body": "wordpress", "published": "time"},
+    ),
 }
 
 
@@ -133,7 +153,7 @@ def test_a_page_without_site_markup_yields_title_body_and_date_from_the_generic_
 EMPTY_PAGES = {
     "no-title": "<html><head></head><body><div><p>{p1}</p><p>{p2}</p></div></body></html>",
     "no-body": '<html><head><meta property="article:published_time" content="{published}"></head>'
-               "<body><h1>{title}</h1><p>خبر کوتاه.</p></body></html>",
+    "<body><h1>{title}</h1><p>خبر کوتاه.</p></body></html>",
     "no-date": "<html><head><title>{title}</title></head><body><h1>{title}</h1><div><p>{p1}</p><p>{p2}</p></div></body></html>",
 }
 
@@ -148,14 +168,20 @@ def test_a_page_with_nothing_to_find_is_dropped_with_a_named_reason(tmp_path, si
     assert dropped.value.reason == reason
     stats = spider.crawler.stats.get_stats()
     assert {key: value for key, value in stats.items() if key.startswith("newsarchive/dropped/")} == {
-        f"newsarchive/dropped/{reason}": 1}
+        f"newsarchive/dropped/{reason}": 1
+    }
 
 
 def test_a_page_that_is_not_an_article_is_dropped_before_extraction(tmp_path):
     site = SITE_NAMES[0]
     spider = make_spider(site, tmp_path / "scratch.db")
     url = SITES[site].url("/")
-    assert list(spider.parse_article(HtmlResponse(url=url, body=b"<html><h1>x</h1></html>", request=Request(url)))) == []
+    assert (
+        list(
+            spider.parse_article(HtmlResponse(url=url, body=b"<html><h1>x</h1></html>", request=Request(url)))
+        )
+        == []
+    )
     assert spider.crawler.stats.get_value("newsarchive/dropped/not-article") == 1
 
 
@@ -163,12 +189,25 @@ def test_a_page_that_is_not_an_article_is_dropped_before_extraction(tmp_path):
 
 
 def test_a_sponsored_marker_flags_a_page_whose_url_looks_like_any_other():
-    site = Site(name="t", base_url="https://example.com", article_paths=(r"^/p/\d+$",),
-                selectors=Selectors(sponsored=("article.category-reportage",)))
+    site = Site(
+        name="t",
+        base_url="https://example.com",
+        article_paths=(r"^/p/\d+$",),
+        selectors=Selectors(sponsored=("article.category-reportage",)),
+    )
     html = '<html><body class="single-post"><article class="post category-{}"><h1>عنوان</h1></article></body></html>'
-    assert extract_article(Selector(text=html.format("reportage")), "https://example.com/p/1", site)["sponsored"] is True
-    assert extract_article(Selector(text=html.format("news")), "https://example.com/p/1", site)["sponsored"] is False
-    assert extract_article(Selector(text=html.format("reportage")), "https://example.com/p/1")["sponsored"] is False
+    assert (
+        extract_article(Selector(text=html.format("reportage")), "https://example.com/p/1", site)["sponsored"]
+        is True
+    )
+    assert (
+        extract_article(Selector(text=html.format("news")), "https://example.com/p/1", site)["sponsored"]
+        is False
+    )
+    assert (
+        extract_article(Selector(text=html.format("reportage")), "https://example.com/p/1")["sponsored"]
+        is False
+    )
 
 
 def test_the_wordpress_layer_does_not_take_category_links_for_tags():
@@ -177,6 +216,11 @@ def test_the_wordpress_layer_does_not_take_category_links_for_tags():
     <div class="entry-content"><p>متن</p></div>{}</body></html>"""
     without_tags = extract_article(Selector(text=html.format("")), "https://example.com/p/1")
     assert "tags" not in without_tags
-    assert without_tags["categories"] == ["موبایل"] and without_tags["field_sources"]["categories"] == "wordpress"
-    with_tags = extract_article(Selector(text=html.format('<a href="/tag/samsung/" rel="tag">سامسونگ</a>')), "https://example.com/p/1")
+    assert (
+        without_tags["categories"] == ["موبایل"]
+        and without_tags["field_sources"]["categories"] == "wordpress"
+    )
+    with_tags = extract_article(
+        Selector(text=html.format('<a href="/tag/samsung/" rel="tag">سامسونگ</a>')), "https://example.com/p/1"
+    )
     assert with_tags["tags"] == ["سامسونگ"]

@@ -16,9 +16,8 @@ import sys
 
 import pytest
 import sqlite_utils
-from scrapy.settings import Settings
-
 from conftest import MIRROR, ROOT, load_expected, scrapy_crawl
+from scrapy.settings import Settings
 
 from newsarchive.extensions import COVERAGE_FIELDS, run_summary
 from newsarchive.health import EXIT_DEGRADED, Thresholds, check_health
@@ -28,8 +27,11 @@ from newsarchive.replay import ReplayServer
 def run_stats(kept: int = 20, *, requests: int = 40, fields: dict[str, int] | None = None, **counts) -> dict:
     """Crawl stats of a run that kept ``kept`` new articles, every field on all of them unless
     ``fields`` says otherwise; ``counts`` are drops by reason, or ``fetch_new``."""
-    stats = {"downloader/request_count": requests, "newsarchive/articles/new": kept,
-             "newsarchive/fetch/new": counts.pop("fetch_new", kept)}
+    stats = {
+        "downloader/request_count": requests,
+        "newsarchive/articles/new": kept,
+        "newsarchive/fetch/new": counts.pop("fetch_new", kept),
+    }
     for field in COVERAGE_FIELDS:
         stats[f"newsarchive/field/{field}"] = (fields or {}).get(field, kept)
     for reason, n in counts.items():
@@ -102,13 +104,21 @@ def test_runs_below_the_minimum_sample_are_not_judged_on_shares():
 def test_thresholds_from_settings_merge_json_and_refuse_unknown_fields():
     assert Thresholds.from_settings(Settings()) == Thresholds()
     thresholds = Thresholds.from_settings(
-        Settings({"NEWSARCHIVE_HEALTH_MIN_COVERAGE": '{"body": 0.5, "lead": 0.8}',
-                  "NEWSARCHIVE_HEALTH_MAX_EXTRACTION_DROPS": "0.2", "NEWSARCHIVE_HEALTH_MIN_SAMPLE": "10"}),
-        COVERAGE_FIELDS)
+        Settings(
+            {
+                "NEWSARCHIVE_HEALTH_MIN_COVERAGE": '{"body": 0.5, "lead": 0.8}',
+                "NEWSARCHIVE_HEALTH_MAX_EXTRACTION_DROPS": "0.2",
+                "NEWSARCHIVE_HEALTH_MIN_SAMPLE": "10",
+            }
+        ),
+        COVERAGE_FIELDS,
+    )
     assert thresholds.min_coverage == {"title": 1.0, "body": 0.5, "published": 1.0, "lead": 0.8}
     assert (thresholds.max_extraction_drops, thresholds.min_sample) == (0.2, 10)
     with pytest.raises(ValueError, match="unknown field"):
-        Thresholds.from_settings(Settings({"NEWSARCHIVE_HEALTH_MIN_COVERAGE": '{"bdy": 0.9}'}), COVERAGE_FIELDS)
+        Thresholds.from_settings(
+            Settings({"NEWSARCHIVE_HEALTH_MIN_COVERAGE": '{"bdy": 0.9}'}), COVERAGE_FIELDS
+        )
 
 
 # --- real crawls ---------------------------------------------------------------
@@ -143,8 +153,13 @@ def test_scrapy_crawl_below_a_threshold_is_degraded_and_exits_3(replay_server, t
     (problem,) = json.loads(run["problems"])
     assert (problem["check"], problem["field"], problem["share"]) == ("coverage", "lead", 0.8333)
 
-    runs = subprocess.run([sys.executable, "-m", "newsarchive", "runs", "--db", str(db)],
-                          cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    runs = subprocess.run(
+        [sys.executable, "-m", "newsarchive", "runs", "--db", str(db)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "degraded" in runs and "degraded: digiato: lead on 83% of 18 articles" in runs
 
 
@@ -153,9 +168,27 @@ def test_newsarchive_crawl_exits_3_on_a_degraded_run(replay_server, tmp_path):
     db = tmp_path / "archive.db"
     env = {k: v for k, v in os.environ.items() if k != "NEWSARCHIVE_DB"}
     result = subprocess.run(
-        [sys.executable, "-m", "newsarchive", "crawl", "digiato", "--db", str(db),
-         "-s", f"NEWSARCHIVE_REPLAY_URL={replay_server.url}", "-s", LEAD_REQUIRED, "-s", "LOG_LEVEL=WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "newsarchive",
+            "crawl",
+            "digiato",
+            "--db",
+            str(db),
+            "-s",
+            f"NEWSARCHIVE_REPLAY_URL={replay_server.url}",
+            "-s",
+            LEAD_REQUIRED,
+            "-s",
+            "LOG_LEVEL=WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == EXIT_DEGRADED, result.stderr[-3000:]
     assert last_run(db)["status"] == "degraded"
     assert "digiato run 1 is degraded (1 problem(s))" in result.stderr
@@ -178,4 +211,6 @@ def test_a_site_whose_listed_articles_all_fail_is_degraded_not_quiet(tmp_path):
     assert run["status"] == "degraded" and run["articles_new"] == 0
     (problem,) = json.loads(run["problems"])
     assert problem["check"] == "nothing-kept" and problem["listed_new"] >= 18
-    assert f"sitemaps/feeds listed {problem['listed_new']} new article(s) but the run kept none" in result.stderr
+    assert (
+        f"sitemaps/feeds listed {problem['listed_new']} new article(s) but the run kept none" in result.stderr
+    )

@@ -7,7 +7,11 @@ import sys
 
 
 def test_the_archive_and_the_cli_import_without_scrapy():
-    code = ("import sys, newsarchive.archive, newsarchive.cli, newsarchive.outcomes; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')))")
-    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    code = (
+        "import sys, newsarchive.archive, newsarchive.cli, newsarchive.outcomes; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert loaded == "[]"

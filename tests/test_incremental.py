@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlite_utils
-
 from conftest import MIRROR, ROOT, load_expected, scrapy_crawl
 
 from newsarchive.freshness import RefreshPolicy
@@ -62,7 +61,11 @@ def touch_sitemap_entry(site_root, url: str) -> None:
     sitemap.write_text(text, "utf-8")
     index = site_root / "sitemap_index.xml"
     index.write_text(
-        re.sub(r"(digi_posts-sitemap.xml</loc>\s*<lastmod>)[^<]+", rf"\g<1>{new_lastmod()}", index.read_text("utf-8")),
+        re.sub(
+            r"(digi_posts-sitemap.xml</loc>\s*<lastmod>)[^<]+",
+            rf"\g<1>{new_lastmod()}",
+            index.read_text("utf-8"),
+        ),
         "utf-8",
     )
 
@@ -94,8 +97,10 @@ def test_runs_fetch_only_what_is_new_or_changed(changing_mirror, tmp_path):
     assert second["requests"] == 4, stats
     assert (stats["robotstxt/request_count"], stats["newsarchive/robots/reused"]) == (1, 1)
 
-    new_urls = [add_article(site_root, EDITED_PATH, "mobile/first-new-story"),
-                add_article(site_root, EDITED_PATH, "mobile/second-new-story")]
+    new_urls = [
+        add_article(site_root, EDITED_PATH, "mobile/first-new-story"),
+        add_article(site_root, EDITED_PATH, "mobile/second-new-story"),
+    ]
     edited = site_root / EDITED_PATH
     edited.write_text(edited.read_text("utf-8").replace("</p>", " ویرایش شد.</p>", 1), "utf-8")
     touch_sitemap_entry(site_root, f"https://digiato.com/{EDITED_PATH}")
@@ -154,9 +159,25 @@ def test_newsarchive_crawl_skips_a_locked_site_with_one_line_and_runs_the_others
     lock = RunLock(db, "digiato").acquire()
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "newsarchive", "crawl", "digiato", "zoomit", "--db", str(db),
-             "--set", f"NEWSARCHIVE_REPLAY_URL={replay_server.url}", "--set", "NEWSARCHIVE_WARC=0"],
-            cwd=ROOT, capture_output=True, text=True, timeout=300)
+            [
+                sys.executable,
+                "-m",
+                "newsarchive",
+                "crawl",
+                "digiato",
+                "zoomit",
+                "--db",
+                str(db),
+                "--set",
+                f"NEWSARCHIVE_REPLAY_URL={replay_server.url}",
+                "--set",
+                "NEWSARCHIVE_WARC=0",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     finally:
         lock.release()
     assert result.returncode == 1, result.stderr[-3000:]
@@ -169,17 +190,29 @@ def test_newsarchive_crawl_skips_a_locked_site_with_one_line_and_runs_the_others
 def test_a_killed_run_leaves_a_sound_archive_and_the_next_run_finishes(replay_server, tmp_path):
     db = tmp_path / "archive.db"
     command = [
-        sys.executable, "-m", "scrapy", "crawl", "digiato",
-        "-s", f"NEWSARCHIVE_REPLAY_URL={replay_server.url}", "-s", f"NEWSARCHIVE_DB={db}",
-        "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0.4", "-s", "CONCURRENT_REQUESTS=1",
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "digiato",
+        "-s",
+        f"NEWSARCHIVE_REPLAY_URL={replay_server.url}",
+        "-s",
+        f"NEWSARCHIVE_DB={db}",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+        "-s",
+        "DOWNLOAD_DELAY=0.4",
+        "-s",
+        "CONCURRENT_REQUESTS=1",
     ]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # kill once some articles are stored
         time.sleep(0.2)
-        if db.exists() and sqlite_utils.Database(db)["articles"].exists():
-            if sqlite_utils.Database(db)["articles"].count >= 3:
-                break
+        table = sqlite_utils.Database(db)["articles"] if db.exists() else None
+        if table is not None and table.exists() and table.count >= 3:
+            break
     process.send_signal(signal.SIGKILL)
     process.wait()
     archive = sqlite_utils.Database(db)
@@ -191,7 +224,12 @@ def test_a_killed_run_leaves_a_sound_archive_and_the_next_run_finishes(replay_se
     archive = sqlite_utils.Database(db)
     assert [run["status"] for run in runs(db)] == ["killed", "finished"]
     assert archive["articles"].count == len(EXPECTED)
-    assert archive.execute("select count(*) from (select url from articles group by url having count(*) > 1)").fetchone()[0] == 0
+    assert (
+        archive.execute(
+            "select count(*) from (select url from articles group by url having count(*) > 1)"
+        ).fetchone()[0]
+        == 0
+    )
 
 
 class KnownArticles:
@@ -203,7 +241,11 @@ class KnownArticles:
 
     def fetch_record(self, url):
         seen = self.first_seen.get(url)
-        return seen and {"first_seen_at": seen, "last_fetched_at": seen, "published_at": "2020-01-01T00:00:00Z"}
+        return seen and {
+            "first_seen_at": seen,
+            "last_fetched_at": seen,
+            "published_at": "2020-01-01T00:00:00Z",
+        }
 
     def last_run_completed(self, spider, before):
         return self.completed
@@ -221,6 +263,7 @@ def test_the_listing_reads_the_topic_list_not_the_most_viewed_sidebar(tmp_path):
     page = mirror_response("digiato", spider.site.url("/topic/tech/"), "topic/tech/index.html")
     spider.archive = KnownArticles({}, last_run_completed=True)
     fetched = {r.url for r in spider.parse_listing(page) if r.meta["newsarchive_kind"] == "article"}
+
     def articles_under(css):
         urls = {spider.site.canonical(page.urljoin(url)) for url in page.css(f"{css} a::attr(href)").getall()}
         return {url for url in urls if spider.site.is_article_url(url)}
@@ -241,12 +284,17 @@ def listing_walk(tmp_path, first_seen_of_link: list[str | None], *, last_run_com
 
     spider = make_spider("digiato", tmp_path / "unused.db")
     page = mirror_response("digiato", spider.site.url("/topic/tech/"), "topic/tech/index.html")
-    links = [spider.site.canonical(page.urljoin(href)) for href in page.css(spider.site.listing.article_links[0]).getall()]
+    links = [
+        spider.site.canonical(page.urljoin(href))
+        for href in page.css(spider.site.listing.article_links[0]).getall()
+    ]
     links = [url for url in dict.fromkeys(links) if spider.site.is_article_url(url)]
     assert len(links) > len(first_seen_of_link)
     started = spider.started_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    spider.archive = KnownArticles({url: started if seen == THIS_RUN else seen
-                                    for url, seen in zip(links, first_seen_of_link) if seen}, last_run_completed)
+    spider.archive = KnownArticles(
+        {url: started if seen == THIS_RUN else seen for url, seen in zip(links, first_seen_of_link) if seen},
+        last_run_completed,
+    )
     requests = list(spider.parse_listing(page))
     fetched = {r.url for r in requests if r.meta["newsarchive_kind"] == "article"}
     return links, fetched, any(r.meta["newsarchive_kind"] == "listing" for r in requests)

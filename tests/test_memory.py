@@ -19,8 +19,15 @@ from newsarchive.spiders.sites import SPIDERS
 PACKAGE = Path(__file__).resolve().parent.parent / "newsarchive"
 #: What the spider may import from the project: data, extraction and the item (through the
 #: page-to-item function), the date parser, the names of outcomes and the crawl memory's protocol.
-SPIDER_MAY_IMPORT = {"newsarchive.sites.base", "newsarchive.extract", "newsarchive.items", "newsarchive.page",
-                     "newsarchive.persian.dates", "newsarchive.outcomes", "newsarchive.memory"}
+SPIDER_MAY_IMPORT = {
+    "newsarchive.sites.base",
+    "newsarchive.extract",
+    "newsarchive.items",
+    "newsarchive.page",
+    "newsarchive.persian.dates",
+    "newsarchive.outcomes",
+    "newsarchive.memory",
+}
 
 
 def project_imports(path: Path) -> set[str]:
@@ -45,9 +52,16 @@ def test_outcomes_imports_nothing_from_the_project():
 
 
 def crawler_for(db: Path, **settings):
-    return get_crawler(SPIDERS["digiato"], {
-        **project_settings().copy_to_dict(), "TWISTED_REACTOR_ENABLED": False,
-        "EXTENSIONS": {"newsarchive.extensions.CrawlRun": None}, "NEWSARCHIVE_DB": str(db), **settings})
+    return get_crawler(
+        SPIDERS["digiato"],
+        {
+            **project_settings().copy_to_dict(),
+            "TWISTED_REACTOR_ENABLED": False,
+            "EXTENSIONS": {"newsarchive.extensions.CrawlRun": None},
+            "NEWSARCHIVE_DB": str(db),
+            **settings,
+        },
+    )
 
 
 class Remembered:

@@ -19,7 +19,6 @@ import tomllib
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 PACKAGE = ROOT / "newsarchive"
@@ -46,7 +45,9 @@ def declared_distributions() -> set[str]:
     optional = project.get("optional-dependencies", {})
     declared: set[str] = set()
     pending = [(spec, "dependencies") for spec in project["dependencies"]]
-    pending += [(spec, extra) for extra, specs in optional.items() if extra not in TOOL_EXTRAS for spec in specs]
+    pending += [
+        (spec, extra) for extra, specs in optional.items() if extra not in TOOL_EXTRAS for spec in specs
+    ]
     seen: set[str] = set()
     while pending:
         spec, where = pending.pop()
@@ -90,7 +91,9 @@ def test_every_import_of_the_package_is_a_declared_distribution():
     for name, modules in sorted(imports.items()):
         distributions = {canonical(d) for d in providers.get(name, [])}
         if not distributions:
-            undeclared.append(f"{name} (no installed distribution provides it), imported by {sorted(modules)}")
+            undeclared.append(
+                f"{name} (no installed distribution provides it), imported by {sorted(modules)}"
+            )
         elif not distributions & declared:
             undeclared.append(f"{name} (from {sorted(distributions)}), imported by {sorted(modules)}")
     assert not undeclared, "declare these in pyproject.toml:\n" + "\n".join(undeclared)
@@ -102,7 +105,9 @@ def test_the_test_extra_takes_the_optional_features_from_their_extras():
     test = [requirement(spec) for spec in optional["test"]]
     included = {extra for name, extras in test if name == "newsarchive" for extra in extras}
     assert {"redis", "parquet", "datasette"} <= included
-    repeated = {name for name, _ in test} & {requirement(spec)[0] for extra in included for spec in optional[extra]}
+    repeated = {name for name, _ in test} & {
+        requirement(spec)[0] for extra in included for spec in optional[extra]
+    }
     assert not repeated
 
 
@@ -116,7 +121,9 @@ def test_datasets_resolves_to_the_hugging_face_package_not_the_folder():
     spec = importlib.util.find_spec("datasets")
     assert spec is not None and spec.origin, "the test extra installs datasets (pip install -e '.[test]')"
     assert ROOT not in Path(spec.origin).resolve().parents, spec.origin
-    assert str(ROOT / "datasets") not in [str(Path(p).resolve()) for p in spec.submodule_search_locations or []]
+    assert str(ROOT / "datasets") not in [
+        str(Path(p).resolve()) for p in spec.submodule_search_locations or []
+    ]
 
 
 @pytest.mark.slow

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from itemadapter import ItemAdapter
-
 from conftest import EXPECTED_SITES, MIRROR, load_expected, make_spider, mirror_response
+from itemadapter import ItemAdapter
 
 from newsarchive.page import article_item, request_facts
 from newsarchive.pipelines import DatePipeline, NormalizationPipeline, ValidationPipeline
@@ -16,8 +15,20 @@ CASES = [(site, expected) for site in EXPECTED_SITES for expected in load_expect
 IDS = [f"{site}:{expected['path'][-36:]}" for site, expected in CASES]
 FETCHED_AT = "2026-01-02T03:04:05Z"
 #: What the pipelines make of the item, compared with the expected values of every page.
-FIELDS = ("title", "lead", "body", "authors", "categories", "tags", "image_url", "published_at",
-          "published_precision", "modified_at", "page_type", "sponsored")
+FIELDS = (
+    "title",
+    "lead",
+    "body",
+    "authors",
+    "categories",
+    "tags",
+    "image_url",
+    "published_at",
+    "published_precision",
+    "modified_at",
+    "page_type",
+    "sponsored",
+)
 
 
 def html(site: str, path: str) -> str:
@@ -34,7 +45,9 @@ def spiders(tmp_path_factory):
 def test_the_spider_yields_what_article_item_makes_of_the_page(spiders, site, expected):
     response = mirror_response(site, expected["url"], expected["path"], newsarchive_fetched_at=FETCHED_AT)
     (crawled,) = spiders[site].parse_article(response)
-    made = article_item(SITES[site], response.selector, response.url, FETCHED_AT, **request_facts(response.meta))
+    made = article_item(
+        SITES[site], response.selector, response.url, FETCHED_AT, **request_facts(response.meta)
+    )
     assert dict(made) == dict(crawled)
 
 
@@ -53,9 +66,20 @@ def test_what_the_request_knew_goes_into_the_item():
     expected = load_expected("digiato.json")[0]
     url = site.canonical(expected["url"])
     moved = site.url("/old-address-of-this-article/")
-    item = article_item(site, html("digiato", expected["path"]), url, FETCHED_AT, status=203,
-                        **request_facts({"redirect_urls": [moved], "feed_date": "Tue, 02 Jan 2024 10:00:00 +0330",
-                                         "newsarchive_charset_note": "charset: read as utf-8"}))
+    item = article_item(
+        site,
+        html("digiato", expected["path"]),
+        url,
+        FETCHED_AT,
+        status=203,
+        **request_facts(
+            {
+                "redirect_urls": [moved],
+                "feed_date": "Tue, 02 Jan 2024 10:00:00 +0330",
+                "newsarchive_charset_note": "charset: read as utf-8",
+            }
+        ),
+    )
     assert item["url"] == url and item["fetched_url"] == url
     assert item["aliases"] == [site.canonical(moved)]
     assert item["published_candidates"][-1] == ["feed", "Tue, 02 Jan 2024 10:00:00 +0330"]

@@ -19,29 +19,37 @@ from newsarchive.spiders.base import declares_entities
 ARTICLE = article_variant("https://digiato.com/mobile/x")
 
 
-@pytest.mark.parametrize("status, headers, body, vendor", [
-    (403, {"server": "cloudflare"}, CLOUDFLARE_CHALLENGE, "cloudflare"),
-    (200, {}, CLOUDFLARE_CHALLENGE, "generic"),  # the markup alone is enough
-    (503, {"cf-mitigated": "challenge"}, b"", "cloudflare"),  # the header alone is enough
-    (403, {"server": "ArvanCloud"}, ARVAN_CHALLENGE, "arvancloud"),
-    (200, {}, ARVAN_CHALLENGE, "generic"),
-])
+@pytest.mark.parametrize(
+    "status, headers, body, vendor",
+    [
+        (403, {"server": "cloudflare"}, CLOUDFLARE_CHALLENGE, "cloudflare"),
+        (200, {}, CLOUDFLARE_CHALLENGE, "generic"),  # the markup alone is enough
+        (503, {"cf-mitigated": "challenge"}, b"", "cloudflare"),  # the header alone is enough
+        (403, {"server": "ArvanCloud"}, ARVAN_CHALLENGE, "arvancloud"),
+        (200, {}, ARVAN_CHALLENGE, "generic"),
+    ],
+)
 def test_challenge_pages_are_recognised_whatever_their_status(status, headers, body, vendor):
     assert challenge_vendor(status, headers, body) == vendor
 
 
-@pytest.mark.parametrize("body", [
-    ARTICLE.encode(),
-    b"<html><body><p>Cloudflare raised prices; a challenge for startups.</p></body></html>",
-    "<html><head><title>آروان‌کلاد</title></head><body>خبر درباره آروان کلاد</body></html>".encode(),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        ARTICLE.encode(),
+        b"<html><body><p>Cloudflare raised prices; a challenge for startups.</p></body></html>",
+        "<html><head><title>آروان‌کلاد</title></head><body>خبر درباره آروان کلاد</body></html>".encode(),
+    ],
+)
 def test_pages_that_merely_mention_a_cdn_are_not_challenges(body):
     assert challenge_vendor(200, {"server": "cloudflare"}, body) is None
 
 
 def test_soft_404_pages_are_recognised_and_articles_about_404_are_not():
     assert is_soft_404(SOFT_404.decode())
-    assert is_soft_404("<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>")
+    assert is_soft_404(
+        "<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>"
+    )
     long_article = ARTICLE.replace("<title>", "<title>خطای 404 در iOS 17.2 یافت نشد؟ ", 1)
     assert not is_soft_404(long_article)
     assert not is_soft_404(ARTICLE)
@@ -74,7 +82,10 @@ def test_a_utf8_page_declared_as_windows_1256_everywhere_is_read_as_utf8():
 
 
 def test_an_ascii_page_needs_no_charset():
-    assert choose_encoding(b"<html><body>iOS 17.2</body></html>", "text/html; charset=windows-1256") == (None, None)
+    assert choose_encoding(b"<html><body>iOS 17.2</body></html>", "text/html; charset=windows-1256") == (
+        None,
+        None,
+    )
 
 
 def test_broken_bytes_with_no_charset_that_fits_are_reported_not_guessed():
@@ -92,20 +103,35 @@ def test_a_sound_page_needs_no_correction():
 def test_xml_entity_declarations_are_spotted():
     assert declares_entities(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>')
     assert declares_entities(b'<!DOCTYPE rss [<!entity remote SYSTEM "http://x/">]><rss/>')
-    assert not declares_entities(b'<?xml version="1.0"?><urlset><url><loc>https://digiato.com/a</loc></url></urlset>')
+    assert not declares_entities(
+        b'<?xml version="1.0"?><urlset><url><loc>https://digiato.com/a</loc></url></urlset>'
+    )
 
 
-@pytest.mark.parametrize("value, seconds", [
-    ("120", 120.0), (b"0", 0.0), ("Sun, 29 Nov 2026 10:00:30 GMT", 30.0), ("Sun, 29 Nov 2026 09:00:00 GMT", 0.0),
-    ("soon", None), (None, None), ("", None),
-])
+@pytest.mark.parametrize(
+    "value, seconds",
+    [
+        ("120", 120.0),
+        (b"0", 0.0),
+        ("Sun, 29 Nov 2026 10:00:30 GMT", 30.0),
+        ("Sun, 29 Nov 2026 09:00:00 GMT", 0.0),
+        ("soon", None),
+        (None, None),
+        ("", None),
+    ],
+)
 def test_retry_after_in_seconds_or_as_a_date(value, seconds):
     assert retry_after_seconds(value, now=datetime(2026, 11, 29, 10, 0, tzinfo=UTC)) == seconds
 
 
 def test_backoff_doubles_per_attempt_with_bounded_jitter_and_a_cap():
-    crawler = get_crawler(settings_dict={"NEWSARCHIVE_RETRY_BACKOFF_BASE": 1.0, "NEWSARCHIVE_RETRY_BACKOFF_MAX": 5.0,
-                                         "NEWSARCHIVE_RETRY_AFTER_MAX": 60.0})
+    crawler = get_crawler(
+        settings_dict={
+            "NEWSARCHIVE_RETRY_BACKOFF_BASE": 1.0,
+            "NEWSARCHIVE_RETRY_BACKOFF_MAX": 5.0,
+            "NEWSARCHIVE_RETRY_AFTER_MAX": 60.0,
+        }
+    )
     middleware = BackoffRetryMiddleware.from_crawler(crawler)
     for attempt, nominal in [(0, 1.0), (1, 2.0), (2, 4.0), (3, 5.0), (8, 5.0)]:
         delays = [middleware.backoff(attempt) for _ in range(200)]
@@ -117,13 +143,19 @@ class _HttpError(Exception):
         self.response = type("R", (), {"status": status})()
 
 
-@pytest.mark.parametrize("error, reason", [
-    (_HttpError(404), "gone"), (_HttpError(410), "gone"), (_HttpError(429), "rate-limited"),
-    (_HttpError(503), "server-error"), (_HttpError(403), "http-403"),
-    (IgnoreRequest("max redirections reached"), "redirect-loop"),
-    (ConnectionLost(), "connection-lost"),
-    (ValueError("something else"), "fetch-error"),
-])
+@pytest.mark.parametrize(
+    "error, reason",
+    [
+        (_HttpError(404), "gone"),
+        (_HttpError(410), "gone"),
+        (_HttpError(429), "rate-limited"),
+        (_HttpError(503), "server-error"),
+        (_HttpError(403), "http-403"),
+        (IgnoreRequest("max redirections reached"), "redirect-loop"),
+        (ConnectionLost(), "connection-lost"),
+        (ValueError("something else"), "fetch-error"),
+    ],
+)
 def test_failures_get_stable_reasons(error, reason):
     failure = Failure(error)
     failure.request = Request("https://digiato.com/a")

@@ -19,8 +19,6 @@ from datetime import UTC, datetime
 import pytest
 from conftest import scrapy_crawl
 from faultserver import (
-    ARVAN_CHALLENGE,
-    CLOUDFLARE_CHALLENGE,
     SOFT_404,
     Fault,
     FaultServer,
@@ -40,10 +38,23 @@ from twisted.python.failure import Failure
 
 from newsarchive.archive import Archive
 from newsarchive.crawl import project_settings
-from newsarchive.middlewares import BackoffRetryMiddleware, PageCheckMiddleware, PageRejected, retry_after_seconds
+from newsarchive.middlewares import (
+    BackoffRetryMiddleware,
+    PageCheckMiddleware,
+    PageRejected,
+    retry_after_seconds,
+)
 from newsarchive.pagecheck import challenge_vendor, choose_encoding, failure_reason, is_soft_404
 from newsarchive.spiders.sites import SPIDERS
-from newsarchive.warc import Capture, WarcFiles, WarcMiddleware, iter_records, payload_digest, read_capture, warc_date
+from newsarchive.warc import (
+    Capture,
+    WarcFiles,
+    WarcMiddleware,
+    iter_records,
+    payload_digest,
+    read_capture,
+    warc_date,
+)
 
 # --- pages ------------------------------------------------------------------------
 
@@ -63,8 +74,16 @@ PARAGRAPHS = [
 ]
 HEADER = (
     '<header class="site-header"><a class="logo" href="https://digiato.com/">دیجیاتو</a><nav><ul>'
-    + "".join(f'<li><a href="https://digiato.com/topic/{slug}">{name}</a></li>' for slug, name in [
-        ("tech", "تکنولوژی"), ("mobile", "موبایل"), ("business", "کسب و کار"), ("games", "بازی"), ("science", "علم")])
+    + "".join(
+        f'<li><a href="https://digiato.com/topic/{slug}">{name}</a></li>'
+        for slug, name in [
+            ("tech", "تکنولوژی"),
+            ("mobile", "موبایل"),
+            ("business", "کسب و کار"),
+            ("games", "بازی"),
+            ("science", "علم"),
+        ]
+    )
     + "</ul></nav></header>"
 )
 FOOTER = (
@@ -96,8 +115,15 @@ CF_REWRITES = (
 QUOTE_EN = "Checking your browser before accessing"
 
 
-def news_page(paragraphs=PARAGRAPHS, *, title="iOS 17.2 منتشر شد؛ اپلیکیشن Journal آمد - دیجیاتو", head="",
-              body_end="", container="article", repeat=3) -> str:
+def news_page(
+    paragraphs=PARAGRAPHS,
+    *,
+    title="iOS 17.2 منتشر شد؛ اپلیکیشن Journal آمد - دیجیاتو",
+    head="",
+    body_end="",
+    container="article",
+    repeat=3,
+) -> str:
     """A Persian article page: head with styles and scripts, header, the article, footer."""
     text = "".join(f"<p>{p}</p>" for _ in range(repeat) for p in paragraphs)
     return (
@@ -107,7 +133,7 @@ def news_page(paragraphs=PARAGRAPHS, *, title="iOS 17.2 منتشر شد؛ اپل
         '<link rel="stylesheet" href="https://digiato.com/wp-content/themes/digiato/style.css?ver=3.8.2">'
         "<style>.site-header{position:sticky;top:0}.entry-content p{line-height:2}</style>"
         "<script>window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}</script>"
-        f"{head}</head><body class=\"post-template-default single single-post\">{HEADER}"
+        f'{head}</head><body class="post-template-default single single-post">{HEADER}'
         f'<main id="main"><{container} class="post"><h1 class="entry-title">{title}</h1>'
         f'<div class="entry-content">{text}</div></{container}></main>{FOOTER}'
         '<script src="https://digiato.com/wp-content/themes/digiato/assets/js/main.min.js?ver=3.8.2" defer></script>'
@@ -122,23 +148,38 @@ HEALTHY_PAGES = {
     "jsd old path, no <article>": news_page(head=JSD_TAG_OLD, container="div"),
     "cloudflare rewrites": news_page(head=CF_REWRITES, body_end=JSD_SNIPPET, container="section"),
     "mirror article with jsd": ARTICLE.replace("</body>", JSD_SNIPPET + "</body>"),
-    "quoted sentence": news_page([*PARAGRAPHS, f"کاربران هنگام ورود به برخی سایت‌ها با پیام «{QUOTE_EN} "
-                                               "digiato.com» روبه‌رو می‌شوند و چند ثانیه باید صبر کنند."]),
-    "quoted sentence, no <article>": news_page([f"<q>{QUOTE_EN} the site. Just a moment...</q> "
-                                                "این پیام را کاربران ایرانی زیاد می‌بینند.", *PARAGRAPHS],
-                                               container="div"),
+    "quoted sentence": news_page(
+        [
+            *PARAGRAPHS,
+            f"کاربران هنگام ورود به برخی سایت‌ها با پیام «{QUOTE_EN} "
+            "digiato.com» روبه‌رو می‌شوند و چند ثانیه باید صبر کنند.",
+        ]
+    ),
+    "quoted sentence, no <article>": news_page(
+        [
+            f"<q>{QUOTE_EN} the site. Just a moment...</q> این پیام را کاربران ایرانی زیاد می‌بینند.",
+            *PARAGRAPHS,
+        ],
+        container="div",
+    ),
     "article about the interstitials": news_page(
-        [*PARAGRAPHS, "صفحه چالش کلودفلر عنوان «Just a moment...» دارد و متغیر <code>window._cf_chl_opt</code> را "
-                      "تعریف می‌کند؛ سوکوری کوکی <code>sucuri_cloudproxy_js</code> و آروان‌کلاد کوکی "
-                      "<code>__arcsjs</code> را می‌سازد و در پایین صفحه DDoS-Guard نوشته است: DDoS protection by "
-                      "DDoS-Guard."],
-        title="صفحه‌های Just a moment... چطور کار می‌کنند؟"),
+        [
+            *PARAGRAPHS,
+            "صفحه چالش کلودفلر عنوان «Just a moment...» دارد و متغیر <code>window._cf_chl_opt</code> را "
+            "تعریف می‌کند؛ سوکوری کوکی <code>sucuri_cloudproxy_js</code> و آروان‌کلاد کوکی "
+            "<code>__arcsjs</code> را می‌سازد و در پایین صفحه DDoS-Guard نوشته است: DDoS protection by "
+            "DDoS-Guard.",
+        ],
+        title="صفحه‌های Just a moment... چطور کار می‌کنند؟",
+    ),
 }
 
-CF_STYLE = ("<style>*{box-sizing:border-box;margin:0;padding:0}html{line-height:1.15;color:#313131;font-family:"
-            "system-ui,-apple-system,BlinkMacSystemFont,Segoe UI,Roboto,Helvetica Neue,Arial,sans-serif}body{display:"
-            "flex;flex-direction:column;height:100vh;min-height:100vh}.main-content{margin:8rem auto;max-width:60rem;"
-            "padding-left:1.5rem}.h2{font-size:1.5rem;font-weight:500;line-height:2.25rem}</style>")
+CF_STYLE = (
+    "<style>*{box-sizing:border-box;margin:0;padding:0}html{line-height:1.15;color:#313131;font-family:"
+    "system-ui,-apple-system,BlinkMacSystemFont,Segoe UI,Roboto,Helvetica Neue,Arial,sans-serif}body{display:"
+    "flex;flex-direction:column;height:100vh;min-height:100vh}.main-content{margin:8rem auto;max-width:60rem;"
+    "padding-left:1.5rem}.h2{font-size:1.5rem;font-weight:500;line-height:2.25rem}</style>"
+)
 CF_CHL_SCRIPT = (
     "<script>(function(){window._cf_chl_opt={cvId: '3',cZone: \"digiato.com\",cType: 'managed',cRay: "
     "'8f2b6c1d9e0a4b7c',cH: 'xOq3_0sCu1pJ.Yb6kZ',cUPMDTk: \"\\/mobile\\/x?__cf_chl_tk=Gm3kz\",cFPWv: 'b',cITimeS: "
@@ -148,7 +189,7 @@ CF_CHL_SCRIPT = (
     "cpo=document.createElement('script');cpo.src='/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1?ray="
     "8f2b6c1d9e0a4b7c';window._cf_chl_opt.cOgUHash=location.hash===''&&location.href.indexOf('#')!==-1?'#':"
     "location.hash;if(window.history&&window.history.replaceState){var ogU=location.pathname+window._cf_chl_opt."
-    "cOgUHash;history.replaceState(null,null,\"\\/mobile\\/x?__cf_chl_rt_tk=Gm3kz\"+window._cf_chl_opt.cOgUHash);"
+    'cOgUHash;history.replaceState(null,null,"\\/mobile\\/x?__cf_chl_rt_tk=Gm3kz"+window._cf_chl_opt.cOgUHash);'
     "cpo.onload=function(){history.replaceState(null,null,ogU);}}document.getElementsByTagName('head')[0]."
     "appendChild(cpo);}());</script>"
 )
@@ -159,7 +200,7 @@ CF_MANAGED = (
     f'content="noindex,nofollow"><meta name="viewport" content="width=device-width,initial-scale=1">{CF_STYLE}'
     '<meta http-equiv="refresh" content="390"></head><body class="no-js"><div class="main-wrapper" role="main">'
     '<div class="main-content"><h1 class="zone-name-title h1">digiato.com</h1><h2 id="challenge-running" class="h2">'
-    "Verifying you are human. This may take a few seconds.</h2><noscript><div id=\"challenge-error-title\">"
+    'Verifying you are human. This may take a few seconds.</h2><noscript><div id="challenge-error-title">'
     '<div class="h2"><span id="challenge-error-text">Enable JavaScript and cookies to continue</span></div></div>'
     '</noscript><div id="challenge-body-text" class="core-msg spacer">digiato.com needs to review the security of '
     'your connection before proceeding.</div></div></div><div class="footer" role="contentinfo"><div '
@@ -169,16 +210,18 @@ CF_MANAGED = (
     "</body></html>"
 )
 #: The same challenge as some set-ups pass it on: status 200, no ``cf-mitigated`` header, localised.
-CF_200 = CF_MANAGED.replace("Verifying you are human. This may take a few seconds.",
-                            "در حال بررسی اینکه شما انسان هستید. این کار ممکن است چند ثانیه طول بکشد.")
+CF_200 = CF_MANAGED.replace(
+    "Verifying you are human. This may take a few seconds.",
+    "در حال بررسی اینکه شما انسان هستید. این کار ممکن است چند ثانیه طول بکشد.",
+)
 #: The older "I'm Under Attack" page, served as 503.
 CF_IUAM = (
     '<!DOCTYPE HTML><html lang="en-US"><head><meta charset="UTF-8" /><meta http-equiv="X-UA-Compatible" '
     'content="IE=Edge,chrome=1" /><meta name="robots" content="noindex, nofollow" /><title>Just a moment...</title>'
-    "<style type=\"text/css\">html, body {width: 100%; height: 100%; margin: 0; padding: 0;} .bubbles {background-"
-    "color: #404040; width:15px; height: 15px; display:inline-block;}</style><script type=\"text/javascript\">"
+    '<style type="text/css">html, body {width: 100%; height: 100%; margin: 0; padding: 0;} .bubbles {background-'
+    'color: #404040; width:15px; height: 15px; display:inline-block;}</style><script type="text/javascript">'
     "//<![CDATA[\n(function(){var a=function(){try{return !!window.addEventListener}catch(e){return !1}},b=function"
-    "(b,c){a()?document.addEventListener(\"DOMContentLoaded\",b,c):document.attachEvent(\"onreadystatechange\",b)};"
+    '(b,c){a()?document.addEventListener("DOMContentLoaded",b,c):document.attachEvent("onreadystatechange",b)};'
     "b(function(){var a=document.getElementById('cf-content');a.style.display='block';setTimeout(function(){var s,t,"
     "o,p,b,r,e,a,k,i,n,g,f,jVTvYnt={\"x\":+((!+[]+!![]+[])+(+!![]))};t=document.createElement('div');document."
     "getElementById('challenge-form').submit();},4000);},false);})();\n//]]>\n</script></head><body><table width="
@@ -200,7 +243,7 @@ CF_BLOCK = (
     '<html class="no-js" lang="en-US"> <!--<![endif]--><head><title>Attention Required! | Cloudflare</title><meta '
     'charset="UTF-8" /><meta name="robots" content="noindex, nofollow" /><link rel="stylesheet" id="cf_styles-css" '
     'href="/cdn-cgi/styles/cf.errors.css" /><script>(function(){if(document.addEventListener&&window.XMLHttpRequest'
-    "&&JSON&&JSON.stringify){var e=function(a){var c=document.getElementById(\"error-feedback-survey\");c.classList."
+    '&&JSON&&JSON.stringify){var e=function(a){var c=document.getElementById("error-feedback-survey");c.classList.'
     'add("feedback-hidden")};}})();</script></head><body><div id="cf-wrapper"><div class="cf-alert cf-alert-error '
     'cf-cookie-error" id="cookie-alert" data-translate="enable_cookies">Please enable cookies.</div><div '
     'id="cf-error-details" class="cf-error-details-wrapper"><div class="cf-wrapper cf-header cf-error-overview">'
@@ -224,7 +267,7 @@ CF_BLOCK = (
 ARVAN = (
     '<!DOCTYPE html><html lang="fa" dir="rtl"><head><meta charset="utf-8"><title>ArvanCloud</title><meta name="robots" '
     'content="noindex, nofollow"><style>body{font-family:Tahoma,sans-serif;text-align:center;margin-top:20vh}</style>'
-    "</head><body><div class=\"ar-box\"><p>در حال بررسی مرورگر شما، لطفاً چند لحظه صبر کنید…</p><p>Checking your "
+    '</head><body><div class="ar-box"><p>در حال بررسی مرورگر شما، لطفاً چند لحظه صبر کنید…</p><p>Checking your '
     "browser, please wait…</p><noscript>برای ادامه، جاوااسکریپت را فعال کنید.</noscript></div><script>(function()"
     "{function h(s){var x=0;for(var i=0;i<s.length;i++){x=(x*31+s.charCodeAt(i))|0}return(x>>>0).toString(16)}var "
     "t='b2f9c1d0e8a7';document.cookie='__arcsjs='+h(t+navigator.userAgent)+'; path=/; max-age=3600';setTimeout("
@@ -236,7 +279,7 @@ DDOS_GUARD = (
     'content="width=device-width, initial-scale=1"><style>body{background:#f8f8f8;font-family:Arial}</style><script '
     'src="/.well-known/ddos-guard/js-challenge/index.js"></script></head><body><div class="ddg-wrapper"><h1>Checking '
     "your browser before accessing digiato.com</h1><p>This process is automatic. Your browser will redirect to your "
-    "requested content shortly.</p><p>Please allow up to 5 seconds…</p></div><div class=\"ddg-footer\"><a href="
+    'requested content shortly.</p><p>Please allow up to 5 seconds…</p></div><div class="ddg-footer"><a href='
     '"https://ddos-guard.net/" target="_blank">DDoS protection by DDoS-Guard</a></div></body></html>'
 )
 #: Sucuri's JavaScript check: an obfuscated script sets ``sucuri_cloudproxy_uuid_…`` and reloads.
@@ -254,7 +297,7 @@ SUCURI_BLOCK = (
     '<link rel="stylesheet" href="https://cdn.sucuri.net/sucuri-firewall-block.css"></head><body><div id="main-container">'
     '<header class="app-header"><h1>Access Denied - Sucuri Website Firewall</h1></header><section class="app-content '
     'access-denied"><p>If you are the site owner (or you manage this site), please whitelist your IP or if you think '
-    "this block is an error please <a href=\"https://support.sucuri.net\">open a support ticket</a> and make sure to "
+    'this block is an error please <a href="https://support.sucuri.net">open a support ticket</a> and make sure to '
     "include the block details (displayed in the box below), so we can assist you in troubleshooting the issue.</p>"
     "<h2>Block details:</h2><table><tr><td>Your IP:</td><td>192.0.2.10</td></tr><tr><td>URL:</td><td>digiato.com/"
     "mobile/x</td></tr><tr><td>Block ID:</td><td>BNP005</td></tr><tr><td>Block reason:</td><td>Bad bot access attempt."
@@ -263,7 +306,12 @@ SUCURI_BLOCK = (
     'net">cloudproxy@sucuri.net</a></footer></div></body></html>'
 )
 CHALLENGES = {
-    "cloudflare managed 403": (403, {"server": "cloudflare", "cf-mitigated": "challenge"}, CF_MANAGED, "cloudflare"),
+    "cloudflare managed 403": (
+        403,
+        {"server": "cloudflare", "cf-mitigated": "challenge"},
+        CF_MANAGED,
+        "cloudflare",
+    ),
     "cloudflare managed 403, header stripped": (403, {"server": "cloudflare"}, CF_MANAGED, "cloudflare"),
     "cloudflare 200, localised": (200, {"server": "cloudflare"}, CF_200, "cloudflare"),
     "cloudflare 429": (429, {"server": "cloudflare"}, CF_MANAGED, "cloudflare"),
@@ -309,15 +357,24 @@ def _middleware():
 @pytest.mark.parametrize("name", ["jsd snippet", "mirror article with jsd", "quoted sentence"])
 def test_the_page_check_lets_a_healthy_cloudflare_article_through(name):
     request = Request("https://digiato.com/mobile/x", meta={"newsarchive_kind": "article"})
-    response = HtmlResponse(request.url, body=HEALTHY_PAGES[name].encode(), request=request,
-                            headers={"Content-Type": "text/html; charset=UTF-8", "Server": "cloudflare"})
+    response = HtmlResponse(
+        request.url,
+        body=HEALTHY_PAGES[name].encode(),
+        request=request,
+        headers={"Content-Type": "text/html; charset=UTF-8", "Server": "cloudflare"},
+    )
     assert _middleware().process_response(request, response) is response
 
 
 def test_the_page_check_still_rejects_a_challenge_as_blocked():
     request = Request("https://digiato.com/mobile/x", meta={"newsarchive_kind": "article"})
-    response = HtmlResponse(request.url, status=200, body=CF_200.encode(), request=request,
-                            headers={"Content-Type": "text/html; charset=UTF-8", "Server": "cloudflare"})
+    response = HtmlResponse(
+        request.url,
+        status=200,
+        body=CF_200.encode(),
+        request=request,
+        headers={"Content-Type": "text/html; charset=UTF-8", "Server": "cloudflare"},
+    )
     with pytest.raises(PageRejected) as rejected:
         _middleware().process_response(request, response)
     assert rejected.value.reason == "blocked"
@@ -329,21 +386,27 @@ def test_the_page_check_still_rejects_a_challenge_as_blocked():
 SHORT_NEWS = news_page(PARAGRAPHS[:1], repeat=1, container="div")
 
 
-@pytest.mark.parametrize("hidden", [
-    '<!-- <body class="error404"> -->',
-    '<!--\n<body class="error404 wp-theme-digiato">\n-->',
-    "<script>var notFound = '<body class=\"error404\">';</script>",
-    "<style>/* <body class='error404'> */</style>",
-])
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        '<!-- <body class="error404"> -->',
+        '<!--\n<body class="error404 wp-theme-digiato">\n-->',
+        "<script>var notFound = '<body class=\"error404\">';</script>",
+        "<style>/* <body class='error404'> */</style>",
+    ],
+)
 def test_a_not_found_body_class_in_a_comment_or_script_does_not_make_an_article_a_soft_404(hidden):
     for page_html in (ARTICLE, SHORT_NEWS):
         assert not is_soft_404(page_html.replace("<head>", "<head>" + hidden, 1))
 
 
-@pytest.mark.parametrize("hidden", [
-    "<!-- <title>404 Not Found</title> -->",
-    "<script>document.title = '<title>صفحه یافت نشد</title>';</script>",
-])
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "<!-- <title>404 Not Found</title> -->",
+        "<script>document.title = '<title>صفحه یافت نشد</title>';</script>",
+    ],
+)
 def test_a_not_found_title_in_a_comment_or_script_does_not_make_a_short_page_a_soft_404(hidden):
     assert not is_soft_404(SHORT_NEWS.replace("<head>", "<head>" + hidden, 1))
 
@@ -353,10 +416,13 @@ def test_real_soft_404s_are_still_recognised_with_comments_around():
     assert is_soft_404(SOFT_404.decode().replace("<body", "<!-- <body class='single'> --><body"))
 
 
-@pytest.mark.parametrize("hidden", [
-    "<!-- <title>Just a moment...</title> -->",
-    "<!-- window._cf_chl_opt = {}; __arcsjs sucuri_cloudproxy_js cf-browser-verification -->",
-])
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "<!-- <title>Just a moment...</title> -->",
+        "<!-- window._cf_chl_opt = {}; __arcsjs sucuri_cloudproxy_js cf-browser-verification -->",
+    ],
+)
 def test_challenge_markers_in_a_comment_are_not_read(hidden):
     body = SHORT_NEWS.replace("<head>", "<head>" + hidden, 1).encode()
     assert challenge_vendor(200, {"server": "cloudflare"}, body) is None
@@ -364,17 +430,33 @@ def test_challenge_markers_in_a_comment_are_not_read(hidden):
 
 def test_a_meta_charset_in_a_comment_does_not_count():
     html = ARTICLE.replace('<meta charset="UTF-8">', '<meta charset="windows-1256">')
-    body = html.replace("<head>", '<head><!-- <meta charset="utf-8"> -->', 1).encode("cp1256", "xmlcharrefreplace")
+    body = html.replace("<head>", '<head><!-- <meta charset="utf-8"> -->', 1).encode(
+        "cp1256", "xmlcharrefreplace"
+    )
     encoding, note = choose_encoding(body, "text/html")
     assert encoding is None and note is None  # the page's real <meta> says cp1256, as Scrapy reads it
     assert HtmlResponse("https://digiato.com/x", body=body).encoding == "cp1256"
 
 
-@pytest.mark.parametrize("body", [
-    b"<title>Just a moment...</title>" + b"<" * 65_000, b"<title" * 11_000, b'<body class="' * 5_000,
-    b"<title>404</title>" + b"<" * 65_000, b"_cf_chl_opt" + b"<!--" * 16_000, b"<title>DDoS-Guard</title>" + b"<script" * 9_000,
-], ids=["challenge-title-then-lt", "title-unclosed", "body-class-unclosed", "404-title-then-lt", "comments-unclosed",
-        "scripts-unclosed"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<title>Just a moment...</title>" + b"<" * 65_000,
+        b"<title" * 11_000,
+        b'<body class="' * 5_000,
+        b"<title>404</title>" + b"<" * 65_000,
+        b"_cf_chl_opt" + b"<!--" * 16_000,
+        b"<title>DDoS-Guard</title>" + b"<script" * 9_000,
+    ],
+    ids=[
+        "challenge-title-then-lt",
+        "title-unclosed",
+        "body-class-unclosed",
+        "404-title-then-lt",
+        "comments-unclosed",
+        "scripts-unclosed",
+    ],
+)
 def test_hostile_markup_is_read_in_linear_time(body):
     # Each took 0.4-10 s when a repeat could run past the next "<" (quadratic); now milliseconds.
     started = time.perf_counter()
@@ -388,15 +470,34 @@ def test_hostile_markup_is_read_in_linear_time(body):
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("value, seconds", [
-    ("²", None), ("١٢٠", None), ("۱۲۰", None), ("1²", None), ("-5", None), ("+5", None), ("", None), ("   ", None),
-    ("1.5", None), ("0x10", None), (" 120 ", 120.0), ("99999999999999999999999", 1e23),
-    ("9" * 5000, float("inf")),
-    ("Fri, 31 Dec 9999 23:59:59 GMT", (datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC) - NOW).total_seconds()),
-    ("Mon, 01 Jan 0001 00:00:00 GMT", 0.0), ("Thu, 01 Jan 1970 00:00:00 GMT", 0.0),
-    ("Sun, 29 Nov 99999999999999999999 10:00:30 GMT", None), ("Sun, 29 Nov 2026 10:00:30 +9999", None),
-    ("Sun, 29 Nov 2026 10:00:30", 30.0), ("Sun, 31 Feb 2026 10:00:30 GMT", None),
-])
+@pytest.mark.parametrize(
+    "value, seconds",
+    [
+        ("²", None),
+        ("١٢٠", None),
+        ("۱۲۰", None),
+        ("1²", None),
+        ("-5", None),
+        ("+5", None),
+        ("", None),
+        ("   ", None),
+        ("1.5", None),
+        ("0x10", None),
+        (" 120 ", 120.0),
+        ("99999999999999999999999", 1e23),
+        ("9" * 5000, float("inf")),
+        (
+            "Fri, 31 Dec 9999 23:59:59 GMT",
+            (datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC) - NOW).total_seconds(),
+        ),
+        ("Mon, 01 Jan 0001 00:00:00 GMT", 0.0),
+        ("Thu, 01 Jan 1970 00:00:00 GMT", 0.0),
+        ("Sun, 29 Nov 99999999999999999999 10:00:30 GMT", None),
+        ("Sun, 29 Nov 2026 10:00:30 +9999", None),
+        ("Sun, 29 Nov 2026 10:00:30", 30.0),
+        ("Sun, 31 Feb 2026 10:00:30 GMT", None),
+    ],
+)
 def test_retry_after_absurd_values_are_read_or_refused_never_raised(value, seconds):
     assert retry_after_seconds(value, now=NOW) == seconds
     assert retry_after_seconds(value.encode("utf-8"), now=NOW) == seconds
@@ -404,17 +505,31 @@ def test_retry_after_absurd_values_are_read_or_refused_never_raised(value, secon
 
 @pytest.mark.slow
 @settings(max_examples=400, deadline=None)
-@given(st.one_of(st.text(), st.binary(), st.from_regex(r"\A\s*[0-9²³¹٠-٩۰-۹+\-]{0,30}\s*\Z"),
-                 st.builds(lambda d, tz: d.strftime("%a, %d %b %Y %H:%M:%S ") + tz,
-                           st.datetimes(), st.sampled_from(["GMT", "+0330", "-2359", "+2400", "UT", "XYZ"]))))
+@given(
+    st.one_of(
+        st.text(),
+        st.binary(),
+        st.from_regex(r"\A\s*[0-9²³¹٠-٩۰-۹+\-]{0,30}\s*\Z"),
+        st.builds(
+            lambda d, tz: d.strftime("%a, %d %b %Y %H:%M:%S ") + tz,
+            st.datetimes(),
+            st.sampled_from(["GMT", "+0330", "-2359", "+2400", "UT", "XYZ"]),
+        ),
+    )
+)
 def test_retry_after_never_raises_on_any_header(value):
     seconds = retry_after_seconds(value, now=NOW)
     assert seconds is None or seconds >= 0
 
 
 def test_a_503_with_an_absurd_retry_after_is_given_up_not_a_crash():
-    crawler = get_crawler(settings_dict={"NEWSARCHIVE_RETRY_BACKOFF_BASE": 0.01, "NEWSARCHIVE_RETRY_BACKOFF_MAX": 0.01,
-                                         "NEWSARCHIVE_RETRY_AFTER_MAX": 60.0})
+    crawler = get_crawler(
+        settings_dict={
+            "NEWSARCHIVE_RETRY_BACKOFF_BASE": 0.01,
+            "NEWSARCHIVE_RETRY_BACKOFF_MAX": 0.01,
+            "NEWSARCHIVE_RETRY_AFTER_MAX": 60.0,
+        }
+    )
     crawler.spider = Spider.from_crawler(crawler, name="digiato")
     middleware = BackoffRetryMiddleware.from_crawler(crawler)
     request = Request("https://digiato.com/mobile/x")
@@ -425,7 +540,9 @@ def test_a_503_with_an_absurd_retry_after_is_given_up_not_a_crash():
 
     retried = respond("²".encode("latin-1"))  # byte 0xB2, unreadable: exponential backoff instead
     assert isinstance(retried, Request) and retried.meta["retry_times"] == 1
-    assert not isinstance(respond("99999999999999999999999"), Request)  # far beyond the maximum: not waited for
+    assert not isinstance(
+        respond("99999999999999999999999"), Request
+    )  # far beyond the maximum: not waited for
 
 
 # --- 4. statuses no server should send ---------------------------------------------------
@@ -435,9 +552,18 @@ HUGE_STATUS = 999999999999999999999
 
 def _capture(status: int, url: str = "https://digiato.com/mobile/x") -> Capture:
     body = b"<html><body>hello</body></html>"
-    return Capture(url=url, method="GET", request_headers=[], request_body=b"", status=status,
-                   response_headers=[("Content-Type", "text/html")], payload=body,
-                   date=warc_date(datetime.now(UTC)), digest=payload_digest(body), kind="article")
+    return Capture(
+        url=url,
+        method="GET",
+        request_headers=[],
+        request_body=b"",
+        status=status,
+        response_headers=[("Content-Type", "text/html")],
+        payload=body,
+        date=warc_date(datetime.now(UTC)),
+        digest=payload_digest(body),
+        kind="article",
+    )
 
 
 @pytest.mark.parametrize("status", [HUGE_STATUS, -1, 0, 99, 1000, 2**63])
@@ -447,21 +573,30 @@ def test_a_status_outside_100_to_999_is_indexed_as_null_with_a_note(tmp_path, st
     files.close()
     with Archive(tmp_path / "archive.db") as archive:
         archive.add_captures(rows)
-        bad, good = archive.latest_capture("https://digiato.com/mobile/x"), archive.latest_capture(
-            "https://digiato.com/mobile/y")
+        bad, good = (
+            archive.latest_capture("https://digiato.com/mobile/x"),
+            archive.latest_capture("https://digiato.com/mobile/y"),
+        )
         assert bad["status"] is None and json.loads(bad["meta"])["http_status"] == str(status)
         assert good["status"] == 200 and good["meta"] is None
-        assert read_capture(archive, tmp_path / "records", bad).status == status  # the WARC keeps what was sent
+        assert (
+            read_capture(archive, tmp_path / "records", bad).status == status
+        )  # the WARC keeps what was sent
     problems: list = []
-    assert [r.status for r in iter_records(files.files[0], problems) if r.rec_type == "response"] == [status, 200]
+    assert [r.status for r in iter_records(files.files[0], problems) if r.rec_type == "response"] == [
+        status,
+        200,
+    ]
     assert problems == []
 
 
 def test_the_warc_middleware_indexes_a_huge_status_with_the_rest(tmp_path):
     settings_dict = {
-        **project_settings().copy_to_dict(), "TWISTED_REACTOR_ENABLED": False,
+        **project_settings().copy_to_dict(),
+        "TWISTED_REACTOR_ENABLED": False,
         "EXTENSIONS": {"newsarchive.extensions.CrawlRun": None},
-        "NEWSARCHIVE_DB": str(tmp_path / "archive.db"), "NEWSARCHIVE_WARC_DIR": str(tmp_path / "records"),
+        "NEWSARCHIVE_DB": str(tmp_path / "archive.db"),
+        "NEWSARCHIVE_WARC_DIR": str(tmp_path / "records"),
     }
     crawler = get_crawler(SPIDERS["digiato"], settings_dict)
     crawler.spider = SPIDERS["digiato"].from_crawler(crawler)
@@ -474,11 +609,21 @@ def test_the_warc_middleware_indexes_a_huge_status_with_the_rest(tmp_path):
     assert middleware.thread.errors == 0
     with Archive(tmp_path / "archive.db") as archive:
         assert {row["url"]: row["status"] for row in archive.db["captures"].rows} == {
-            "https://digiato.com/mobile/x": None, "https://digiato.com/mobile/y": 200}
+            "https://digiato.com/mobile/x": None,
+            "https://digiato.com/mobile/y": 200,
+        }
 
 
-@pytest.mark.parametrize("status, reason", [(HUGE_STATUS, "bad-status"), (-1, "bad-status"), (99, "bad-status"),
-                                            (999, "server-error"), (100, "http-100")])
+@pytest.mark.parametrize(
+    "status, reason",
+    [
+        (HUGE_STATUS, "bad-status"),
+        (-1, "bad-status"),
+        (99, "bad-status"),
+        (999, "server-error"),
+        (100, "http-100"),
+    ],
+)
 def test_an_impossible_status_has_its_own_reason(status, reason):
     class Error(Exception):
         response = Response("https://digiato.com/mobile/x", status=status)
@@ -498,8 +643,10 @@ def test_a_download_cancelled_for_its_size_without_a_length_is_oversize():
 # --- one real crawl -------------------------------------------------------------------------
 
 OVERFLOW_BODY = b"<html><p>hello</p></html>"
-STATUS_OVERFLOW = (b"HTTP/1.1 999999999999999999999 X\r\nContent-Type: text/html; charset=utf-8\r\n"
-                   b"Content-Length: %d\r\n\r\n%s" % (len(OVERFLOW_BODY), OVERFLOW_BODY))
+STATUS_OVERFLOW = (
+    b"HTTP/1.1 999999999999999999999 X\r\nContent-Type: text/html; charset=utf-8\r\n"
+    b"Content-Length: %d\r\n\r\n%s" % (len(OVERFLOW_BODY), OVERFLOW_BODY)
+)
 
 
 def hostile_pages() -> dict[str, Fault]:
@@ -513,9 +660,14 @@ def hostile_pages() -> dict[str, Fault]:
     return {
         "jsd": Fault(page(article_variant(fault_url("jsd"), add(JSD_SNIPPET)).encode(), headers=cloudflare)),
         "quoted": Fault(page(article_variant(fault_url("quoted"), quote).encode(), headers=cloudflare)),
-        "commented-404": Fault(page(article_variant(
-            fault_url("commented-404"), lambda html: html.replace("<head>", '<head><!-- <body class="error404"> -->'),
-        ).encode())),
+        "commented-404": Fault(
+            page(
+                article_variant(
+                    fault_url("commented-404"),
+                    lambda html: html.replace("<head>", '<head><!-- <body class="error404"> -->'),
+                ).encode()
+            )
+        ),
         "ddos-guard": Fault(page(DDOS_GUARD.encode(), status=403, headers={"Server": "ddos-guard"})),
         "chunked-oversize": Fault(chunked_oversize(50)),
         "status-overflow": Fault(raw(STATUS_OVERFLOW)),
@@ -528,14 +680,30 @@ def hostile_crawl(tmp_path_factory):
     pages = hostile_pages()
     faults = {f"/mobile/fault-{name}": fault for name, fault in pages.items()}
     faults["/robots.txt"] = robots_with("sitemap_index.xml", "hostile-sitemap.xml")
-    faults["/hostile-sitemap.xml"] = Fault(page(sitemap([fault_url(name) for name in pages]), "application/xml"))
+    faults["/hostile-sitemap.xml"] = Fault(
+        page(sitemap([fault_url(name) for name in pages]), "application/xml")
+    )
     base = tmp_path_factory.mktemp("pagecheck-hostile")
     db = base / "archive.db"
     with FaultServer(faults) as server:
-        result = scrapy_crawl("digiato", db, server.url, "-s", "DOWNLOAD_TIMEOUT=5", "-s", "RETRY_TIMES=1",
-                              "-s", "NEWSARCHIVE_RETRY_BACKOFF_BASE=0.1", "-s", "DOWNLOAD_MAXSIZE=2000000",
-                              "-s", "DOWNLOAD_WARNSIZE=1000000", "-s", f"NEWSARCHIVE_WARC_DIR={base / 'records'}",
-                              check=False)
+        result = scrapy_crawl(
+            "digiato",
+            db,
+            server.url,
+            "-s",
+            "DOWNLOAD_TIMEOUT=5",
+            "-s",
+            "RETRY_TIMES=1",
+            "-s",
+            "NEWSARCHIVE_RETRY_BACKOFF_BASE=0.1",
+            "-s",
+            "DOWNLOAD_MAXSIZE=2000000",
+            "-s",
+            "DOWNLOAD_WARNSIZE=1000000",
+            "-s",
+            f"NEWSARCHIVE_WARC_DIR={base / 'records'}",
+            check=False,
+        )
     (base / "crawl.log").write_text(result.stderr)
     return db, server, result
 
@@ -574,7 +742,8 @@ def test_a_status_of_21_digits_is_a_named_drop_and_indexed_as_null(hostile_crawl
     db, _, _ = hostile_crawl
     assert run_row(db)["dropped"].get("bad-status") == 1
     with sqlite3.connect(db) as conn:
-        status, meta = conn.execute("select status, meta from captures where url = ?",
-                                    [fault_url("status-overflow")]).fetchone()
+        status, meta = conn.execute(
+            "select status, meta from captures where url = ?", [fault_url("status-overflow")]
+        ).fetchone()
         assert status is None and json.loads(meta)["http_status"] == str(HUGE_STATUS)
         assert conn.execute("select count(*) from captures where status is not null").fetchone()[0] > 20

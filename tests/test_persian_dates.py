@@ -45,7 +45,13 @@ ABSOLUTE = [
     ("۱۷ مرداد ۹۷ - ۱۲:۳۰", "2018-08-08T08:00:00Z", "minute", "jalali-text", "1397-05-17 12:30"),
     ("۱۷ مرداد ۱۳۹۷ ساعت ۱۲:۳۰", "2018-08-08T08:00:00Z", "minute", "jalali-text", "1397-05-17 12:30"),
     ("۲۳ مرداد ۱۴۰۱ | ۱۸:۴۵", "2022-08-14T14:15:00Z", "minute", "jalali-text", "1401-05-23 18:45"),
-    ("نوشته شده توسط زهرا ملکی | ۲۳ مرداد ۱۴۰۱ | ۱۸:۴۵", "2022-08-14T14:15:00Z", "minute", "jalali-text", "1401-05-23 18:45"),
+    (
+        "نوشته شده توسط زهرا ملکی | ۲۳ مرداد ۱۴۰۱ | ۱۸:۴۵",
+        "2022-08-14T14:15:00Z",
+        "minute",
+        "jalali-text",
+        "1401-05-23 18:45",
+    ),
     ("۱۸:۴۵ - ۲۳ مرداد ۱۴۰۱", "2022-08-14T14:15:00Z", "minute", "jalali-text", "1401-05-23 18:45"),
     ("۲۳ مرداد ۱۴۰۱، ۱۸:۴۵", "2022-08-14T14:15:00Z", "minute", "jalali-text", "1401-05-23 18:45"),
     ("23 مرداد 1401, 18:45", "2022-08-14T14:15:00Z", "minute", "jalali-text", "1401-05-23 18:45"),
@@ -132,10 +138,27 @@ def test_parsed_date_is_frozen():
 
 
 MONTH_VARIANTS = [
-    ("فروردین", 1), ("اردیبهشت", 2), ("ارديبهشت", 2), ("خرداد", 3), ("تیر", 4),
-    ("مرداد", 5), ("امرداد", 5), ("شهریور", 6), ("مهر", 7), ("مهر ماه", 7), ("مهرماه", 7),
-    ("مهر‌ماه", 7), ("آبان", 8), ("آذر", 9), ("دی", 10), ("دى", 10), ("دي", 10),
-    ("دی‌ماه", 10), ("بهمن", 11), ("اسفند", 12), ("اسفند ماه", 12),
+    ("فروردین", 1),
+    ("اردیبهشت", 2),
+    ("ارديبهشت", 2),
+    ("خرداد", 3),
+    ("تیر", 4),
+    ("مرداد", 5),
+    ("امرداد", 5),
+    ("شهریور", 6),
+    ("مهر", 7),
+    ("مهر ماه", 7),
+    ("مهرماه", 7),
+    ("مهر‌ماه", 7),
+    ("آبان", 8),
+    ("آذر", 9),
+    ("دی", 10),
+    ("دى", 10),
+    ("دي", 10),
+    ("دی‌ماه", 10),
+    ("بهمن", 11),
+    ("اسفند", 12),
+    ("اسفند ماه", 12),
 ]
 
 
@@ -149,9 +172,20 @@ def test_month_name_variants(spelling, month):
 
 WEEKDAY_VARIANTS = [
     # 1403/02/15 is a Saturday (2024-05-04); the following days follow.
-    ("شنبه", 15), ("یکشنبه", 16), ("یک‌شنبه", 16), ("یک شنبه", 16), ("يكشنبه", 16), ("دوشنبه", 17),
-    ("سه شنبه", 18), ("سه‌شنبه", 18), ("سهشنبه", 18), ("چهارشنبه", 19),
-    ("پنجشنبه", 20), ("پنج‌شنبه", 20), ("پنج شنبه", 20), ("جمعه", 21),
+    ("شنبه", 15),
+    ("یکشنبه", 16),
+    ("یک‌شنبه", 16),
+    ("یک شنبه", 16),
+    ("يكشنبه", 16),
+    ("دوشنبه", 17),
+    ("سه شنبه", 18),
+    ("سه‌شنبه", 18),
+    ("سهشنبه", 18),
+    ("چهارشنبه", 19),
+    ("پنجشنبه", 20),
+    ("پنج‌شنبه", 20),
+    ("پنج شنبه", 20),
+    ("جمعه", 21),
 ]
 
 
@@ -302,48 +336,58 @@ def test_choose_skips_a_disagreeing_machine_date_and_notes_it():
 def test_choose_keeps_displayed_when_all_machine_dates_disagree():
     chosen, source, notes = choose_published(DISPLAYED, [("meta", "2022-08-20T09:00:00Z")], now=NOW)
     assert chosen.kind == "jalali-text" and chosen.utc_iso == "2022-08-14T14:15:00Z" and source == "displayed"
-    assert len(notes) == 1 and notes[0].startswith("date sources disagree: displayed 1401-05-23 18:45 vs meta")
+    assert len(notes) == 1 and notes[0].startswith(
+        "date sources disagree: displayed 1401-05-23 18:45 vs meta"
+    )
 
 
 def test_choose_notes_a_different_minute():
-    chosen, source, notes = choose_published(DISPLAYED, [("time", "2022-08-14T14:20:00Z")], now=NOW)
+    chosen, _source, notes = choose_published(DISPLAYED, [("time", "2022-08-14T14:20:00Z")], now=NOW)
     assert chosen.utc_iso == "2022-08-14T14:20:00Z"
     assert notes == ["displayed time 18:45 differs from time 18:50 (Tehran); kept time"]
 
 
 def test_choose_keeps_displayed_when_the_machine_date_is_coarser():
-    chosen, source, notes = choose_published(DISPLAYED, [("meta", "2022-08-14")], now=NOW)
+    chosen, _source, notes = choose_published(DISPLAYED, [("meta", "2022-08-14")], now=NOW)
     assert chosen.kind == "jalali-text" and chosen.precision == "minute"
     assert notes == []
 
 
 def test_choose_compares_days_in_tehran_time():
     # 01:30 on 1403-02-16 in Tehran is 22:00Z on the previous UTC day.
-    chosen, source, notes = choose_published("۱۶ اردیبهشت ۱۴۰۳ | ۰۱:۳۰", [("jsonld", "2024-05-04T22:00:00Z")], now=NOW)
+    chosen, _source, notes = choose_published(
+        "۱۶ اردیبهشت ۱۴۰۳ | ۰۱:۳۰", [("jsonld", "2024-05-04T22:00:00Z")], now=NOW
+    )
     assert chosen.kind == "iso" and notes == []
 
 
 def test_choose_relative_display_takes_the_exact_machine_date():
     now = datetime(2024, 5, 4, 12, 0, tzinfo=UTC)
-    chosen, source, notes = choose_published("۳ ساعت پیش", [("meta", "2024-05-04T08:47:12Z")], now=now)
+    chosen, _source, notes = choose_published("۳ ساعت پیش", [("meta", "2024-05-04T08:47:12Z")], now=now)
     assert chosen.utc_iso == "2024-05-04T08:47:12Z" and notes == []
 
 
 def test_choose_without_displayed_takes_first_readable_machine_date():
-    machine = [("meta", "not a date"), ("time", "2024-05-04T10:15:00+03:30"), ("feed", "Sat, 04 May 2024 09:00:00 GMT")]
-    chosen, source, notes = choose_published(None, machine, now=NOW)
+    machine = [
+        ("meta", "not a date"),
+        ("time", "2024-05-04T10:15:00+03:30"),
+        ("feed", "Sat, 04 May 2024 09:00:00 GMT"),
+    ]
+    chosen, _source, notes = choose_published(None, machine, now=NOW)
     assert chosen.utc_iso == "2024-05-04T06:45:00Z"
     assert len(notes) == 1 and notes[0].startswith("unreadable meta date: 'not a date' (")
 
 
 def test_choose_with_unreadable_displayed_takes_machine_date():
-    chosen, source, notes = choose_published("۳۱ مهر ۱۴۰۱ | ۱۰:۰۰", [("jsonld", "2022-10-23T10:00:00+03:30")], now=NOW)
+    chosen, _source, notes = choose_published(
+        "۳۱ مهر ۱۴۰۱ | ۱۰:۰۰", [("jsonld", "2022-10-23T10:00:00+03:30")], now=NOW
+    )
     assert chosen.kind == "iso"
     assert len(notes) == 1 and notes[0].startswith("unreadable displayed date: '۳۱ مهر ۱۴۰۱ | ۱۰:۰۰' (")
 
 
 def test_choose_returns_none_when_nothing_is_readable():
-    chosen, source, notes = choose_published("", [("feed", "yesterday-ish")], now=NOW)
+    chosen, _source, notes = choose_published("", [("feed", "yesterday-ish")], now=NOW)
     assert chosen is None
     assert [note.split(":")[0] for note in notes] == ["unreadable displayed date", "unreadable feed date"]
     assert choose_published(None, [], now=NOW) == (None, None, [])
@@ -381,9 +425,18 @@ def test_every_gregorian_day_from_1990_reads_back_as_persiantools_jalali():
 
 
 MONTH_SPELLINGS = {
-    1: ["فروردین"], 2: ["اردیبهشت", "ارديبهشت"], 3: ["خرداد"], 4: ["تیر"], 5: ["مرداد", "امرداد"],
-    6: ["شهریور"], 7: ["مهر", "مهر ماه", "مهرماه"], 8: ["آبان"], 9: ["آذر"], 10: ["دی", "دى"],
-    11: ["بهمن"], 12: ["اسفند"],
+    1: ["فروردین"],
+    2: ["اردیبهشت", "ارديبهشت"],
+    3: ["خرداد"],
+    4: ["تیر"],
+    5: ["مرداد", "امرداد"],
+    6: ["شهریور"],
+    7: ["مهر", "مهر ماه", "مهرماه"],
+    8: ["آبان"],
+    9: ["آذر"],
+    10: ["دی", "دى"],
+    11: ["بهمن"],
+    12: ["اسفند"],
 }
 DIGIT_STYLES = [str, digits.en_to_fa, lambda latin: digits.fa_to_ar(digits.en_to_fa(latin))]
 
@@ -393,7 +446,9 @@ DIGIT_STYLES = [str, digits.en_to_fa, lambda latin: digits.fa_to_ar(digits.en_to
 @pytest.mark.slow
 @example(moment=datetime(2022, 9, 21, 20, 0, tzinfo=UTC), spelling=0, digit_style=str, separator=" | ")
 @given(
-    moment=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC)),
+    moment=st.datetimes(
+        min_value=datetime(1990, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC)
+    ),
     spelling=st.integers(min_value=0, max_value=2),
     digit_style=st.sampled_from(DIGIT_STYLES),
     separator=st.sampled_from([" | ", " - ", " ساعت ", "، "]),
@@ -421,40 +476,45 @@ def utc(*fields: int) -> datetime:
     return datetime(*fields, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("since", "until", "start", "end"), [
-    # 1 Farvardin 1403 = 2024-03-20, +03:30 all day: both ends of one whole Tehran day.
-    ("1403-01-01", "1403-01-01", utc(2024, 3, 19, 20, 30), utc(2024, 3, 20, 20, 30)),
-    ("2024-03-20", "۱ فروردین ۱۴۰۳", utc(2024, 3, 19, 20, 30), utc(2024, 3, 20, 20, 30)),
-    ("۱۴۰۳/۰۱/۰۱", None, utc(2024, 3, 19, 20, 30), None),
-    (None, "1402-12-29", None, utc(2024, 3, 19, 20, 30)),
-    # 2 Farvardin 1401 had no midnight (DST began): it starts at 01:00 +04:30 and lasts 23 hours.
-    ("1401-01-02", "1401-01-02", utc(2022, 3, 21, 20, 30), utc(2022, 3, 22, 19, 30)),
-    # 30 Shahrivar 1401 (2022-09-21) had 23:00-23:59 twice: 25 hours.
-    ("2022-09-21", "1401-06-30", utc(2022, 9, 20, 19, 30), utc(2022, 9, 21, 20, 30)),
-    # Years ahead is a bound, not a misread page date.
-    (None, "1410-01-01", None, utc(2031, 3, 21, 20, 30)),
-    (None, None, None, None),
-    ("", "", None, None),
-])
+@pytest.mark.parametrize(
+    ("since", "until", "start", "end"),
+    [
+        # 1 Farvardin 1403 = 2024-03-20, +03:30 all day: both ends of one whole Tehran day.
+        ("1403-01-01", "1403-01-01", utc(2024, 3, 19, 20, 30), utc(2024, 3, 20, 20, 30)),
+        ("2024-03-20", "۱ فروردین ۱۴۰۳", utc(2024, 3, 19, 20, 30), utc(2024, 3, 20, 20, 30)),
+        ("۱۴۰۳/۰۱/۰۱", None, utc(2024, 3, 19, 20, 30), None),
+        (None, "1402-12-29", None, utc(2024, 3, 19, 20, 30)),
+        # 2 Farvardin 1401 had no midnight (DST began): it starts at 01:00 +04:30 and lasts 23 hours.
+        ("1401-01-02", "1401-01-02", utc(2022, 3, 21, 20, 30), utc(2022, 3, 22, 19, 30)),
+        # 30 Shahrivar 1401 (2022-09-21) had 23:00-23:59 twice: 25 hours.
+        ("2022-09-21", "1401-06-30", utc(2022, 9, 20, 19, 30), utc(2022, 9, 21, 20, 30)),
+        # Years ahead is a bound, not a misread page date.
+        (None, "1410-01-01", None, utc(2031, 3, 21, 20, 30)),
+        (None, None, None, None),
+        ("", "", None, None),
+    ],
+)
 def test_day_range_is_whole_tehran_days_both_included(since, until, start, end):
     assert day_range(since, until, now=NOW) == (start, end)
 
 
 def test_day_range_reads_relative_days_against_now():
     # 2025-06-01 12:00Z is 15:30 in Tehran: yesterday is 10 Khordad 1404 (31 May).
-    assert day_range("دیروز", "امروز", now=NOW) == (
-        utc(2025, 5, 30, 20, 30), utc(2025, 6, 1, 20, 30))
+    assert day_range("دیروز", "امروز", now=NOW) == (utc(2025, 5, 30, 20, 30), utc(2025, 6, 1, 20, 30))
 
 
-@pytest.mark.parametrize(("since", "until", "message"), [
-    ("fooday", None, "'fooday' is not a date"),
-    (None, "1403-13-45", "'1403-13-45' is not a date"),
-    ("1403-12-31", None, "Esfand 1403 has 30 days"),
-    ("2024-03-20 10:15", None, "'2024-03-20 10:15' is a time, not a day"),
-    (None, "۳ ساعت پیش", "is a time, not a day"),
-    ("1403-01-02", "1403-01-01", "the first day '1403-01-02' is after the last day '1403-01-01'"),
-    ("2024-03-21", "1403-01-01", "the first day '2024-03-21' is after the last day '1403-01-01'"),
-])
+@pytest.mark.parametrize(
+    ("since", "until", "message"),
+    [
+        ("fooday", None, "'fooday' is not a date"),
+        (None, "1403-13-45", "'1403-13-45' is not a date"),
+        ("1403-12-31", None, "Esfand 1403 has 30 days"),
+        ("2024-03-20 10:15", None, "'2024-03-20 10:15' is a time, not a day"),
+        (None, "۳ ساعت پیش", "is a time, not a day"),
+        ("1403-01-02", "1403-01-01", "the first day '1403-01-02' is after the last day '1403-01-01'"),
+        ("2024-03-21", "1403-01-01", "the first day '2024-03-21' is after the last day '1403-01-01'"),
+    ],
+)
 def test_day_range_names_the_value_it_refuses(since, until, message):
     with pytest.raises(ValueError, match=re.escape(message)) as refused:
         day_range(since, until, now=NOW)
@@ -467,6 +527,9 @@ def test_day_range_is_the_same_day_in_either_calendar(day):
     jalali = JalaliDate(day)
     start, end = day_range(day.isoformat(), f"{jalali.year}-{jalali.month:02d}-{jalali.day:02d}", now=NOW)
     assert start == datetime.combine(day, time(), tzinfo=TEHRAN).astimezone(UTC)
-    assert start.astimezone(TEHRAN).date() == day and (end - timedelta(seconds=1)).astimezone(TEHRAN).date() == day
+    assert (
+        start.astimezone(TEHRAN).date() == day
+        and (end - timedelta(seconds=1)).astimezone(TEHRAN).date() == day
+    )
     assert end == datetime.combine(day + timedelta(days=1), time(), tzinfo=TEHRAN).astimezone(UTC)
     assert timedelta(hours=23) <= end - start <= timedelta(hours=25)

@@ -59,7 +59,9 @@ def check(text, utc, precision, kind, jalali, now=NOW):
 
 def tehran_utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     """Independent expectation: persiantools for the calendar, zoneinfo (fold=0) for the zone."""
-    local = datetime.combine(JalaliDate(year, month, day).to_gregorian(), time(hour, minute, second), tzinfo=TEHRAN)
+    local = datetime.combine(
+        JalaliDate(year, month, day).to_gregorian(), time(hour, minute, second), tzinfo=TEHRAN
+    )
     return local.astimezone(UTC)
 
 
@@ -101,9 +103,24 @@ def test_transliterated_day_starts_after_the_dst_gap():
 
 
 TRANSLITERATED_SPELLINGS = [
-    ("Farvardin", 1), ("Farwardin", 1), ("Ordibehesht", 2), ("Ardibehesht", 2), ("Khordad", 3),
-    ("Tir", 4), ("Mordad", 5), ("Amordad", 5), ("Shahrivar", 6), ("Shahriwar", 6), ("Mehr", 7),
-    ("Aban", 8), ("Azar", 9), ("Dey", 10), ("Dei", 10), ("Bahman", 11), ("Esfand", 12), ("Isfand", 12),
+    ("Farvardin", 1),
+    ("Farwardin", 1),
+    ("Ordibehesht", 2),
+    ("Ardibehesht", 2),
+    ("Khordad", 3),
+    ("Tir", 4),
+    ("Mordad", 5),
+    ("Amordad", 5),
+    ("Shahrivar", 6),
+    ("Shahriwar", 6),
+    ("Mehr", 7),
+    ("Aban", 8),
+    ("Azar", 9),
+    ("Dey", 10),
+    ("Dei", 10),
+    ("Bahman", 11),
+    ("Esfand", 12),
+    ("Isfand", 12),
 ]
 
 
@@ -270,9 +287,7 @@ def test_a_date_after_the_clock_is_not_taken_for_an_offset():
 
 
 def test_persian_digit_meta_date_wins_over_the_displayed_day():
-    chosen, source, notes = choose_published(
-        "۲۱ اردیبهشت ۱۳۹۹", [("meta", "۱۳۹۹/۰۲/۲۱ - ۱۸:۵۹")], now=NOW
-    )
+    chosen, source, notes = choose_published("۲۱ اردیبهشت ۱۳۹۹", [("meta", "۱۳۹۹/۰۲/۲۱ - ۱۸:۵۹")], now=NOW)
     assert (chosen.utc_iso, chosen.precision, source, notes) == ("2020-05-10T14:29:00Z", "minute", "meta", [])
 
 
@@ -340,8 +355,34 @@ def test_choose_published_falls_back_to_the_machine_date_for_a_header_line():
 
 # --- properties ---------------------------------------------------------------------------
 
-MONTHS_FA = ["فروردین", "اردیبهشت", "خرداد", "تير", "امرداد", "شهریور", "مهر ماه", "آبان", "آذر", "دى", "بهمن", "اسفند"]
-MONTHS_LATIN = ["Farvardin", "Ordibehesht", "Khordad", "Tir", "Mordad", "Shahrivar", "Mehr", "Aban", "Azar", "Dei", "Bahman", "Esfand"]
+MONTHS_FA = [
+    "فروردین",
+    "اردیبهشت",
+    "خرداد",
+    "تير",
+    "امرداد",
+    "شهریور",
+    "مهر ماه",
+    "آبان",
+    "آذر",
+    "دى",
+    "بهمن",
+    "اسفند",
+]
+MONTHS_LATIN = [
+    "Farvardin",
+    "Ordibehesht",
+    "Khordad",
+    "Tir",
+    "Mordad",
+    "Shahrivar",
+    "Mehr",
+    "Aban",
+    "Azar",
+    "Dei",
+    "Bahman",
+    "Esfand",
+]
 AM_MARKERS = ["ق.ظ", "ق ظ", "ق.ظ.", "قبل‌ازظهر", "قبل از ظهر", "AM", "am"]
 PM_MARKERS = ["ب.ظ", "ب ظ", "ب.ظ.", "بعدازظهر", "بعد از ظهر", "PM", "pm"]
 OTHER_MARKERS = ["صبح", "عصر", "شب", "ظهر", "نیمه‌شب", "بامداد"]
@@ -358,9 +399,13 @@ def _month_name(month: int, latin: bool, case) -> str:
 @pytest.mark.slow
 @example(moment=datetime(2022, 9, 21, 20, 0, tzinfo=UTC), latin=True, case=str, marker=0, digit_style=str)
 @example(moment=datetime(2022, 3, 21, 21, 0, tzinfo=UTC), latin=False, case=str, marker=0, digit_style=str)
-@example(moment=datetime(2021, 3, 20, 20, 30, tzinfo=UTC), latin=True, case=str.upper, marker=3, digit_style=str)
+@example(
+    moment=datetime(2021, 3, 20, 20, 30, tzinfo=UTC), latin=True, case=str.upper, marker=3, digit_style=str
+)
 @given(
-    moment=st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC)),
+    moment=st.datetimes(
+        min_value=datetime(1990, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC)
+    ),
     latin=st.booleans(),
     case=st.sampled_from([str, str.lower, str.upper]),
     marker=st.integers(min_value=0, max_value=len(AM_MARKERS) - 1),
@@ -374,8 +419,10 @@ def test_twelve_hour_displays_round_trip(moment, latin, case, marker, digit_styl
     markers = AM_MARKERS if local.hour < 12 else PM_MARKERS
     clock = digit_style(f"{hour12:02d}:{local.minute:02d}:{local.second:02d}")
     text = (
-        digit_style(f"{jalali.day} ") + _month_name(jalali.month, latin, case)
-        + digit_style(f" {jalali.year}") + f" - {clock} {markers[marker]}"
+        digit_style(f"{jalali.day} ")
+        + _month_name(jalali.month, latin, case)
+        + digit_style(f" {jalali.year}")
+        + f" - {clock} {markers[marker]}"
     )
 
     parsed = parse(text, now=FAR_FUTURE)
@@ -384,7 +431,10 @@ def test_twelve_hour_displays_round_trip(moment, latin, case, marker, digit_styl
     expected = moment if local.fold == 0 else moment - timedelta(hours=1)
     assert parsed.utc == expected
     assert parsed.precision == "minute"
-    assert parsed.jalali == f"{jalali.year:04d}-{jalali.month:02d}-{jalali.day:02d} {local.hour:02d}:{local.minute:02d}"
+    assert (
+        parsed.jalali
+        == f"{jalali.year:04d}-{jalali.month:02d}-{jalali.day:02d} {local.hour:02d}:{local.minute:02d}"
+    )
 
 
 def _expected_hour(hour: int, marker: str | None) -> int | str | None:
@@ -400,19 +450,53 @@ def _expected_hour(hour: int, marker: str | None) -> int | str | None:
     return "other"  # the flexible periods are checked by the table tests above
 
 
-PREFIXES = ["", "دوشنبه، ", "Monday ", "نوشته شده توسط علی رضایی | ", "تاریخ انتشار: ", "امروز: ", "تاریخ امروز "]
+PREFIXES = [
+    "",
+    "دوشنبه، ",
+    "Monday ",
+    "نوشته شده توسط علی رضایی | ",
+    "تاریخ انتشار: ",
+    "امروز: ",
+    "تاریخ امروز ",
+]
 
 
 @pytest.mark.slow
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@example(prefix="", day=2, month=4, latin=False, year=1399, hour=12, minute=9, marker="ب.ظ", separator=" - ", digit_style=str)
-@example(prefix="امروز: ", day=2, month=4, latin=False, year=1399, hour=None, minute=0, marker=None, separator=" ", digit_style=str)
+@example(
+    prefix="",
+    day=2,
+    month=4,
+    latin=False,
+    year=1399,
+    hour=12,
+    minute=9,
+    marker="ب.ظ",
+    separator=" - ",
+    digit_style=str,
+)
+@example(
+    prefix="امروز: ",
+    day=2,
+    month=4,
+    latin=False,
+    year=1399,
+    hour=None,
+    minute=0,
+    marker=None,
+    separator=" ",
+    digit_style=str,
+)
 @given(
     prefix=st.sampled_from(PREFIXES),
     day=st.integers(min_value=0, max_value=32),
     month=st.integers(min_value=1, max_value=12),
     latin=st.booleans(),
-    year=st.one_of(st.integers(min_value=0, max_value=99), st.integers(min_value=1290, max_value=1510), st.integers(min_value=1000, max_value=9999)),
+    year=st.one_of(
+        st.integers(min_value=0, max_value=99),
+        st.integers(min_value=1290, max_value=1510),
+        st.integers(min_value=1000, max_value=9999),
+    ),
     hour=st.one_of(st.none(), st.integers(min_value=0, max_value=25)),
     minute=st.integers(min_value=0, max_value=61),
     marker=st.one_of(st.none(), st.sampled_from(AM_MARKERS + PM_MARKERS + OTHER_MARKERS)),
@@ -461,10 +545,58 @@ def _assert_round_trips(parsed: ParsedDate) -> None:
 
 
 PIECES = [
-    "۱۲", "3", "99", "1399", "۱۴۰۱", "٢٣", "/", "-", ":", " ", "T", "Z", "+03:30", "+۰۴۳۰", ".", "،", "|",
-    "مرداد", "تير", "Mordad", "dei", "ESFAND", "ماه", "ب.ظ", "ق ظ", "بعدازظهر", "صبح", "عصر", "شب", "ظهر",
-    "am", "PM", "امروز", "امروز:", "تاریخ", "دوشنبه", "Doshanbeh", "Monday", "پیش", "ساعت", "روز", "نیم",
-    "00", "12", "24", "13", "60", "\u200c", "\u200f", "𝟏", "४", "\n",
+    "۱۲",
+    "3",
+    "99",
+    "1399",
+    "۱۴۰۱",
+    "٢٣",
+    "/",
+    "-",
+    ":",
+    " ",
+    "T",
+    "Z",
+    "+03:30",
+    "+۰۴۳۰",
+    ".",
+    "،",
+    "|",
+    "مرداد",
+    "تير",
+    "Mordad",
+    "dei",
+    "ESFAND",
+    "ماه",
+    "ب.ظ",
+    "ق ظ",
+    "بعدازظهر",
+    "صبح",
+    "عصر",
+    "شب",
+    "ظهر",
+    "am",
+    "PM",
+    "امروز",
+    "امروز:",
+    "تاریخ",
+    "دوشنبه",
+    "Doshanbeh",
+    "Monday",
+    "پیش",
+    "ساعت",
+    "روز",
+    "نیم",
+    "00",
+    "12",
+    "24",
+    "13",
+    "60",
+    "\u200c",
+    "\u200f",
+    "𝟏",
+    "४",
+    "\n",
 ]
 
 

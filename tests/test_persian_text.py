@@ -143,8 +143,23 @@ def test_normalize_merges_a_run_of_half_space_marks_into_one_zwnj():
 @pytest.mark.parametrize(
     "mark",
     [
-        "\ufeff", "\u200b", "\u2060", "\u2061", "\u2064", "\u206a", "\u206f", "\u180e",
-        "\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069",
+        "\ufeff",
+        "\u200b",
+        "\u2060",
+        "\u2061",
+        "\u2064",
+        "\u206a",
+        "\u206f",
+        "\u180e",
+        "\u202a",
+        "\u202b",
+        "\u202c",
+        "\u202d",
+        "\u202e",
+        "\u2066",
+        "\u2067",
+        "\u2068",
+        "\u2069",
     ],
 )
 def test_normalize_removes_other_invisible_marks(mark):
@@ -359,7 +374,9 @@ def test_repair_spacing_is_idempotent_on_examples():
 # --- tables ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("table", [DISPLAY_TABLE, SEARCH_TABLE, FOLD_TABLE], ids=["display", "search", "fold"])
+@pytest.mark.parametrize(
+    "table", [DISPLAY_TABLE, SEARCH_TABLE, FOLD_TABLE], ids=["display", "search", "fold"]
+)
 def test_translation_tables_are_closed(table):
     """A replacement never contains something its own table would change again."""
     for code, value in table.items():
@@ -379,7 +396,12 @@ MESSY_ALPHABET = (
     + "aZiOSGx-._/:@"
     + "كيىےأإٱؤئۀةہەھ"  # Arabic variants, hamza and heh forms
     + "\u064b\u064e\u0650\u0651\u0652\u0653\u0654\u0670\u0640"  # marks and tatweel
-    + RLM + LRM + ZWJ + SOFT_HYPHEN + ALM + NOT_SIGN
+    + RLM
+    + LRM
+    + ZWJ
+    + SOFT_HYPHEN
+    + ALM
+    + NOT_SIGN
     + "\ufeff\u200b\u202b\u202c\u2067\u2069"
     + "\ufeb3\ufefc\ufe71\ufe70\ufdf2\ufef1"  # presentation forms
     + "،؛؟«»٪٫"
@@ -431,7 +453,10 @@ def test_normalize_never_loses_a_zwnj_between_persian_letters(text):
 
 @pytest.mark.slow
 @PROPERTY_SETTINGS
-@given(st.lists(st.sampled_from(PERSIAN_LETTERS), min_size=1, max_size=6), st.lists(st.sampled_from(PERSIAN_LETTERS), min_size=1, max_size=6))
+@given(
+    st.lists(st.sampled_from(PERSIAN_LETTERS), min_size=1, max_size=6),
+    st.lists(st.sampled_from(PERSIAN_LETTERS), min_size=1, max_size=6),
+)
 def test_normalize_keeps_zwnj_compounds_verbatim(first, second):
     compound = "".join(first) + ZWNJ + "".join(second)
     assert normalize(compound) == compound

@@ -36,7 +36,9 @@ def mirror(tmp_path):
     (site / "feed").write_text('<?xml version="1.0"?><rss></rss>', "utf-8")
     (site / "fa").mkdir()
     (site / "fa" / "index.html").write_text("<html>home</html>", "utf-8")
-    (site / "fa" / "index.html?format=feed&type=rss").write_text('<?xml version="1.0"?><rss>joomla</rss>', "utf-8")
+    (site / "fa" / "index.html?format=feed&type=rss").write_text(
+        '<?xml version="1.0"?><rss>joomla</rss>', "utf-8"
+    )
     (site / ".replay.json").write_text(json.dumps({"redirects": {"/old": "https://example.com/topic/tech/"}}))
     (tmp_path / "secret.txt").write_text("outside the site root")
     (tmp_path / "plain.html").write_text("<html>no host folder</html>")
@@ -55,7 +57,7 @@ def test_percent_encoded_persian_slug_in_either_case(mirror):
     slug = "فورد-موستانگ".encode()
     for encoded in ("".join(f"%{b:02x}" for b in slug), "".join(f"%{b:02X}" for b in slug)):
         status, _, body = fetch(f"{mirror.url}/article/2022/{encoded}?utm_source=rss", "www.example.com")
-        assert (status, body) == (200, "<html>persian slug</html>".encode())
+        assert (status, body) == (200, b"<html>persian slug</html>")
 
 
 def test_feed_without_extension_is_served_as_xml(mirror):
@@ -103,8 +105,13 @@ def raw_request(server, target: str, headers: dict[str, str] | None = None) -> t
     import socket
 
     host, port = server.httpd.server_address[:2]
-    lines = [f"GET {target} HTTP/1.1", *(f"{k}: {v}" for k, v in {"Host": "x", **(headers or {})}.items()),
-             "Connection: close", "", ""]
+    lines = [
+        f"GET {target} HTTP/1.1",
+        *(f"{k}: {v}" for k, v in {"Host": "x", **(headers or {})}.items()),
+        "Connection: close",
+        "",
+        "",
+    ]
     with socket.create_connection((host, port), timeout=5) as connection:
         connection.sendall("\r\n".join(lines).encode("utf-8", "surrogateescape"))
         answer = b""
@@ -135,25 +142,28 @@ def confined(tmp_path):
         yield server, outside
 
 
-@pytest.mark.parametrize("target, headers", [
-    ("/hostname", {REPLAY_HOST_HEADER: "/etc"}),           # curl -H 'X-Replay-Host: /etc' …/hostname
-    ("/etc/passwd", {"Host": "/"}),                         # curl -H 'Host: /' …/etc/passwd
-    ("/passwd", {"Host": "/etc"}),
-    ("/secret.txt", {REPLAY_HOST_HEADER: "OUTSIDE"}),       # an absolute folder of this machine
-    ("/secret.txt", {REPLAY_HOST_HEADER: ".."}),
-    ("/outside/secret.txt", {REPLAY_HOST_HEADER: ".."}),
-    ("/secret.txt", {REPLAY_HOST_HEADER: "../outside"}),
-    ("/secret.txt", {REPLAY_HOST_HEADER: "evil.com"}),      # a host folder symlinked outside
-    ("/../outside/secret.txt", {}),
-    ("/%2e%2e/outside/secret.txt", {}),
-    ("/%2E%2E/%2e%2e/outside/secret.txt", {REPLAY_HOST_HEADER: "example.com"}),
-    ("/..%2foutside%2fsecret.txt", {}),
-    ("/leak", {REPLAY_HOST_HEADER: "example.com"}),         # a symlink inside the mirror
-    ("/leakdir/secret.txt", {REPLAY_HOST_HEADER: "example.com"}),
-    ("/leakdir/", {REPLAY_HOST_HEADER: "example.com"}),     # its index.html
-    ("/feed?x=1", {REPLAY_HOST_HEADER: "example.com"}),     # a recorded query that is a symlink
-    ("/" + "a" * 300, {}),                                  # a name too long for the file system
-])
+@pytest.mark.parametrize(
+    "target, headers",
+    [
+        ("/hostname", {REPLAY_HOST_HEADER: "/etc"}),  # curl -H 'X-Replay-Host: /etc' …/hostname
+        ("/etc/passwd", {"Host": "/"}),  # curl -H 'Host: /' …/etc/passwd
+        ("/passwd", {"Host": "/etc"}),
+        ("/secret.txt", {REPLAY_HOST_HEADER: "OUTSIDE"}),  # an absolute folder of this machine
+        ("/secret.txt", {REPLAY_HOST_HEADER: ".."}),
+        ("/outside/secret.txt", {REPLAY_HOST_HEADER: ".."}),
+        ("/secret.txt", {REPLAY_HOST_HEADER: "../outside"}),
+        ("/secret.txt", {REPLAY_HOST_HEADER: "evil.com"}),  # a host folder symlinked outside
+        ("/../outside/secret.txt", {}),
+        ("/%2e%2e/outside/secret.txt", {}),
+        ("/%2E%2E/%2e%2e/outside/secret.txt", {REPLAY_HOST_HEADER: "example.com"}),
+        ("/..%2foutside%2fsecret.txt", {}),
+        ("/leak", {REPLAY_HOST_HEADER: "example.com"}),  # a symlink inside the mirror
+        ("/leakdir/secret.txt", {REPLAY_HOST_HEADER: "example.com"}),
+        ("/leakdir/", {REPLAY_HOST_HEADER: "example.com"}),  # its index.html
+        ("/feed?x=1", {REPLAY_HOST_HEADER: "example.com"}),  # a recorded query that is a symlink
+        ("/" + "a" * 300, {}),  # a name too long for the file system
+    ],
+)
 def test_requests_never_read_outside_the_mirror(confined, target, headers):
     server, outside = confined
     headers = {k: v.replace("OUTSIDE", str(outside)) for k, v in headers.items()}
@@ -164,19 +174,25 @@ def test_requests_never_read_outside_the_mirror(confined, target, headers):
 
 def test_a_plain_host_header_still_picks_its_folder(confined):
     server, _ = confined
-    for headers in ({REPLAY_HOST_HEADER: "example.com"}, {"Host": "www.example.com:8765"},
-                    {"Host": "EXAMPLE.COM"}):
+    for headers in (
+        {REPLAY_HOST_HEADER: "example.com"},
+        {"Host": "www.example.com:8765"},
+        {"Host": "EXAMPLE.COM"},
+    ):
         assert raw_request(server, "/page", headers) == (200, b"<html>inside</html>")
 
 
-@pytest.mark.parametrize("target, headers", [
-    ("/page%00x", {}),
-    ("/page%00x", {REPLAY_HOST_HEADER: "example.com"}),
-    ("/page?x=%00", {REPLAY_HOST_HEADER: "example.com"}),
-    ("/page%0d%0aSet-Cookie:%20a=b", {}),
-    ("/page", {REPLAY_HOST_HEADER: "example.com\x01"}),
-    ("/page", {"Host": "exa\x7fmple.com"}),
-])
+@pytest.mark.parametrize(
+    "target, headers",
+    [
+        ("/page%00x", {}),
+        ("/page%00x", {REPLAY_HOST_HEADER: "example.com"}),
+        ("/page?x=%00", {REPLAY_HOST_HEADER: "example.com"}),
+        ("/page%0d%0aSet-Cookie:%20a=b", {}),
+        ("/page", {REPLAY_HOST_HEADER: "example.com\x01"}),
+        ("/page", {"Host": "exa\x7fmple.com"}),
+    ],
+)
 def test_nul_and_control_bytes_are_a_bad_request_not_a_dropped_connection(confined, target, headers):
     server, _ = confined
     assert raw_request(server, target, headers)[0] == 400
@@ -194,8 +210,9 @@ def make_warc(path, captures):
         writer = WARCWriter(file, gzip=True)
         for url, body in captures:
             http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
-            writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(body),
-                                                          http_headers=http))
+            writer.write_record(
+                writer.create_warc_record(url, "response", payload=io.BytesIO(body), http_headers=http)
+            )
 
 
 def test_a_warc_mirror_takes_hosts_as_names_only(tmp_path):
@@ -203,10 +220,17 @@ def test_a_warc_mirror_takes_hosts_as_names_only(tmp_path):
     (tmp_path / "secret.txt").write_text("SECRET")
     with ReplayServer(tmp_path) as server:
         assert isinstance(server.httpd.mirror, WarcMirror)
-        assert raw_request(server, "/page", {REPLAY_HOST_HEADER: "example.com"}) == (200, b"<html>captured</html>")
-        for target, headers in (("/hostname", {REPLAY_HOST_HEADER: "/etc"}), ("/etc/passwd", {"Host": "/"}),
-                                ("/secret.txt", {REPLAY_HOST_HEADER: str(tmp_path)}),
-                                ("/../secret.txt", {}), ("/%2e%2e/secret.txt", {})):
+        assert raw_request(server, "/page", {REPLAY_HOST_HEADER: "example.com"}) == (
+            200,
+            b"<html>captured</html>",
+        )
+        for target, headers in (
+            ("/hostname", {REPLAY_HOST_HEADER: "/etc"}),
+            ("/etc/passwd", {"Host": "/"}),
+            ("/secret.txt", {REPLAY_HOST_HEADER: str(tmp_path)}),
+            ("/../secret.txt", {}),
+            ("/%2e%2e/secret.txt", {}),
+        ):
             status, body = raw_request(server, target, headers)
             assert status == 404 and b"SECRET" not in body and b"root:" not in body
         assert raw_request(server, "/page%00x", {REPLAY_HOST_HEADER: "example.com"})[0] == 400
@@ -221,8 +245,12 @@ def start_replay(source, *options):
     import subprocess
     import sys
 
-    process = subprocess.Popen([sys.executable, "-m", "newsarchive", "replay", str(source), "--port", "0", *options],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsarchive", "replay", str(source), "--port", "0", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = process.stdout.readline()
     assert " at http://" in line, (line, process.stderr.read() if process.poll() is not None else "")
     return process, line.split(" at ")[1].split()[0]

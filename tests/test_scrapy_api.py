@@ -35,8 +35,15 @@ from newsarchive.commands.crawl import Command
 from newsarchive.middlewares import SharedRobotsTxtMiddleware
 from newsarchive.outcomes import EXIT_CODE, EXIT_DEGRADED
 
-MODULES = [newsarchive.commands.crawl, newsarchive.distributed, newsarchive.distributed_scheduler,
-           newsarchive.extensions, newsarchive.middlewares, newsarchive.pipelines, newsarchive.warc]
+MODULES = [
+    newsarchive.commands.crawl,
+    newsarchive.distributed,
+    newsarchive.distributed_scheduler,
+    newsarchive.extensions,
+    newsarchive.middlewares,
+    newsarchive.pipelines,
+    newsarchive.warc,
+]
 
 
 def test_no_class_overrides_a_private_method_of_scrapy():
@@ -48,14 +55,19 @@ def test_no_class_overrides_a_private_method_of_scrapy():
             for name, value in vars(cls).items():
                 if name.startswith("_") and not name.startswith("__") and callable(value):
                     bases = [base for base in cls.__mro__[1:] if base.__module__.startswith("scrapy.")]
-                    overridden += [f"{cls.__name__}.{name} ({base.__name__})" for base in bases if name in vars(base)]
+                    overridden += [
+                        f"{cls.__name__}.{name} ({base.__name__})" for base in bases if name in vars(base)
+                    ]
     assert overridden == []
 
 
 def test_the_private_methods_once_overridden_or_called_are_not_named_any_more():
     package = Path(newsarchive.middlewares.__file__).parent
-    named = {f"{path.relative_to(package)}: {name}" for path in package.rglob("*.py")
-             for name in re.findall(r"\.(_retry|_parse_robots|_create_crawler)\b", path.read_text("utf-8"))}
+    named = {
+        f"{path.relative_to(package)}: {name}"
+        for path in package.rglob("*.py")
+        for name in re.findall(r"\.(_retry|_parse_robots|_create_crawler)\b", path.read_text("utf-8"))
+    }
     assert named == set()
 
 
@@ -70,9 +82,14 @@ def test_robots_txt_as_scrapy_fetched_it_is_kept_under_the_host_it_was_asked_of(
     crawler = get_crawler(settings_dict={"ROBOTSTXT_OBEY": True})
     middleware = SharedRobotsTxtMiddleware.from_crawler(crawler)
     asked = "http://digiato.com/robots.txt"
-    final = Request("https://www.digiato.com/robots.txt", callback=NO_CALLBACK,
-                    meta={"dont_obey_robotstxt": True, "redirect_urls": [asked]})
-    response = Response(final.url, status=200, body=b"Sitemap: https://digiato.com/sitemap.xml", request=final)
+    final = Request(
+        "https://www.digiato.com/robots.txt",
+        callback=NO_CALLBACK,
+        meta={"dont_obey_robotstxt": True, "redirect_urls": [asked]},
+    )
+    response = Response(
+        final.url, status=200, body=b"Sitemap: https://digiato.com/sitemap.xml", request=final
+    )
     assert middleware.process_response(final, response) is response
     assert middleware._fetched == {"digiato.com": response}
     # The spider's own request for robots.txt, or another answer, is not kept.
@@ -108,8 +125,9 @@ def command(tmp_path, process) -> Command:
     return cmd
 
 
-@pytest.mark.parametrize("code, bootstrap_failed, expected", [(0, False, 0), (EXIT_DEGRADED, False, EXIT_DEGRADED),
-                                                              (0, True, 1)])
+@pytest.mark.parametrize(
+    "code, bootstrap_failed, expected", [(0, False, 0), (EXIT_DEGRADED, False, EXIT_DEGRADED), (0, True, 1)]
+)
 def test_scrapy_crawl_exits_with_the_code_its_run_left(tmp_path, code, bootstrap_failed, expected):
     process = FakeProcess(code, bootstrap_failed)
     cmd = command(tmp_path, process)

@@ -51,16 +51,33 @@ def article(slug: str, body: str, **changes) -> dict:
 
 
 ARTICLES = [
-    article("zwnj", "وزیر ارتباطات: مجموع کاربران فعال در پیام‌رسان‌های داخلی ۱۵ میلیون است.",
-            tags=["پیام‌رسان"], categories=["اینترنت", "موبایل"]),
-    article("joined", "وزیر ارتباطات گفت کاربران پیامرسانهای داخلی به 15 میلیون رسیده‌اند.",
-            source="zoomit", published_at="2024-03-19T10:00:00Z", published_jalali="1402-12-29 13:30"),
-    article("spaced", "یک پیام رسان تازه با نام «بله» برای کاربران ایرانی منتشر شد.",
-            source="itna", published_at="2024-03-21T10:00:00Z", published_jalali="1403-01-02 13:30"),
+    article(
+        "zwnj",
+        "وزیر ارتباطات: مجموع کاربران فعال در پیام‌رسان‌های داخلی ۱۵ میلیون است.",
+        tags=["پیام‌رسان"],
+        categories=["اینترنت", "موبایل"],
+    ),
+    article(
+        "joined",
+        "وزیر ارتباطات گفت کاربران پیامرسانهای داخلی به 15 میلیون رسیده‌اند.",
+        source="zoomit",
+        published_at="2024-03-19T10:00:00Z",
+        published_jalali="1402-12-29 13:30",
+    ),
+    article(
+        "spaced",
+        "یک پیام رسان تازه با نام «بله» برای کاربران ایرانی منتشر شد.",
+        source="itna",
+        published_at="2024-03-21T10:00:00Z",
+        published_jalali="1403-01-02 13:30",
+    ),
     article("satellite", "ماهواره ناهید ۲ با موفقیت به مدار رسید.", categories=["فضا"], tags=["ماهواره"]),
     article("month", "قیمت اینترنت همراه در این ماه ثابت ماند.", categories=["اپراتور"]),
-    article("marks", "سَامانهٔ جدید احراز هویت از اول مهر ماه فعال می‌شود و حَذفِ پیامک را ممکن می‌کند.",
-            title="ســامانه جدید احراز هویت"),
+    article(
+        "marks",
+        "سَامانهٔ جدید احراز هویت از اول مهر ماه فعال می‌شود و حَذفِ پیامک را ممکن می‌کند.",
+        title="ســامانه جدید احراز هویت",
+    ),
     article("arabic", "مايكروسافت نسخه جديد ويندوز را با هوش مصنوعی عرضه كرد.", categories=["نرم‌افزار"]),
     article("title-match", "متنی درباره چیزی دیگر.", title="اپراتورها و اینترنت ماهواره‌ای"),
     article("body-match", "در این گزارش از اینترنت ماهواره‌ای استارلینک هم صحبت شد و بس.", title="گزارش هفته"),
@@ -130,7 +147,9 @@ def test_cli_finds_every_spelling(archive_path, capsys, query, expected):
 def raw_sqlite_utils(db: Path, query: str) -> tuple[int, set[str], str]:
     result = subprocess.run(
         [sys.executable, "-m", "sqlite_utils", "search", str(db), "articles", query, "-c", "url"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     found = slugs(row["url"] for row in json.loads(result.stdout)) if result.returncode == 0 else set()
     return result.returncode, found, result.stderr
@@ -174,10 +193,12 @@ def datasette_search(db: Path, query: str, *, plugin: bool = True, **params) -> 
     if not plugin and registered:
         pm.unregister(newsarchive_plugin)
     try:
+
         async def fetch():
             datasette = Datasette([str(db)])
             return await datasette.client.get(
-                f"/{db.stem}/articles.json", params={"_search": query, "_shape": "array", "_col": "url", **params}
+                f"/{db.stem}/articles.json",
+                params={"_search": query, "_shape": "array", "_col": "url", **params},
             )
 
         response = asyncio.run(fetch())
@@ -202,7 +223,8 @@ def test_datasette_search_box_without_the_plugin_has_the_raw_guarantees(archive_
 
 def test_datasette_raw_search_mode_still_passes_fts5_syntax(archive_path):
     assert datasette_search(archive_path, "پیامرسانهای OR ناهید", _searchmode="raw") == (
-        200, {"zwnj", "joined", "satellite"}
+        200,
+        {"zwnj", "joined", "satellite"},
     )
 
 
@@ -344,9 +366,37 @@ def test_help_documents_the_query_language(capsys):
 # --- hostile queries -------------------------------------------------------------------
 
 HOSTILE = [
-    '"پیام‌رسان', 'پیام"', '"""', "AND OR", "OR", "NOT", ")", "(", "((پیام", "articles_fts:", "search_body:پیام",
-    "'; DROP TABLE articles; --", "NEAR(a b)", "NEAR(پیام رسان, 2)", "^", "^پیام", "*", "**", "-", "--", "-پیام",
-    "پیام AND", "{search_title}: x", "x" * 10_000, "پیام " * 2_000, "", "   ", "\u200c", "\x00", "؟!", "پ*",
+    '"پیام‌رسان',
+    'پیام"',
+    '"""',
+    "AND OR",
+    "OR",
+    "NOT",
+    ")",
+    "(",
+    "((پیام",
+    "articles_fts:",
+    "search_body:پیام",
+    "'; DROP TABLE articles; --",
+    "NEAR(a b)",
+    "NEAR(پیام رسان, 2)",
+    "^",
+    "^پیام",
+    "*",
+    "**",
+    "-",
+    "--",
+    "-پیام",
+    "پیام AND",
+    "{search_title}: x",
+    "x" * 10_000,
+    "پیام " * 2_000,
+    "",
+    "   ",
+    "\u200c",
+    "\x00",
+    "؟!",
+    "پ*",
     "a" * 300 + "*",
 ]
 
@@ -373,7 +423,11 @@ def test_hostile_queries_never_break_anything(archive_path, capsys, query):
 
 
 def test_clear_messages_for_queries_that_cannot_be_searched(archive_path, capsys):
-    for query, message in (("", "no words"), ("-پیام", "only excludes"), ("پیام " * 100, f"at most {MAX_TERMS}")):
+    for query, message in (
+        ("", "no words"),
+        ("-پیام", "only excludes"),
+        ("پیام " * 100, f"at most {MAX_TERMS}"),
+    ):
         code, out, err = run_cli(capsys, "search", "--db", str(archive_path), "--", query)
         assert code == 2 and message in err and out == ""
     code, _, err = run_cli(capsys, "search", "پیام", "--db", str(archive_path), "--since", "1403-13-45")
@@ -453,7 +507,9 @@ def test_migration_moves_a_version_2_archive_to_the_new_layout(tmp_path):
         record = Archive._record(item)
         for column in ("search_title", "search_lead", "search_body"):
             record[column] = _old_layout(record[column])
-        record.update(id=item["url"][-12:], first_seen_at="2024-05-04T07:00:00Z", last_fetched_at="2024-05-04T07:00:00Z")
+        record.update(
+            id=item["url"][-12:], first_seen_at="2024-05-04T07:00:00Z", last_fetched_at="2024-05-04T07:00:00Z"
+        )
         db["articles"].insert(record)
     db.conn.commit()
     db.close()
@@ -465,12 +521,19 @@ def test_migration_moves_a_version_2_archive_to_the_new_layout(tmp_path):
         assert archive.count() == len(ARTICLES)
         assert slugs(hit.url for hit in archive.search("پیام‌رسان")) == {"zwnj", "joined", "spaced"}
         assert archive.integrity_check() == "ok"
-    assert slugs(row["url"] for row in sqlite_utils.Database(path)["articles"].search("۱۵")) == {"zwnj", "joined"}
+    assert slugs(row["url"] for row in sqlite_utils.Database(path)["articles"].search("۱۵")) == {
+        "zwnj",
+        "joined",
+    }
 
 
 def test_parse_query_keeps_operators_as_text():
     parsed = parse_query('a OR b -c "d e" f* AND NEAR')
     assert [[t.words for t in clause] for clause in parsed.clauses] == [
-        [(("a",),), (("b",),)], [(("d",), ("e",))], [(("f",),)], [(("and",),)], [(("near",),)]
+        [(("a",),), (("b",),)],
+        [(("d",), ("e",))],
+        [(("f",),)],
+        [(("and",),)],
+        [(("near",),)],
     ]
     assert parsed.excluded[0].words == (("c",),)

@@ -12,7 +12,9 @@ import os
 import sqlite3
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_archive import article
 from twisted.internet.error import DNSLookupError
 
 from newsarchive.archive import Archive, ArchiveBusy, ArchiveDamaged, damaged_archive, storage_error
@@ -23,40 +25,63 @@ from newsarchive.runlock import MAINTENANCE, RunLock
 from newsarchive.spiders.base import declares_entities
 from newsarchive.urlpolicy import is_public_address, refusal
 
-from test_archive import article
-
 HOSTS = ("digiato.com", "static.digiato.com")
 
 
 # --- the allow-rule -------------------------------------------------------------
 
-@pytest.mark.parametrize("url", [
-    "https://digiato.com/mobile/x", "http://www.digiato.com/sitemap.xml", "https://static.digiato.com/a.jpg",
-    "https://DIGIATO.com./robots.txt", "https://digiato.com:443/x",
-])
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://digiato.com/mobile/x",
+        "http://www.digiato.com/sitemap.xml",
+        "https://static.digiato.com/a.jpg",
+        "https://DIGIATO.com./robots.txt",
+        "https://digiato.com:443/x",
+    ],
+)
 def test_the_sites_own_urls_pass(url):
     assert refusal(url, HOSTS) is None
 
 
-@pytest.mark.parametrize("url, reason", [
-    ("http://169.254.169.254/latest/meta-data/token", "unsafe-url"),      # cloud metadata
-    ("http://127.0.0.1:2375/containers/json", "unsafe-url"),              # docker socket over TCP
-    ("http://127.0.0.1/", "unsafe-url"),
-    ("http://10.0.0.5/", "unsafe-url"), ("http://192.168.1.1/", "unsafe-url"), ("http://172.16.0.9/", "unsafe-url"),
-    ("http://100.64.0.1/", "unsafe-url"),                                  # carrier-grade NAT
-    ("http://0.0.0.0/", "unsafe-url"), ("http://224.0.0.1/", "unsafe-url"), ("http://240.0.0.1/", "unsafe-url"),
-    ("http://[::1]/", "unsafe-url"), ("http://[fe80::1%25eth0]/", "unsafe-url"), ("http://[fd00::1]/", "unsafe-url"),
-    ("http://[::ffff:169.254.169.254]/", "unsafe-url"),                    # IPv4-mapped
-    ("http://2130706433/", "unsafe-url"), ("http://0x7f000001/", "unsafe-url"), ("http://0177.0.0.1/", "unsafe-url"),
-    ("http://localhost/", "unsafe-url"), ("http://admin.localhost/", "unsafe-url"),
-    ("file:///etc/hostname", "unsafe-url"), ("ftp://digiato.com/x", "unsafe-url"), ("s3://bucket/key", "unsafe-url"),
-    ("data:text/html,<h1>x</h1>", "unsafe-url"), ("gopher://digiato.com/", "unsafe-url"),
-    ("https://user:pass@digiato.com/", "unsafe-url"), ("https://digiato.com@127.0.0.1/", "unsafe-url"),
-    ("https://digiato.com:8080/x", "unsafe-url"), ("http://[not-an-ip/", "unsafe-url"),
-    ("https://evil.example/", "offsite-url"), ("https://digiato.com.evil.example/", "offsite-url"),
-    ("https://notdigiato.com/", "offsite-url"),
-    ("https://digiato.com/" + "a" * 70_000, "url-too-long"),
-])
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("http://169.254.169.254/latest/meta-data/token", "unsafe-url"),  # cloud metadata
+        ("http://127.0.0.1:2375/containers/json", "unsafe-url"),  # docker socket over TCP
+        ("http://127.0.0.1/", "unsafe-url"),
+        ("http://10.0.0.5/", "unsafe-url"),
+        ("http://192.168.1.1/", "unsafe-url"),
+        ("http://172.16.0.9/", "unsafe-url"),
+        ("http://100.64.0.1/", "unsafe-url"),  # carrier-grade NAT
+        ("http://0.0.0.0/", "unsafe-url"),
+        ("http://224.0.0.1/", "unsafe-url"),
+        ("http://240.0.0.1/", "unsafe-url"),
+        ("http://[::1]/", "unsafe-url"),
+        ("http://[fe80::1%25eth0]/", "unsafe-url"),
+        ("http://[fd00::1]/", "unsafe-url"),
+        ("http://[::ffff:169.254.169.254]/", "unsafe-url"),  # IPv4-mapped
+        ("http://2130706433/", "unsafe-url"),
+        ("http://0x7f000001/", "unsafe-url"),
+        ("http://0177.0.0.1/", "unsafe-url"),
+        ("http://localhost/", "unsafe-url"),
+        ("http://admin.localhost/", "unsafe-url"),
+        ("file:///etc/hostname", "unsafe-url"),
+        ("ftp://digiato.com/x", "unsafe-url"),
+        ("s3://bucket/key", "unsafe-url"),
+        ("data:text/html,<h1>x</h1>", "unsafe-url"),
+        ("gopher://digiato.com/", "unsafe-url"),
+        ("https://user:pass@digiato.com/", "unsafe-url"),
+        ("https://digiato.com@127.0.0.1/", "unsafe-url"),
+        ("https://digiato.com:8080/x", "unsafe-url"),
+        ("http://[not-an-ip/", "unsafe-url"),
+        ("https://evil.example/", "offsite-url"),
+        ("https://digiato.com.evil.example/", "offsite-url"),
+        ("https://notdigiato.com/", "offsite-url"),
+        ("https://digiato.com/" + "a" * 70_000, "url-too-long"),
+    ],
+)
 def test_everything_else_is_refused_with_a_reason(url, reason):
     refused = refusal(url, HOSTS)
     assert refused is not None and refused[0] == reason, refused
@@ -101,21 +126,26 @@ def test_dns_answers_in_private_ranges_are_refused():
 BILLION_LAUGHS = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><urlset>&lol2;</urlset>'
 
 
-@pytest.mark.parametrize("body", [
-    BILLION_LAUGHS.encode(),
-    b"<?xml version='1.0'?><!-- " + b"x" * 70_000 + b" -->" + BILLION_LAUGHS.split("?>", 1)[1].encode(),
-    BILLION_LAUGHS.encode("utf-16"),          # with a BOM
-    BILLION_LAUGHS.encode("utf-16-le"),       # without one
-    BILLION_LAUGHS.encode("utf-16-be"),
-    BILLION_LAUGHS.encode("utf-32"),
-    BILLION_LAUGHS.replace("ENTITY", "entity").encode(),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        BILLION_LAUGHS.encode(),
+        b"<?xml version='1.0'?><!-- " + b"x" * 70_000 + b" -->" + BILLION_LAUGHS.split("?>", 1)[1].encode(),
+        BILLION_LAUGHS.encode("utf-16"),  # with a BOM
+        BILLION_LAUGHS.encode("utf-16-le"),  # without one
+        BILLION_LAUGHS.encode("utf-16-be"),
+        BILLION_LAUGHS.encode("utf-32"),
+        BILLION_LAUGHS.replace("ENTITY", "entity").encode(),
+    ],
+)
 def test_entity_declarations_are_found_however_they_are_hidden(body):
     assert declares_entities(body)
 
 
 def test_plain_sitemaps_and_feeds_declare_no_entities():
-    sitemap = '<?xml version="1.0" encoding="UTF-8"?><urlset><url><loc>https://digiato.com/a</loc></url></urlset>'
+    sitemap = (
+        '<?xml version="1.0" encoding="UTF-8"?><urlset><url><loc>https://digiato.com/a</loc></url></urlset>'
+    )
     assert not declares_entities(sitemap.encode())
     assert not declares_entities(sitemap.encode("utf-16"))
     assert not declares_entities("<rss><channel><title>اخبار &amp; فناوری</title></channel></rss>".encode())
@@ -141,7 +171,9 @@ def archive(tmp_path):
 
 def test_a_page_naming_another_articles_url_never_overwrites_it(archive):
     assert archive.save_article(article(fetched_url=OWN)) == "new"
-    copy = article(url=OWN, fetched_url=PROMOTED, aliases=[PROMOTED], title="تبلیغ: بخرید", body="متن تبلیغی.")
+    copy = article(
+        url=OWN, fetched_url=PROMOTED, aliases=[PROMOTED], title="تبلیغ: بخرید", body="متن تبلیغی."
+    )
     outcome, rejected = archive.store_article(copy)
     assert (outcome, rejected) == ("new", OWN)
     original = archive.find_article(OWN)
@@ -166,9 +198,9 @@ def test_a_canonical_claim_with_the_same_content_is_an_alias(archive):
 
 def test_a_claim_stored_first_is_detached_once_the_article_is_fetched_at_its_own_url(archive):
     copy = article(url=OWN, fetched_url=PROMOTED, aliases=[PROMOTED], title="تبلیغ", body="متن تبلیغی.")
-    assert archive.store_article(copy) == ("new", None)       # nothing to protect yet
+    assert archive.store_article(copy) == ("new", None)  # nothing to protect yet
     assert archive.store_article(article(fetched_url=OWN)) == ("updated", None)
-    assert archive.store_article(copy) == ("new", OWN)        # now refused, and detached
+    assert archive.store_article(copy) == ("new", OWN)  # now refused, and detached
     assert archive.find_article(OWN)["title"] == article()["title"]
     assert archive.find_article(PROMOTED)["title"] == "تبلیغ"
     assert archive.store_article(copy) == ("unchanged", OWN)
@@ -176,6 +208,7 @@ def test_a_claim_stored_first_is_detached_once_the_article_is_fetched_at_its_own
 
 
 # --- the archive's health before and during a crawl -----------------------------------
+
 
 def damaged_copy(tmp_path) -> str:
     """A real archive with a few hundred articles, pages in its middle overwritten."""
@@ -196,7 +229,7 @@ def damaged_copy(tmp_path) -> str:
 @pytest.mark.slow
 def test_a_damaged_archive_stops_a_crawl_before_it_starts(tmp_path):
     path = damaged_copy(tmp_path)
-    with pytest.raises(ArchiveDamaged, match="damaged.*quick_check") as raised:
+    with pytest.raises(ArchiveDamaged, match=r"damaged.*quick_check") as raised:
         check_archive(path)
     assert archive_exit_code(raised.value) == EXIT_FAILED
     assert damaged_archive(path, sqlite3.DatabaseError("database disk image is malformed")) is not None
@@ -207,9 +240,11 @@ def test_a_reindex_in_progress_is_named_and_has_its_own_exit_code(tmp_path):
     path = tmp_path / "a.db"
     with Archive(path):
         pass
-    with RunLock(path, MAINTENANCE):
-        with pytest.raises(ArchiveBusy, match=r"newsarchive reindex.*pid \d+") as raised:
-            check_archive(path)
+    with (
+        RunLock(path, MAINTENANCE),
+        pytest.raises(ArchiveBusy, match=r"newsarchive reindex.*pid \d+") as raised,
+    ):
+        check_archive(path)
     assert archive_exit_code(raised.value) == EXIT_BUSY == 5
     check_archive(path)  # free again
 
@@ -227,7 +262,9 @@ def test_discovery_limits_and_unsafe_urls_degrade_a_run():
     summary = {"requests": 40, "articles_new": 10, "dropped": {"sitemap-limit": 3, "unsafe-url": 2}}
     checks = {found["check"] for found in check_health("digiato", summary, {})}
     assert {"discovery-limit", "unsafe-urls"} <= checks
-    assert not check_health("digiato", {"requests": 40, "articles_new": 10, "dropped": {"offsite-url": 1}}, {})
+    assert not check_health(
+        "digiato", {"requests": 40, "articles_new": 10, "dropped": {"offsite-url": 1}}, {}
+    )
 
 
 def test_a_crawl_started_during_a_reindex_is_told_so_at_once(tmp_path, monkeypatch):

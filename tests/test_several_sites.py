@@ -13,7 +13,6 @@ from collections import Counter
 
 import pytest
 import sqlite_utils
-
 from conftest import EXPECTED_SITES, ROOT, load_expected
 
 from newsarchive.cli import main
@@ -23,8 +22,14 @@ from newsarchive.sites import SITES
 def newsarchive(*argv: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("NEWSARCHIVE_DB", None)
-    return subprocess.run([sys.executable, "-m", "newsarchive", *argv], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "newsarchive", *argv],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def stored(db) -> Counter:
@@ -32,14 +37,19 @@ def stored(db) -> Counter:
 
 
 def runs(db) -> list[tuple[str, str]]:
-    return [(row["spider"], row["status"]) for row in sqlite_utils.Database(db)["crawl_runs"].rows_where(order_by="id")]
+    return [
+        (row["spider"], row["status"])
+        for row in sqlite_utils.Database(db)["crawl_runs"].rows_where(order_by="id")
+    ]
 
 
 @pytest.mark.slow
 def test_every_site_module_is_registered_and_scrapy_list_lists_every_site():
     modules = {path.stem for path in (ROOT / "newsarchive" / "sites").glob("*.py")} - {"__init__", "base"}
     assert modules == set(SITES)
-    listed = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    listed = subprocess.run(
+        [sys.executable, "-m", "scrapy", "list"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert listed.returncode == 0, listed.stderr[-2000:]
     assert listed.stdout.split() == sorted(SITES)
 
@@ -75,7 +85,9 @@ def test_crawl_named_sites_in_one_process_into_one_archive(tmp_path, replay_serv
     assert runs(db) == [(site, "finished") for site in sites * 2]
 
 
-@pytest.mark.parametrize("argv", [["crawl"], ["crawl", "no-such-site"], ["crawl", next(iter(SITES)), "no-such-site"]])
+@pytest.mark.parametrize(
+    "argv", [["crawl"], ["crawl", "no-such-site"], ["crawl", next(iter(SITES)), "no-such-site"]]
+)
 def test_crawl_refuses_unknown_or_no_sites(argv, capsys):
     assert main(argv) == 2
     assert "known:" in capsys.readouterr().err

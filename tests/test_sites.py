@@ -25,12 +25,20 @@ from urllib.parse import urlsplit
 
 import pytest
 import sqlite_utils
+from conftest import (
+    EXPECTED,
+    EXPECTED_SITES,
+    MIRROR,
+    ROOT,
+    load_expected,
+    make_spider,
+    process_page,
+    scrapy_crawl,
+)
 from parsel import Selector
 from scrapy.exceptions import ContractFail, IgnoreRequest
 from scrapy.http import TextResponse
 from twisted.python.failure import Failure
-
-from conftest import EXPECTED, EXPECTED_SITES, MIRROR, ROOT, load_expected, make_spider, process_page, scrapy_crawl
 
 from newsarchive.contracts import ARTICLE_CONTRACTS, FillsContract
 from newsarchive.extract import extract_article
@@ -44,8 +52,22 @@ ZWNJ = "\u200c"
 OWN_MODULES = {"digiato"}
 DATA_SITES = [site for site in EXPECTED_SITES if site not in OWN_MODULES]
 CASES = [(site, expected) for site in DATA_SITES for expected in load_expected(f"{site}.json")]
-FIELDS = ("title", "lead", "body", "authors", "categories", "tags", "image_url", "published_display",
-          "published_at", "published_jalali", "published_precision", "modified_at", "page_type", "sponsored")
+FIELDS = (
+    "title",
+    "lead",
+    "body",
+    "authors",
+    "categories",
+    "tags",
+    "image_url",
+    "published_display",
+    "published_at",
+    "published_jalali",
+    "published_precision",
+    "modified_at",
+    "page_type",
+    "sponsored",
+)
 LAYERS = {"site", "jsonld", "meta", "time", "wordpress", "fallback", "feed"}
 
 
@@ -60,7 +82,9 @@ def canonical(site: str, url: str) -> str:
 def known_urls(site: str, expected: dict) -> set[str]:
     """Every URL that stands for one expected article: its own, its aliases, redirects to it."""
     own = canonical(site, expected["url"])
-    redirects = {canonical(site, old) for old, new in pages(site)["redirects"].items() if canonical(site, new) == own}
+    redirects = {
+        canonical(site, old) for old, new in pages(site)["redirects"].items() if canonical(site, new) == own
+    }
     return {own, *(canonical(site, alias) for alias in expected["aliases"]), *redirects}
 
 
@@ -88,7 +112,7 @@ def case(request, spiders):
 
 @pytest.mark.parametrize("field", FIELDS)
 def test_field(case, field):
-    site, expected, item = case
+    _site, expected, item = case
     assert item.get(field) == expected[field], f"{field} of {expected['url']}"
 
 
@@ -182,7 +206,9 @@ def test_discovery_finds_each_article_by_the_expected_paths(site, spiders):
 
 def test_without_a_sitemap_line_the_fallback_sitemaps_are_tried_one_at_a_time(spiders):
     spider = spiders[DATA_SITES[0]]
-    robots = TextResponse(spider.site.url("/robots.txt"), body=b"User-agent: *\nDisallow: /admin/\n", encoding="utf-8")
+    robots = TextResponse(
+        spider.site.url("/robots.txt"), body=b"User-agent: *\nDisallow: /admin/\n", encoding="utf-8"
+    )
     (request,) = spider.parse_robots(robots)
     tried = [request.url]
     while True:
@@ -248,7 +274,7 @@ def test_crawl_keeps_redirects_and_other_urls_of_an_article_as_aliases(site, cra
     wanted = {}
     for expected in load_expected(f"{site}.json"):
         own = canonical(site, expected["url"])
-        wanted |= {url: ids[own] for url in known_urls(site, expected) - {own}}
+        wanted |= dict.fromkeys(known_urls(site, expected) - {own}, ids[own])
     assert aliases == wanted
 
 
@@ -270,7 +296,9 @@ def test_crawl_report_counts_articles_gone_pages_and_full_coverage(site, crawled
     coverage = json.loads(run["coverage"])
     assert coverage["articles"] >= len(load_expected(f"{site}.json"))
     assert coverage["fields"]["title"] == coverage["fields"]["body"] == coverage["fields"]["published"] == 1.0
-    assert json.loads(run["dropped"]) == ({"gone": len(pages(site)["missing"])} if pages(site)["missing"] else {})
+    assert json.loads(run["dropped"]) == (
+        {"gone": len(pages(site)["missing"])} if pages(site)["missing"] else {}
+    )
     assert f"crawl report for {site}" in result.stderr
 
 
@@ -285,19 +313,35 @@ def test_scrapy_check_passes_on_the_mirror(site, replay_server, tmp_path):
     articles = {canonical(site, e["url"]) for e in load_expected(f"{site}.json")}
     assert {canonical(site, url) for url in contract_urls} <= articles, "contract URLs are mirror pages"
     result = subprocess.run(
-        [sys.executable, "-m", "scrapy", "check", site, "-s", f"NEWSARCHIVE_REPLAY_URL={replay_server.url}",
-         "-s", f"NEWSARCHIVE_DB={tmp_path / 'archive.db'}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "check",
+            site,
+            "-s",
+            f"NEWSARCHIVE_REPLAY_URL={replay_server.url}",
+            "-s",
+            f"NEWSARCHIVE_DB={tmp_path / 'archive.db'}",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"Ran {len(contract_urls) * len(ARTICLE_CONTRACTS)} contracts" in result.stderr
     if (tmp_path / "archive.db").exists():  # other components may write; a run is never recorded
-        assert not sqlite_utils.Database(tmp_path / "archive.db")["crawl_runs"].count, "a check is not a crawl run"
+        assert not sqlite_utils.Database(tmp_path / "archive.db")["crawl_runs"].count, (
+            "a check is not a crawl run"
+        )
 
 
 def test_each_contract_url_becomes_a_contract_method():
     for name, site in SITES.items():
-        methods = [getattr(SPIDERS[name], f"check_article_{n}") for n in range(1, len(site.contract_urls) + 1)]
+        methods = [
+            getattr(SPIDERS[name], f"check_article_{n}") for n in range(1, len(site.contract_urls) + 1)
+        ]
         for method, url in zip(methods, site.contract_urls):
             assert f"@url {url}" in method.__doc__
 
@@ -305,7 +349,9 @@ def test_each_contract_url_becomes_a_contract_method():
 def test_the_fills_contract_fails_on_an_empty_field():
     spider = SPIDERS[EXPECTED_SITES[0]](name="check")
     contract = FillsContract(spider.parse_article, "title", "body", "published_display|published_candidates")
-    contract.post_process([ArticleItem(url="u", title="عنوان", body="متن", published_candidates=[["meta", "x"]])])
+    contract.post_process(
+        [ArticleItem(url="u", title="عنوان", body="متن", published_candidates=[["meta", "x"]])]
+    )
     with pytest.raises(ContractFail, match="body"):
         contract.post_process([ArticleItem(url="u", title="عنوان", body="", published_display="۱ تیر ۱۴۰۳")])
     with pytest.raises(ContractFail, match="published_display"):
@@ -321,8 +367,12 @@ def test_the_time_layer_reads_microdata_and_skips_times_in_comments():
     <dd><time datetime="2024-01-02T10:30:00+03:30" itemprop="datePublished">۱۲ دی ۱۴۰۲</time></dd>
     <dd><time datetime="2024-01-03T09:15:00+03:30" itemprop="dateModified">۱۳ دی ۱۴۰۲</time></dd>
     <div class="kmt"><time datetime="2024-02-01T08:00:00+03:30">هفته پیش</time></div></div></body></html>"""
-    site = Site(name="t", base_url="https://example.com", article_paths=(r"^/a/",),
-                selectors=Selectors(noise=(".kmt",)))
+    site = Site(
+        name="t",
+        base_url="https://example.com",
+        article_paths=(r"^/a/",),
+        selectors=Selectors(noise=(".kmt",)),
+    )
     for page_site in (None, site):
         raw = extract_article(Selector(text=html), "https://example.com/a/1", page_site)
         assert raw["published_candidates"] == [["time", "2024-01-02T10:30:00+03:30"]]

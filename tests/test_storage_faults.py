@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
-
 from conftest import ROOT, scrapy_crawl
 
 from newsarchive.archive import Archive, ArchiveWriteError, content_hash
@@ -68,9 +67,24 @@ def assert_sound(db: Path) -> sqlite_utils.Database:
 def newsarchive_crawl(site: str, db: Path, replay_url: str, *extra: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "NEWSARCHIVE_DB"}
     return subprocess.run(
-        [sys.executable, "-m", "newsarchive", "crawl", site, "--db", str(db),
-         "-s", f"NEWSARCHIVE_REPLAY_URL={replay_url}", *extra],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        [
+            sys.executable,
+            "-m",
+            "newsarchive",
+            "crawl",
+            site,
+            "--db",
+            str(db),
+            "-s",
+            f"NEWSARCHIVE_REPLAY_URL={replay_url}",
+            *extra,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def error_lines(stderr: str) -> list[str]:
@@ -108,12 +122,18 @@ def test_a_read_only_archive_stops_the_crawl_before_any_request(replay_server, t
 
         result = newsarchive_crawl("digiato", db, replay_server.url)
         assert result.returncode == EXIT_ARCHIVE, result.stderr[-3000:]
-        assert result.stderr.strip() == (f"newsarchive: not starting the crawl: archive {db} is on a read-only "
-                                         "file system (unable to open database file); nothing can be stored")
+        assert result.stderr.strip() == (
+            f"newsarchive: not starting the crawl: archive {db} is on a read-only "
+            "file system (unable to open database file); nothing can be stored"
+        )
 
         # Reading still works: what happened, and the archive itself.
-        runs = subprocess.run([sys.executable, "-m", "newsarchive", "runs", "--db", str(db)],
-                              cwd=ROOT, capture_output=True, text=True)
+        runs = subprocess.run(
+            [sys.executable, "-m", "newsarchive", "runs", "--db", str(db)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         assert runs.returncode == 0 and "finished" in runs.stdout, runs.stderr
         with Archive(db, readonly=True) as archive:
             assert archive.count() == 18
@@ -140,7 +160,9 @@ def test_a_full_disk_stops_the_crawl_with_one_error_and_keeps_what_was_stored(re
         result = scrapy_crawl("zoomit", db, replay_server.url, *warc, check=False)
         assert result.returncode == EXIT_ARCHIVE, result.stderr[-3000:]
         (error,) = error_lines(result.stderr)
-        assert f"stopping the crawl: the disk holding archive {db} is full (database or disk is full)" in error
+        assert (
+            f"stopping the crawl: the disk holding archive {db} is full (database or disk is full)" in error
+        )
         assert "Traceback" not in result.stderr
         assert "Closing spider (archive-error)" in result.stderr
 

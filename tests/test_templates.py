@@ -7,20 +7,21 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT
+from test_archive import article
 
 from newsarchive.archive import Archive
 from newsarchive.templates import MAX_TEMPLATE_CHARS, block_key, strip_template, template_blocks
-
-from conftest import ROOT
-from test_archive import article
 
 PROMPT = "برای دریافت آخرین اخبار فناوری ما را در اینستاگرام دنبال کنید."
 SIGNATURE = "گزارش از تحریریه فناوری؛ انتهای پیام"
 
 
 def body(number: int, *template: str) -> str:
-    own = [f"پاراگراف نخست خبر شماره {number} درباره گوشی‌های تازه و 5G است.",
-           f"پاراگراف دوم خبر {number} با جزئیات iOS 17.2 و قیمت‌ها."]
+    own = [
+        f"پاراگراف نخست خبر شماره {number} درباره گوشی‌های تازه و 5G است.",
+        f"پاراگراف دوم خبر {number} با جزئیات iOS 17.2 و قیمت‌ها.",
+    ]
     return "\n\n".join([own[0], *template, own[1]])
 
 
@@ -45,7 +46,9 @@ def test_the_archive_counts_each_new_article_once_per_source(tmp_path):
         for number in range(4):
             item = article(url=f"https://digiato.com/mobile/n{number}", body=body(number, PROMPT))
             archive.save_article({**item, "template_blocks": template_blocks(item["body"])})
-            archive.save_article({**item, "template_blocks": template_blocks(item["body"])})  # unchanged: not again
+            archive.save_article(
+                {**item, "template_blocks": template_blocks(item["body"])}
+            )  # unchanged: not again
         other = article(url="https://zoomit.ir/mobile/z", source="zoomit", body=body(9, PROMPT))
         archive.save_article({**other, "template_blocks": template_blocks(other["body"])})
         assert archive.template_blocks("digiato", 5) == {}
@@ -59,7 +62,7 @@ def test_the_archive_counts_each_new_article_once_per_source(tmp_path):
 @pytest.mark.slow
 def test_a_crawl_removes_what_the_archive_learned_and_runs_report_it(tmp_path, replay_server):
     """Teach the archive that a line of one mirror article is template, crawl, and find it gone."""
-    from conftest import scrapy_crawl, load_expected
+    from conftest import load_expected, scrapy_crawl
 
     expected = load_expected("digiato.json")
     target = next(e for e in expected if e["url"].endswith("ios-17-2-released-with-journal-app"))
@@ -67,16 +70,32 @@ def test_a_crawl_removes_what_the_archive_learned_and_runs_report_it(tmp_path, r
     db = tmp_path / "archive.db"
     with Archive(db) as archive:
         key = block_key(line)
-        archive.db["template_blocks"].insert({"source": "digiato", "block": key, "text": line, "articles": 9,
-                                              "first_seen_at": "2024-01-01T00:00:00Z", "last_seen_at": "2024-01-01T00:00:00Z"})
+        archive.db["template_blocks"].insert(
+            {
+                "source": "digiato",
+                "block": key,
+                "text": line,
+                "articles": 9,
+                "first_seen_at": "2024-01-01T00:00:00Z",
+                "last_seen_at": "2024-01-01T00:00:00Z",
+            }
+        )
     scrapy_crawl("digiato", db, replay_server.url)
     with Archive(db, readonly=True) as archive:
         stored = archive.find_article(target["url"])
         assert line not in stored["body"] and stored["body"] == target["body"].split("\n\n", 1)[1]
         run = archive.runs(1)[0]
         removed = json.loads(run["boilerplate"])
-        assert removed["template"] == 1 and removed["site-noise"] > 0  # the mirror's ads, by the site's noise rules
-    runs = subprocess.run([sys.executable, "-m", "newsarchive", "runs", "--db", str(db)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60, check=True)
+        assert (
+            removed["template"] == 1 and removed["site-noise"] > 0
+        )  # the mirror's ads, by the site's noise rules
+    runs = subprocess.run(
+        [sys.executable, "-m", "newsarchive", "runs", "--db", str(db)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert "boilerplate blocks removed: " in runs.stdout and "template 1" in runs.stdout
     assert f"site-noise {removed['site-noise']}" in runs.stdout

@@ -7,7 +7,6 @@ How well the layers do on these pages, beside trafilatura, is measured by
 from __future__ import annotations
 
 import pytest
-
 from unseen_set import extract_case, load_unseen
 
 KNOWN_DROPS = {"no-title", "no-body", "no-date"}
@@ -27,6 +26,8 @@ def test_the_set_covers_every_site_and_ten_others():
     per_site = {}
     for case in cases:
         per_site.setdefault(case.site, []).append(case)
-    assert all(len(per_site.get(site, [])) >= 2 for site in
-               ("digiato", "zoomit", "gadgetnews", "itna", "peivast", "shahrsakhtafzar", "vigiato"))
+    assert all(
+        len(per_site.get(site, [])) >= 2
+        for site in ("digiato", "zoomit", "gadgetnews", "itna", "peivast", "shahrsakhtafzar", "vigiato")
+    )
     assert len({case.name.split("/")[0] for case in per_site[None]}) >= 10

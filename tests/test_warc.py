@@ -16,19 +16,18 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+from conftest import MIRROR, ROOT, load_expected, scrapy_crawl
 from scrapy.http import Request, Response
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
-from conftest import MIRROR, ROOT, load_expected, scrapy_crawl
-
 from newsarchive.archive import Archive
 from newsarchive.crawl import project_settings
-from newsarchive.replay import NOT_FOUND_PAGE, Mirror, ReplayServer
 from newsarchive.reparse import reparse
+from newsarchive.replay import NOT_FOUND_PAGE, Mirror, ReplayServer
 from newsarchive.sites import SITES
 from newsarchive.spiders.sites import SPIDERS
-from newsarchive.warc import (WarcMiddleware, WarcMirror, iter_records, payload_digest, read_capture, url_key)
+from newsarchive.warc import WarcMiddleware, WarcMirror, iter_records, payload_digest, read_capture, url_key
 
 SITE = SITES["digiato"]
 EXPECTED = load_expected("digiato.json")
@@ -45,13 +44,27 @@ WARCIO = shutil.which("warcio") or str(Path(sys.executable).with_name("warcio"))
 
 def crawl(db: Path, replay_url: str, warc_dir: Path | None, *extra: str, check: bool = True):
     settings = ["-s", f"NEWSARCHIVE_WARC_DIR={warc_dir}"] if warc_dir else []
-    return scrapy_crawl("digiato", db, replay_url, *settings, "-s", f"NEWSARCHIVE_WARC_MAX_SIZE={MAX_SIZE}",
-                        "-s", "LOG_LEVEL=DEBUG", *extra, check=check)
+    return scrapy_crawl(
+        "digiato",
+        db,
+        replay_url,
+        *settings,
+        "-s",
+        f"NEWSARCHIVE_WARC_MAX_SIZE={MAX_SIZE}",
+        "-s",
+        "LOG_LEVEL=DEBUG",
+        *extra,
+        check=check,
+    )
 
 
 def fetched(result) -> list[tuple[int, str]]:
     """(status, URL) of every response the crawl logged (Scrapy logs redirects apart)."""
-    return [(int(status), url) for pattern in (CRAWLED, REDIRECTED) for status, _, url in pattern.findall(result.stderr)]
+    return [
+        (int(status), url)
+        for pattern in (CRAWLED, REDIRECTED)
+        for status, _, url in pattern.findall(result.stderr)
+    ]
 
 
 def records(warc_dir: Path) -> list[dict]:
@@ -63,15 +76,21 @@ def records(warc_dir: Path) -> list[dict]:
             for record in iterator:
                 http = record.http_headers
                 payload = record.content_stream().read()  # before the offset: asking for it skips the record
-                found.append({
-                    "file": path.relative_to(warc_dir).as_posix(), "offset": iterator.get_record_offset(),
-                    "type": record.rec_type, "uri": record.rec_headers.get_header("WARC-Target-URI"),
-                    "date": record.rec_headers.get_header("WARC-Date"),
-                    "headers": dict(record.rec_headers.headers),
-                    "status": int(http.get_statuscode()) if http is not None and record.rec_type != "request" else None,
-                    "http": http,
-                    "payload": payload,
-                })
+                found.append(
+                    {
+                        "file": path.relative_to(warc_dir).as_posix(),
+                        "offset": iterator.get_record_offset(),
+                        "type": record.rec_type,
+                        "uri": record.rec_headers.get_header("WARC-Target-URI"),
+                        "date": record.rec_headers.get_header("WARC-Date"),
+                        "headers": dict(record.rec_headers.headers),
+                        "status": int(http.get_statuscode())
+                        if http is not None and record.rec_type != "request"
+                        else None,
+                        "http": http,
+                        "payload": payload,
+                    }
+                )
     return found
 
 
@@ -104,7 +123,11 @@ def test_every_response_is_recorded_with_what_the_server_sent(warc_crawl):
     assert sum(1 for _, url in seen if url.endswith("/robots.txt")) == 1
     assert re.search(r"Crawled \(200\) <GET https://digiato.com/robots.txt> .*'cached'", result.stderr)
     assert {301, 404} <= {status for status, _ in seen}
-    payloads = {(r["uri"], r["headers"].get("WARC-Payload-Digest")): r["payload"] for r in responses if r["type"] == "response"}
+    payloads = {
+        (r["uri"], r["headers"].get("WARC-Payload-Digest")): r["payload"]
+        for r in responses
+        if r["type"] == "response"
+    }
     mirror = Mirror(MIRROR)
     for record in responses:
         host, path = url_key(record["uri"])
@@ -136,7 +159,9 @@ def test_files_roll_over_and_open_with_warcio_check_and_index(warc_crawl):
     files = sorted(warc_dir.rglob("*.warc.gz"))
     (run_id,) = [row["id"] for row in sqlite_utils.Database(db)["crawl_runs"].rows]
     assert len(files) > 1 and all(path.parent == warc_dir / "digiato" for path in files)
-    assert [path.name.split("-", 2)[1:] for path in files] == [[str(run_id), f"{n:05d}.warc.gz"] for n in range(len(files))]
+    assert [path.name.split("-", 2)[1:] for path in files] == [
+        [str(run_id), f"{n:05d}.warc.gz"] for n in range(len(files))
+    ]
     for path in files:
         with gzip.open(path) as handle:  # each file starts with its warcinfo record
             assert handle.read(200).startswith(b"WARC/1.1\r\nWARC-Type: warcinfo")
@@ -145,15 +170,27 @@ def test_files_roll_over_and_open_with_warcio_check_and_index(warc_crawl):
     assert "digest pass" in check.stdout and "fail" not in check.stdout
     indexed = set()
     for path in files:
-        index = subprocess.run([WARCIO, "index", "-f", "warc-type,warc-target-uri,offset,length", str(path)],
-                               capture_output=True, text=True, check=True)
+        index = subprocess.run(
+            [WARCIO, "index", "-f", "warc-type,warc-target-uri,offset,length", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         for line in index.stdout.splitlines():
             entry = json.loads(line)
             if entry["warc-type"] in ("response", "revisit"):
-                indexed.add((path.relative_to(warc_dir).as_posix(), entry["warc-target-uri"],
-                             int(entry["offset"]), int(entry["length"])))
-    captures = {(c["warc_file"], c["url"], c["warc_offset"], c["warc_length"])
-                for c in sqlite_utils.Database(db)["captures"].rows}
+                indexed.add(
+                    (
+                        path.relative_to(warc_dir).as_posix(),
+                        entry["warc-target-uri"],
+                        int(entry["offset"]),
+                        int(entry["length"]),
+                    )
+                )
+    captures = {
+        (c["warc_file"], c["url"], c["warc_offset"], c["warc_length"])
+        for c in sqlite_utils.Database(db)["captures"].rows
+    }
     assert captures == indexed
 
 
@@ -187,8 +224,11 @@ def test_a_second_crawl_writes_revisits_for_identical_payloads(warc_crawl, repla
     db2 = copy_archive(db, tmp_path / "archive.db")
     warc2 = tmp_path / "records"
     shutil.copytree(warc_dir, warc2)
-    before = {(r["uri"], r["headers"].get("WARC-Payload-Digest")): r["date"]
-              for r in records(warc2) if r["type"] == "response"}
+    before = {
+        (r["uri"], r["headers"].get("WARC-Payload-Digest")): r["date"]
+        for r in records(warc2)
+        if r["type"] == "response"
+    }
     result = crawl(db2, replay_server.url, warc2)
     new_files = [p for p in warc2.rglob("*.warc.gz") if not (warc_dir / p.relative_to(warc2)).exists()]
     assert new_files
@@ -211,7 +251,9 @@ def test_a_second_crawl_writes_revisits_for_identical_payloads(warc_crawl, repla
 
 
 @pytest.mark.slow
-def test_reparse_after_a_normalization_change_updates_exactly_the_affected_fields(warc_crawl, tmp_path, monkeypatch):
+def test_reparse_after_a_normalization_change_updates_exactly_the_affected_fields(
+    warc_crawl, tmp_path, monkeypatch
+):
     db, warc_dir, _ = warc_crawl
     db2 = copy_archive(db, tmp_path / "archive.db")
     before = rows(db2)
@@ -238,9 +280,18 @@ def test_reparse_after_a_normalization_change_updates_exactly_the_affected_field
             changed_content += 1
             version = versions[old["id"]]
             assert {f: version[f] for f in TEXT_FIELDS} == {f: old[f] for f in TEXT_FIELDS}
-            assert differing <= {*TEXT_FIELDS, *LIST_FIELDS, "content_hash", "search_title", "search_lead",
-                                 "search_body", "modified_at"}, (url, differing)
-            assert new["modified_at"] == (old["modified_at"] if old["modified_at"] else new["last_fetched_at"])
+            assert differing <= {
+                *TEXT_FIELDS,
+                *LIST_FIELDS,
+                "content_hash",
+                "search_title",
+                "search_lead",
+                "search_body",
+                "modified_at",
+            }, (url, differing)
+            assert new["modified_at"] == (
+                old["modified_at"] if old["modified_at"] else new["last_fetched_at"]
+            )
         elif lists:
             changed_other += 1
             assert old["id"] not in versions
@@ -250,7 +301,9 @@ def test_reparse_after_a_normalization_change_updates_exactly_the_affected_field
     assert changed_content >= 3 and len(versions) == changed_content
     assert report.updated == changed_content + changed_other
     assert report.unchanged == len(before) - report.updated and report.new == 0
-    assert report.read == len(before) + 1 and report.dropped == {"gone": 1}  # the 404 page is read, and dropped
+    assert report.read == len(before) + 1 and report.dropped == {
+        "gone": 1
+    }  # the 404 page is read, and dropped
 
 
 @pytest.mark.slow
@@ -260,7 +313,9 @@ def test_reparse_corrects_metadata_without_a_version(warc_crawl, tmp_path, monke
     db2 = copy_archive(db, tmp_path / "archive.db")
     before = rows(db2)
     spider = SPIDERS["digiato"]
-    broken = dataclasses.replace(spider.site, selectors=dataclasses.replace(spider.site.selectors, tags=(".no-such-thing a",)))
+    broken = dataclasses.replace(
+        spider.site, selectors=dataclasses.replace(spider.site.selectors, tags=(".no-such-thing a",))
+    )
     monkeypatch.setattr(spider, "site", broken)
     report = reparse(str(db2), warc_dir=str(warc_dir), sources=["digiato"])
     after = rows(db2)
@@ -271,7 +326,9 @@ def test_reparse_corrects_metadata_without_a_version(warc_crawl, tmp_path, monke
         differing = {k for k in before[url] if before[url][k] != after[url][k]}
         layers = [json.loads(row["field_sources"]).get("tags") for row in (before[url], after[url])]
         assert differing <= {"tags", "search_lead", "field_sources"}, (url, differing)
-        assert "tags" in differing or layers[0] != layers[1]  # other tags, or the same ones from another layer
+        assert (
+            "tags" in differing or layers[0] != layers[1]
+        )  # other tags, or the same ones from another layer
 
 
 @pytest.mark.slow
@@ -280,8 +337,23 @@ def test_reparse_of_one_url_from_the_command_line(warc_crawl, tmp_path):
     db2 = copy_archive(db, tmp_path / "archive.db")
     old_url = "https://digiato.com/article/2023/05/10/irancell-5g-network-expansion"  # redirects
     result = subprocess.run(
-        [sys.executable, "-m", "newsarchive", "reparse", "--db", str(db2), "--warc-dir", str(warc_dir),
-         "--url", old_url, "--json"], cwd=ROOT, capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "newsarchive",
+            "reparse",
+            "--db",
+            str(db2),
+            "--warc-dir",
+            str(warc_dir),
+            "--url",
+            old_url,
+            "--json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     report = json.loads(result.stdout)
     assert (report["read"], report["unchanged"], report["dropped"]) == (1, 1, {})
@@ -320,14 +392,14 @@ def test_a_truncated_warc_is_reported_and_the_rest_still_read(warc_crawl, tmp_pa
     last = [r for r in complete if r.rec_type == "response"][-1]
     cut = tmp_path / "cut" / "digiato" / source.name
     cut.parent.mkdir(parents=True)
-    cut.write_bytes(source.read_bytes()[:last.offset + last.length // 2])
+    cut.write_bytes(source.read_bytes()[: last.offset + last.length // 2])
     read = list(iter_records(cut, problems := []))
     assert [r.offset for r in read] == [r.offset for r in complete if r.offset < last.offset]
     assert len(problems) == 1 and problems[0].offset == last.offset and "truncated" in problems[0].message
     # A damaged record in the middle: reported, and reading resumes at the next record.
     middle = complete[len(complete) // 2]
     damaged = bytearray(source.read_bytes())
-    damaged[middle.offset + 20:middle.offset + 60] = b"\x00" * 40
+    damaged[middle.offset + 20 : middle.offset + 60] = b"\x00" * 40
     broken = tmp_path / "broken.warc.gz"
     broken.write_bytes(bytes(damaged))
     read = list(iter_records(broken, problems := []))
@@ -346,13 +418,19 @@ def test_a_truncated_warc_is_reported_and_the_rest_still_read(warc_crawl, tmp_pa
     with Archive(db2) as archive:
         lost = archive.db.execute(
             "select count(*) from captures where kind = 'article' and warc_file = ? and warc_offset >= ?",
-            [f"digiato/{source.name}", last.offset]).fetchone()[0]
+            [f"digiato/{source.name}", last.offset],
+        ).fetchone()[0]
     report = reparse(str(db2), warc_dir=str(tmp_path / "partial"))
     assert lost and report.dropped.get("unreadable-capture") == lost
     assert report.unchanged == len(EXPECTED) - lost
     # The command line says so too.
-    process = subprocess.Popen([sys.executable, "-m", "newsarchive", "replay", str(cut.parent.parent), "--port", "0"],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsarchive", "replay", str(cut.parent.parent), "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert "replaying" in process.stdout.readline() + process.stdout.readline()
     finally:
@@ -365,16 +443,33 @@ def test_a_truncated_warc_is_reported_and_the_rest_still_read(warc_crawl, tmp_pa
 def test_a_killed_crawl_leaves_readable_warc_files(replay_server, tmp_path):
     db, warc_dir = tmp_path / "archive.db", tmp_path / "records"
     command = [
-        sys.executable, "-m", "scrapy", "crawl", "digiato",
-        "-s", f"NEWSARCHIVE_REPLAY_URL={replay_server.url}", "-s", f"NEWSARCHIVE_DB={db}",
-        "-s", f"NEWSARCHIVE_WARC_DIR={warc_dir}", "-s", "AUTOTHROTTLE_ENABLED=False",
-        "-s", "DOWNLOAD_DELAY=0.3", "-s", "CONCURRENT_REQUESTS=1",
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "digiato",
+        "-s",
+        f"NEWSARCHIVE_REPLAY_URL={replay_server.url}",
+        "-s",
+        f"NEWSARCHIVE_DB={db}",
+        "-s",
+        f"NEWSARCHIVE_WARC_DIR={warc_dir}",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+        "-s",
+        "DOWNLOAD_DELAY=0.3",
+        "-s",
+        "CONCURRENT_REQUESTS=1",
     ]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         time.sleep(0.1)
-        if db.exists() and sqlite_utils.Database(db)["captures"].exists() and sqlite_utils.Database(db)["captures"].count >= 6:
+        if (
+            db.exists()
+            and sqlite_utils.Database(db)["captures"].exists()
+            and sqlite_utils.Database(db)["captures"].count >= 6
+        ):
             break
     process.send_signal(signal.SIGKILL)
     process.wait()
@@ -385,7 +480,9 @@ def test_a_killed_crawl_leaves_readable_warc_files(replay_server, tmp_path):
         captures = list(archive.db["captures"].rows)
         assert len(captures) >= 6
         for capture in captures:  # every indexed capture is a complete record
-            assert payload_digest(read_capture(archive, warc_dir, capture).payload) == capture["payload_digest"]
+            assert (
+                payload_digest(read_capture(archive, warc_dir, capture).payload) == capture["payload_digest"]
+            )
     assert {c["url"] for c in captures} <= {r.url for r in read}
 
 
@@ -401,9 +498,11 @@ def test_warc_off_writes_nothing(replay_server, tmp_path):
 def test_compressed_bodies_are_stored_as_received(tmp_path):
     """Before HttpCompressionMiddleware: the gzip body with its Content-Encoding (scrapy#1988)."""
     settings = {
-        **project_settings().copy_to_dict(), "TWISTED_REACTOR_ENABLED": False,
+        **project_settings().copy_to_dict(),
+        "TWISTED_REACTOR_ENABLED": False,
         "EXTENSIONS": {"newsarchive.extensions.CrawlRun": None},
-        "NEWSARCHIVE_DB": str(tmp_path / "archive.db"), "NEWSARCHIVE_WARC_DIR": str(tmp_path / "records"),
+        "NEWSARCHIVE_DB": str(tmp_path / "archive.db"),
+        "NEWSARCHIVE_WARC_DIR": str(tmp_path / "records"),
     }
     crawler = get_crawler(SPIDERS["digiato"], settings)
     crawler.spider = SPIDERS["digiato"].from_crawler(crawler)
@@ -411,10 +510,18 @@ def test_compressed_bodies_are_stored_as_received(tmp_path):
     html = "<html><body><p>سلام دنیا</p></body></html>".encode()
     compressed = gzip.compress(html, mtime=0)
     request = Request("https://digiato.com/feed", meta={"newsarchive_kind": "feed"})
-    response = Response(request.url, status=200, body=compressed, request=request, headers={
-        "Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip",
-        "Content-Length": str(len(compressed)), "Transfer-Encoding": "chunked",
-    })
+    response = Response(
+        request.url,
+        status=200,
+        body=compressed,
+        request=request,
+        headers={
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Encoding": "gzip",
+            "Content-Length": str(len(compressed)),
+            "Transfer-Encoding": "chunked",
+        },
+    )
     assert middleware.process_response(request, response) is response
     middleware.spider_closed(crawler.spider, "finished")
     (record,) = [r for r in records(tmp_path / "records") if r["type"] == "response"]
@@ -431,9 +538,11 @@ def test_compressed_bodies_are_stored_as_received(tmp_path):
 def test_a_raw_utf8_location_is_stored_percent_encoded_and_followed(tmp_path):
     """Persian sites send raw UTF-8 in Location: stored as %XX (ASCII heads), the same URL Scrapy follows."""
     settings = {
-        **project_settings().copy_to_dict(), "TWISTED_REACTOR_ENABLED": False,
+        **project_settings().copy_to_dict(),
+        "TWISTED_REACTOR_ENABLED": False,
         "EXTENSIONS": {"newsarchive.extensions.CrawlRun": None},
-        "NEWSARCHIVE_DB": str(tmp_path / "archive.db"), "NEWSARCHIVE_WARC_DIR": str(tmp_path / "records"),
+        "NEWSARCHIVE_DB": str(tmp_path / "archive.db"),
+        "NEWSARCHIVE_WARC_DIR": str(tmp_path / "records"),
     }
     crawler = get_crawler(SPIDERS["digiato"], settings)
     crawler.spider = SPIDERS["digiato"].from_crawler(crawler)
@@ -456,7 +565,9 @@ def test_reparse_names_a_capture_whose_status_was_impossible(warc_crawl, tmp_pat
     db, warc_dir, _ = warc_crawl
     db2 = copy_archive(db, tmp_path / "archive.db")
     with sqlite3.connect(db2) as conn:
-        target = conn.execute("select url from captures where status = 200 and url like '%ios-17-2%' limit 1").fetchone()[0]
+        target = conn.execute(
+            "select url from captures where status = 200 and url like '%ios-17-2%' limit 1"
+        ).fetchone()[0]
         conn.execute("update captures set status = null where url = ?", [target])
     report = reparse(str(db2), warc_dir=str(warc_dir), urls=[target])
     assert report.dropped == {"bad-status": 1}

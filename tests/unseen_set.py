@@ -120,4 +120,12 @@ def extract_case(case: Case) -> dict:
     return item
 
 
-__all__ = ["Case", "EXPECTED_PATH", "FETCHED_AT", "UNSEEN_DIR", "extract_case", "load_expected", "load_unseen"]
+__all__ = [
+    "EXPECTED_PATH",
+    "FETCHED_AT",
+    "UNSEEN_DIR",
+    "Case",
+    "extract_case",
+    "load_expected",
+    "load_unseen",
+]

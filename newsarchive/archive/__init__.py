@@ -26,21 +26,56 @@ import sqlite_utils
 from newsarchive.archive.articles import ArticlesMixin, article_id, content_hash
 from newsarchive.archive.captures import CapturesMixin
 from newsarchive.archive.errors import (
-    DEFAULT_DB, ArchiveBusy, ArchiveDamaged, ArchiveError, ArchiveWriteError, _read_only_fs, damaged_archive,
-    quick_check, resolve_db_path, storage_error,
+    DEFAULT_DB,
+    ArchiveBusy,
+    ArchiveDamaged,
+    ArchiveError,
+    ArchiveWriteError,
+    _read_only_fs,
+    damaged_archive,
+    quick_check,
+    resolve_db_path,
+    storage_error,
 )
 from newsarchive.archive.queries import EXPORT_COLUMNS, ArticleFilter, QueriesMixin, SearchHit, filter_clauses
 from newsarchive.archive.runs import RunsMixin
 from newsarchive.archive.schema import (
-    CONTENT_COLUMNS, JSON_COLUMNS, MIGRATIONS, SCHEMA_VERSION, SEARCH_COLUMNS, SEARCH_WEIGHTS, SchemaMixin,
-    search_forms, utc_now,
+    CONTENT_COLUMNS,
+    JSON_COLUMNS,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    SEARCH_COLUMNS,
+    SEARCH_WEIGHTS,
+    SchemaMixin,
+    search_forms,
+    utc_now,
 )
 
 __all__ = [
-    "CONTENT_COLUMNS", "DEFAULT_DB", "EXPORT_COLUMNS", "JSON_COLUMNS", "MIGRATIONS", "SCHEMA_VERSION",
-    "SEARCH_COLUMNS", "SEARCH_WEIGHTS", "Archive", "ArchiveBusy", "ArchiveDamaged", "ArchiveError",
-    "ArchiveWriteError", "ArticleFilter", "SearchHit", "article_id", "content_hash", "damaged_archive",
-    "filter_clauses", "quick_check", "resolve_db_path", "search_forms", "storage_error", "utc_now",
+    "CONTENT_COLUMNS",
+    "DEFAULT_DB",
+    "EXPORT_COLUMNS",
+    "JSON_COLUMNS",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "SEARCH_COLUMNS",
+    "SEARCH_WEIGHTS",
+    "Archive",
+    "ArchiveBusy",
+    "ArchiveDamaged",
+    "ArchiveError",
+    "ArchiveWriteError",
+    "ArticleFilter",
+    "SearchHit",
+    "article_id",
+    "content_hash",
+    "damaged_archive",
+    "filter_clauses",
+    "quick_check",
+    "resolve_db_path",
+    "search_forms",
+    "storage_error",
+    "utc_now",
 ]
 
 
@@ -83,8 +118,11 @@ class Archive(SchemaMixin, ArticlesMixin, RunsMixin, CapturesMixin, QueriesMixin
                 # moments): a read-only connection may not roll the -journal back. Not a read-only archive.
                 raise ArchiveError(
                     f"archive {self.path} holds a transaction of a process that died (its -journal file); "
-                    "the next crawl, or any command that writes, rolls it back") from error
-            raise storage_error(self.path, error) or ArchiveError(f"cannot open archive {self.path}: {error}") from error
+                    "the next crawl, or any command that writes, rolls it back"
+                ) from error
+            raise storage_error(self.path, error) or ArchiveError(
+                f"cannot open archive {self.path}: {error}"
+            ) from error
 
     def __enter__(self) -> Archive:
         return self
@@ -149,7 +187,12 @@ class Archive(SchemaMixin, ArticlesMixin, RunsMixin, CapturesMixin, QueriesMixin
             )
         )
         last = next(iter(self.runs(1)), None)
-        return {"path": str(self.path), "schema_version": self.schema_version(), "sources": per_source, "last_run": last}
+        return {
+            "path": str(self.path),
+            "schema_version": self.schema_version(),
+            "sources": per_source,
+            "last_run": last,
+        }
 
     def integrity_check(self) -> str:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0]

@@ -38,6 +38,7 @@ class ArticlesMixin:
     db: sqlite_utils.Database
 
     if TYPE_CHECKING:
+
         def write(self) -> AbstractContextManager[None]: ...
 
     def find_article(self, url: str) -> dict[str, Any] | None:
@@ -50,12 +51,15 @@ class ArticlesMixin:
         )
         return next(iter(rows), None)
 
-    def save_article(self, article: dict[str, Any], *, fetched_at: str | None = None, refresh: bool = False) -> str:
+    def save_article(
+        self, article: dict[str, Any], *, fetched_at: str | None = None, refresh: bool = False
+    ) -> str:
         """:meth:`store_article`'s outcome alone."""
         return self.store_article(article, fetched_at=fetched_at, refresh=refresh)[0]
 
-    def store_article(self, article: dict[str, Any], *, fetched_at: str | None = None,
-                      refresh: bool = False) -> tuple[str, str | None]:
+    def store_article(
+        self, article: dict[str, Any], *, fetched_at: str | None = None, refresh: bool = False
+    ) -> tuple[str, str | None]:
         """Insert or update one article in a single transaction; returns the outcome and, when
         the page's ``rel=canonical`` was not trusted, the URL it named (else None).
 
@@ -81,11 +85,18 @@ class ArticlesMixin:
             rejected = self._rejected_canonical(article)
             if rejected:
                 article = {
-                    **article, "url": article["fetched_url"],
-                    "aliases": [url for url in article.get("aliases") or [] if url not in (rejected, article["fetched_url"])],
-                    "notes": [*(article.get("notes") or []),
-                              f"rel=canonical names {rejected}, another article archived with other content; "
-                              "stored under this page's own URL"],
+                    **article,
+                    "url": article["fetched_url"],
+                    "aliases": [
+                        url
+                        for url in article.get("aliases") or []
+                        if url not in (rejected, article["fetched_url"])
+                    ],
+                    "notes": [
+                        *(article.get("notes") or []),
+                        f"rel=canonical names {rejected}, another article archived with other content; "
+                        "stored under this page's own URL",
+                    ],
                 }
                 self.db.execute("delete from article_aliases where url = ?", [article["url"]])
             return self._upsert(article, fetched_at, refresh), rejected
@@ -95,7 +106,9 @@ class ArticlesMixin:
         own = article.get("fetched_url")
         if not own or own == article["url"]:
             return None
-        claimed = next(iter(self.db.query("select content_hash from articles where url = ?", [article["url"]])), None)
+        claimed = next(
+            iter(self.db.query("select content_hash from articles where url = ?", [article["url"]])), None
+        )
         if claimed is None or claimed["content_hash"] == content_hash(article):
             return None
         return article["url"]
@@ -109,16 +122,25 @@ class ArticlesMixin:
             record.update(id=article_id(article["url"]), first_seen_at=fetched_at, last_fetched_at=fetched_at)
             self.db["articles"].insert(record)
             outcome, target = "new", record["id"]
-            self._count_template_blocks(article.get("source"), article.get("template_blocks") or {}, fetched_at)
+            self._count_template_blocks(
+                article.get("source"), article.get("template_blocks") or {}, fetched_at
+            )
         else:
             target = existing["id"]
             if existing["content_hash"] == record["content_hash"]:
                 changes = {"last_fetched_at": fetched_at}
                 outcome = "unchanged"
-                corrected = {
-                    key: value for key, value in record.items()
-                    if key != "url" and existing.get(key) != value and not (key == "modified_at" and value is None)
-                } if refresh else {}
+                corrected = (
+                    {
+                        key: value
+                        for key, value in record.items()
+                        if key != "url"
+                        and existing.get(key) != value
+                        and not (key == "modified_at" and value is None)
+                    }
+                    if refresh
+                    else {}
+                )
                 if corrected:
                     changes.update(corrected)
                     outcome = "updated"
@@ -158,8 +180,13 @@ class ArticlesMixin:
 
     def template_blocks(self, source: str, min_articles: int) -> dict[str, str]:
         """``{key: paragraph}`` of the paragraphs seen in at least ``min_articles`` articles of ``source``."""
-        return {row["block"]: row["text"] for row in self.db.query(
-            "select block, text from template_blocks where source = ? and articles >= ?", [source, min_articles])}
+        return {
+            row["block"]: row["text"]
+            for row in self.db.query(
+                "select block, text from template_blocks where source = ? and articles >= ?",
+                [source, min_articles],
+            )
+        }
 
     def add_alias(self, alias: str, url: str) -> bool:
         """Record ``alias`` as another URL of the article stored under ``url``."""
@@ -187,18 +214,42 @@ class ArticlesMixin:
     def _record(article: dict[str, Any]) -> dict[str, Any]:
         """The ``articles`` row for an item: JSON columns encoded, search forms added."""
         columns = {
-            "source", "url", "title", "lead", "body", "authors", "categories", "tags", "image_url",
-            "page_type", "sponsored", "published_at", "published_jalali", "published_precision",
-            "published_display", "modified_at", "field_sources", "notes",
+            "source",
+            "url",
+            "title",
+            "lead",
+            "body",
+            "authors",
+            "categories",
+            "tags",
+            "image_url",
+            "page_type",
+            "sponsored",
+            "published_at",
+            "published_jalali",
+            "published_precision",
+            "published_display",
+            "modified_at",
+            "field_sources",
+            "notes",
         }
         record = {key: article.get(key) for key in columns}
         for key in JSON_COLUMNS:
             if key in record:
-                record[key] = json.dumps(record[key] or ([] if key != "field_sources" else {}), ensure_ascii=False)
+                record[key] = json.dumps(
+                    record[key] or ([] if key != "field_sources" else {}), ensure_ascii=False
+                )
         record["sponsored"] = int(bool(record["sponsored"]))
         record["content_hash"] = content_hash(article)
-        record.update(search_forms(article.get("title"), article.get("lead"), article.get("body"),
-                                   article.get("tags") or [], article.get("categories") or []))
+        record.update(
+            search_forms(
+                article.get("title"),
+                article.get("lead"),
+                article.get("body"),
+                article.get("tags") or [],
+                article.get("categories") or [],
+            )
+        )
         return record
 
     def articles(self, where: str | None = None, params: dict | None = None) -> Iterator[dict[str, Any]]:
@@ -209,8 +260,9 @@ class ArticlesMixin:
     def count(self) -> int:
         return self.db["articles"].count
 
-    def bulk_insert(self, articles: Iterable[dict[str, Any]], *, fetched_at: str | None = None,
-                    batch_size: int = 1000) -> int:
+    def bulk_insert(
+        self, articles: Iterable[dict[str, Any]], *, fetched_at: str | None = None, batch_size: int = 1000
+    ) -> int:
         """Insert many *new* articles fast, in one transaction (benchmarks, imports).
 
         Rows are built as :meth:`save_article` builds them (ids, JSON columns, search
@@ -224,7 +276,9 @@ class ArticlesMixin:
             nonlocal count
             for article in articles:
                 record = self._record(article)
-                record.update(id=article_id(article["url"]), first_seen_at=fetched_at, last_fetched_at=fetched_at)
+                record.update(
+                    id=article_id(article["url"]), first_seen_at=fetched_at, last_fetched_at=fetched_at
+                )
                 count += 1
                 yield record
 

@@ -22,6 +22,7 @@ class CapturesMixin:
     db: sqlite_utils.Database
 
     if TYPE_CHECKING:
+
         def write(self) -> AbstractContextManager[None]: ...
 
     def add_captures(self, rows: list[dict[str, Any]]) -> None:
@@ -33,17 +34,27 @@ class CapturesMixin:
         """The latest ``response`` record of ``url`` with this payload digest (what a revisit refers to)."""
         rows = self.db.query(
             "select * from captures where url = ? and payload_digest = ? and record_type = 'response' "
-            "order by fetched_at desc limit 1", [url, digest],
+            "order by fetched_at desc limit 1",
+            [url, digest],
         )
         return next(iter(rows), None)
 
     def latest_capture(self, url: str) -> dict[str, Any] | None:
         """The latest capture of ``url``, whatever it was (a redirect, an error, a page)."""
-        rows = self.db.query("select * from captures where url = ? order by fetched_at desc, id desc limit 1", [url])
+        rows = self.db.query(
+            "select * from captures where url = ? order by fetched_at desc, id desc limit 1", [url]
+        )
         return next(iter(rows), None)
 
-    def latest_captures(self, *, kind: str = "article", sources: Iterable[str] = (), since: str | None = None,
-                        until: str | None = None, urls: Iterable[str] = ()) -> list[dict[str, Any]]:
+    def latest_captures(
+        self,
+        *,
+        kind: str = "article",
+        sources: Iterable[str] = (),
+        since: str | None = None,
+        until: str | None = None,
+        urls: Iterable[str] = (),
+    ) -> list[dict[str, Any]]:
         """The latest capture of each URL requested as ``kind``, ordered by time.
 
         ``since``/``until`` bound ``fetched_at`` (WARC dates; since inclusive, until

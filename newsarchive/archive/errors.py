@@ -35,7 +35,9 @@ class ArchiveDamaged(ArchiveWriteError):
     def __init__(self, path: str | os.PathLike, found: str):
         super().__init__(
             f"archive {path} is damaged (PRAGMA quick_check: {found}); nothing more is read or written. "
-            "Restore it from a backup, or recover what is readable with `sqlite3 FILE .recover`", "damaged")
+            "Restore it from a backup, or recover what is readable with `sqlite3 FILE .recover`",
+            "damaged",
+        )
 
 
 class ArchiveBusy(ArchiveWriteError):
@@ -73,8 +75,10 @@ def damaged_archive(path: str | os.PathLike | None, error: Exception) -> Archive
     # A lock, a full disk or a missing table is an OperationalError; damage is a plain DatabaseError,
     # or text that is not UTF-8 (the archive only ever writes UTF-8).
     if not isinstance(error, sqlite3.DatabaseError) or (
-            isinstance(error, sqlite3.OperationalError)
-            and "malformed" not in str(error) and "decode to UTF-8" not in str(error)):
+        isinstance(error, sqlite3.OperationalError)
+        and "malformed" not in str(error)
+        and "decode to UTF-8" not in str(error)
+    ):
         return None
     found = quick_check(resolve_db_path(path))
     return ArchiveDamaged(resolve_db_path(path), found) if found else None
@@ -100,20 +104,22 @@ def storage_error(path: Path, error: sqlite3.Error) -> ArchiveWriteError | None:
     """
     name = getattr(error, "sqlite_errorname", "") or ""
     if name.startswith("SQLITE_FULL"):
-        return ArchiveWriteError(f"the disk holding archive {path} is full ({error}); "
-                                 "free space and run again", "disk-full")
+        return ArchiveWriteError(
+            f"the disk holding archive {path} is full ({error}); free space and run again", "disk-full"
+        )
     if name.startswith("SQLITE_READONLY") or (name.startswith("SQLITE_CANTOPEN") and _read_only_fs(path)):
         where = "is on a read-only file system" if _read_only_fs(path) else "is read-only"
         return ArchiveWriteError(f"archive {path} {where} ({error}); nothing can be stored", "read-only")
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
         return ArchiveDamaged(path, quick_check(path) or str(error))
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        return ArchiveBusy(f"archive {path} stayed locked by another process (a `newsarchive reindex`?) "
-                           f"for longer than the 30 s this process waits ({error}); run again when it has ended")
+        return ArchiveBusy(
+            f"archive {path} stayed locked by another process (a `newsarchive reindex`?) "
+            f"for longer than the 30 s this process waits ({error}); run again when it has ended"
+        )
     if name.startswith("SQLITE_IOERR"):
         return ArchiveWriteError(f"cannot write archive {path}: I/O error ({error})", "io-error")
     return None
-
 
 
 def resolve_db_path(path: str | os.PathLike | None = None) -> Path:

@@ -35,9 +35,26 @@ class SearchHit:
 
 #: The ``articles`` columns an export reads (not the search forms).
 EXPORT_COLUMNS = (
-    "id", "source", "url", "title", "lead", "body", "authors", "categories", "tags", "image_url",
-    "page_type", "sponsored", "published_at", "published_jalali", "published_precision",
-    "published_display", "modified_at", "first_seen_at", "last_fetched_at", "content_hash",
+    "id",
+    "source",
+    "url",
+    "title",
+    "lead",
+    "body",
+    "authors",
+    "categories",
+    "tags",
+    "image_url",
+    "page_type",
+    "sponsored",
+    "published_at",
+    "published_jalali",
+    "published_precision",
+    "published_display",
+    "modified_at",
+    "first_seen_at",
+    "last_fetched_at",
+    "content_hash",
 )
 
 
@@ -90,7 +107,9 @@ def filter_clauses(filters: ArticleFilter | None) -> tuple[list[str], dict[str, 
         if expression is None:  # no words to search for: nothing matches, as in search_ids
             clauses.append("0")
         else:
-            clauses.append("articles.rowid in (select rowid from articles_fts where articles_fts match :match)")
+            clauses.append(
+                "articles.rowid in (select rowid from articles_fts where articles_fts match :match)"
+            )
             params["match"] = expression
     return clauses, params
 
@@ -101,9 +120,17 @@ class QueriesMixin:
     db: sqlite_utils.Database
 
     def search(
-        self, query: str, *, limit: int = 20, sources: Iterable[str] = (), since: str | None = None,
-        until: str | None = None, categories: Iterable[str] = (), tags: Iterable[str] = (),
-        marks: tuple[str, str] = ("[", "]"), snippet_words: int = 24,
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        sources: Iterable[str] = (),
+        since: str | None = None,
+        until: str | None = None,
+        categories: Iterable[str] = (),
+        tags: Iterable[str] = (),
+        marks: tuple[str, str] = ("[", "]"),
+        snippet_words: int = 24,
     ) -> list[SearchHit]:
         """Best matches for a user query, as ``newsarchive search`` shows them.
 
@@ -131,7 +158,9 @@ class QueriesMixin:
         except ValueError as error:
             raise QueryError(str(error)) from None
         filters = ArticleFilter(
-            sources=tuple(sources or ()), categories=tuple(categories or ()), tags=tuple(tags or ()),
+            sources=tuple(sources or ()),
+            categories=tuple(categories or ()),
+            tags=tuple(tags or ()),
             since=start and start.strftime("%Y-%m-%dT%H:%M:%SZ"),
             until=end and end.strftime("%Y-%m-%dT%H:%M:%SZ"),
         )
@@ -142,7 +171,8 @@ class QueriesMixin:
         matches = (
             f"select articles_fts.rowid, bm25(articles_fts, {weights}) as rank from articles_fts "
             + ("join articles on articles.rowid = articles_fts.rowid " if clauses else "")
-            + "where " + " and ".join(["articles_fts match :expression", *clauses])
+            + "where "
+            + " and ".join(["articles_fts match :expression", *clauses])
         )
         sql = f"""
             with top as ({matches} order by rank limit :limit)
@@ -155,8 +185,12 @@ class QueriesMixin:
         highlighter = Highlighter(parse_query(query))
         hits = []
         for row in self.db.query(sql, params):
-            text = snippet((row.pop("body"), row.pop("lead"), row["title"]), highlighter,
-                           words=snippet_words, marks=marks)
+            text = snippet(
+                (row.pop("body"), row.pop("lead"), row["title"]),
+                highlighter,
+                words=snippet_words,
+                marks=marks,
+            )
             hits.append(SearchHit(**row, snippet=text))
         return hits
 
@@ -185,8 +219,9 @@ class QueriesMixin:
         sql = f"select count(*) as articles, min(published_at) as first, max(published_at) as last from articles{where}"
         return next(iter(self.db.query(sql, params)))
 
-    def iter_export_keys(self, filters: ArticleFilter | None = None, *, batch_size: int = 512
-                         ) -> Iterator[list[tuple[int, str, str, str, str | None]]]:
+    def iter_export_keys(
+        self, filters: ArticleFilter | None = None, *, batch_size: int = 512
+    ) -> Iterator[list[tuple[int, str, str, str, str | None]]]:
         """Batches of ``(rowid, source, url, published_at, published_jalali)`` in export
         order (``published_at``, then ``url``), all read in one snapshot.
 
@@ -210,8 +245,9 @@ class QueriesMixin:
             if own_snapshot:
                 self.db.execute("rollback")
 
-    def export_rows(self, rowids: list[int], *, columns: Iterable[str] | None = None,
-                    with_versions: bool = False) -> list[dict[str, Any]]:
+    def export_rows(
+        self, rowids: list[int], *, columns: Iterable[str] | None = None, with_versions: bool = False
+    ) -> list[dict[str, Any]]:
         """The rows with these rowids, in the order given.
 
         ``columns``: some of :data:`EXPORT_COLUMNS` (default: all). With ``with_versions``,
@@ -226,25 +262,34 @@ class QueriesMixin:
                 "from (select * from article_versions where article_id = articles.id order by id) as v) as versions"
             )
         marks = ", ".join("?" * len(rowids))
-        rows = {row.pop("_rowid"): row for row in self.db.query(
-            f"select {selected} from articles where rowid in ({marks})", rowids
-        )}
+        rows = {
+            row.pop("_rowid"): row
+            for row in self.db.query(f"select {selected} from articles where rowid in ({marks})", rowids)
+        }
         return [rows[rowid] for rowid in rowids]
 
     def iter_export_rows(
-        self, filters: ArticleFilter | None = None, *, columns: Iterable[str] | None = None,
-        with_versions: bool = False, batch_size: int = 512,
+        self,
+        filters: ArticleFilter | None = None,
+        *,
+        columns: Iterable[str] | None = None,
+        with_versions: bool = False,
+        batch_size: int = 512,
     ) -> Iterator[dict[str, Any]]:
         """Filtered rows in export order, streamed from one snapshot: whole rows are
         read by rowid, ``batch_size`` at a time (see :meth:`iter_export_keys`)."""
         for batch in self.iter_export_keys(filters, batch_size=batch_size):
-            yield from self.export_rows([key[0] for key in batch], columns=columns, with_versions=with_versions)
+            yield from self.export_rows(
+                [key[0] for key in batch], columns=columns, with_versions=with_versions
+            )
 
     def data_version(self) -> int:
         """Changes when another connection commits (``PRAGMA data_version``)."""
         return self.db.execute("PRAGMA data_version").fetchone()[0]
 
-    def monthly_counts(self, filters: ArticleFilter | None = None, *, calendar: str = "gregorian") -> list[dict[str, Any]]:
+    def monthly_counts(
+        self, filters: ArticleFilter | None = None, *, calendar: str = "gregorian"
+    ) -> list[dict[str, Any]]:
         """Articles per source and month: ``{"source", "month": "YYYY-MM", "articles"}`` rows.
 
         Gregorian months are those of the UTC ``published_at``; Jalali months those of

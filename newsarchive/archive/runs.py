@@ -26,19 +26,31 @@ class RunsMixin:
     db: sqlite_utils.Database
 
     if TYPE_CHECKING:
+
         def write(self) -> AbstractContextManager[None]: ...
 
     def start_run(self, spider: str) -> int:
         with self.write():
-            return self.db["crawl_runs"].insert(
-                {"spider": spider, "started_at": utc_now(), "status": RunStatus.RUNNING, "pid": os.getpid()}
-            ).last_pk
+            return (
+                self.db["crawl_runs"]
+                .insert(
+                    {
+                        "spider": spider,
+                        "started_at": utc_now(),
+                        "status": RunStatus.RUNNING,
+                        "pid": os.getpid(),
+                    }
+                )
+                .last_pk
+            )
 
     def finish_run(self, run_id: int, status: str, summary: dict[str, Any], stats: dict[str, Any]) -> None:
         """Complete a run: ``summary`` fills the count columns (JSON for dicts and lists, e.g.
         ``problems``), ``stats`` is kept whole."""
         columns = {
-            key: json.dumps(value, ensure_ascii=False, sort_keys=True) if isinstance(value, dict | list) else value
+            key: json.dumps(value, ensure_ascii=False, sort_keys=True)
+            if isinstance(value, dict | list)
+            else value
             for key, value in summary.items()
         }
         with self.write():
@@ -60,25 +72,41 @@ class RunsMixin:
             for key, value in summary.items()
         }
         with self.write():
-            self.db["crawl_runs"].update(run_id, {
-                **columns, "status": RunStatus.RUNNING,
-                "stats": json.dumps(stats, ensure_ascii=False, sort_keys=True, default=str),
-            })
+            self.db["crawl_runs"].update(
+                run_id,
+                {
+                    **columns,
+                    "status": RunStatus.RUNNING,
+                    "stats": json.dumps(stats, ensure_ascii=False, sort_keys=True, default=str),
+                },
+            )
 
     def mark_run(self, run_id: int, status: str, problems: list[dict[str, Any]]) -> None:
         """Set only a run's status, end time and problems: the smallest write that says why a
         run failed, for when :meth:`finish_run` with its stats blob no longer fits on the disk."""
         with self.write():
-            self.db["crawl_runs"].update(run_id, {"finished_at": utc_now(), "status": status,
-                                                  "problems": json.dumps(problems, ensure_ascii=False)})
+            self.db["crawl_runs"].update(
+                run_id,
+                {
+                    "finished_at": utc_now(),
+                    "status": status,
+                    "problems": json.dumps(problems, ensure_ascii=False),
+                },
+            )
 
     def last_run_completed(self, spider: str, before: str) -> bool:
         """Whether the latest run of ``spider`` started before ``before`` (UTC ISO) went to its
         end (``finished`` or ``degraded``), rather than being killed, failing part-way or
         still showing ``running`` (a dead process not marked yet)."""
-        row = next(iter(self.db.query(
-            "select status from crawl_runs where spider = ? and started_at < ? order by id desc limit 1",
-            [spider, before])), None)
+        row = next(
+            iter(
+                self.db.query(
+                    "select status from crawl_runs where spider = ? and started_at < ? order by id desc limit 1",
+                    [spider, before],
+                )
+            ),
+            None,
+        )
         return row is not None and row["status"] in RunStatus.COMPLETED
 
     def mark_killed_runs(self, spider: str) -> int:
@@ -89,7 +117,7 @@ class RunsMixin:
         with self.write():
             cursor = self.db.execute(
                 "update crawl_runs set status = ? where spider = ? and status = ?",
-                [RunStatus.KILLED, spider, RunStatus.RUNNING]
+                [RunStatus.KILLED, spider, RunStatus.RUNNING],
             )
         return cursor.rowcount
 
@@ -123,7 +151,8 @@ class RunsMixin:
         now = utc_now()
         with self.write():
             self.db["discovery_state"].upsert_all(
-                [{"url": url, "lastmod": lastmod, "checked_at": now} for url, lastmod in lastmods.items()], pk="url"
+                [{"url": url, "lastmod": lastmod, "checked_at": now} for url, lastmod in lastmods.items()],
+                pk="url",
             )
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:

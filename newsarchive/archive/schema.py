@@ -37,20 +37,35 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-
 def _migration_1(db: sqlite_utils.Database) -> None:
     """The first layout: articles, aliases, versions, crawl runs, FTS5 index."""
     db["articles"].create(
         {
-            "id": str, "source": str, "url": str,
-            "title": str, "lead": str, "body": str,
-            "authors": str, "categories": str, "tags": str,
-            "image_url": str, "page_type": str, "sponsored": int,
-            "published_at": str, "published_jalali": str, "published_precision": str,
-            "published_display": str, "modified_at": str,
-            "first_seen_at": str, "last_fetched_at": str, "content_hash": str,
-            "field_sources": str, "notes": str,
-            "search_title": str, "search_lead": str, "search_body": str,
+            "id": str,
+            "source": str,
+            "url": str,
+            "title": str,
+            "lead": str,
+            "body": str,
+            "authors": str,
+            "categories": str,
+            "tags": str,
+            "image_url": str,
+            "page_type": str,
+            "sponsored": int,
+            "published_at": str,
+            "published_jalali": str,
+            "published_precision": str,
+            "published_display": str,
+            "modified_at": str,
+            "first_seen_at": str,
+            "last_fetched_at": str,
+            "content_hash": str,
+            "field_sources": str,
+            "notes": str,
+            "search_title": str,
+            "search_lead": str,
+            "search_body": str,
         },
         pk="id",
         not_null={"source", "url", "title", "body", "published_at", "content_hash"},
@@ -59,21 +74,40 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     db["articles"].create_index(["source", "published_at"])
     db["article_aliases"].create(
         {"url": str, "article_id": str, "first_seen_at": str},
-        pk="url", foreign_keys=[("article_id", "articles", "id")],
+        pk="url",
+        foreign_keys=[("article_id", "articles", "id")],
     )
     db["article_versions"].create(
         {
-            "id": int, "article_id": str, "title": str, "lead": str, "body": str,
-            "content_hash": str, "fetched_at": str, "replaced_at": str,
+            "id": int,
+            "article_id": str,
+            "title": str,
+            "lead": str,
+            "body": str,
+            "content_hash": str,
+            "fetched_at": str,
+            "replaced_at": str,
         },
-        pk="id", foreign_keys=[("article_id", "articles", "id")],
+        pk="id",
+        foreign_keys=[("article_id", "articles", "id")],
     )
     db["article_versions"].create_index(["article_id"])
     db["crawl_runs"].create(
         {
-            "id": int, "spider": str, "started_at": str, "finished_at": str, "status": str, "pid": int,
-            "requests": int, "articles_new": int, "articles_updated": int, "articles_unchanged": int,
-            "responses": str, "dropped": str, "coverage": str, "stats": str,
+            "id": int,
+            "spider": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "pid": int,
+            "requests": int,
+            "articles_new": int,
+            "articles_updated": int,
+            "articles_unchanged": int,
+            "responses": str,
+            "dropped": str,
+            "coverage": str,
+            "stats": str,
         },
         pk="id",
     )
@@ -89,9 +123,21 @@ def _migration_2(db: sqlite_utils.Database) -> None:
     """``captures``: every response recorded in a WARC file (see :mod:`newsarchive.warc`)."""
     db["captures"].create(
         {
-            "id": int, "url": str, "source": str, "kind": str, "fetched_at": str, "status": int,
-            "content_type": str, "location": str, "payload_digest": str, "record_type": str,
-            "warc_file": str, "warc_offset": int, "warc_length": int, "run_id": int, "meta": str,
+            "id": int,
+            "url": str,
+            "source": str,
+            "kind": str,
+            "fetched_at": str,
+            "status": int,
+            "content_type": str,
+            "location": str,
+            "payload_digest": str,
+            "record_type": str,
+            "warc_file": str,
+            "warc_offset": int,
+            "warc_length": int,
+            "run_id": int,
+            "meta": str,
         },
         pk="id",
     )
@@ -100,8 +146,13 @@ def _migration_2(db: sqlite_utils.Database) -> None:
     db["captures"].create_index(["source", "kind", "fetched_at"])
 
 
-def search_forms(title: str | None, lead: str | None, body: str | None, tags: Iterable[str] = (),
-                 categories: Iterable[str] = ()) -> dict[str, str]:
+def search_forms(
+    title: str | None,
+    lead: str | None,
+    body: str | None,
+    tags: Iterable[str] = (),
+    categories: Iterable[str] = (),
+) -> dict[str, str]:
     """The search columns of an article (see :func:`newsarchive.search.index_text`).
 
     Tags and categories are searched with the lead: short, topical words.
@@ -122,8 +173,9 @@ def _json_list(value: str | None) -> list[str]:
     return [str(item) for item in decoded] if isinstance(decoded, list) else []
 
 
-def _rebuild_search_index(db: sqlite_utils.Database, *, batch_size: int = 2000,
-                          progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+def _rebuild_search_index(
+    db: sqlite_utils.Database, *, batch_size: int = 2000, progress: Callable[[int, int], None] | None = None
+) -> dict[str, int]:
     """Recompute every row's search columns and rebuild ``articles_fts`` from them.
 
     Runs inside the caller's transaction. The sync triggers are dropped while the
@@ -131,7 +183,8 @@ def _rebuild_search_index(db: sqlite_utils.Database, *, batch_size: int = 2000,
     wasted work) and created again, with the same SQL, before it returns.
     """
     triggers = [
-        (name, sql) for name, sql in db.execute(
+        (name, sql)
+        for name, sql in db.execute(
             "select name, sql from sqlite_master where type = 'trigger' and tbl_name = 'articles' "
             "and sql like '%articles_fts%'"
         ).fetchall()
@@ -144,7 +197,8 @@ def _rebuild_search_index(db: sqlite_utils.Database, *, batch_size: int = 2000,
     while True:
         rows = db.execute(
             "select rowid, title, lead, body, tags, categories, search_title, search_lead, search_body "
-            "from articles where rowid > ? order by rowid limit ?", [last, batch_size],
+            "from articles where rowid > ? order by rowid limit ?",
+            [last, batch_size],
         ).fetchall()
         if not rows:
             break
@@ -186,7 +240,14 @@ def _migration_5(db: sqlite_utils.Database) -> None:
     """``template_blocks``: how many articles of each source carried each short paragraph
     (see :mod:`newsarchive.templates`); ``crawl_runs.boilerplate``: blocks removed per rule."""
     db["template_blocks"].create(
-        {"source": str, "block": str, "text": str, "articles": int, "first_seen_at": str, "last_seen_at": str},
+        {
+            "source": str,
+            "block": str,
+            "text": str,
+            "articles": int,
+            "first_seen_at": str,
+            "last_seen_at": str,
+        },
         pk=("source", "block"),
     )
     db["crawl_runs"].add_column("boilerplate", str)
@@ -194,7 +255,12 @@ def _migration_5(db: sqlite_utils.Database) -> None:
 
 #: Migrations in order; the archive's ``PRAGMA user_version`` counts those applied.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
-    _migration_1, _migration_2, _migration_3, _migration_4, _migration_5)
+    _migration_1,
+    _migration_2,
+    _migration_3,
+    _migration_4,
+    _migration_5,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -205,6 +271,7 @@ class SchemaMixin:
     path: Path
 
     if TYPE_CHECKING:
+
         def write(self) -> AbstractContextManager[None]: ...
 
     def schema_version(self) -> int:

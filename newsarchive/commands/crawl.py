@@ -72,5 +72,7 @@ class Command(ScrapyCrawl):
 def _warn_if_feeds_unused(sender, **kwargs) -> None:
     """Scrapy's crawl command says this when items could go nowhere (FEEDS without the exporter)."""
     if sender.settings.getdict("FEEDS") and sender.get_extension(FeedExporter) is None:
-        logger.warning("The FeedExporter extension is not enabled, so no item will be "
-                       "exported to the configured feeds (FEEDS, -o, -O).")
+        logger.warning(
+            "The FeedExporter extension is not enabled, so no item will be "
+            "exported to the configured feeds (FEEDS, -o, -O)."
+        )

@@ -46,9 +46,12 @@ def metadata(database: str = SHIPPED_DATABASE) -> dict[str, Any]:
 def is_archive(conn: sqlite3.Connection) -> bool:
     """Whether ``conn`` is a newsarchive archive (``articles`` with its search columns and index)."""
     try:
-        names = {row[0] for row in conn.execute(
-            "select name from sqlite_master where name in ('articles', 'articles_fts')"
-        )}
+        names = {
+            row[0]
+            for row in conn.execute(
+                "select name from sqlite_master where name in ('articles', 'articles_fts')"
+            )
+        }
         if names != {"articles", "articles_fts"}:
             return False
         columns = {row[1] for row in conn.execute("pragma table_info(articles)")}
@@ -57,7 +60,9 @@ def is_archive(conn: sqlite3.Connection) -> bool:
     return {"search_title", "search_lead", "search_body"} <= columns
 
 
-def serve_command(db: Path, *, host: str = "127.0.0.1", port: int = 8001, extra: list[str] | None = None) -> list[str]:
+def serve_command(
+    db: Path, *, host: str = "127.0.0.1", port: int = 8001, extra: list[str] | None = None
+) -> list[str]:
     """The ``datasette`` arguments for ``newsarchive serve`` (after the program name).
 
     Raises ImportError when Datasette is not installed, FileNotFoundError without an archive.

@@ -43,7 +43,13 @@ writes files.
 from newsarchive.export.chart import archive_chart, chart_svg
 from newsarchive.export.datasheet import datasets_loading_code, datasheet
 from newsarchive.export.errors import (
-    CompressedFormat, DestinationExists, ExportError, FormatMismatch, GzipName, MissingPackage, NotStreamable,
+    CompressedFormat,
+    DestinationExists,
+    ExportError,
+    FormatMismatch,
+    GzipName,
+    MissingPackage,
+    NotStreamable,
     UnsafeDestination,
 )
 from newsarchive.export.exporter import ExportOptions, ExportResult, export

@@ -46,7 +46,9 @@ def chart_svg(per_month: dict[str, dict[str, int]], *, title: str = "Articles pe
     while the layout stays left-to-right. No dependencies, deterministic output.
     """
     sources = sorted(source for source, counts in per_month.items() if any(counts.values()))
-    months_seen = sorted({m for s in sources for m, n in per_month[s].items() if n and re.fullmatch(r"\d{4}-\d\d", m)})
+    months_seen = sorted(
+        {m for s in sources for m, n in per_month[s].items() if n and re.fullmatch(r"\d{4}-\d\d", m)}
+    )
     font = "font-family=\"Vazirmatn, Tahoma, 'DejaVu Sans', sans-serif\""
     if not months_seen:
         return (
@@ -75,32 +77,46 @@ def chart_svg(per_month: dict[str, dict[str, int]], *, title: str = "Articles pe
         y0 = top + number * (lane + gap)
         base = y0 + lane
         total = sum(counts.get(m, 0) for m in months)
-        out.append(f'<g aria-label={quoteattr(f"{source}: {total} articles")}>')
-        out.append(f'<text x="{left - 8}" y="{y0 + lane / 2:.1f}" text-anchor="end" font-size="12" '
-                   f'fill="{colour}">{escape(FSI + source + PDI)}</text>')
-        out.append(f'<text x="{left - 8}" y="{y0 + lane / 2 + 14:.1f}" text-anchor="end" fill="#555">'
-                   f"{total:,} · max {peak:,}</text>")
+        out.append(f"<g aria-label={quoteattr(f'{source}: {total} articles')}>")
+        out.append(
+            f'<text x="{left - 8}" y="{y0 + lane / 2:.1f}" text-anchor="end" font-size="12" '
+            f'fill="{colour}">{escape(FSI + source + PDI)}</text>'
+        )
+        out.append(
+            f'<text x="{left - 8}" y="{y0 + lane / 2 + 14:.1f}" text-anchor="end" fill="#555">'
+            f"{total:,} · max {peak:,}</text>"
+        )
         for index, month in enumerate(months):
             x = left + index * bar
             value = counts.get(month, 0)
             if value:
                 h = max(1.0, (lane - 4) * value / peak)
-                out.append(f'<rect x="{x + 0.5:.1f}" y="{base - h:.1f}" width="{max(bar - 1, 1):.1f}" '
-                           f'height="{h:.1f}" fill="{colour}"><title>{escape(source)} {month}: {value}</title></rect>')
+                out.append(
+                    f'<rect x="{x + 0.5:.1f}" y="{base - h:.1f}" width="{max(bar - 1, 1):.1f}" '
+                    f'height="{h:.1f}" fill="{colour}"><title>{escape(source)} {month}: {value}</title></rect>'
+                )
             elif active[0] < month < active[-1]:
-                out.append(f'<rect x="{x:.1f}" y="{y0}" width="{bar:.1f}" height="{lane}" fill="{GAP_COLOUR}">'
-                           f"<title>{escape(source)} {month}: 0 (gap)</title></rect>")
-        out.append(f'<line x1="{left}" y1="{base}" x2="{left + bar * len(months):.1f}" y2="{base}" '
-                   'stroke="#888" stroke-width="0.5"/>')
+                out.append(
+                    f'<rect x="{x:.1f}" y="{y0}" width="{bar:.1f}" height="{lane}" fill="{GAP_COLOUR}">'
+                    f"<title>{escape(source)} {month}: 0 (gap)</title></rect>"
+                )
+        out.append(
+            f'<line x1="{left}" y1="{base}" x2="{left + bar * len(months):.1f}" y2="{base}" '
+            'stroke="#888" stroke-width="0.5"/>'
+        )
         out.append("</g>")
     axis = top + len(sources) * (lane + gap)
     for index, month in enumerate(months):
         if index % step == 0:
             x = left + index * bar
-            out.append(f'<line x1="{x:.1f}" y1="{axis - gap}" x2="{x:.1f}" y2="{axis - gap + 4}" stroke="#888"/>')
+            out.append(
+                f'<line x1="{x:.1f}" y1="{axis - gap}" x2="{x:.1f}" y2="{axis - gap + 4}" stroke="#888"/>'
+            )
             out.append(f'<text x="{x:.1f}" y="{axis + 6}" fill="#333">{month}</text>')
-    out.append(f'<text x="10" y="{height - 8}" fill="#555">Gregorian months (UTC); shaded: no articles '
-               "that month</text>")
+    out.append(
+        f'<text x="10" y="{height - 8}" fill="#555">Gregorian months (UTC); shaded: no articles '
+        "that month</text>"
+    )
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -111,7 +127,9 @@ def archive_chart(archive: Archive, path: Path, *, filters: ArticleFilter | None
     per_month: dict[str, dict[str, int]] = defaultdict(dict)
     for row in archive.monthly_counts(filters, calendar="gregorian"):
         per_month[row["source"]][row["month"]] = row["articles"]
-    svg = chart_svg(dict(per_month), title=f"{archive.path.name}: articles per month (Gregorian, UTC) per source")
+    svg = chart_svg(
+        dict(per_month), title=f"{archive.path.name}: articles per month (Gregorian, UTC) per source"
+    )
     kind = special_kind(path)
     if kind:
         raise UnsafeDestination(path, kind)

@@ -28,8 +28,12 @@ def _hf_feature(name: str) -> str:
             for key in ("title", "lead", "body", "content_hash", "fetched_at", "replaced_at")
         )
         return "[{" + version + "}]"
-    return {"string": 'Value("string")', "strings": '[Value("string")]', "int": 'Value("int64")',
-            "bool": 'Value("bool")'}[kind]
+    return {
+        "string": 'Value("string")',
+        "strings": '[Value("string")]',
+        "int": 'Value("int64")',
+        "bool": 'Value("bool")',
+    }[kind]
 
 
 def datasets_loading_code(fields: Iterable[str], data_file: str) -> str:
@@ -62,8 +66,10 @@ def _month_table(per_month: dict[str, dict[str, int]], label: str) -> list[str]:
     months = sorted({month for counts in per_month.values() for month in counts})
     if not months:
         return ["(no articles)"]
-    lines = [f"| {label} | " + " | ".join(map(_md, sources)) + " | total |",
-             "|---|" + "---:|" * (len(sources) + 1)]
+    lines = [
+        f"| {label} | " + " | ".join(map(_md, sources)) + " | total |",
+        "|---|" + "---:|" * (len(sources) + 1),
+    ]
     for month in months:
         counts = [per_month[source].get(month, 0) for source in sources]
         lines.append(f"| {month} | " + " | ".join(str(c) for c in counts) + f" | {sum(counts)} |")
@@ -76,8 +82,10 @@ def _selection(filters: dict[str, Any]) -> str:
     if filters["sources"]:
         parts.append("sources " + ", ".join(filters["sources"]))
     if filters["since"] or filters["until"]:
-        bounds = [f"from {filters['since']} ({filters['published_at_from']})" if filters["since"] else "",
-                  f"up to {filters['until']} (before {filters['published_at_before']})" if filters["until"] else ""]
+        bounds = [
+            f"from {filters['since']} ({filters['published_at_from']})" if filters["since"] else "",
+            f"up to {filters['until']} (before {filters['published_at_before']})" if filters["until"] else "",
+        ]
         parts.append("published " + " ".join(b for b in bounds if b))
     for label in ("categories", "tags"):
         if filters[label]:
@@ -101,7 +109,8 @@ def datasheet(manifest: dict[str, Any]) -> str:
         "| | |",
         "|---|---|",
         f"| data file | `{data['file']}` ({data['format']}"
-        + (f", {data['compression']}" if data["compression"] else "") + f", {data['bytes']:,} bytes) |",
+        + (f", {data['compression']}" if data["compression"] else "")
+        + f", {data['bytes']:,} bytes) |",
         f"| SHA-256 | `{data['sha256']}` |",
         f"| records | {manifest['records']:,} |",
         f"| selection | {_md(_selection(manifest['filters']))} |",
@@ -152,7 +161,9 @@ def datasheet(manifest: dict[str, Any]) -> str:
         "|---|---|---:|---|",
     ]
     for item in manifest["fields"]:
-        lines.append(f"| `{item['name']}` | {item['type']} | {item['non_empty']:,} | {_md(item['description'])} |")
+        lines.append(
+            f"| `{item['name']}` | {item['type']} | {item['non_empty']:,} | {_md(item['description'])} |"
+        )
     docstring = manifest["normalization"]["normalize_docstring"]
     lines += [
         "",
@@ -182,7 +193,8 @@ def datasheet(manifest: dict[str, Any]) -> str:
     else:
         lines += [
             "import pandas as pd",
-            f'df = pd.read_json("{data["file"]}"' + (", lines=True" if data["format"] == "jsonl" else "")
+            f'df = pd.read_json("{data["file"]}"'
+            + (", lines=True" if data["format"] == "jsonl" else "")
             + ", dtype=False)  # dtype=False: every value as written",
             "",
             *datasets_loading_code(names, data["file"]).splitlines(),

@@ -49,8 +49,10 @@ class MissingPackage(ExportError):
     """An optional package the format needs is not installed."""
 
     def __init__(self, package: str, extra: str, purpose: str):
-        super().__init__(f"{purpose} needs {package}, which is not installed: "
-                         f"pip install 'newsarchive[{extra}]' (or pip install {package})")
+        super().__init__(
+            f"{purpose} needs {package}, which is not installed: "
+            f"pip install 'newsarchive[{extra}]' (or pip install {package})"
+        )
         self.package, self.extra = package, extra
 
 
@@ -69,6 +71,8 @@ class UnsafeDestination(ExportError):
     ``data``: the path is the data file's (which a pipe could have been meant for)."""
 
     def __init__(self, path: Path, kind: str, *, data: bool = False):
-        super().__init__(f"refusing to write {path}: it is {kind}, and export writes only regular files "
-                         f"or new names in an existing folder")
+        super().__init__(
+            f"refusing to write {path}: it is {kind}, and export writes only regular files "
+            f"or new names in an existing folder"
+        )
         self.path, self.kind, self.data = path, kind, data

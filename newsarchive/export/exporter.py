@@ -26,10 +26,24 @@ from newsarchive.export.errors import CompressedFormat, ExportError, FormatMisma
 from newsarchive.export.fields import choose_fields
 from newsarchive.export.manifest import Tally, build_manifest
 from newsarchive.export.paths import (
-    DEFAULT_DIR, FORMATS, STDOUT, SUFFIXES, Outputs, check_outputs, default_name, outputs_for, split_name, temp_path,
+    DEFAULT_DIR,
+    FORMATS,
+    STDOUT,
+    SUFFIXES,
+    Outputs,
+    check_outputs,
+    default_name,
+    outputs_for,
+    split_name,
+    temp_path,
 )
 from newsarchive.export.stream import (
-    PARALLEL_MIN_ARTICLES, ExportSpec, fork_context, start_pool, write_parallel, write_serial,
+    PARALLEL_MIN_ARTICLES,
+    ExportSpec,
+    fork_context,
+    start_pool,
+    write_parallel,
+    write_serial,
 )
 from newsarchive.export.writers import JsonWriter, ParquetWriter, pyarrow_modules
 from newsarchive.persian import normalize
@@ -82,9 +96,16 @@ def _resolve_format(options: ExportOptions) -> tuple[str, bool]:
     return fmt, gzipped
 
 
-def _write_data(archive: Archive, filters: ArticleFilter, spec: ExportSpec, fmt: str, gzipped: bool,
-                target: Path | IO[bytes], progress: Callable[[int], None],
-                parallel: bool) -> tuple[int, Tally, str, int]:
+def _write_data(
+    archive: Archive,
+    filters: ArticleFilter,
+    spec: ExportSpec,
+    fmt: str,
+    gzipped: bool,
+    target: Path | IO[bytes],
+    progress: Callable[[int], None],
+    parallel: bool,
+) -> tuple[int, Tally, str, int]:
     """Write the data to the file at ``target`` (truncated first), or to an open binary stream
     (JSON only; left open): (records, tally, SHA-256, bytes)."""
     tally = Tally(spec.fields)
@@ -95,7 +116,7 @@ def _write_data(archive: Archive, filters: ArticleFilter, spec: ExportSpec, fmt:
             writer: Any = ParquetWriter(target, spec.fields)
             raw = None
         else:
-            raw = open(target, "wb") if owned else target
+            raw = open(target, "wb") if owned else target  # noqa: SIM115 (closed in the finally below)
             writer = JsonWriter(raw, fmt=fmt, gzipped=gzipped)
         try:
             if pool is not None:
@@ -136,7 +157,9 @@ def export(
     written; ``now`` is the generation time the manifest and the default name record.
     """
     if options.out is not None and str(options.out).endswith(("/", os.sep)):
-        raise ExportError(f"{options.out} is a directory; give a file name, e.g. {Path(options.out, 'articles.jsonl')}")
+        raise ExportError(
+            f"{options.out} is a directory; give a file name, e.g. {Path(options.out, 'articles.jsonl')}"
+        )
     fmt, gzipped = _resolve_format(options)
     fields = choose_fields(options.fields, with_versions=options.with_versions)
     streamed = options.out is not None and str(options.out) == STDOUT
@@ -160,7 +183,9 @@ def export(
     if streamed:
         # One pass in this process: the encoder processes may need a second pass (below), and
         # what went down a pipe cannot be taken back.
-        count, _, sha256, size = _write_data(archive, filters, spec, fmt, gzipped, sys.stdout.buffer, report, False)
+        count, _, sha256, size = _write_data(
+            archive, filters, spec, fmt, gzipped, sys.stdout.buffer, report, False
+        )
         return ExportResult(outputs=None, records=count, sha256=sha256, bytes=size, manifest=None)
     if options.out is None:
         suffix = SUFFIXES[fmt] + (".gz" if gzipped else "")
@@ -179,19 +204,34 @@ def export(
             parallel = summary["articles"] >= PARALLEL_MIN_ARTICLES
         parallel = bool(parallel) and fmt != "parquet" and fork_context() is not None
         before = archive.data_version()
-        count, tally, sha256, size = _write_data(archive, filters, spec, fmt, gzipped, data_temp, report, parallel)
+        count, tally, sha256, size = _write_data(
+            archive, filters, spec, fmt, gzipped, data_temp, report, parallel
+        )
         if parallel and archive.data_version() != before:
             # Another connection committed while the encoder processes read: their rows
             # may be newer than this process's snapshot. Write again, in one snapshot.
-            count, tally, sha256, size = _write_data(archive, filters, spec, fmt, gzipped, data_temp, report, False)
+            count, tally, sha256, size = _write_data(
+                archive, filters, spec, fmt, gzipped, data_temp, report, False
+            )
 
         manifest = build_manifest(
-            archive=archive, command=options.command, bounds=options.bounds, fmt=fmt, gzipped=gzipped,
-            fields=fields, filters=filters,
-            tally=tally, outputs=outputs, sha256=sha256, size=size, generated=now,
+            archive=archive,
+            command=options.command,
+            bounds=options.bounds,
+            fmt=fmt,
+            gzipped=gzipped,
+            fields=fields,
+            filters=filters,
+            tally=tally,
+            outputs=outputs,
+            sha256=sha256,
+            size=size,
+            generated=now,
         )
-        chart = chart_svg(tally.per_month("gregorian"),
-                          title=f"{outputs.data.name}: articles per month (Gregorian, UTC) per source")
+        chart = chart_svg(
+            tally.per_month("gregorian"),
+            title=f"{outputs.data.name}: articles per month (Gregorian, UTC) per source",
+        )
         sidecars = {
             outputs.chart: chart,
             outputs.datasheet: datasheet(manifest),

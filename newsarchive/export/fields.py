@@ -96,54 +96,119 @@ def _versions(text: str | None) -> list:
 FIELDS: dict[str, Field] = {
     f.name: f
     for f in (
-        Field("id", "string", "Stable article id: the first 16 hex digits of the SHA-256 of the first "
-              "canonical URL the article was archived under. It never changes, even when the URL does.",
-              checked=False),
-        Field("source", "string", "The site the article comes from (a newsarchive site name, e.g. `digiato`).",
-              checked=False),
+        Field(
+            "id",
+            "string",
+            "Stable article id: the first 16 hex digits of the SHA-256 of the first "
+            "canonical URL the article was archived under. It never changes, even when the URL does.",
+            checked=False,
+        ),
+        Field(
+            "source",
+            "string",
+            "The site the article comes from (a newsarchive site name, e.g. `digiato`).",
+            checked=False,
+        ),
         Field("url", "string", "Canonical URL of the article on the publisher's site.", checked=False),
         Field("title", "string", "Headline (display form, see Text)."),
         Field("lead", "string or null", "Lead paragraph or summary, if the page has one."),
         Field("body", "string", "Article text; paragraphs separated by a blank line (`\\n\\n`)."),
-        Field("authors", "array of string", "Author names as the page gives them.", json_list, arrow="strings"),
-        Field("categories", "array of string", "The site's categories (breadcrumb or metadata).",
-              json_list, arrow="strings"),
+        Field(
+            "authors", "array of string", "Author names as the page gives them.", json_list, arrow="strings"
+        ),
+        Field(
+            "categories",
+            "array of string",
+            "The site's categories (breadcrumb or metadata).",
+            json_list,
+            arrow="strings",
+        ),
         Field("tags", "array of string", "The site's tags.", json_list, arrow="strings"),
         Field("image_url", "string or null", "URL of the main image (images are not downloaded)."),
-        Field("published_at", "string (UTC)", "Publication time in UTC, ISO 8601 `YYYY-MM-DDTHH:MM:SSZ`. "
-              "For articles dated only to the day it is the start of that day in Tehran.",
-              checked=False),
-        Field("published_jalali", "string or null", "Publication time in Tehran local time, Jalali calendar: "
-              "`YYYY/MM/DD HH:MM`, or `YYYY/MM/DD` when only the day is known. Written with slashes (the "
-              "archive stores `YYYY-MM-DD HH:MM`) so that loaders never take it for a Gregorian ISO date: "
-              "pyarrow, and so `datasets`, reads `1403-02-15 10:15` as 15 February of the year 1403.",
-              jalali_slashes),
-        Field("modified_at", "string (UTC) or null", "Last modification in UTC: as the site states it, or when "
-              "the archive first saw the changed text."),
-        Field("word_count", "integer", "Words in `body`: whitespace-separated tokens, as `wc -w` counts "
-              "(a ZWNJ joins, so پیام‌رسان is one word).", word_count, ("body",), "int", checked=False),
-        Field("language", "string", "ISO 639-1 language code of the text: `fa` (Persian).",
-              lambda: LANGUAGE, (), checked=False),
+        Field(
+            "published_at",
+            "string (UTC)",
+            "Publication time in UTC, ISO 8601 `YYYY-MM-DDTHH:MM:SSZ`. "
+            "For articles dated only to the day it is the start of that day in Tehran.",
+            checked=False,
+        ),
+        Field(
+            "published_jalali",
+            "string or null",
+            "Publication time in Tehran local time, Jalali calendar: "
+            "`YYYY/MM/DD HH:MM`, or `YYYY/MM/DD` when only the day is known. Written with slashes (the "
+            "archive stores `YYYY-MM-DD HH:MM`) so that loaders never take it for a Gregorian ISO date: "
+            "pyarrow, and so `datasets`, reads `1403-02-15 10:15` as 15 February of the year 1403.",
+            jalali_slashes,
+        ),
+        Field(
+            "modified_at",
+            "string (UTC) or null",
+            "Last modification in UTC: as the site states it, or when "
+            "the archive first saw the changed text.",
+        ),
+        Field(
+            "word_count",
+            "integer",
+            "Words in `body`: whitespace-separated tokens, as `wc -w` counts "
+            "(a ZWNJ joins, so پیام‌رسان is one word).",
+            word_count,
+            ("body",),
+            "int",
+            checked=False,
+        ),
+        Field(
+            "language",
+            "string",
+            "ISO 639-1 language code of the text: `fa` (Persian).",
+            lambda: LANGUAGE,
+            (),
+            checked=False,
+        ),
         # Not exported unless asked for with --fields:
         Field("page_type", "string or null", "Kind of page (`article`, `video`, ...)."),
-        Field("sponsored", "boolean", "True for paid or promoted content.", bool, arrow="bool", checked=False),
-        Field("published_precision", "string or null", "How exact `published_at` is: `minute`, `hour` or `day`."),
+        Field(
+            "sponsored", "boolean", "True for paid or promoted content.", bool, arrow="bool", checked=False
+        ),
+        Field(
+            "published_precision", "string or null", "How exact `published_at` is: `minute`, `hour` or `day`."
+        ),
         Field("published_display", "string or null", "The date exactly as the page displayed it."),
-        Field("first_seen_at", "string (UTC)", "When the archive first fetched the article.",
-              checked=False),
-        Field("last_fetched_at", "string (UTC)", "When the archive last fetched the article.",
-              checked=False),
-        Field("content_hash", "string", "SHA-256 of title, lead and body; equal hashes mean equal text.",
-              checked=False),
-        Field("versions", "array of object", "Earlier versions of the article, oldest first (only with "
-              "`--with-versions`): `title`, `lead`, `body`, `content_hash`, `fetched_at` (when that text was "
-              "last seen), `replaced_at` (when the newer text was first seen).",
-              _versions, arrow="versions"),
+        Field("first_seen_at", "string (UTC)", "When the archive first fetched the article.", checked=False),
+        Field("last_fetched_at", "string (UTC)", "When the archive last fetched the article.", checked=False),
+        Field(
+            "content_hash",
+            "string",
+            "SHA-256 of title, lead and body; equal hashes mean equal text.",
+            checked=False,
+        ),
+        Field(
+            "versions",
+            "array of object",
+            "Earlier versions of the article, oldest first (only with "
+            "`--with-versions`): `title`, `lead`, `body`, `content_hash`, `fetched_at` (when that text was "
+            "last seen), `replaced_at` (when the newer text was first seen).",
+            _versions,
+            arrow="versions",
+        ),
     )
 }
 DEFAULT_FIELDS = (
-    "id", "source", "url", "title", "lead", "body", "authors", "categories", "tags", "image_url",
-    "published_at", "published_jalali", "modified_at", "word_count", "language",
+    "id",
+    "source",
+    "url",
+    "title",
+    "lead",
+    "body",
+    "authors",
+    "categories",
+    "tags",
+    "image_url",
+    "published_at",
+    "published_jalali",
+    "modified_at",
+    "word_count",
+    "language",
 )
 #: Columns read whatever the fields: the manifest counts by source, month and site.
 TALLY_COLUMNS = ("source", "url", "published_at", "published_jalali")
@@ -154,7 +219,9 @@ def choose_fields(names: Iterable[str] | None, *, with_versions: bool) -> tuple[
     chosen = list(dict.fromkeys(n.strip() for n in names if n.strip())) if names else list(DEFAULT_FIELDS)
     unknown = [name for name in chosen if name not in FIELDS]
     if unknown or not chosen:
-        raise ExportError(f"unknown field(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(FIELDS)}")
+        raise ExportError(
+            f"unknown field(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(FIELDS)}"
+        )
     if with_versions and "versions" not in chosen:
         chosen.append("versions")
     return tuple(chosen)
@@ -190,9 +257,6 @@ def separator_check(columns: Sequence[str], *, with_versions: bool) -> Callable[
     texts = itemgetter(*names)
 
     def check(row: Row) -> bool:
-        for text in texts(row):
-            if text and ("\u2028" in text or "\u2029" in text):
-                return True
-        return False
+        return any(text and ("\u2028" in text or "\u2029" in text) for text in texts(row))
 
     return check

@@ -71,7 +71,9 @@ class Tally:
         if source not in self.first:
             self.first[source] = (published_at, jalali)
             parts = urlsplit(url)
-            self.sites[source] = f"{parts.scheme}://{parts.hostname}/" if parts.scheme and parts.hostname else None
+            self.sites[source] = (
+                f"{parts.scheme}://{parts.hostname}/" if parts.scheme and parts.hostname else None
+            )
 
     def add_fill(self, row: dict[str, Any]) -> None:
         filled = self.filled
@@ -111,9 +113,21 @@ class Tally:
         return {source: dict(sorted(table[source].items())) for source in sorted(table)}
 
 
-def build_manifest(*, archive: Archive, command: str, bounds: dict[str, str | None], fmt: str, gzipped: bool,
-                   fields: tuple[str, ...], filters: ArticleFilter, tally: Tally, outputs: Outputs,
-                   sha256: str, size: int, generated: datetime) -> dict[str, Any]:
+def build_manifest(
+    *,
+    archive: Archive,
+    command: str,
+    bounds: dict[str, str | None],
+    fmt: str,
+    gzipped: bool,
+    fields: tuple[str, ...],
+    filters: ArticleFilter,
+    tally: Tally,
+    outputs: Outputs,
+    sha256: str,
+    size: int,
+    generated: datetime,
+) -> dict[str, Any]:
     """Everything a reader needs to trust and use the data file, as JSON. ``command`` made
     the export; ``bounds`` are its ``since``/``until`` as given (``filters`` holds them in UTC)."""
     coverage = tally.coverage()
@@ -121,9 +135,12 @@ def build_manifest(*, archive: Archive, command: str, bounds: dict[str, str | No
     return {
         "name": split_name(outputs.data)[0],
         "data_file": {
-            "file": outputs.data.name, "format": fmt, "compression": "gzip" if gzipped else
-            ("zstd (inside Parquet)" if fmt == "parquet" else None),
-            "encoding": "utf-8" if fmt != "parquet" else None, "bytes": size, "sha256": sha256,
+            "file": outputs.data.name,
+            "format": fmt,
+            "compression": "gzip" if gzipped else ("zstd (inside Parquet)" if fmt == "parquet" else None),
+            "encoding": "utf-8" if fmt != "parquet" else None,
+            "bytes": size,
+            "sha256": sha256,
         },
         "datasheet": outputs.datasheet.name,
         "chart": outputs.chart.name,
@@ -131,9 +148,14 @@ def build_manifest(*, archive: Archive, command: str, bounds: dict[str, str | No
         "earlier_versions": tally.versions if "versions" in fields else None,
         "command": command,
         "filters": {
-            "sources": list(filters.sources), "since": bounds.get("since"), "until": bounds.get("until"),
-            "published_at_from": filters.since, "published_at_before": filters.until,
-            "categories": list(filters.categories), "tags": list(filters.tags), "query": filters.query,
+            "sources": list(filters.sources),
+            "since": bounds.get("since"),
+            "until": bounds.get("until"),
+            "published_at_from": filters.since,
+            "published_at_before": filters.until,
+            "categories": list(filters.categories),
+            "tags": list(filters.tags),
+            "query": filters.query,
         },
         "order": ["published_at", "url"],
         "generated_at": generated.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -162,8 +184,12 @@ def build_manifest(*, archive: Archive, command: str, bounds: dict[str, str | No
             "note": "Gregorian months of the UTC published_at; Jalali months of the Tehran published_jalali.",
         },
         "fields": [
-            {"name": name, "type": FIELDS[name].type, "description": FIELDS[name].description,
-             "non_empty": tally.non_empty(name)}
+            {
+                "name": name,
+                "type": FIELDS[name].type,
+                "description": FIELDS[name].description,
+                "non_empty": tally.non_empty(name),
+            }
             for name in fields
         ],
         "normalization": {

@@ -80,12 +80,22 @@ class Outputs:
 def outputs_for(data: Path) -> Outputs:
     """``NAME.manifest.json``, ``NAME.md`` and ``NAME.svg`` beside the data file ``NAME.jsonl[.gz]``."""
     name = split_name(data)[0]
-    return Outputs(data, data.with_name(f"{name}.manifest.json"), data.with_name(f"{name}.md"),
-                   data.with_name(f"{name}.svg"))
+    return Outputs(
+        data,
+        data.with_name(f"{name}.manifest.json"),
+        data.with_name(f"{name}.md"),
+        data.with_name(f"{name}.svg"),
+    )
 
 
-_KINDS = ((stat.S_ISLNK, "a symbolic link"), (stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"),
-          (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+_KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
 
 
 def special_kind(path: Path) -> str | None:

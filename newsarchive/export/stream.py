@@ -68,7 +68,9 @@ class _Encoder:
 
     def encode(self, rowids: list[int]) -> tuple[list[bytes], Counter, int]:
         """The JSON lines of these rows, their field fill counts and earlier versions."""
-        rows = self.archive.export_rows(rowids, columns=self.spec.columns, with_versions=self.spec.with_versions)
+        rows = self.archive.export_rows(
+            rowids, columns=self.spec.columns, with_versions=self.spec.with_versions
+        )
         tally = Tally(self.spec.fields)
         lines = []
         for row in rows:
@@ -89,8 +91,14 @@ def _encode_batch(spec: ExportSpec, rowids: list[int]) -> tuple[list[bytes], Cou
     return _encoder(spec).encode(rowids)
 
 
-def write_serial(archive: Archive, filters: ArticleFilter, spec: ExportSpec, writer: JsonWriter | ParquetWriter,
-                 tally: Tally, progress: Callable[[int], None]) -> int:
+def write_serial(
+    archive: Archive,
+    filters: ArticleFilter,
+    spec: ExportSpec,
+    writer: JsonWriter | ParquetWriter,
+    tally: Tally,
+    progress: Callable[[int], None],
+) -> int:
     """Read, encode and write every row in this process; the number of records."""
     build = record_builder(spec.fields)
     separators = separator_check(spec.columns, with_versions=spec.with_versions)
@@ -108,13 +116,22 @@ def start_pool(spec: ExportSpec) -> Any:
     """Fork the encoder processes now, before this process starts any thread of its own."""
     from concurrent.futures import ProcessPoolExecutor
 
-    pool = ProcessPoolExecutor(PARALLEL_WORKERS, mp_context=fork_context(), initializer=_encoder, initargs=(spec,))
+    pool = ProcessPoolExecutor(
+        PARALLEL_WORKERS, mp_context=fork_context(), initializer=_encoder, initargs=(spec,)
+    )
     pool.submit(int).result()  # with fork, the first task starts every process
     return pool
 
 
-def write_parallel(archive: Archive, filters: ArticleFilter, spec: ExportSpec, pool: Any, writer: JsonWriter,
-                   tally: Tally, progress: Callable[[int], None]) -> int:
+def write_parallel(
+    archive: Archive,
+    filters: ArticleFilter,
+    spec: ExportSpec,
+    pool: Any,
+    writer: JsonWriter,
+    tally: Tally,
+    progress: Callable[[int], None],
+) -> int:
     """Sort and count here; read and encode batches in the pool's processes; write in order.
 
     At most ``_BATCHES_IN_FLIGHT`` batches are out at once, so memory stays bounded.

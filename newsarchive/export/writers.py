@@ -58,7 +58,8 @@ class _BackgroundSink:
         self.sink = _HashingSink(raw)
         self.out: Any = (
             gzip_module.GzipFile(filename="", mode="wb", fileobj=self.sink, mtime=0, compresslevel=GZIP_LEVEL)
-            if gzipped else self.sink
+            if gzipped
+            else self.sink
         )
         self.queue: queue.Queue[bytes | None] = queue.Queue(self.DEPTH)
         self.error: BaseException | None = None
@@ -182,10 +183,19 @@ class ParquetWriter:
 
     def __init__(self, path: Path, fields: tuple[str, ...]):
         pa, pq = pyarrow_modules()
-        version = pa.struct([(name, pa.string()) for name in
-                             ("title", "lead", "body", "content_hash", "fetched_at", "replaced_at")])
-        types = {"string": pa.string(), "strings": pa.list_(pa.string()), "int": pa.int64(),
-                 "bool": pa.bool_(), "versions": pa.list_(version)}
+        version = pa.struct(
+            [
+                (name, pa.string())
+                for name in ("title", "lead", "body", "content_hash", "fetched_at", "replaced_at")
+            ]
+        )
+        types = {
+            "string": pa.string(),
+            "strings": pa.list_(pa.string()),
+            "int": pa.int64(),
+            "bool": pa.bool_(),
+            "versions": pa.list_(version),
+        }
         self.pa = pa
         self.path = path
         self.schema = pa.schema([pa.field(name, types[FIELDS[name].arrow]) for name in fields])

@@ -77,4 +77,4 @@ def extract_article(selector: Selector, url: str, site: Site | None = None) -> d
     return article
 
 
-__all__ = ["extract_article", "TEXT_FIELDS"]
+__all__ = ["TEXT_FIELDS", "extract_article"]

@@ -23,15 +23,32 @@ from newsarchive.extract.boilerplate import (
 )
 
 #: Elements whose text is one paragraph of an article.
-BLOCK_TAGS = frozenset(
-    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd", "dt"}
-)
+BLOCK_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd", "dt"})
 #: Elements that never hold article text.
 SKIP_TAGS = frozenset(
     {
-        "script", "style", "noscript", "template", "iframe", "object", "embed", "svg",
-        "figure", "figcaption", "video", "audio", "picture", "form", "button", "input",
-        "select", "textarea", "nav", "aside", "footer", "ins",
+        "script",
+        "style",
+        "noscript",
+        "template",
+        "iframe",
+        "object",
+        "embed",
+        "svg",
+        "figure",
+        "figcaption",
+        "video",
+        "audio",
+        "picture",
+        "form",
+        "button",
+        "input",
+        "select",
+        "textarea",
+        "nav",
+        "aside",
+        "footer",
+        "ins",
     }
 )
 #: Elements whose text is a heading: one right before a dropped list of links is that list's title.
@@ -85,7 +102,12 @@ def _has_block_descendant(element) -> bool:
 
 #: Rules a block can be removed by, as ``text_blocks`` counts them (see ``removed``).
 SITE_NOISE, AD_NETWORK, CLASS_WORDS, LEXICON, LINK_DENSITY_RULE = (
-    "site-noise", "ad-network", "class-words", "lexicon", "links")
+    "site-noise",
+    "ad-network",
+    "class-words",
+    "lexicon",
+    "links",
+)
 
 
 def text_blocks(container, extra_noise: Iterable = (), removed: Counter | None = None) -> list[str]:

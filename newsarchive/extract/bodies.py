@@ -110,8 +110,9 @@ def choose(bodies: list[Body], description: str = "") -> Body | None:
     return max(bodies, key=lambda body: body.chars, default=None)
 
 
-def choose_lazily(first: Body | None, rivals: list[Callable[[], Body | None]], most: int,
-                  description: str = "") -> Body | None:
+def choose_lazily(
+    first: Body | None, rivals: list[Callable[[], Body | None]], most: int, description: str = ""
+) -> Body | None:
     """:func:`choose` over ``first`` then ``rivals``, reading the rivals only when needed.
 
     ``most`` is about the most text a rival can hold (the page's densest block of paragraphs,
@@ -121,4 +122,6 @@ def choose_lazily(first: Body | None, rivals: list[Callable[[], Body | None]], m
     if first is not None and first.chars >= SHARE * most:
         return first
     bodies = [first] if first is not None else []
-    return choose([*bodies, *(body for body in (rival() for rival in rivals) if body is not None)], description)
+    return choose(
+        [*bodies, *(body for body in (rival() for rival in rivals) if body is not None)], description
+    )

@@ -28,36 +28,167 @@ from newsarchive.persian import fold
 # --- names -------------------------------------------------------------------------
 
 #: Words that name a box which is not the article.
-JUNK_WORDS = frozenset({
-    "ad", "ads", "adv", "advert", "adverts", "advertise", "advertisement", "advertisements", "advertising",
-    "adsense", "adsbygoogle", "adslot", "adunit", "banner", "banners", "bnr", "sponsor", "sponsors",
-    "sponsored", "sponsorship", "promo", "promos", "promotion", "promotions", "promoted", "e3lan",
-    "related", "share", "shares", "sharing", "sharer", "social", "socials", "newsletter", "newsletters",
-    "subscribe", "subscription", "comment", "comments", "disqus", "wpdiscuz", "wpd", "breadcrumb",
-    "breadcrumbs", "tags", "keywords", "caption", "popular", "yektanet", "yn", "tapsell", "mediaad",
-    "adivery", "sabavision", "anetwork", "addtoany", "a2a", "sharethis", "sharedaddy", "yarpp",
-})
+JUNK_WORDS = frozenset(
+    {
+        "ad",
+        "ads",
+        "adv",
+        "advert",
+        "adverts",
+        "advertise",
+        "advertisement",
+        "advertisements",
+        "advertising",
+        "adsense",
+        "adsbygoogle",
+        "adslot",
+        "adunit",
+        "banner",
+        "banners",
+        "bnr",
+        "sponsor",
+        "sponsors",
+        "sponsored",
+        "sponsorship",
+        "promo",
+        "promos",
+        "promotion",
+        "promotions",
+        "promoted",
+        "e3lan",
+        "related",
+        "share",
+        "shares",
+        "sharing",
+        "sharer",
+        "social",
+        "socials",
+        "newsletter",
+        "newsletters",
+        "subscribe",
+        "subscription",
+        "comment",
+        "comments",
+        "disqus",
+        "wpdiscuz",
+        "wpd",
+        "breadcrumb",
+        "breadcrumbs",
+        "tags",
+        "keywords",
+        "caption",
+        "popular",
+        "yektanet",
+        "yn",
+        "tapsell",
+        "mediaad",
+        "adivery",
+        "sabavision",
+        "anetwork",
+        "addtoany",
+        "a2a",
+        "sharethis",
+        "sharedaddy",
+        "yarpp",
+    }
+)
 #: Junk names of several words, joined: "read-more", "readMore" and "readmore" alike.
-JUNK_PHRASES = frozenset({
-    "readmore", "readalso", "alsoread", "seealso", "morenews", "morestories", "authorbox", "aboutauthor",
-    "authorbio", "authorinfo", "authorcard", "mostviewed", "mostread", "mostpopular", "followus",
-    "tagcloud", "taglist", "tagbox", "taglinks", "posarticledisplay", "postnavigation", "postnav",
-})
+JUNK_PHRASES = frozenset(
+    {
+        "readmore",
+        "readalso",
+        "alsoread",
+        "seealso",
+        "morenews",
+        "morestories",
+        "authorbox",
+        "aboutauthor",
+        "authorbio",
+        "authorinfo",
+        "authorcard",
+        "mostviewed",
+        "mostread",
+        "mostpopular",
+        "followus",
+        "tagcloud",
+        "taglist",
+        "tagbox",
+        "taglinks",
+        "posarticledisplay",
+        "postnavigation",
+        "postnav",
+    }
+)
 #: Words that only say which part of a box an element is: with a junk word they make one
 #: name ("relatedposts", "adsbox", "bannergroup"), alone they mean nothing.
-PART_WORDS = frozenset({
-    "box", "boxes", "item", "items", "list", "wrap", "wrapper", "container", "block", "area", "section",
-    "content", "post", "posts", "article", "articles", "news", "link", "links", "button", "buttons", "btn",
-    "bar", "label", "title", "inner", "top", "bottom", "side", "inline", "in", "single", "main", "group",
-    "card", "cards", "text", "icon", "icons", "widget", "unit", "slot", "zone", "row", "native", "mobile",
-    "desktop", "sticky", "float", "mid", "middle", "after", "before", "kit", "panel", "placeholder",
-})
+PART_WORDS = frozenset(
+    {
+        "box",
+        "boxes",
+        "item",
+        "items",
+        "list",
+        "wrap",
+        "wrapper",
+        "container",
+        "block",
+        "area",
+        "section",
+        "content",
+        "post",
+        "posts",
+        "article",
+        "articles",
+        "news",
+        "link",
+        "links",
+        "button",
+        "buttons",
+        "btn",
+        "bar",
+        "label",
+        "title",
+        "inner",
+        "top",
+        "bottom",
+        "side",
+        "inline",
+        "in",
+        "single",
+        "main",
+        "group",
+        "card",
+        "cards",
+        "text",
+        "icon",
+        "icons",
+        "widget",
+        "unit",
+        "slot",
+        "zone",
+        "row",
+        "native",
+        "mobile",
+        "desktop",
+        "sticky",
+        "float",
+        "mid",
+        "middle",
+        "after",
+        "before",
+        "kit",
+        "panel",
+        "placeholder",
+    }
+)
 _TOKENS = re.compile(r"[A-Za-z0-9]+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
 _HAS_DIGIT = re.compile(r"\d")
 #: WordPress's post classes name the post's terms (``tag-ads``, ``category-social``), not a box;
 #: ``tag-list`` and ``tag-cloud`` are boxes.
-_TAXONOMY = re.compile(r"(?<!\S)(?:tag|category|cat|term|label|topic)-(?!(?:list|cloud|box|links)(?:\s|$))\S*")
+_TAXONOMY = re.compile(
+    r"(?<!\S)(?:tag|category|cat|term|label|topic)-(?!(?:list|cloud|box|links)(?:\s|$))\S*"
+)
 
 
 def class_words(value: str) -> list[str]:
@@ -137,7 +268,9 @@ AD_NETWORKS = re.compile(
     re.IGNORECASE,
 )
 #: Hrefs of ad clicks: an ad server's path or an ad network's domain.
-AD_CLICK = re.compile(r"/(?:ads?|banners?|advert\w*)/(?:c(?:lick)?/|\d)|[?&]utm_medium=(?:ads?|cpc|banner)\b", re.IGNORECASE)
+AD_CLICK = re.compile(
+    r"/(?:ads?|banners?|advert\w*)/(?:c(?:lick)?/|\d)|[?&]utm_medium=(?:ads?|cpc|banner)\b", re.IGNORECASE
+)
 #: Text an ad network's box may show besides its script (a label, a title); more is an article.
 AD_BOX_TEXT = 200
 
@@ -172,7 +305,9 @@ LEXICON_FILE = Path(__file__).with_name("boilerplate.toml")
 def _key_table() -> dict[int, str]:
     """``fold`` character by character, spaces dropped: one ``str.translate`` per line instead of a
     full fold (lines are short, and fold's context rules never change whether one matches)."""
-    table = {code: fold(chr(code)) for code in (*range(0x0800), *range(0x2000, 0x2070), *range(0xFB50, 0xFF00))}
+    table = {
+        code: fold(chr(code)) for code in (*range(0x0800), *range(0x2000, 0x2070), *range(0xFB50, 0xFF00))
+    }
     table.update(dict.fromkeys(map(ord, " \t\n\r\f\v\u00a0\u200c"), ""))
     return table
 
@@ -203,8 +338,13 @@ def load_lexicon(path: Path = LEXICON_FILE) -> tuple[LineRule, ...]:
     with path.open("rb") as file:
         entries = tomllib.load(file)["line"]
     return tuple(
-        LineRule(entry["name"], entry["kind"], re.compile(_SPACES.sub("", fold(entry["pattern"]))),
-                 tuple(entry.get("junk", ())), tuple(entry.get("keep", ())))
+        LineRule(
+            entry["name"],
+            entry["kind"],
+            re.compile(_SPACES.sub("", fold(entry["pattern"]))),
+            tuple(entry.get("junk", ())),
+            tuple(entry.get("keep", ())),
+        )
         for entry in entries
     )
 
@@ -243,7 +383,9 @@ def text_length(element) -> int:
 def is_sponsored(link) -> bool:
     """A link marked ``rel=sponsored`` or pointing at an ad server's click URL."""
     rel = link.get("rel")
-    return (rel is not None and "sponsored" in rel.lower()) or AD_CLICK.search(link.get("href", "")) is not None
+    return (rel is not None and "sponsored" in rel.lower()) or AD_CLICK.search(
+        link.get("href", "")
+    ) is not None
 
 
 def links_in(element) -> list:

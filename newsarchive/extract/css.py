@@ -75,8 +75,11 @@ class ClassIndex:
         by_class = self.by_class
         for element in _WITH_CLASS(root):
             value = element.get("class")
-            names = value.split(" ") if "\t" not in value and "\n" not in value and "\r" not in value \
+            names = (
+                value.split(" ")
+                if "\t" not in value and "\n" not in value and "\r" not in value
                 else _CLASS_SEPARATORS.split(value)
+            )
             for name in names:
                 if name:
                     found = by_class.get(name)

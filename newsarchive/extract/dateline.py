@@ -25,6 +25,7 @@ date can be read.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -54,42 +55,116 @@ ABOVE_TITLE = 20
 LIST_REPEATS = 3
 
 #: Class/id words that mark a date line.
-DATE_WORDS = frozenset({
-    "date", "dates", "time", "datetime", "timestamp", "pdate", "pubdate", "publish", "published",
-    "publishing", "publication", "posted", "created", "tarikh", "calendar", "dateline",
-})
+DATE_WORDS = frozenset(
+    {
+        "date",
+        "dates",
+        "time",
+        "datetime",
+        "timestamp",
+        "pdate",
+        "pubdate",
+        "publish",
+        "published",
+        "publishing",
+        "publication",
+        "posted",
+        "created",
+        "tarikh",
+        "calendar",
+        "dateline",
+    }
+)
 #: Of those, the words that say which date: the publication's.
-PUBLISH_WORDS = frozenset({"pdate", "pubdate", "publish", "published", "publishing", "publication", "posted", "created"})
+PUBLISH_WORDS = frozenset(
+    {"pdate", "pubdate", "publish", "published", "publishing", "publication", "posted", "created"}
+)
 #: Class/id words of an icon (``fa-calendar``, ``icon-clock``) put before a date.
 ICON_WORDS = DATE_WORDS | {"clock", "calendar", "event"}
 #: Class/id words of a modification date: such a line loses to any other (hAtom has WordPress
 #: themes write ``entry-date updated`` on the only date they show, so it is not refused).
 MODIFIED_WORDS = frozenset({"update", "updated", "modified", "modify", "edited", "lastmod"})
 #: Class/id words of boxes whose dates are never the article's.
-OFF_WORDS = frozenset({
-    "comment", "comments", "reply", "replies", "related", "similar", "today", "breaking", "ticker",
-    "marquee", "urgent", "weather", "popular", "mostviewed", "latest", "archive",
-})
+OFF_WORDS = frozenset(
+    {
+        "comment",
+        "comments",
+        "reply",
+        "replies",
+        "related",
+        "similar",
+        "today",
+        "breaking",
+        "ticker",
+        "marquee",
+        "urgent",
+        "weather",
+        "popular",
+        "mostviewed",
+        "latest",
+        "archive",
+    }
+)
 #: Class/id words of page chrome (header, nav, top bar, footer, sidebar).
-CHROME_WORDS = frozenset({
-    "header", "masthead", "topbar", "navbar", "nav", "navigation", "menu", "footer", "sidebar",
-    "aside", "toolbar", "copyright",
-})
+CHROME_WORDS = frozenset(
+    {
+        "header",
+        "masthead",
+        "topbar",
+        "navbar",
+        "nav",
+        "navigation",
+        "menu",
+        "footer",
+        "sidebar",
+        "aside",
+        "toolbar",
+        "copyright",
+    }
+)
 #: ``top`` alone names many boxes; with one of these it is the page's top bar.
 TOP_PARTS = frozenset({"bar", "date", "nav", "menu", "header", "links", "line", "strip"})
 CHROME_TAGS = frozenset({"header", "nav", "footer", "aside"})
 #: Elements whose text is never page text.
-SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "textarea", "select", "option", "head", "title"})
+SKIPPED_TAGS = frozenset(
+    {"script", "style", "noscript", "template", "textarea", "select", "option", "head", "title"}
+)
 
 #: Labels before a date, folded like the text they are looked for in (ZWNJ dropped, digits
 #: ASCII): the publication's, or another date's (print, update, breaking news, today).
-PUBLISHED_LABELS = tuple(fold(label) for label in (
-    "تاریخ انتشار", "زمان انتشار", "انتشار", "منتشر شده", "تاریخ خبر", "تاریخ", "published", "posted",
-))
-OTHER_LABELS = tuple(fold(label) for label in (
-    "تاریخ چاپ", "چاپ", "به‌روزرسانی", "به روز رسانی", "بروزرسانی", "بروز رسانی", "آخرین ویرایش",
-    "ویرایش", "اصلاح", "خبر فوری", "فوری", "امروز", "updated", "modified", "printed",
-))
+PUBLISHED_LABELS = tuple(
+    fold(label)
+    for label in (
+        "تاریخ انتشار",
+        "زمان انتشار",
+        "انتشار",
+        "منتشر شده",
+        "تاریخ خبر",
+        "تاریخ",
+        "published",
+        "posted",
+    )
+)
+OTHER_LABELS = tuple(
+    fold(label)
+    for label in (
+        "تاریخ چاپ",
+        "چاپ",
+        "به‌روزرسانی",
+        "به روز رسانی",
+        "بروزرسانی",
+        "بروز رسانی",
+        "آخرین ویرایش",
+        "ویرایش",
+        "اصلاح",
+        "خبر فوری",
+        "فوری",
+        "امروز",
+        "updated",
+        "modified",
+        "printed",
+    )
+)
 #: How far back from a date its label may stand.
 LABEL_SPAN = 30
 
@@ -134,10 +209,17 @@ def _readable_machine_date(page) -> bool:
     ``datePublished``/``uploadDate``, the first ``article:published_time``, a ``<time datetime>``
     outside noise. Then the pipeline never reaches the date line, and the search is saved."""
     article = page.jsonld_article
-    jsonld = [value for key in ("datePublished", "uploadDate") if isinstance(value := article.get(key), str) and value.strip()]
+    jsonld = [
+        value
+        for key in ("datePublished", "uploadDate")
+        if isinstance(value := article.get(key), str) and value.strip()
+    ]
     meta = page.meta("article:published_time", "og:published_time", "datePublished")
-    times = (element.get("datetime") for element in page.selector.root.iter("time")
-             if (element.get("datetime") or "").strip() and not page.in_noise(element))
+    times = (
+        element.get("datetime")
+        for element in page.selector.root.iter("time")
+        if (element.get("datetime") or "").strip() and not page.in_noise(element)
+    )
     for value in (*jsonld[:1], *meta[:1], *times):
         try:
             parse_datetime(value)
@@ -181,10 +263,16 @@ def find_dateline(root, title_hints: Iterable[str] = (), noise: frozenset = froz
     title = _title_element(body, [hint for hint in title_hints if hint])
     anchor = (_order(title), title) if title is not None else None
     anchor_path = _path(title) if title is not None else frozenset()
-    shaped = [(hit, box) for hit in _one_per_owner(hits) if (box := _line_box(hit[1], anchor_path)) is not None]
+    shaped = [
+        (hit, box) for hit in _one_per_owner(hits) if (box := _line_box(hit[1], anchor_path)) is not None
+    ]
     repeated = Counter(_signature(hit[1], box) for hit, box in shaped)
-    lines = [line for hit, box in shaped if repeated[_signature(hit[1], box)] < LIST_REPEATS
-             and (line := _line(hit, box, anchor, anchor_path, noise)) is not None]
+    lines = [
+        line
+        for hit, box in shaped
+        if repeated[_signature(hit[1], box)] < LIST_REPEATS
+        and (line := _line(hit, box, anchor, anchor_path, noise)) is not None
+    ]
     for line in sorted(lines, key=lambda line: (-line.score, line.index)):
         readable = _readable(line)
         if readable is not None:
@@ -237,8 +325,11 @@ def _title_element(body, hints: list[str]):
     h1s = list(body.iter("h1"))
     if len(h1s) > 1 and hints:
         folded = [fold(hint) for hint in hints]
-        matching = [(len(text), element) for element in h1s
-                    if (text := fold(collapse(element.text_content()))) and any(text in hint for hint in folded)]
+        matching = [
+            (len(text), element)
+            for element in h1s
+            if (text := fold(collapse(element.text_content()))) and any(text in hint for hint in folded)
+        ]
         if matching:
             return max(matching, key=lambda match: match[0])[1]
     if h1s:
@@ -269,11 +360,18 @@ def _line_box(owner, anchor_path: frozenset):
 def _signature(owner, box) -> tuple:
     """What a line looks like: the same in every item of a list of dated items."""
     parent = box.getparent()
-    return owner.tag, owner.get("class"), box.tag, box.get("class"), None if parent is None else parent.get("class")
+    return (
+        owner.tag,
+        owner.get("class"),
+        box.tag,
+        box.get("class"),
+        None if parent is None else parent.get("class"),
+    )
 
 
-def _line(hit: tuple[str, Any, Any], box, anchor: tuple[int, Any] | None, anchor_path: frozenset,
-          noise: frozenset) -> Line | None:
+def _line(
+    hit: tuple[str, Any, Any], box, anchor: tuple[int, Any] | None, anchor_path: frozenset, noise: frozenset
+) -> Line | None:
     """The date line in ``box`` with its score, or None when it is not the article's line.
     The cheap refusals come first: most hits are years in menus, prose and comment boxes."""
     piece, owner, before = hit
@@ -283,7 +381,7 @@ def _line(hit: tuple[str, Any, Any], box, anchor: tuple[int, Any] | None, anchor
         return None
     text = _text(box)
     start = max(text.find(collapse(piece)), 0)
-    label = _last_label(fold(text[max(start - LABEL_SPAN, 0):start + _digits_at(piece)]))
+    label = _last_label(fold(text[max(start - LABEL_SPAN, 0) : start + _digits_at(piece)]))
     if label == "other":
         return None
     index = _order(owner)
@@ -291,10 +389,12 @@ def _line(hit: tuple[str, Any, Any], box, anchor: tuple[int, Any] | None, anchor
     near = distance is not None and distance <= NEAR_TITLE
     if _in_chrome(boxes, near):
         return None
-    near_words = _box_words(chain[:chain.index(box) + 3])
+    near_words = _box_words(chain[: chain.index(box) + 3])
     publication = label == "published" or bool(near_words & PUBLISH_WORDS)
     modified = bool(near_words & MODIFIED_WORDS) and not publication
-    marked = bool(near_words & DATE_WORDS) or any(element.tag == "time" for element in chain[:3]) or _icon(before)
+    marked = (
+        bool(near_words & DATE_WORDS) or any(element.tag == "time" for element in chain[:3]) or _icon(before)
+    )
     if not (marked or label or (near and _short_length(owner) <= MAX_BARE_LINE and _mostly_date(owner))):
         return None
     page_top = anchor is not None and anchor[0] - index > ABOVE_TITLE
@@ -396,7 +496,9 @@ def _box_words(boxes: list) -> set[str]:
 def _in_chrome(boxes: list, near: bool) -> bool:
     """True when a box holding the line (and not the title) is page chrome: a ``<header>``,
     ``<nav>``, ``<footer>`` or ``<aside>``, or (away from the title) a box named so."""
-    return any(element.tag in CHROME_TAGS or (not near and _chrome_name(_marks(element))) for element in boxes)
+    return any(
+        element.tag in CHROME_TAGS or (not near and _chrome_name(_marks(element))) for element in boxes
+    )
 
 
 def _chrome_name(marks: str) -> bool:
@@ -405,7 +507,9 @@ def _chrome_name(marks: str) -> bool:
     words = class_words(marks)  # in order: "top" is chrome only with the word after it
     if CHROME_WORDS.intersection(words):
         return True
-    return "top" in words and (len(words) == 1 or any(a == "top" and b in TOP_PARTS for a, b in zip(words, words[1:])))
+    return "top" in words and (
+        len(words) == 1 or any(a == "top" and b in TOP_PARTS for a, b in itertools.pairwise(words))
+    )
 
 
 def _digits_at(piece: str) -> int:
@@ -438,7 +542,7 @@ def _readable(line: Line) -> str | None:
     if alone.kind == "relative":
         return None
     if alone.precision == "day":
-        onward = line.text[line.start:]
+        onward = line.text[line.start :]
         try:
             wider = parse_datetime(onward)
         except DateParseError:

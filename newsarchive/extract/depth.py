@@ -21,8 +21,23 @@ MAX_DEPTH = 128
 
 #: Elements that never have content (no end tag).
 VOID_TAGS = frozenset(
-    {"area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
-     "source", "track", "wbr"}
+    {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "keygen",
+        "link",
+        "meta",
+        "param",
+        "source",
+        "track",
+        "wbr",
+    }
 )
 #: Elements an opening tag of the same name closes (``<li>a<li>b``): not deeper, beside.
 SELF_CLOSING_SIBLINGS = frozenset({"p", "li", "dt", "dd", "option", "tr", "td", "th"})
@@ -83,7 +98,7 @@ def flatten(html: str, limit: int = MAX_DEPTH) -> str:
             stack.append((name, keep))
             open_count[name] = open_count.get(name, 0) + 1
         if not keep:
-            out.append(html[position:match.start()])
+            out.append(html[position : match.start()])
             position = match.end()
     out.append(html[position:])
     return "".join(out)
@@ -101,6 +116,12 @@ def reparse_flat(selector: Selector) -> tuple[Selector, str]:
     """``selector`` parsed again from its flattened source, and a note saying so (or why not)."""
     text = source_text(selector)
     if text is None:
-        return selector, "page nested deeper than libxml2 parses; its source is not at hand, text after the nest lost"
+        return (
+            selector,
+            "page nested deeper than libxml2 parses; its source is not at hand, text after the nest lost",
+        )
     flat = Selector(text=flatten(text), type="html")
-    return flat, f"page nested deeper than libxml2 parses; parsed again with tags below depth {MAX_DEPTH} dropped"
+    return (
+        flat,
+        f"page nested deeper than libxml2 parses; parsed again with tags below depth {MAX_DEPTH} dropped",
+    )

@@ -21,7 +21,9 @@ from newsarchive.persian.dates import DateParseError, parse_datetime
 MAX_DATE_LINE = 48
 _RELATIVE = re.compile(r"^\d{1,3} (ثانیه|دقیقه|ساعت|روز|هفته|ماه|سال) (پیش|قبل)$")
 #: A byline's labelled line («نویسنده: …», BBC's «نقش، بی‌بی‌سی فارسی»): who wrote it, not what.
-_BYLINE = re.compile(r"^(نویسنده|نقش|گزارشگر|خبرنگار|عکاس|مترجم|ترجمه|به قلم|author|role|by)\s*[,:،]\s*.{1,60}$")
+_BYLINE = re.compile(
+    r"^(نویسنده|نقش|گزارشگر|خبرنگار|عکاس|مترجم|ترجمه|به قلم|author|role|by)\s*[,:،]\s*.{1,60}$"
+)
 _TAXONOMY_LINE = re.compile(r"^(دسته ?ها|دسته ?بندی|دسته|categories|category)\s*[:：]\s*.{1,80}$")
 
 
@@ -38,14 +40,20 @@ def _is_date_line(text: str) -> bool:
         parse_datetime(text)
     except DateParseError:
         return False
-    return not re.search(r"[\u0600-\u06ff]{3,}\s+[\u0600-\u06ff]{3,}\s+[\u0600-\u06ff]{3,}\s+[\u0600-\u06ff]{3,}", text)
+    return not re.search(
+        r"[\u0600-\u06ff]{3,}\s+[\u0600-\u06ff]{3,}\s+[\u0600-\u06ff]{3,}\s+[\u0600-\u06ff]{3,}", text
+    )
 
 
 def _is_echo(block: str, header: set[str]) -> bool:
     key = _key(block)
     ornament = not any(char.isalnum() for char in block)  # "**", "—", "• • •": a separator, not text
-    return (ornament or key in header or _is_date_line(block)
-            or bool(_TAXONOMY_LINE.match(key) or _BYLINE.match(key)))
+    return (
+        ornament
+        or key in header
+        or _is_date_line(block)
+        or bool(_TAXONOMY_LINE.match(key) or _BYLINE.match(key))
+    )
 
 
 def strip_echoes(body: str | None, title: str | None, authors: Iterable[str]) -> str | None:

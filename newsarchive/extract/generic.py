@@ -28,7 +28,9 @@ TITLE_SEPARATOR = r"\s*(?:\s[-|–—:·•]|[|–—·•])\s*"
 _SEPARATOR_EDGES = " -|–—:·•"
 _ANY_SEPARATOR = re.compile(r"[-|–—:·•]")
 #: Entries of a breadcrumb trail that are the home page.
-HOME_NAMES = frozenset(fold(name) for name in ("خانه", "صفحه اصلی", "صفحه نخست", "صفحه‌ی اصلی", "home", "homepage", "main page"))
+HOME_NAMES = frozenset(
+    fold(name) for name in ("خانه", "صفحه اصلی", "صفحه نخست", "صفحه‌ی اصلی", "home", "homepage", "main page")
+)
 
 
 def affix_name(full: str, title: str) -> str | None:
@@ -36,8 +38,8 @@ def affix_name(full: str, title: str) -> str | None:
     full, title = " ".join(full.split()), " ".join(title.split())
     if not title or full == title:
         return None
-    if full.startswith(title) and re.match(TITLE_SEPARATOR, full[len(title):]):
-        rest = full[len(title):].strip(_SEPARATOR_EDGES)
+    if full.startswith(title) and re.match(TITLE_SEPARATOR, full[len(title) :]):
+        rest = full[len(title) :].strip(_SEPARATOR_EDGES)
     elif full.endswith(title) and re.search(TITLE_SEPARATOR + "$", full[: -len(title)]):
         rest = full[: -len(title)].strip(_SEPARATOR_EDGES)
     else:
@@ -79,18 +81,65 @@ def is_site_name(value: str, keys: frozenset[str]) -> bool:
 # --- people ---------------------------------------------------------------------------
 
 #: JSON-LD types that are not a person.
-NOT_PEOPLE = frozenset({"Organization", "NewsMediaOrganization", "Corporation", "WebSite", "Brand", "WebPage",
-                        "GovernmentOrganization", "EducationalOrganization", "LocalBusiness"})
+NOT_PEOPLE = frozenset(
+    {
+        "Organization",
+        "NewsMediaOrganization",
+        "Corporation",
+        "WebSite",
+        "Brand",
+        "WebPage",
+        "GovernmentOrganization",
+        "EducationalOrganization",
+        "LocalBusiness",
+    }
+)
 #: Words written before a name that are not the name ("written by"), longest first.
-BYLINE_PREFIXES = tuple(sorted((
-    "نوشته شده توسط", "نوشته‌شده توسط", "نویسنده و مترجم", "نویسنده:", "نویسنده", "نوشته:", "به قلم", "گزارش از",
-    "خبرنگار:", "گزارشگر:", "توسط", "written by", "posted by", "by", "author:", "author",
-), key=len, reverse=True))
+BYLINE_PREFIXES = tuple(
+    sorted(
+        (
+            "نوشته شده توسط",
+            "نوشته‌شده توسط",
+            "نویسنده و مترجم",
+            "نویسنده:",
+            "نویسنده",
+            "نوشته:",
+            "به قلم",
+            "گزارش از",
+            "خبرنگار:",
+            "گزارشگر:",
+            "توسط",
+            "written by",
+            "posted by",
+            "by",
+            "author:",
+            "author",
+        ),
+        key=len,
+        reverse=True,
+    )
+)
 #: Path segments under which sites list an author's articles.
-AUTHOR_PATHS = re.compile(r"/(?:author|authors|user|users|writer|writers|profile/author|nevisande)/([^/?#]+)", re.IGNORECASE)
+AUTHOR_PATHS = re.compile(
+    r"/(?:author|authors|user|users|writer|writers|profile/author|nevisande)/([^/?#]+)", re.IGNORECASE
+)
 #: What an author path names that is no author.
-NOT_AUTHOR_SLUGS = frozenset({"login", "register", "signup", "signin", "logout", "profile", "account", "settings",
-                              "password", "edit", "me", "new"})
+NOT_AUTHOR_SLUGS = frozenset(
+    {
+        "login",
+        "register",
+        "signup",
+        "signin",
+        "logout",
+        "profile",
+        "account",
+        "settings",
+        "password",
+        "edit",
+        "me",
+        "new",
+    }
+)
 MAX_NAME = 60
 
 
@@ -100,7 +149,7 @@ def person_name(text: str) -> str | None:
     lowered = name.lower()
     for prefix in BYLINE_PREFIXES:
         if lowered.startswith(prefix) and (len(name) == len(prefix) or not name[len(prefix)].isalnum()):
-            name = name[len(prefix):].strip(" :|-–—،,")
+            name = name[len(prefix) :].strip(" :|-–—،,")
             break
     if not name or len(name) > MAX_NAME or name.startswith(("http://", "https://", "@")):
         return None
@@ -143,8 +192,25 @@ def author_links(links: Iterable[Any]) -> list[str]:
 
 # --- Next.js ---------------------------------------------------------------------------
 
-_ARTICLE_KEYS = frozenset({"content", "body", "summary", "excerpt", "slug", "publishedAt", "published_at", "datePublished",
-                           "createdAt", "publishDate", "author", "authors", "category", "categories", "lead"})
+_ARTICLE_KEYS = frozenset(
+    {
+        "content",
+        "body",
+        "summary",
+        "excerpt",
+        "slug",
+        "publishedAt",
+        "published_at",
+        "datePublished",
+        "createdAt",
+        "publishDate",
+        "author",
+        "authors",
+        "category",
+        "categories",
+        "lead",
+    }
+)
 _VISIT_LIMIT = 5000
 
 
@@ -228,5 +294,3 @@ def original_of(url: str) -> str | None:
     """The original a WordPress resized copy was made from, or None when ``url`` is not one."""
     stripped = RESIZED.sub("", url, count=1)
     return stripped if stripped != url else None
-
-

@@ -58,7 +58,9 @@ TEXT_FIELDS = ("title", "lead", "body", "authors", "categories", "tags", "image_
 
 
 #: Attributes that name a URL and hold a given file name.
-_NAMING = etree.XPath("(//@src | //@href | //@data-src | //@srcset | //@data-srcset | //@content)[contains(., $name)]")
+_NAMING = etree.XPath(
+    "(//@src | //@href | //@data-src | //@srcset | //@data-srcset | //@content)[contains(., $name)]"
+)
 
 
 @dataclass
@@ -133,7 +135,9 @@ class Page:
 
     def in_noise(self, element) -> bool:
         """True when ``element`` sits in site noise or in a box whose class/id marks it as noise."""
-        return any(node in self.site_noise or has_junk_name(node) for node in (element, *element.iterancestors()))
+        return any(
+            node in self.site_noise or has_junk_name(node) for node in (element, *element.iterancestors())
+        )
 
     @cached_property
     def paragraph_text(self) -> dict[Any, int]:
@@ -190,7 +194,10 @@ class Page:
         title = self.title_tag
         if title:
             headline = self.jsonld_article.get("headline")
-            candidates = [*self.meta("og:title", "twitter:title"), *([headline] if isinstance(headline, str) else [])]
+            candidates = [
+                *self.meta("og:title", "twitter:title"),
+                *([headline] if isinstance(headline, str) else []),
+            ]
             learned = {name for name in (affix_name(title, candidate) for candidate in candidates) if name}
             if not learned:  # the metadata repeats <title>: the h1 is the bare title
                 h1 = next(self.selector.root.iter("h1"), None)
@@ -294,7 +301,7 @@ def _split_authors(site: Site, names: list[str]) -> list[str]:
     for name in names:
         for prefix in prefixes:
             if name.startswith(prefix):
-                name = name[len(prefix):]
+                name = name[len(prefix) :]
                 break
         authors += [part.strip(" :|") for part in re.split(site.author_separators, name)]
     return _texts(authors)
@@ -358,7 +365,11 @@ def jsonld_layer(page: Page) -> dict[str, Any]:
     crumbs = _breadcrumbs(page)
     section = article.get("articleSection")
     out["categories"] = crumbs or _texts(section if isinstance(section, list) else [section or ""])
-    for key, name in (("datePublished", "published"), ("uploadDate", "published"), ("dateModified", "modified")):
+    for key, name in (
+        ("datePublished", "published"),
+        ("uploadDate", "published"),
+        ("dateModified", "modified"),
+    ):
         if isinstance(article.get(key), str) and article[key].strip():
             out.setdefault(f"{name}_machine", article[key].strip())
     if "VideoObject" in str(article.get("@type")):
@@ -465,10 +476,14 @@ def wordpress_layer(page: Page) -> dict[str, Any]:
     if title:
         out["title"] = element_text(title[0].root)
     # the_category() writes rel="category tag": those links are categories, not tags.
-    tags = _texts(sel.css("a[rel~=tag]:not([rel~=category])::text, .post-tags a::text, .tags-links a::text").getall())
+    tags = _texts(
+        sel.css("a[rel~=tag]:not([rel~=category])::text, .post-tags a::text, .tags-links a::text").getall()
+    )
     if tags:
         out["tags"] = tags
-    authors = _people(page, sel.css("a[rel~=author]::text, .author.vcard a::text, .byline .author::text").getall())
+    authors = _people(
+        page, sel.css("a[rel~=author]::text, .author.vcard a::text, .byline .author::text").getall()
+    )
     if authors:
         out["authors"] = authors
     categories = _texts(sel.css("a[rel~=category]::text, .cat-links a::text").getall())
@@ -488,8 +503,8 @@ def _without_affix(title: str) -> str:
     if not prefix or not suffix:
         return title
     if len(prefix.group()) < len(suffix.group()):
-        return title[prefix.end():]
-    return title[:suffix.start()]
+        return title[prefix.end() :]
+    return title[: suffix.start()]
 
 
 def fallback_title(page: Page) -> dict[str, Any]:
@@ -528,13 +543,27 @@ def fallback_authors(page: Page) -> dict[str, Any]:
     links = [link for link in _AUTHOR_LINKS(page.selector.root) if not page.in_noise(link)]
     authors = _people(page, author_links(links))
     if not authors:
-        authors = _people(page, names_in(page.next_data.get("author") or page.next_data.get("authors"),
-                                          "name", "fullName", "displayName", "title"))
+        authors = _people(
+            page,
+            names_in(
+                page.next_data.get("author") or page.next_data.get("authors"),
+                "name",
+                "fullName",
+                "displayName",
+                "title",
+            ),
+        )
     return {"authors": authors} if authors else {}
 
 
 #: Breadcrumb trails by their class (through the page's class index), then by markup.
-_CRUMB_CLASSES = (".breadcrumb", ".breadcrumbs", ".breadcrumb-trail", ".rank-math-breadcrumb", ".yoast-breadcrumb")
+_CRUMB_CLASSES = (
+    ".breadcrumb",
+    ".breadcrumbs",
+    ".breadcrumb-trail",
+    ".rank-math-breadcrumb",
+    ".yoast-breadcrumb",
+)
 _CRUMB_TRAILS = etree.XPath(
     "//nav[contains(translate(@aria-label, 'BREADCUM', 'breadcum'), 'breadcrumb')]"
     " | //*[@id='breadcrumbs' or @id='breadcrumb'] | //*[contains(@itemtype, 'BreadcrumbList')]"
@@ -543,19 +572,27 @@ _CRUMB_TRAILS = etree.XPath(
 
 def fallback_categories(page: Page) -> dict[str, Any]:
     """A breadcrumb trail's links without home, the site and the page; else Next.js data."""
-    trails = [element for css in _CRUMB_CLASSES for element in page.css(css)] or _CRUMB_TRAILS(page.selector.root)
+    trails = [element for css in _CRUMB_CLASSES for element in page.css(css)] or _CRUMB_TRAILS(
+        page.selector.root
+    )
     title = fold(page.title_tag)
     for trail in trails:
-        names = [element_text(link) for link in trail.iter("a") if url_path(link.get("href")) not in ("", "/")]
+        names = [
+            element_text(link) for link in trail.iter("a") if url_path(link.get("href")) not in ("", "/")
+        ]
         categories = _texts(name for name in names if not _is_home(name, page) and fold(name) != title)
         if categories:
             return {"categories": categories}
-    categories = _texts(names_in(page.next_data.get("category") or page.next_data.get("categories"), "title", "name"))
+    categories = _texts(
+        names_in(page.next_data.get("category") or page.next_data.get("categories"), "title", "name")
+    )
     return {"categories": categories} if categories else {}
 
 
 #: Images that offer several sizes, outside the page's chrome.
-_SRCSET_IMAGES = etree.XPath("//img[@srcset or @data-srcset][not(ancestor::nav or ancestor::aside or ancestor::footer)]")
+_SRCSET_IMAGES = etree.XPath(
+    "//img[@srcset or @data-srcset][not(ancestor::nav or ancestor::aside or ancestor::footer)]"
+)
 
 
 def fallback_image(page: Page) -> dict[str, Any]:
@@ -571,8 +608,17 @@ def fallback_image(page: Page) -> dict[str, Any]:
 
 def fallback_date(page: Page) -> dict[str, Any]:
     """Next.js data's publication date, when no other layer had a date."""
-    published = first_string(page.next_data, "publishedAt", "published_at", "datePublished", "publishDate",
-                             "publish_date", "createdAt", "created_at", "date")
+    published = first_string(
+        page.next_data,
+        "publishedAt",
+        "published_at",
+        "datePublished",
+        "publishDate",
+        "publish_date",
+        "createdAt",
+        "created_at",
+        "date",
+    )
     return {"published_machine": published} if published else {}
 
 

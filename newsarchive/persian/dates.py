@@ -170,13 +170,13 @@ _WEEKDAY_TRANSLITERATIONS = {
 # Day-period words after a clock, keyed by their folded form without dots and spaces:
 # (what they mean, the 24-hour hours they can stand for). Hours from CLDR ``fa``.
 _DAY_PERIODS = {
-    "قظ": ("before noon, 00:00-11:59", range(0, 12)),
-    "قبلازظهر": ("before noon, 00:00-11:59", range(0, 12)),
-    "am": ("before noon, 00:00-11:59", range(0, 12)),
+    "قظ": ("before noon, 00:00-11:59", range(12)),
+    "قبلازظهر": ("before noon, 00:00-11:59", range(12)),
+    "am": ("before noon, 00:00-11:59", range(12)),
     "بظ": ("after noon, 12:00-23:59", range(12, 24)),
     "بعدازظهر": ("after noon, 12:00-23:59", range(12, 24)),
     "pm": ("after noon, 12:00-23:59", range(12, 24)),
-    "بامداد": ("early morning, 00:00-11:59", range(0, 12)),
+    "بامداد": ("early morning, 00:00-11:59", range(12)),
     "صبح": ("morning, 01:00-11:59", range(1, 12)),
     "ظهر": ("noon, 12:00-12:59", range(12, 13)),
     "عصر": ("afternoon, 13:00-23:59", range(13, 24)),
@@ -190,8 +190,18 @@ _DAY_PERIOD = (
 )
 _DAY_PERIOD_PUNCTUATION = re.compile(r"[.\s]")
 _NUMBER_WORDS = {
-    "یک": 1, "دو": 2, "سه": 3, "چهار": 4, "پنج": 5, "شش": 6,
-    "هفت": 7, "هشت": 8, "نه": 9, "ده": 10, "یازده": 11, "دوازده": 12,
+    "یک": 1,
+    "دو": 2,
+    "سه": 3,
+    "چهار": 4,
+    "پنج": 5,
+    "شش": 6,
+    "هفت": 7,
+    "هشت": 8,
+    "نه": 9,
+    "ده": 10,
+    "یازده": 11,
+    "دوازده": 12,
 }
 # unit word -> (length of one unit, precision of "N units ago")
 _UNIT_SPELLINGS = {
@@ -215,17 +225,25 @@ _ENGLISH_MONTHS = {
 _ENGLISH_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _WEEKDAY_NAMES_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTH_NAMES_EN = (
-    "Farvardin", "Ordibehesht", "Khordad", "Tir", "Mordad", "Shahrivar",
-    "Mehr", "Aban", "Azar", "Dey", "Bahman", "Esfand",
+    "Farvardin",
+    "Ordibehesht",
+    "Khordad",
+    "Tir",
+    "Mordad",
+    "Shahrivar",
+    "Mehr",
+    "Aban",
+    "Azar",
+    "Dey",
+    "Bahman",
+    "Esfand",
 )
 
 
 def _by_folded_spelling(spellings_by_value: dict) -> dict:
     """{value: spellings} -> {folded spelling: value}, to look up words of folded text."""
     return {
-        fold(spelling): value
-        for value, spellings in spellings_by_value.items()
-        for spelling in spellings
+        fold(spelling): value for value, spellings in spellings_by_value.items() for spelling in spellings
     }
 
 
@@ -503,8 +521,7 @@ def _finish(text: str, utc: datetime, precision: str, kind: str, now_utc: dateti
     if utc - now_utc > FUTURE_TOLERANCE:
         raise DateParseError(
             text,
-            f"{_utc_iso(utc)} is more than {FUTURE_TOLERANCE.days} days after now "
-            f"({_utc_iso(now_utc)})",
+            f"{_utc_iso(utc)} is more than {FUTURE_TOLERANCE.days} days after now ({_utc_iso(now_utc)})",
         )
     if utc.microsecond:
         utc = utc.replace(microsecond=0)
@@ -658,8 +675,11 @@ def _displayed(text: str, folded: str, date_end: int, day: date, kind: str) -> t
 
 def _check_weekday(text: str, folded: str, day: date) -> None:
     if (
-        _SHANBEH not in folded and _JOMEH not in folded
-        and "shanbe" not in folded and "jome" not in folded and "day" not in folded
+        _SHANBEH not in folded
+        and _JOMEH not in folded
+        and "shanbe" not in folded
+        and "jome" not in folded
+        and "day" not in folded
     ):
         return  # a cheap test that spares most lines the regex
     match = _WEEKDAY.search(folded)
@@ -813,8 +833,7 @@ def day_range(
             ) from None
         if parsed.precision != "day":
             raise ValueError(
-                f"{text!r} is a time, not a day: bounds are whole Tehran days "
-                "(try 2024-03-20 or 1403-01-01)"
+                f"{text!r} is a time, not a day: bounds are whole Tehran days (try 2024-03-20 or 1403-01-01)"
             )
         return parsed.local.date()
 

@@ -94,10 +94,18 @@ def _display_map() -> dict[int, str | None]:
 
 # Folding applied on top of the display form, for search only.
 _SEARCH_LETTER_FOLDS = {
-    "أ": "ا", "إ": "ا", "ٱ": "ا",
+    "أ": "ا",
+    "إ": "ا",
+    "ٱ": "ا",
     "ؤ": "و",
     "ئ": "ی",
-    "ۀ": "ه", "ة": "ه", "ۂ": "ه", "ۃ": "ه", "ہ": "ه", "ە": "ه", "ھ": "ه",
+    "ۀ": "ه",
+    "ة": "ه",
+    "ۂ": "ه",
+    "ۃ": "ه",
+    "ہ": "ه",
+    "ە": "ه",
+    "ھ": "ه",
 }
 _SEARCH_DIACRITICS = "".join(map(chr, range(0x064B, 0x0660))) + "\u0670"
 

@@ -3,14 +3,17 @@
 from newsarchive.sites import digiato, gadgetnews, itna, peivast, shahrsakhtafzar, vigiato, zoomit
 from newsarchive.sites.base import Listing, Selectors, Site
 
-SITES: dict[str, Site] = {site.name: site for site in (
-    digiato.SITE,
-    zoomit.SITE,
-    shahrsakhtafzar.SITE,
-    itna.SITE,
-    gadgetnews.SITE,
-    vigiato.SITE,
-    peivast.SITE,
-)}
+SITES: dict[str, Site] = {
+    site.name: site
+    for site in (
+        digiato.SITE,
+        zoomit.SITE,
+        shahrsakhtafzar.SITE,
+        itna.SITE,
+        gadgetnews.SITE,
+        vigiato.SITE,
+        peivast.SITE,
+    )
+}
 
 __all__ = ["SITES", "Listing", "Selectors", "Site"]

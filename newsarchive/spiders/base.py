@@ -28,8 +28,8 @@ import io
 import re
 import zlib
 from collections import deque
-from functools import cached_property
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 import scrapy
@@ -39,11 +39,18 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.sitemap import Sitemap
 
 from newsarchive.memory import CrawlMemory, RefreshPolicy, open_memory
-from newsarchive.outcomes import FETCH, SKIPPED_KNOWN, SKIPPED_SITEMAP, Drop, count_drop, counted_reason, failure_reason
+from newsarchive.outcomes import (
+    FETCH,
+    SKIPPED_KNOWN,
+    SKIPPED_SITEMAP,
+    Drop,
+    count_drop,
+    counted_reason,
+    failure_reason,
+)
 from newsarchive.page import article_item, request_facts
 from newsarchive.persian.dates import DateParseError, day_range, parse_datetime
 from newsarchive.sites.base import Site
-
 
 _URL_DATE = re.compile(r"/(\d{4})/(\d{1,2})/(\d{1,2})/")
 
@@ -66,9 +73,14 @@ _ENTITY_DECLARATION = re.compile(r"<!ENTITY", re.IGNORECASE)
 #: Byte-order marks and the first bytes of ``<?xml`` in the encodings XML parsers detect
 #: by themselves (XML 1.0 appendix F): a UTF-16 document hides ``<!ENTITY`` from a byte search.
 _WIDE_ENCODINGS = (
-    (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
-    (b"\xfe\xff", "utf-16-be"), (b"\xff\xfe", "utf-16-le"), (b"\x00<", "utf-16-be"), (b"<\x00", "utf-16-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\x00<", "utf-32-be"),
+    (b"<\x00\x00\x00", "utf-32-le"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\x00<", "utf-16-be"),
+    (b"<\x00", "utf-16-le"),
 )
 
 
@@ -102,7 +114,7 @@ class NewsSpider(scrapy.Spider):
         # The start of that Tehran day, as every command's --since; a bad value is an error
         # (ValueError), never a silently unbounded crawl.
         self.since = day_range(since)[0]
-        self.allowed_domains = [host for host in self.site.hosts]
+        self.allowed_domains = list(self.site.hosts)
         self.redirect_aliases: dict[str, str] = {}
         self.listing_pages = 0
         #: sitemap URL -> lastmod, remembered when the run finishes (see freshness).
@@ -125,11 +137,19 @@ class NewsSpider(scrapy.Spider):
         return RefreshPolicy.from_settings(self.settings)
 
     async def start(self):
-        yield scrapy.Request(self.site.url("/robots.txt"), callback=self.parse_robots,
-                             errback=self.robots_failed, meta={"newsarchive_kind": "robots"})
+        yield scrapy.Request(
+            self.site.url("/robots.txt"),
+            callback=self.parse_robots,
+            errback=self.robots_failed,
+            meta={"newsarchive_kind": "robots"},
+        )
         for feed in self.site.feeds:
-            yield scrapy.Request(self.site.url(feed), callback=self.parse_feed, errback=self.request_failed,
-                                 meta={"newsarchive_kind": "feed"})
+            yield scrapy.Request(
+                self.site.url(feed),
+                callback=self.parse_feed,
+                errback=self.request_failed,
+                meta={"newsarchive_kind": "feed"},
+            )
         for listing in self.site.listings:
             yield self._listing_request(self.site.url(listing))
 
@@ -139,7 +159,9 @@ class NewsSpider(scrapy.Spider):
         if "archive" not in self.__dict__:
             return
         if reason == "finished" and self.sitemaps_read:
-            self.archive.remember_discovery(self.sitemaps_read)  # a refusal stops the run (newsarchive.memory)
+            self.archive.remember_discovery(
+                self.sitemaps_read
+            )  # a refusal stops the run (newsarchive.memory)
         self.archive.close()
 
     def parse_robots(self, response: Response):
@@ -176,7 +198,9 @@ class NewsSpider(scrapy.Spider):
     def _fallback_sitemaps(self, index: int = 0):
         """The site's fallback sitemaps in order, the next one only when this one is missing."""
         if index < len(self.site.sitemap_fallbacks):
-            request = self._sitemap_request(self.site.url(self.site.sitemap_fallbacks[index]), errback=self.sitemap_failed)
+            request = self._sitemap_request(
+                self.site.url(self.site.sitemap_fallbacks[index]), errback=self.sitemap_failed
+            )
             request.meta["newsarchive_fallback"] = index
             yield request
 
@@ -188,15 +212,21 @@ class NewsSpider(scrapy.Spider):
 
     # --- sitemaps -------------------------------------------------------
 
-    def _sitemap_request(self, url: str, errback=None, lastmod: str | None = None, depth: int = 0,
-                         **kwargs) -> scrapy.Request:
+    def _sitemap_request(
+        self, url: str, errback=None, lastmod: str | None = None, depth: int = 0, **kwargs
+    ) -> scrapy.Request:
         # Below the articles' priority, and an index's sitemaps one at a time (_next_sitemap):
         # the next sitemap is read once the articles already queued are fetched, so the
         # scheduler holds one sitemap's requests (~2 KB each), not the whole site's.
         self.sitemap_urls.add(url)
-        return scrapy.Request(url, callback=self.parse_sitemap, errback=errback, priority=-1,
-                              meta={"newsarchive_kind": "sitemap", "lastmod": lastmod,
-                                    "newsarchive_sitemap_depth": depth}, **kwargs)
+        return scrapy.Request(
+            url,
+            callback=self.parse_sitemap,
+            errback=errback,
+            priority=-1,
+            meta={"newsarchive_kind": "sitemap", "lastmod": lastmod, "newsarchive_sitemap_depth": depth},
+            **kwargs,
+        )
 
     def _within_discovery_limits(self, url: str, depth: int) -> bool:
         """Whether one more sitemap may be read: a site that generates sitemap indexes
@@ -211,7 +241,9 @@ class NewsSpider(scrapy.Spider):
         else:
             return True
         count_drop(self.crawler.stats, reason)
-        self.logger.warning("%s: not reading %s (depth %d, %d sitemaps read)", reason, url, depth, len(self.sitemap_urls))
+        self.logger.warning(
+            "%s: not reading %s (depth %d, %d sitemaps read)", reason, url, depth, len(self.sitemap_urls)
+        )
         return False
 
     def _next_sitemap(self):
@@ -220,8 +252,9 @@ class NewsSpider(scrapy.Spider):
             url, lastmod, depth = self.sitemap_queue.popleft()
             if url not in self.sitemap_urls and self._within_discovery_limits(url, depth):
                 # Never dropped by the dupe filter: a dropped request would end the chain.
-                yield self._sitemap_request(url, errback=self.sitemap_unavailable, lastmod=lastmod, depth=depth,
-                                            dont_filter=True)
+                yield self._sitemap_request(
+                    url, errback=self.sitemap_unavailable, lastmod=lastmod, depth=depth, dont_filter=True
+                )
                 if not self.settings.getbool("NEWSARCHIVE_QUEUE_ALL_SITEMAPS"):
                     return
                 # A shared request queue (a distributed crawl sets this): all at once, another
@@ -278,7 +311,9 @@ class NewsSpider(scrapy.Spider):
             elif entry.get("lastmod") and self.archive.discovery_lastmod(url) == entry["lastmod"]:
                 self.crawler.stats.inc_value(SKIPPED_SITEMAP)
             else:
-                self.sitemap_queue.append((url, entry.get("lastmod"), response.meta.get("newsarchive_sitemap_depth", 0) + 1))
+                self.sitemap_queue.append(
+                    (url, entry.get("lastmod"), response.meta.get("newsarchive_sitemap_depth", 0) + 1)
+                )
         if response.meta.get("lastmod"):
             self.sitemaps_read[response.url] = response.meta["lastmod"]
 
@@ -306,8 +341,12 @@ class NewsSpider(scrapy.Spider):
     # --- listings -------------------------------------------------------
 
     def _listing_request(self, url: str) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_listing, errback=self.request_failed,
-                              meta={"newsarchive_kind": "listing"})
+        return scrapy.Request(
+            url,
+            callback=self.parse_listing,
+            errback=self.request_failed,
+            meta={"newsarchive_kind": "listing"},
+        )
 
     def parse_listing(self, response: Response):
         if not isinstance(response, TextResponse):
@@ -321,8 +360,11 @@ class NewsSpider(scrapy.Spider):
         urls = [response.urljoin(link) for link in links]
         wanted = [request for url in urls for request in self._article_request(url, via="listing")]
         yield from wanted
-        if (self.listing_pages >= self.settings.getint("NEWSARCHIVE_MAX_LISTING_PAGES")
-                or (links and not wanted) or any(self._archived_before_run(url) for url in urls)):
+        if (
+            self.listing_pages >= self.settings.getint("NEWSARCHIVE_MAX_LISTING_PAGES")
+            or (links and not wanted)
+            or any(self._archived_before_run(url) for url in urls)
+        ):
             return  # the limit, or older pages (newest first) hold nothing new: all known, or archived before
         for css in self.site.listing.next_page:
             next_page = response.css(css).get()
@@ -332,7 +374,9 @@ class NewsSpider(scrapy.Spider):
 
     @cached_property
     def _last_run_completed(self) -> bool:
-        return self.archive.last_run_completed(self.name, before=self.started_at.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        return self.archive.last_run_completed(
+            self.name, before=self.started_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        )
 
     def _archived_before_run(self, url: str) -> bool:
         """Whether a complete earlier run archived ``url``, so the listing's older pages hold
@@ -346,19 +390,28 @@ class NewsSpider(scrapy.Spider):
 
     # --- articles -------------------------------------------------------
 
-    def _article_request(self, url: str, *, via: str, lastmod: str | None = None, feed_date: str | None = None):
+    def _article_request(
+        self, url: str, *, via: str, lastmod: str | None = None, feed_date: str | None = None
+    ):
         canonical = self.site.canonical(url)
         if not self.site.is_article_url(canonical):
             return
         dated = url_date(canonical)
         if self.since and dated and dated < self.since:
             return
-        reason = self.policy.reason_to_fetch(self.archive.fetch_record(canonical), _timestamp(lastmod), self.started_at)
+        reason = self.policy.reason_to_fetch(
+            self.archive.fetch_record(canonical), _timestamp(lastmod), self.started_at
+        )
         if reason is None:
             self.crawler.stats.inc_value(SKIPPED_KNOWN)
             return
         self.crawler.stats.inc_value(f"{FETCH}{reason}")
-        meta = {"newsarchive_kind": "article", "discovered_via": via, "lastmod": lastmod, "feed_date": feed_date}
+        meta = {
+            "newsarchive_kind": "article",
+            "discovered_via": via,
+            "lastmod": lastmod,
+            "feed_date": feed_date,
+        }
         yield scrapy.Request(canonical, callback=self.parse_article, errback=self.article_failed, meta=meta)
 
     def article_failed(self, failure):
@@ -373,9 +426,17 @@ class NewsSpider(scrapy.Spider):
             count_drop(self.crawler.stats, Drop.NOT_HTML)
             return
         # The WARC middleware stamps when the response arrived (reparse: the capture's time).
-        fetched_at = response.meta.get("newsarchive_fetched_at") or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        item = article_item(self.site, response.selector, response.url, fetched_at, status=response.status,
-                            **request_facts(response.meta))
+        fetched_at = response.meta.get("newsarchive_fetched_at") or datetime.now(UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+        item = article_item(
+            self.site,
+            response.selector,
+            response.url,
+            fetched_at,
+            status=response.status,
+            **request_facts(response.meta),
+        )
         if item is None:
             count_drop(self.crawler.stats, Drop.NOT_ARTICLE)
             return

@@ -12,6 +12,7 @@ from newsarchive.spiders.base import NewsSpider
 
 def _contract_method(name: str, url: str):
     """A ``scrapy check`` contract: ``parse_article`` on the sample page ``url``."""
+
     def check(self, response):
         return self.parse_article(response)
 
@@ -25,13 +26,17 @@ def spider_class(site) -> type[NewsSpider]:
     class_name = "".join(part.title() for part in site.name.split("_")) + "Spider"
     names = [f"check_article_{n}" for n in range(1, len(site.contract_urls) + 1)]
     contracts = {name: _contract_method(name, url) for name, url in zip(names, site.contract_urls)}
-    return type(class_name, (NewsSpider,), {
-        "name": site.name,
-        "site": site,
-        "__module__": __name__,
-        "__doc__": f"Crawls {site.base_url} (see newsarchive.sites.{site.name}).",
-        **contracts,
-    })
+    return type(
+        class_name,
+        (NewsSpider,),
+        {
+            "name": site.name,
+            "site": site,
+            "__module__": __name__,
+            "__doc__": f"Crawls {site.base_url} (see newsarchive.sites.{site.name}).",
+            **contracts,
+        },
+    )
 
 
 SPIDERS = {name: spider_class(site) for name, site in SITES.items()}
