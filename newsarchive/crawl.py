@@ -15,6 +15,7 @@ from scrapy.utils.project import get_project_settings
 from scrapy.utils.reactor import install_reactor
 
 from newsarchive.archive import resolve_db_path
+from newsarchive.memory import is_distributed_worker
 from newsarchive.outcomes import ARCHIVE_ERROR, EXIT_CODE, EXIT_FAILED, NOT_STARTED
 from newsarchive.runlock import RunLocked
 
@@ -48,7 +49,7 @@ def run_spiders(
     from newsarchive.extensions import check_archive
 
     settings = project_settings(overrides)
-    if not settings.get("NEWSARCHIVE_REDIS_URL"):  # a distributed worker never writes SQLite
+    if not is_distributed_worker(settings):  # a distributed worker never writes SQLite
         check_archive(resolve_db_path(settings.get("NEWSARCHIVE_DB")))
     install_reactor(settings["TWISTED_REACTOR"])
     configure_logging(settings)

@@ -28,17 +28,36 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any, Protocol
 
+from scrapy.settings import BaseSettings
 from scrapy.utils.misc import build_from_crawler, load_object
 
 from newsarchive.archive import Archive, ArchiveError
 from newsarchive.freshness import RefreshPolicy
 from newsarchive.outcomes import archive_failure
 
-__all__ = ["DEFAULT", "SETTING", "ArchiveMemory", "CrawlMemory", "RefreshPolicy", "open_memory"]
+__all__ = [
+    "DEFAULT",
+    "DISTRIBUTED_SETTING",
+    "SETTING",
+    "ArchiveMemory",
+    "CrawlMemory",
+    "RefreshPolicy",
+    "is_distributed_worker",
+    "open_memory",
+]
 
 #: The setting that names the implementation (a class path), and its default.
 SETTING = "NEWSARCHIVE_CRAWL_MEMORY"
 DEFAULT = "newsarchive.memory.ArchiveMemory"
+#: The setting whose value (a Redis URL) makes this process a worker of a distributed crawl.
+DISTRIBUTED_SETTING = "NEWSARCHIVE_REDIS_URL"
+
+
+def is_distributed_worker(settings: BaseSettings) -> bool:
+    """Whether ``settings`` make this process a worker of a distributed crawl
+    (:mod:`newsarchive.distributed`): its items go to the ingester, so it writes no SQLite,
+    takes no run lock and has no archive of its own to learn from."""
+    return bool(settings.get(DISTRIBUTED_SETTING))
 
 
 class CrawlMemory(Protocol):

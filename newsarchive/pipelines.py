@@ -18,6 +18,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from newsarchive.archive import Archive, ArchiveError, ArchiveWriteError
+from newsarchive.memory import is_distributed_worker
 from newsarchive.outcomes import ARTICLES, BOILERPLATE, BOILERPLATE_TEMPLATE, Drop, count_drop
 from newsarchive.persian import normalize
 from newsarchive.persian.dates import DateParseError, choose_published, parse_datetime
@@ -164,7 +165,7 @@ class TemplatePipeline:
         return item
 
     def _learned(self, source: str | None) -> dict[str, str]:
-        if not source or self.min_articles <= 0 or self.crawler.settings.get("NEWSARCHIVE_REDIS_URL"):
+        if not source or self.min_articles <= 0 or is_distributed_worker(self.crawler.settings):
             return {}
         if source not in self.learned:
             try:

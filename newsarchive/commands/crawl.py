@@ -25,6 +25,7 @@ from scrapy.extensions.feedexport import FeedExporter
 
 from newsarchive.archive import ArchiveError, resolve_db_path
 from newsarchive.extensions import check_archive
+from newsarchive.memory import is_distributed_worker
 from newsarchive.outcomes import EXIT_CODE, EXIT_FAILED, archive_exit_code
 from newsarchive.runlock import RunLock, RunLocked
 
@@ -39,7 +40,7 @@ class Command(ScrapyCrawl):
             super().run(args, opts)  # Scrapy's own usage errors
             return
         # A distributed worker writes no SQLite and takes no run lock (newsarchive.distributed).
-        if not self.settings.get("NEWSARCHIVE_REDIS_URL"):
+        if not is_distributed_worker(self.settings):
             self.exitcode = self._preflight(args[0])
             if self.exitcode:
                 return
