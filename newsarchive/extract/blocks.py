@@ -21,6 +21,7 @@ from newsarchive.extract.boilerplate import (
     is_link_list,
     junk_block,
 )
+from newsarchive.extract.tree import Element, Elements
 
 #: Elements whose text is one paragraph of an article.
 BLOCK_TAGS = frozenset({"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd", "dt"})
@@ -62,19 +63,19 @@ def collapse(text: str) -> str:
     return " ".join(text.split())
 
 
-def _tag(element) -> str:
+def _tag(element: Element) -> str:
     tag = element.tag
     return tag.lower() if isinstance(tag, str) else ""
 
 
-def is_noise(element, extra: frozenset = frozenset()) -> bool:
+def is_noise(element: Element, extra: Elements = frozenset()) -> bool:
     """True for elements that are never article text (scripts, ads, share boxes…)."""
     if element in extra or _tag(element) in SKIP_TAGS:
         return True
     return has_junk_name(element)
 
 
-def element_text(element, extra_noise: frozenset = frozenset()) -> str:
+def element_text(element: Element, extra_noise: Elements = frozenset()) -> str:
     """The visible text of one element, without scripts and noise, collapsed."""
     if not isinstance(element.tag, str):
         return ""
@@ -96,7 +97,7 @@ def element_text(element, extra_noise: frozenset = frozenset()) -> str:
     return collapse("".join(parts))
 
 
-def _has_block_descendant(element) -> bool:
+def _has_block_descendant(element: Element) -> bool:
     return any(_tag(node) in BLOCK_TAGS for node in element.iterdescendants())
 
 
@@ -110,7 +111,9 @@ SITE_NOISE, AD_NETWORK, CLASS_WORDS, LEXICON, LINK_DENSITY_RULE = (
 )
 
 
-def text_blocks(container, extra_noise: Iterable = (), removed: Counter | None = None) -> list[str]:
+def text_blocks(
+    container: Element, extra_noise: Iterable[Element] = (), removed: Counter[str] | None = None
+) -> list[str]:
     """The paragraphs of ``container``: text of block elements, in document order, without boilerplate.
 
     Noise (see :func:`is_noise`, ``extra_noise`` elements and boxes of ad networks' scripts) is
@@ -124,7 +127,7 @@ def text_blocks(container, extra_noise: Iterable = (), removed: Counter | None =
     """
     site_noise, ads = frozenset(extra_noise), ad_boxes(container)
     noise = site_noise.union(ads)
-    tally = removed if removed is not None else Counter()
+    tally: Counter[str] = removed if removed is not None else Counter()
     blocks: list[str] = []
     heading = -1  # index of a kept heading that nothing has followed yet
 
@@ -135,7 +138,7 @@ def text_blocks(container, extra_noise: Iterable = (), removed: Counter | None =
             tally[LINK_DENSITY_RULE] += 1
         heading = -1
 
-    def add(text: str, node=None, judge_links: bool = True) -> None:
+    def add(text: str, node: Element | None = None, judge_links: bool = True) -> None:
         nonlocal heading
         text = collapse(text)
         if not text:

@@ -15,14 +15,14 @@ pass over the ``<p>`` elements) and of JSON-LD's ``articleBody``, nothing can ou
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
-from typing import Any
 
 from newsarchive.extract.blocks import plain_blocks, text_blocks
 from newsarchive.extract.boilerplate import link_shares, text_length
+from newsarchive.extract.tree import Element
 from newsarchive.persian import fold
 
 #: A body with less than this share of a rival's text is a fragment of the rival.
@@ -43,7 +43,7 @@ class Body:
 
     layer: str
     paragraphs: tuple[str, ...]
-    container: Any = None
+    container: Element | None = None
     #: Blocks left out by rule (see :func:`newsarchive.extract.blocks.text_blocks`).
     removed: dict[str, int] = field(default_factory=dict)
     chars: int = field(init=False)
@@ -67,11 +67,11 @@ class Body:
         return "\n\n".join(self.paragraphs)
 
 
-def from_container(layer: str, container, noise=()) -> Body | None:
+def from_container(layer: str, container: Element | None, noise: Iterable[Element] = ()) -> Body | None:
     """The body in an HTML container, with its evidence; None when it holds no text."""
     if container is None:
         return None
-    removed: Counter = Counter()
+    removed: Counter[str] = Counter()
     paragraphs = tuple(text_blocks(container, noise, removed))
     return Body(layer, paragraphs, container, dict(removed)) if paragraphs else None
 
@@ -88,12 +88,12 @@ def bigrams(text: str) -> frozenset[tuple[str, str]]:
     return frozenset(pairwise(words))
 
 
-def overlap(description: frozenset, body: Body) -> float:
+def overlap(description: frozenset[tuple[str, str]], body: Body) -> float:
     """The share of the description's word pairs found in the body."""
     return len(description & body.bigrams) / len(description) if description else 0.0
 
 
-def outweighs(rival: Body, body: Body, description: frozenset) -> bool:
+def outweighs(rival: Body, body: Body, description: frozenset[tuple[str, str]]) -> bool:
     """True when ``rival`` shows ``body`` to be a fragment of the article."""
     needed = BLOB_FACTOR if len(rival.paragraphs) < len(body.paragraphs) else 1 / SHARE
     if rival.chars < needed * body.chars or rival.link_share > MAX_LINK_SHARE:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from newsarchive.extract.tree import Element
 from newsarchive.persian import fold
 
 # --- names -------------------------------------------------------------------------
@@ -248,7 +249,7 @@ def is_junk_name(value: str) -> bool:
 PAGE_TAGS = frozenset({"html", "body"})
 
 
-def has_junk_name(element) -> bool:
+def has_junk_name(element: Element) -> bool:
     """True when the element's ``class`` or ``id`` names a box that is not the article."""
     if element.tag in PAGE_TAGS:
         return False
@@ -275,9 +276,9 @@ AD_CLICK = re.compile(
 AD_BOX_TEXT = 200
 
 
-def ad_boxes(container) -> set:
+def ad_boxes(container: Element) -> set[Element]:
     """Elements inside ``container`` that hold an ad network's script or slot (not the container)."""
-    boxes = set()
+    boxes: set[Element] = set()
     for element in container.iter("script", "ins", "iframe"):
         marks = f"{element.get('src', '')} {element.get('class', '')} {element.get('id', '')} {(element.text or '')[:2000]}"
         if AD_NETWORKS.search(marks) is None:
@@ -374,13 +375,13 @@ LINK_DENSITY = 0.6
 SPONSORED_DENSITY = 0.5
 
 
-def text_length(element) -> int:
+def text_length(element: Element) -> int:
     """Characters of an element's text (without its tail), counted from libxml2's text
     serialization: about three times cheaper than reading the text through XPath."""
     return len(etree.tostring(element, method="text", encoding="unicode", with_tail=False))
 
 
-def is_sponsored(link) -> bool:
+def is_sponsored(link: Element) -> bool:
     """A link marked ``rel=sponsored`` or pointing at an ad server's click URL."""
     rel = link.get("rel")
     return (rel is not None and "sponsored" in rel.lower()) or AD_CLICK.search(
@@ -388,9 +389,9 @@ def is_sponsored(link) -> bool:
     ) is not None
 
 
-def links_in(element) -> list:
+def links_in(element: Element) -> list[Element]:
     """The links in ``element`` (itself included) that lead to another page."""
-    found = []
+    found: list[Element] = []
     for link in element.iter("a"):
         href = (link.get("href") or "").strip()
         if href and not href.startswith(("#", "javascript:", "mailto:", "tel:")):
@@ -398,7 +399,7 @@ def links_in(element) -> list:
     return found
 
 
-def link_shares(element, total: int) -> tuple[float, float, list]:
+def link_shares(element: Element, total: int) -> tuple[float, float, list[Element]]:
     """Shares of the element's text (``total`` characters) held by links, and by sponsored links; the links."""
     links = links_in(element)
     if not links or not total:
@@ -412,7 +413,7 @@ def link_shares(element, total: int) -> tuple[float, float, list]:
     return min(linked / total, 1.0), min(sponsored / total, 1.0), links
 
 
-def _outside_links(text: str, links: list) -> str:
+def _outside_links(text: str, links: list[Element]) -> str:
     for link in links:
         shown = " ".join(link.text_content().split())
         if shown:
@@ -424,7 +425,7 @@ def _outside_links(text: str, links: list) -> str:
 LINE, LINKS = "line", "links"
 
 
-def junk_block(element, text: str, judge_links: bool = True) -> str | None:
+def junk_block(element: Element, text: str, judge_links: bool = True) -> str | None:
     """Why the block ``element`` (whose text is ``text``) is not article text, or None.
 
     ``judge_links`` is off for list items: a list is judged by its links as a whole.
@@ -443,6 +444,6 @@ def junk_block(element, text: str, judge_links: bool = True) -> str | None:
     return None
 
 
-def is_link_list(element) -> bool:
+def is_link_list(element: Element) -> bool:
     """True for a list (``ul``/``ol``) that is mostly links to other pages: related posts, tags."""
     return link_shares(element, text_length(element))[0] >= LINK_DENSITY

@@ -18,6 +18,7 @@ class.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -26,19 +27,23 @@ from cssselect.parser import Class, CombinedSelector
 from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
+from newsarchive.extract.tree import Element
+
 _TRANSLATOR = HTMLTranslator()
 #: XPath's normalize-space separators: what a class test in cssselect's XPath splits on.
 _CLASS_SEPARATORS = re.compile(r"[ \t\r\n]+")
 _WITH_CLASS = etree.XPath("descendant-or-self::*[@class]")
+#: A compiled ``etree.XPath``: called on an element, it returns what the selector selects.
+Selects = Callable[[Element], list[Element | str]]
 
 
 @dataclass(frozen=True)
 class _Plan:
     """How to evaluate one selector: from the root, or from the elements with ``anchor`` as a class."""
 
-    whole: etree.XPath
+    whole: Selects
     anchor: str | None = None
-    relative: etree.XPath | None = None
+    relative: Selects | None = None
     #: One compound selector without a pseudo-element: its matches are the anchors themselves.
     anchors_only: bool = False
 
@@ -54,7 +59,8 @@ def plan(css: str) -> _Plan:
     combined = isinstance(tree, CombinedSelector)
     while isinstance(tree, CombinedSelector):
         tree = tree.selector
-    anchor, node = None, tree
+    anchor: str | None = None
+    node: object = tree
     while node is not None:  # the leftmost compound: Attrib(Class(Element)), Pseudo(...), ...
         if isinstance(node, Class):
             anchor = node.class_name
@@ -69,9 +75,9 @@ def plan(css: str) -> _Plan:
 class ClassIndex:
     """The elements of a tree by class name, in document order."""
 
-    def __init__(self, root):
+    def __init__(self, root: Element) -> None:
         self.root = root
-        self.by_class: dict[str, list] = {}
+        self.by_class: dict[str, list[Element]] = {}
         by_class = self.by_class
         for element in _WITH_CLASS(root):
             value = element.get("class")
@@ -88,15 +94,16 @@ class ClassIndex:
                     elif found[-1] is not element:  # class="a a" lists the element once
                         found.append(element)
 
-    def select(self, css: str) -> list:
-        """What ``Selector(root=self.root).css(css)`` would select, as lxml results."""
+    def select(self, css: str) -> list[Element | str]:
+        """What ``Selector(root=self.root).css(css)`` would select, as lxml results: elements,
+        or strings for ``::text``/``::attr()``."""
         how = plan(css)
-        if how.anchor is None:
+        if how.anchor is None or how.relative is None:  # a plan has both or neither
             return how.whole(self.root)
-        anchors = self.by_class.get(how.anchor, ())
+        anchors = self.by_class.get(how.anchor, [])
         if how.anchors_only:
             return [anchor for anchor in anchors if how.relative(anchor)]
-        found: list = []
+        found: list[Element | str] = []
         for anchor in anchors:
             matches = how.relative(anchor)
             if matches:

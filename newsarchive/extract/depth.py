@@ -14,6 +14,8 @@ import re
 
 from parsel import Selector
 
+from newsarchive.extract.tree import Element
+
 #: The lowest depth at which libxml2 stops (its limit without ``huge_tree``), less a margin.
 CUT_DEPTH = 250
 #: Depth a flattened page may reach: far above real pages (under 60), far below libxml2's limit.
@@ -51,7 +53,7 @@ _MARKUP = re.compile(
 )
 
 
-def cut_short(root, depth: int = CUT_DEPTH) -> bool:
+def cut_short(root: Element, depth: int = CUT_DEPTH) -> bool:
     """True when the tree ends ``depth`` levels down a chain of last children: where libxml2 stopped.
 
     A parse that stopped leaves its open elements as the last ones of the document; a whole
@@ -107,8 +109,9 @@ def flatten(html: str, limit: int = MAX_DEPTH) -> str:
 def source_text(selector: Selector) -> str | None:
     """The text ``selector`` was parsed from: parsel keeps it (``_text``), Scrapy's has its response."""
     text = getattr(selector, "_text", None)
-    if text is None and getattr(selector, "response", None) is not None:
-        text = selector.response.text
+    response = getattr(selector, "response", None)  # only on scrapy.Selector, a parsel subclass
+    if text is None and response is not None:
+        text = response.text
     return text if isinstance(text, str) else None
 
 

@@ -254,9 +254,11 @@ def names_in(value: Any, *keys: str) -> list[str]:
 
 
 def first_string(item: dict[str, Any], *keys: str) -> str | None:
+    """The first of ``item``'s values under ``keys`` that is a non-blank string, stripped."""
     for key in keys:
-        if isinstance(item.get(key), str) and item[key].strip():
-            return item[key].strip()
+        value = item.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
     return None
 
 
