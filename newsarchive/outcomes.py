@@ -227,7 +227,8 @@ EXIT_BUSY = 5
 def archive_exit_code(error: Exception) -> int:
     """The exit code for an archive that refused a crawl, by the error's ``reason``
     (:class:`newsarchive.archive.ArchiveWriteError`): busy 5, damaged 1, anything else 4."""
-    return {"busy": EXIT_BUSY, "damaged": EXIT_FAILED}.get(getattr(error, "reason", None), EXIT_ARCHIVE)
+    codes: dict[object, int] = {"busy": EXIT_BUSY, "damaged": EXIT_FAILED}
+    return codes.get(getattr(error, "reason", None), EXIT_ARCHIVE)
 
 
 def set_exit_code(stats: Any, code: int) -> None:

@@ -164,7 +164,8 @@ def choose_encoding(body: bytes, content_type: str | None) -> tuple[str | None, 
     bom, _ = read_bom(body)
     header = http_content_type_encoding(content_type) if content_type else None
     meta = html_body_declared_encoding(body[:HEAD_BYTES])
-    declared = list(dict.fromkeys(_codec_name(e) for e in (bom, header, meta) if e and _codec_name(e)))
+    codecs_named = (_codec_name(e) for e in (bom, header, meta) if e)
+    declared = list(dict.fromkeys(name for name in codecs_named if name))
     first = declared[0] if declared else "utf-8"
     if first == "utf-8" and _strict(body, "utf-8") is not None:
         return None, None  # the usual case: UTF-8, declared and valid
@@ -172,7 +173,7 @@ def choose_encoding(body: bytes, content_type: str | None) -> tuple[str | None, 
         enc: text for enc in dict.fromkeys([*declared, "utf-8"]) if (text := _strict(body, enc)) is not None
     }
     persian = [enc for enc, text in decoded.items() if _has_persian(text)]
-    chosen = "utf-8" if "utf-8" in decoded else (persian or list(decoded) or [None])[0]
+    chosen = "utf-8" if "utf-8" in decoded else next(iter(persian or decoded), None)
     if chosen is None:
         bad = body.decode(first, "replace").count("\ufffd")
         return None, f"charset: {bad} byte sequence(s) invalid in the declared {first}; replaced with U+FFFD"

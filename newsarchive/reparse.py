@@ -172,10 +172,9 @@ def reparse(
     db_path = resolve_db_path(db)
     root = resolve_warc_dir(warc_dir, db_path)
     report = ReparseReport()
-    bounds = {
-        "since": since and since.rstrip("Z") + (".000000Z" if "." not in since else "Z"),
-        "until": until and until.rstrip("Z") + (".000000Z" if "." not in until else "Z"),
-    }
+    # WARC dates carry microseconds: the bounds are written the same way to compare as text.
+    since_bound = since and since.rstrip("Z") + (".000000Z" if "." not in since else "Z")
+    until_bound = until and until.rstrip("Z") + (".000000Z" if "." not in until else "Z")
     with Archive(db_path) as archive:
         wanted = set(urls)
         for url in urls:
@@ -197,7 +196,9 @@ def reparse(
                 raise ValueError(f"unknown source {source!r}; known: {', '.join(SPIDERS)}")
             site = SPIDERS[source].site
             own = sorted(wanted | {site.canonical(url) for url in wanted if site.owns(url)})
-            captures = archive.latest_captures(sources=[source], urls=own, **bounds)
+            captures = archive.latest_captures(
+                sources=[source], urls=own, since=since_bound, until=until_bound
+            )
             lock = RunLock(db_path, source).acquire()  # no crawl of this source meanwhile
             try:
                 crawler = reparse_crawler(

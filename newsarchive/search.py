@@ -282,8 +282,8 @@ def term_patterns(term: Term, *, excluded: bool = False) -> list[Pattern]:
     if term.single is None:
         # A phrase: its words spaced (ZWNJ parts as words) or joined (ZWNJ parts together).
         spaced = tuple(part for word in term.words for part in word)
-        joined = tuple("".join(word) for word in term.words)
-        return list(dict.fromkeys([Pattern(spaced, term.prefix), Pattern(joined, term.prefix)]))
+        joined_words = tuple("".join(word) for word in term.words)
+        return list(dict.fromkeys([Pattern(spaced, term.prefix), Pattern(joined_words, term.prefix)]))
     parts = term.single
     joined = "".join(parts)
     if term.prefix:
@@ -324,8 +324,11 @@ def clause_patterns(parsed: Query) -> list[list[Pattern]]:
     for index, clause in enumerate(parsed.clauses):
         patterns = [pattern for term in clause for pattern in term_patterns(term)]
         for left, right in ((index - 1, index), (index, index + 1)):
-            if left >= 0 and right < len(words) and words[left] and words[right]:
-                patterns += _with_suffixes("".join(words[left]) + "".join(words[right]))
+            if left < 0 or right >= len(words):
+                continue
+            first, second = words[left], words[right]
+            if first and second:
+                patterns += _with_suffixes("".join(first) + "".join(second))
         result.append(list(dict.fromkeys(patterns)))
     return result
 

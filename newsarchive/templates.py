@@ -60,7 +60,11 @@ def strip_template(body: str | None, learned: Mapping[str, object] | Iterable[st
     """
     if not body or not learned:
         return body, 0
-    kept = [paragraph for paragraph in paragraphs(body) if block_key(paragraph) not in learned]
+    kept = [
+        paragraph
+        for paragraph in paragraphs(body)
+        if (key := block_key(paragraph)) is None or key not in learned
+    ]
     removed = len(paragraphs(body)) - len(kept)
     if not removed or not kept:
         return body, 0

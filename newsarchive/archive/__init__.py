@@ -90,7 +90,7 @@ class Archive(SchemaMixin, ArticlesMixin, RunsMixin, CapturesMixin, QueriesMixin
     from the modules of this package (schema, articles, runs, captures, queries).
     """
 
-    def __init__(self, path: str | os.PathLike | None = None, *, readonly: bool = False):
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, readonly: bool = False):
         self.path = resolve_db_path(path)
         try:
             if readonly:
@@ -195,7 +195,8 @@ class Archive(SchemaMixin, ArticlesMixin, RunsMixin, CapturesMixin, QueriesMixin
         }
 
     def integrity_check(self) -> str:
-        return self.db.execute("PRAGMA integrity_check").fetchone()[0]
+        result: str = self.db.execute("PRAGMA integrity_check").fetchone()[0]
+        return result
 
     def damage(self) -> str | None:
         """None when the file is sound, else what ``PRAGMA quick_check`` found (see :func:`quick_check`)."""

@@ -111,7 +111,8 @@ class ArticlesMixin:
         )
         if claimed is None or claimed["content_hash"] == content_hash(article):
             return None
-        return article["url"]
+        url: str = article["url"]
+        return url
 
     def _upsert(self, article: dict[str, Any], fetched_at: str, refresh: bool) -> str:
         """The body of :meth:`store_article`, inside its transaction."""
@@ -120,7 +121,7 @@ class ArticlesMixin:
         existing = next(filter(None, (self.find_article(url) for url in urls)), None)
         if existing is None:
             record.update(id=article_id(article["url"]), first_seen_at=fetched_at, last_fetched_at=fetched_at)
-            self.db["articles"].insert(record)
+            self.db.table("articles").insert(record)
             outcome, target = "new", record["id"]
             self._count_template_blocks(
                 article.get("source"), article.get("template_blocks") or {}, fetched_at
@@ -145,7 +146,7 @@ class ArticlesMixin:
                     changes.update(corrected)
                     outcome = "updated"
             else:
-                self.db["article_versions"].insert(
+                self.db.table("article_versions").insert(
                     {
                         "article_id": target,
                         **{c: existing[c] for c in CONTENT_COLUMNS},
@@ -158,11 +159,11 @@ class ArticlesMixin:
                 changes = {**record, "last_fetched_at": fetched_at}
                 changes["modified_at"] = record.get("modified_at") or fetched_at
                 outcome = "updated"
-            self.db["articles"].update(target, changes)
+            self.db.table("articles").update(target, changes)
         row_url = existing["url"] if existing else article["url"]
         for url in urls:
             if url != row_url:
-                self.db["article_aliases"].insert(
+                self.db.table("article_aliases").insert(
                     {"url": url, "article_id": target, "first_seen_at": fetched_at}, ignore=True
                 )
         return outcome
@@ -194,7 +195,7 @@ class ArticlesMixin:
             target = self.find_article(url)
             if target is None or alias == target["url"]:
                 return False
-            self.db["article_aliases"].insert(
+            self.db.table("article_aliases").insert(
                 {"url": alias, "article_id": target["id"], "first_seen_at": utc_now()}, ignore=True
             )
         return True
@@ -206,8 +207,8 @@ class ArticlesMixin:
             if target is None:
                 return False
             for table in ("article_aliases", "article_versions"):
-                self.db[table].delete_where("article_id = ?", [target["id"]])
-            self.db["articles"].delete(target["id"])
+                self.db.table(table).delete_where("article_id = ?", [target["id"]])
+            self.db.table("articles").delete(target["id"])
         return True
 
     @staticmethod
@@ -252,13 +253,15 @@ class ArticlesMixin:
         )
         return record
 
-    def articles(self, where: str | None = None, params: dict | None = None) -> Iterator[dict[str, Any]]:
+    def articles(
+        self, where: str | None = None, params: dict[str, Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
         """Rows of ``articles`` ordered by ``published_at`` then ``url``."""
         sql = "select * from articles" + (f" where {where}" if where else "") + " order by published_at, url"
         yield from self.db.query(sql, params or {})
 
     def count(self) -> int:
-        return self.db["articles"].count
+        return self.db.table("articles").count
 
     def bulk_insert(
         self, articles: Iterable[dict[str, Any]], *, fetched_at: str | None = None, batch_size: int = 1000
@@ -283,5 +286,5 @@ class ArticlesMixin:
                 yield record
 
         with self.write():
-            self.db["articles"].insert_all(records(), batch_size=batch_size)
+            self.db.table("articles").insert_all(records(), batch_size=batch_size)
         return count

@@ -28,7 +28,7 @@ class CapturesMixin:
     def add_captures(self, rows: list[dict[str, Any]]) -> None:
         """Index WARC records: one ``captures`` row per response or revisit record."""
         with self.write():
-            self.db["captures"].insert_all(rows)
+            self.db.table("captures").insert_all(rows)
 
     def capture_of_payload(self, url: str, digest: str) -> dict[str, Any] | None:
         """The latest ``response`` record of ``url`` with this payload digest (what a revisit refers to)."""

@@ -32,7 +32,7 @@ class ArchiveWriteError(ArchiveError):
 class ArchiveDamaged(ArchiveWriteError):
     """The archive file is corrupt (``PRAGMA quick_check`` fails): restore it from a backup."""
 
-    def __init__(self, path: str | os.PathLike, found: str):
+    def __init__(self, path: str | os.PathLike[str], found: str):
         super().__init__(
             f"archive {path} is damaged (PRAGMA quick_check: {found}); nothing more is read or written. "
             "Restore it from a backup, or recover what is readable with `sqlite3 FILE .recover`",
@@ -48,7 +48,7 @@ class ArchiveBusy(ArchiveWriteError):
         super().__init__(message, "busy")
 
 
-def quick_check(path: str | os.PathLike) -> str | None:
+def quick_check(path: str | os.PathLike[str]) -> str | None:
     """None when ``PRAGMA quick_check`` finds the file at ``path`` sound, else what it found.
 
     A damaged page makes queries fail with a bare ``sqlite3.DatabaseError`` at the first
@@ -69,7 +69,7 @@ def quick_check(path: str | os.PathLike) -> str | None:
     return None if rows == ["ok"] else "; ".join(" ".join(row.split()) for row in rows)
 
 
-def damaged_archive(path: str | os.PathLike | None, error: Exception) -> ArchiveDamaged | None:
+def damaged_archive(path: str | os.PathLike[str] | None, error: Exception) -> ArchiveDamaged | None:
     """An :class:`ArchiveDamaged` naming the damage when ``error`` came from a corrupt file
     at ``path``, else None (the error is something else: a bug, a lock, a full disk)."""
     # A lock, a full disk or a missing table is an OperationalError; damage is a plain DatabaseError,
@@ -122,6 +122,6 @@ def storage_error(path: Path, error: sqlite3.Error) -> ArchiveWriteError | None:
     return None
 
 
-def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
+def resolve_db_path(path: str | os.PathLike[str] | None = None) -> Path:
     """The archive path: the argument, else ``$NEWSARCHIVE_DB``, else ``archive.db``."""
     return Path(path or os.environ.get("NEWSARCHIVE_DB") or DEFAULT_DB)

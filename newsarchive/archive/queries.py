@@ -161,8 +161,8 @@ class QueriesMixin:
             sources=tuple(sources or ()),
             categories=tuple(categories or ()),
             tags=tuple(tags or ()),
-            since=start and start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            until=end and end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            since=start.strftime("%Y-%m-%dT%H:%M:%SZ") if start else None,
+            until=end.strftime("%Y-%m-%dT%H:%M:%SZ") if end else None,
         )
         clauses, params = filter_clauses(filters)
         weights = ", ".join(str(w) for w in SEARCH_WEIGHTS)
@@ -285,7 +285,8 @@ class QueriesMixin:
 
     def data_version(self) -> int:
         """Changes when another connection commits (``PRAGMA data_version``)."""
-        return self.db.execute("PRAGMA data_version").fetchone()[0]
+        version: int = self.db.execute("PRAGMA data_version").fetchone()[0]
+        return version
 
     def monthly_counts(
         self, filters: ArticleFilter | None = None, *, calendar: str = "gregorian"

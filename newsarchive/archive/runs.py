@@ -31,18 +31,13 @@ class RunsMixin:
 
     def start_run(self, spider: str) -> int:
         with self.write():
-            return (
-                self.db["crawl_runs"]
-                .insert(
-                    {
-                        "spider": spider,
-                        "started_at": utc_now(),
-                        "status": RunStatus.RUNNING,
-                        "pid": os.getpid(),
-                    }
-                )
-                .last_pk
+            run = self.db.table("crawl_runs").insert(
+                {"spider": spider, "started_at": utc_now(), "status": RunStatus.RUNNING, "pid": os.getpid()}
             )
+        # sqlite-utils types last_pk ``Any | None`` (None before any insert); after inserting
+        # one row into this rowid table it is the new row's integer id.
+        assert isinstance(run.last_pk, int)
+        return run.last_pk
 
     def finish_run(self, run_id: int, status: str, summary: dict[str, Any], stats: dict[str, Any]) -> None:
         """Complete a run: ``summary`` fills the count columns (JSON for dicts and lists, e.g.
@@ -54,7 +49,7 @@ class RunsMixin:
             for key, value in summary.items()
         }
         with self.write():
-            self.db["crawl_runs"].update(
+            self.db.table("crawl_runs").update(
                 run_id,
                 {
                     **columns,
@@ -72,7 +67,7 @@ class RunsMixin:
             for key, value in summary.items()
         }
         with self.write():
-            self.db["crawl_runs"].update(
+            self.db.table("crawl_runs").update(
                 run_id,
                 {
                     **columns,
@@ -85,7 +80,7 @@ class RunsMixin:
         """Set only a run's status, end time and problems: the smallest write that says why a
         run failed, for when :meth:`finish_run` with its stats blob no longer fits on the disk."""
         with self.write():
-            self.db["crawl_runs"].update(
+            self.db.table("crawl_runs").update(
                 run_id,
                 {
                     "finished_at": utc_now(),
@@ -139,7 +134,7 @@ class RunsMixin:
     def record_gone(self, url: str, status: int) -> None:
         """Remember that ``url`` answered ``status`` (404/410); a stored article stays as it is."""
         with self.write():
-            self.db["gone_urls"].upsert({"url": url, "status": status, "seen_at": utc_now()}, pk="url")
+            self.db.table("gone_urls").upsert({"url": url, "status": status, "seen_at": utc_now()}, pk="url")
 
     def discovery_lastmod(self, url: str) -> str | None:
         """The ``lastmod`` a sitemap had when a finished run last read it."""
@@ -150,7 +145,7 @@ class RunsMixin:
         """Record sitemaps read by a finished run, so unchanged ones are skipped next time."""
         now = utc_now()
         with self.write():
-            self.db["discovery_state"].upsert_all(
+            self.db.table("discovery_state").upsert_all(
                 [{"url": url, "lastmod": lastmod, "checked_at": now} for url, lastmod in lastmods.items()],
                 pk="url",
             )

@@ -39,7 +39,7 @@ def utc_now() -> str:
 
 def _migration_1(db: sqlite_utils.Database) -> None:
     """The first layout: articles, aliases, versions, crawl runs, FTS5 index."""
-    db["articles"].create(
+    db.table("articles").create(
         {
             "id": str,
             "source": str,
@@ -70,14 +70,14 @@ def _migration_1(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"source", "url", "title", "body", "published_at", "content_hash"},
     )
-    db["articles"].create_index(["url"], unique=True)
-    db["articles"].create_index(["source", "published_at"])
-    db["article_aliases"].create(
+    db.table("articles").create_index(["url"], unique=True)
+    db.table("articles").create_index(["source", "published_at"])
+    db.table("article_aliases").create(
         {"url": str, "article_id": str, "first_seen_at": str},
         pk="url",
         foreign_keys=[("article_id", "articles", "id")],
     )
-    db["article_versions"].create(
+    db.table("article_versions").create(
         {
             "id": int,
             "article_id": str,
@@ -91,8 +91,8 @@ def _migration_1(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("article_id", "articles", "id")],
     )
-    db["article_versions"].create_index(["article_id"])
-    db["crawl_runs"].create(
+    db.table("article_versions").create_index(["article_id"])
+    db.table("crawl_runs").create(
         {
             "id": int,
             "spider": str,
@@ -111,17 +111,17 @@ def _migration_1(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["crawl_runs"].create_index(["spider", "status"])
+    db.table("crawl_runs").create_index(["spider", "status"])
     # Discovery documents (sitemaps) and the lastmod seen on the last finished run.
-    db["discovery_state"].create({"url": str, "lastmod": str, "checked_at": str}, pk="url")
+    db.table("discovery_state").create({"url": str, "lastmod": str, "checked_at": str}, pk="url")
     # Article URLs that answered 404/410, so scheduled runs do not ask again and again.
-    db["gone_urls"].create({"url": str, "status": int, "seen_at": str}, pk="url")
-    db["articles"].enable_fts(list(SEARCH_COLUMNS), fts_version="FTS5", create_triggers=True)
+    db.table("gone_urls").create({"url": str, "status": int, "seen_at": str}, pk="url")
+    db.table("articles").enable_fts(list(SEARCH_COLUMNS), fts_version="FTS5", create_triggers=True)
 
 
 def _migration_2(db: sqlite_utils.Database) -> None:
     """``captures``: every response recorded in a WARC file (see :mod:`newsarchive.warc`)."""
-    db["captures"].create(
+    db.table("captures").create(
         {
             "id": int,
             "url": str,
@@ -141,9 +141,9 @@ def _migration_2(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["captures"].create_index(["url", "fetched_at"])
-    db["captures"].create_index(["payload_digest"])
-    db["captures"].create_index(["source", "kind", "fetched_at"])
+    db.table("captures").create_index(["url", "fetched_at"])
+    db.table("captures").create_index(["payload_digest"])
+    db.table("captures").create_index(["source", "kind", "fetched_at"])
 
 
 def search_forms(
@@ -233,13 +233,13 @@ def _migration_3(db: sqlite_utils.Database) -> None:
 def _migration_4(db: sqlite_utils.Database) -> None:
     """``crawl_runs.problems``: why a run is ``degraded`` or ``failed`` (JSON list, see
     :mod:`newsarchive.health`)."""
-    db["crawl_runs"].add_column("problems", str)
+    db.table("crawl_runs").add_column("problems", str)
 
 
 def _migration_5(db: sqlite_utils.Database) -> None:
     """``template_blocks``: how many articles of each source carried each short paragraph
     (see :mod:`newsarchive.templates`); ``crawl_runs.boilerplate``: blocks removed per rule."""
-    db["template_blocks"].create(
+    db.table("template_blocks").create(
         {
             "source": str,
             "block": str,
@@ -250,7 +250,7 @@ def _migration_5(db: sqlite_utils.Database) -> None:
         },
         pk=("source", "block"),
     )
-    db["crawl_runs"].add_column("boilerplate", str)
+    db.table("crawl_runs").add_column("boilerplate", str)
 
 
 #: Migrations in order; the archive's ``PRAGMA user_version`` counts those applied.
@@ -275,7 +275,8 @@ class SchemaMixin:
         def write(self) -> AbstractContextManager[None]: ...
 
     def schema_version(self) -> int:
-        return self.db.execute("PRAGMA user_version").fetchone()[0]
+        version: int = self.db.execute("PRAGMA user_version").fetchone()[0]
+        return version
 
     def _too_new_message(self) -> str:
         return (

@@ -86,7 +86,7 @@ def _resolve_format(options: ExportOptions) -> tuple[str, bool]:
     fmt = options.format or out_format or "jsonl"
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    if options.format and out_format and out_format != options.format:
+    if options.out and options.format and out_format and out_format != options.format:
         raise FormatMismatch(Path(options.out), out_format, options.format)
     gzipped = options.gzip or out_gzip
     if fmt == "parquet" and gzipped:
@@ -112,11 +112,15 @@ def _write_data(
     owned = isinstance(target, Path)
     pool = start_pool(spec) if parallel else None
     try:
+        raw: IO[bytes] | None
         if fmt == "parquet":
+            # export() refuses to stream Parquet (NotStreamable): its target is always a file.
+            assert isinstance(target, Path)
             writer: Any = ParquetWriter(target, spec.fields)
             raw = None
         else:
-            raw = open(target, "wb") if owned else target  # noqa: SIM115 (closed in the finally below)
+            # A file opened here is closed in the finally below (hence no ``with``).
+            raw = open(target, "wb") if isinstance(target, Path) else target  # noqa: SIM115
             writer = JsonWriter(raw, fmt=fmt, gzipped=gzipped)
         try:
             if pool is not None:
