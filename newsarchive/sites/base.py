@@ -79,6 +79,10 @@ class Site:
     site_names: tuple[str, ...] = ()
     #: Sample article URLs, one per layout, that ``scrapy check <site>`` extracts (see spiders.sites).
     contract_urls: tuple[str, ...] = ()
+    # The path patterns compiled once, by __post_init__: not arguments, not compared or shown.
+    _article_re: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    _not_article_re: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    _sponsored_re: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_article_re", _any_of(self.article_paths))
