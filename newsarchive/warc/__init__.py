@@ -1,0 +1,277 @@
+"""WARC records of every response a crawl receives, and reading them back.
+
+:class:`WarcMiddleware` (a downloader middleware at 950, on the downloader
+side of every built-in one) sees each response as the download handler
+delivered it: before RetryMiddleware (550) retries a 5xx, before
+HttpCompressionMiddleware (590) decompresses it, before RedirectMiddleware
+(600) follows a 3xx, and before the spider middleware HttpErrorMiddleware
+drops a 4xx. robots.txt fetched by RobotsTxtMiddleware goes through the
+downloader middlewares too, so it is recorded like any other response; the
+spider's own request for it is answered from that fetch, flagged ``cached``,
+and not recorded twice (``SharedRobotsTxtMiddleware``).
+
+Each response becomes a ``response`` record (or a ``revisit`` record when the
+same URL already has a stored response with an identical payload, in this run
+or an earlier one: the ``captures`` table is looked up by payload digest)
+followed by its ``request`` record, one gzip member per record, in
+``<warc dir>/<source>/<YYYYmmddHHMMSS>-<run id>-<n>.warc.gz``. A background
+thread compresses and writes them and indexes them in ``captures``; the crawl
+only hashes the body. Each record is flushed as it is written, so a killed
+crawl leaves files whose every complete record is readable.
+
+What "as delivered" means (Scrapy bodies, scrapy#1988): HttpCompressionMiddleware
+decompresses bodies and deletes ``Content-Encoding``; sitting before it, this
+middleware still sees the compressed body *with* its ``Content-Encoding``, so
+the payload is stored as the server sent it. Twisted removes the
+transfer coding (chunks) and the connection headers (``Transfer-Encoding``,
+``Connection``, ``Keep-Alive``) before Scrapy sees a response, so records are
+written with those headers dropped and a ``Content-Length`` equal to the
+stored payload: self-consistent, byte-exact in the payload, not in the framing.
+Each file's ``warcinfo`` record says so.
+
+The package: :mod:`~newsarchive.warc.format` (dates, digests, the headers never
+stored, where the files live), :mod:`~newsarchive.warc.writer` (rolling files and
+the writing thread), :mod:`~newsarchive.warc.reader` (records read back, damage
+reported) and :mod:`~newsarchive.warc.mirror` (WARC files served for replay).
+The middleware itself is defined here, because Scrapy loads it by the dotted
+path ``newsarchive.warc.WarcMiddleware`` (``DOWNLOADER_MIDDLEWARES`` in
+:mod:`newsarchive.settings`, and the distributed add-on names the class to turn
+it off); the other modules' public names are re-exported, so
+``from newsarchive.warc import ...`` reaches all of them.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from scrapy.spiders import Spider
+
+from newsarchive import __version__
+from newsarchive.archive import Archive, ArchiveWriteError, resolve_db_path
+from newsarchive.extensions import archive_failed
+from newsarchive.outcomes import RUN_ID, WARC, WARC_BYTES, WARC_FILES
+from newsarchive.warc.format import (
+    HOP_BY_HOP,
+    REDIRECT_STATUSES,
+    http_header,
+    payload_digest,
+    resolve_warc_dir,
+    second_of,
+    sortable_date,
+    warc_date,
+)
+from newsarchive.warc.mirror import WarcMirror, url_key
+from newsarchive.warc.reader import (
+    StoredRecord,
+    WarcProblem,
+    WarcReadError,
+    iter_records,
+    read_capture,
+    read_record,
+    warc_files,
+)
+from newsarchive.warc.writer import (
+    DEFAULT_MAX_SIZE,
+    GZIP_LEVEL,
+    WARC_VERSION,
+    Capture,
+    WarcFiles,
+    WarcWriterThread,
+    ascii_header,
+    http_request_headers,
+    http_response_headers,
+)
+
+__all__ = [
+    "BODY_NOTE",
+    "DEFAULT_MAX_SIZE",
+    "GZIP_LEVEL",
+    "HOP_BY_HOP",
+    "REDIRECT_STATUSES",
+    "WARC_VERSION",
+    "Capture",
+    "StoredRecord",
+    "WarcFiles",
+    "WarcMiddleware",
+    "WarcMirror",
+    "WarcProblem",
+    "WarcReadError",
+    "WarcWriterThread",
+    "ascii_header",
+    "http_header",
+    "http_request_headers",
+    "http_response_headers",
+    "iter_records",
+    "payload_digest",
+    "read_capture",
+    "read_record",
+    "resolve_warc_dir",
+    "second_of",
+    "sortable_date",
+    "url_key",
+    "warc_date",
+    "warc_files",
+]
+
+logger = logging.getLogger(__name__)
+
+#: The ``newsarchive-body`` field of every file's ``warcinfo`` record.
+BODY_NOTE = (
+    "payload as the download handler delivered it, before Scrapy's HttpCompressionMiddleware: "
+    "a compressed body is stored compressed, with its Content-Encoding. The transfer coding "
+    "(chunked) and connection headers were removed by Twisted; Content-Length is the stored payload "
+    "length. See scrapy#1988."
+)
+
+
+def _str(value: bytes | str) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+class WarcMiddleware:
+    """Record every response in WARC files (see the module docstring); ``NEWSARCHIVE_WARC=0`` disables it."""
+
+    def __init__(self, crawler: Crawler):
+        settings = crawler.settings
+        if not settings.getbool("NEWSARCHIVE_WARC", True):
+            raise NotConfigured
+        self.crawler = crawler
+        self.db_path = resolve_db_path(settings.get("NEWSARCHIVE_DB"))
+        self.root = resolve_warc_dir(settings.get("NEWSARCHIVE_WARC_DIR"), self.db_path)
+        self.max_size = settings.getint("NEWSARCHIVE_WARC_MAX_SIZE") or DEFAULT_MAX_SIZE
+        self.replay_url = settings.get("NEWSARCHIVE_REPLAY_URL") or None
+        self.started = datetime.now(UTC)
+        self.thread: WarcWriterThread | None = None
+        self.archive: Archive | None = None
+        #: (url, digest) -> WARC-Date of the response record written for it in this run.
+        self.written: dict[tuple[str, str], str] = {}
+        self.failures = 0
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
+        return cls(crawler)
+
+    def _run_id(self) -> int | None:
+        run_id: int | None = self.crawler.stats.get_value(RUN_ID)
+        return run_id
+
+    def _writer(self) -> tuple[WarcWriterThread, Archive]:
+        """The writing thread and the archive that indexes its records, started on first use."""
+        if self.thread is None or self.archive is None:
+            spider = self.crawler.spider
+            assert spider is not None, "responses arrive only once the spider is open"
+            run_id = self._run_id()
+            info = {
+                "software": f"newsarchive/{__version__} (warcio, Scrapy)",
+                "format": "WARC File Format 1.1",
+                "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+                "isPartOf": f"newsarchive {spider.name} run {run_id}",
+                "http-header-user-agent": self.crawler.settings.get("USER_AGENT"),
+                "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+                "newsarchive-body": BODY_NOTE,
+                "description": (
+                    f"replayed from a local replay server ({self.replay_url}), not fetched from the live site"
+                )
+                if self.replay_url
+                else None,
+            }
+            files = WarcFiles(self.root, spider.name, run_id, self.started, self.max_size, info)
+            self.archive = Archive(self.db_path)
+            self.thread = WarcWriterThread(files, spider.name, run_id)
+            self.thread.start()
+        return self.thread, self.archive
+
+    def _revisit_of(self, archive: Archive, url: str, digest: str, payload: bytes) -> tuple[str, str] | None:
+        if not payload:
+            return None  # nothing to save, and every empty redirect would "repeat" another
+        date = self.written.get((url, digest))
+        if date:
+            return url, date
+        earlier = archive.capture_of_payload(url, digest)
+        return (url, earlier["fetched_at"]) if earlier else None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if "cached" in response.flags or not request.url.startswith(("http://", "https://")):
+            return response
+        date = warc_date(datetime.now(UTC))
+        # The item's fetched_at: the capture's second, so reparse sees the same time.
+        request.meta["newsarchive_fetched_at"] = second_of(date)
+        try:
+            self._capture(request, response, date)
+        except Exception:  # a WARC problem must not cost the crawl its articles
+            self.failures += 1
+            logger.exception("could not record %s in the WARC files", request.url)
+        return response
+
+    def _capture(self, request: Request, response: Response, date: str) -> None:
+        writer, archive = self._writer()
+        payload = response.body
+        digest = payload_digest(payload)
+        kind = request.meta.get("newsarchive_kind") or (
+            "robots" if urlsplit(request.url).path == "/robots.txt" else None
+        )
+        meta = {
+            key: request.meta[key]
+            for key in ("discovered_via", "lastmod", "feed_date")
+            if request.meta.get(key)
+        }
+        capture = Capture(
+            url=request.url,
+            method=request.method,
+            request_headers=[(_str(k), _str(v)) for k, values in request.headers.items() for v in values],
+            request_body=request.body or b"",
+            status=response.status,
+            response_headers=[(_str(k), _str(v)) for k, values in response.headers.items() for v in values],
+            payload=payload,
+            date=date,
+            digest=digest,
+            kind=kind,
+            meta=meta,
+            ip_address=None if self.replay_url or response.ip_address is None else str(response.ip_address),
+            truncated="dataloss" in response.flags,
+        )
+        capture.revisit_of = self._revisit_of(archive, request.url, digest, payload)
+        if capture.revisit_of is None and payload:
+            self.written[(request.url, digest)] = date
+        writer.put(capture)
+        self._index(writer, archive)
+        stats = self.crawler.stats
+        stats.inc_value(f"{WARC}{'revisit' if capture.revisit_of else 'response'}")
+
+    def _index(self, thread: WarcWriterThread, archive: Archive) -> None:
+        """Insert the ``captures`` rows of the records written so far (on the reactor thread)."""
+        rows = thread.written_rows()
+        if rows:
+            try:
+                archive.add_captures(rows)
+            except ArchiveWriteError as error:  # disk full, read-only: one ERROR, the crawl stops
+                archive_failed(self.crawler, error)
+            except Exception:
+                thread.errors += 1
+                logger.exception("could not index %d WARC records in captures", len(rows))
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.thread is None or self.archive is None:  # nothing was recorded
+            return
+        self.thread.finish()
+        self._index(self.thread, self.archive)
+        files = self.thread.files
+        self.crawler.stats.set_value(WARC_BYTES, files.bytes_written)
+        self.crawler.stats.set_value(WARC_FILES, len(files.files))
+        if self.thread.errors or self.failures:
+            logger.error("%d WARC write error(s) in this run; see above", self.thread.errors + self.failures)
+        logger.info(
+            "WARC: %d record pairs in %d file(s), %d bytes, under %s",
+            self.thread.records,
+            len(files.files),
+            files.bytes_written,
+            self.root,
+        )
+        self.archive.close()
