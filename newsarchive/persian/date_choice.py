@@ -1,10 +1,9 @@
 """`choose_published`: one publication date out of a page's displayed and machine-readable dates.
 
 A page often states its date several times: the line readers see, JSON-LD, meta tags,
-``<time datetime>``, the feed. They can disagree (a wrong zone, the modification time,
-a placeholder), so the displayed date decides the day and a machine date that agrees
-with it supplies the exact time. The notes say what was unreadable or disagreed, for
-the crawl report.
+``<time datetime>``, the feed. They do not always agree, so the displayed date decides
+the day and a machine date that agrees with it supplies the exact time. The notes say
+which candidates were unreadable or disagreed; they are kept with the stored article.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ dates, then relative phrases. Each returns ``(utc, precision, kind)``, or None w
 form is absent; one that recognises its form but finds it invalid raises `DateParseError`
 with the reason (a day that does not exist, a weekday or a day-period word that
 contradicts the date, an impossible year), so that a misread is never stored silently.
-The year rules below are explained in the docstring of `newsarchive.persian.dates`.
+The year constants below carry rules explained in the docstring of `newsarchive.persian.dates`.
 """
 
 from __future__ import annotations

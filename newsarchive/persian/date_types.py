@@ -49,6 +49,7 @@ class ParsedDate:
 
 
 def format_utc_iso(moment: datetime) -> str:
+    """A UTC instant as ``YYYY-MM-DDTHH:MM:SSZ``, the form the archive stores."""
     return (
         f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
         f"T{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}Z"

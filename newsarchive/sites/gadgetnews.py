@@ -1,9 +1,9 @@
 """Gadget News (gadgetnews.net): WordPress with TieLabs' Sahifa theme.
 
-Selectors: an article page has
-``body.single-post``, the title in its ``h1``, the body in ``.entry``, tags in
-``.post-tag a`` and the machine date in ``meta[property=article:published_time]``
-(read by the meta layer). Sahifa puts the rest in ``article#the-post``:
+Selectors: an article page has ``body.single-post``, the title in its ``h1``,
+the body in ``.entry``, tags in ``.post-tag a`` and the machine date in
+``meta[property=article:published_time]`` (read by the meta layer). Sahifa
+puts the rest in ``article#the-post``:
 
 * the meta line ``.post-meta``: author ``.post-meta-author a``, the displayed
   date ``.tie-date`` (a Jalali day without a time, e.g. ``۲۰ تیر ۱۴۰۳``);

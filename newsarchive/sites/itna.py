@@ -1,11 +1,11 @@
 """ITNA (www.itna.ir): a news agency CMS whose pages are built from ``doc`` ids.
 
-Selectors: the article is ``#docDataRow`` with
-the title in ``h1``, the lead in ``#docDivLead1``, the body in
-``.docContentdiv``, the displayed date in ``.doc_date`` (a Persian line such as
-``سه شنبه ۱۲ تیر ۱۴۰۳ ساعت ۱۰:۳۰``), the section trail in
-``.doc-section-info a`` and tags in ``.doc_tags1 a``. Pages carry no
-machine-readable date: the displayed one is what there is (and the feed's).
+Selectors: the article is ``#docDataRow`` with the title in ``h1``, the lead
+in ``#docDivLead1``, the body in ``.docContentdiv``, the displayed date in
+``.doc_date`` (a Persian line such as ``سه شنبه ۱۲ تیر ۱۴۰۳ ساعت ۱۰:۳۰``), the
+section trail in ``.doc-section-info a`` and tags in ``.doc_tags1 a``. Pages
+carry no machine-readable date: the displayed one is what there is (and the
+feed's).
 News items name no author.
 
 Article URLs are ``/news/<id>`` with an optional ``/<Persian slug>``; the

@@ -1,10 +1,9 @@
 """Peivast (peivast.com): Iran's digital-economy and ICT-policy press, WordPress.
 
-Selectors: the summary box ``.grayboxe`` (the
-lead, inside the body container, so also noise), the body
-``.single-blog-content``, Yoast breadcrumbs ``#breadcrumbs span span a``,
-tags ``.post-tags a`` and the machine date ``article:published_time`` (read by
-the meta layer). The theme's head ``.single-blog-header`` holds the ``h1`` and
+Selectors: the summary box ``.grayboxe`` (the lead, inside the body
+container, so also noise), the body ``.single-blog-content``, Yoast
+breadcrumbs ``#breadcrumbs span span a``, tags ``.post-tags a`` and the
+machine date ``article:published_time`` (read by the meta layer). The theme's head ``.single-blog-header`` holds the ``h1`` and
 ``.single-blog-meta``: the author ``.post-author a`` and the displayed date
 ``.post-date``, a weekday and a Jalali day without a time
 (``سه‌شنبه، ۱۲ تیر ۱۴۰۳``).

@@ -1,9 +1,9 @@
 """Shahr-e Sakhtafzar (www.shahrsakhtafzar.com): Joomla 3, ``com_content`` article pages.
 
 Not to be confused with sakhtafzarmag.com, a different (WordPress) site.
-Selectors follow Joomla's article view and the site's ``sazitem`` template
-as follows: an article page has ``body.view-article``,
-the title in ``h1``, the Komento comments in ``.kmt-list`` and:
+Selectors follow Joomla's article view and the site's ``sazitem`` template: an
+article page has ``body.view-article``, the title in ``h1``, the Komento
+comments in ``.kmt-list`` and:
 
 * the body in ``[itemprop=articleBody]``, whose ``.typo6`` boxes ("read
   also" notes of the template) are not article text;

@@ -1,12 +1,12 @@
 """Vigiato (vigiato.net): Digiato's sister site for games and entertainment, WordPress.
 
-Selectors: the body is ``.content``, the
-categories the Yoast breadcrumb links ``#breadcrumb > span > span > a``, tags
-``.tags a``, comments wpDiscuz's ``.wpd-thread-list .comment``; the machine
-date is ``article:published_time`` (read by the meta layer). The theme's
-article head ``.single__head`` holds the ``h1``, the excerpt
-``.single__excerpt`` (the lead), the author ``.single__author`` and the
-displayed date ``.single__date`` (``D month YYYY - HH:MM``).
+Selectors: the body is ``.content``, the categories the Yoast breadcrumb links
+``#breadcrumb > span > span > a``, tags ``.tags a``, comments wpDiscuz's
+``.wpd-thread-list .comment``; the machine date is ``article:published_time``
+(read by the meta layer). The theme's article head ``.single__head`` holds the
+``h1``, the excerpt ``.single__excerpt`` (the lead), the author
+``.single__author`` and the displayed date ``.single__date``
+(``D month YYYY - HH:MM``).
 
 Video posts have WordPress's ``format-video`` post class (an Aparat player and
 a short text). Sponsored posts are in the ``reportage`` category
