@@ -35,6 +35,7 @@ import threading
 from functools import cached_property
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Protocol, TypeAlias
 from urllib.parse import unquote, urlsplit
 
 REPLAY_HOST_HEADER = "X-Replay-Host"
@@ -48,6 +49,17 @@ NOT_FOUND_PAGE = (
 BAD_REQUEST_PAGE = (
     b"<!DOCTYPE html><html><head><title>400</title></head><body><p>Bad request</p></body></html>"
 )
+
+#: ``(status, headers, body)``: headers a dict, or the (name, value) pairs a capture recorded.
+Reply: TypeAlias = tuple[int, dict[str, str] | list[tuple[str, str]], bytes]
+
+
+class Recording(Protocol):
+    """What the server replays: a :class:`Mirror` directory or a
+    :class:`~newsarchive.warc.WarcMirror` of captures."""
+
+    def response(self, host: str | None, raw_path: str) -> Reply | None:
+        """``(status, headers, body)`` for a request, or None for a 404 (the server's page)."""
 
 
 def bad_request(host: str | None, raw_path: str) -> bool:
@@ -126,15 +138,15 @@ class Mirror:
     def response(self, host: str | None, raw_path: str) -> tuple[int, dict[str, str], bytes] | None:
         """``(status, headers, body)`` for a request, or None for a 404 (the server's page)."""
         status, target = self.resolve(host, raw_path)
-        if status == 200:
+        if status == 200 and isinstance(target, Path):
             body = target.read_bytes()
             return 200, {"Content-Type": sniff_content_type(target, body[:64])}, body
-        if status == 301:
+        if status == 301 and isinstance(target, str):
             return 301, {"Location": target}, b""
         return None
 
 
-def open_mirror(source: str | Path):
+def open_mirror(source: str | Path) -> Recording:
     """A :class:`Mirror` for a directory of pages, a :class:`~newsarchive.warc.WarcMirror`
     for a WARC file or a folder holding WARC files (see :mod:`newsarchive.warc`)."""
     from newsarchive.warc import WarcMirror, warc_files
@@ -161,6 +173,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _respond(self, send_body: bool) -> None:
         host = self.headers.get(REPLAY_HOST_HEADER) or self.headers.get("Host")
+        found: Reply | None
         if bad_request(host, self.path):
             found = 400, {"Content-Type": "text/html; charset=utf-8"}, BAD_REQUEST_PAGE
         else:
@@ -168,9 +181,8 @@ class _Handler(BaseHTTPRequestHandler):
                 host if host and PLAIN_HOST.fullmatch(host) else None, self.path
             )
         if found is None:
-            status, headers, body = 404, {"Content-Type": "text/html; charset=utf-8"}, NOT_FOUND_PAGE
-        else:
-            status, headers, body = found
+            found = 404, {"Content-Type": "text/html; charset=utf-8"}, NOT_FOUND_PAGE
+        status, headers, body = found
         self.send_response(status)
         for name, value in headers.items() if isinstance(headers, dict) else headers:
             self.send_header(name, value)
@@ -183,10 +195,17 @@ class _Handler(BaseHTTPRequestHandler):
 class ReplayHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, mirror: Mirror, host: str = "127.0.0.1", port: int = 0, verbose: bool = False):
+    def __init__(self, mirror: Recording, host: str = "127.0.0.1", port: int = 0, verbose: bool = False):
         self.mirror = mirror
         self.verbose = verbose
         super().__init__((host, port), _Handler)
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The host and port it listens on (the port the system chose, when asked for 0)."""
+        host, port = self.server_address[:2]
+        assert isinstance(host, str)  # typeshed allows bytes; the socket module gives an AF_INET host as str
+        return host, port
 
 
 class ReplayServer:
@@ -201,7 +220,7 @@ class ReplayServer:
 
     @cached_property
     def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
+        host, port = self.httpd.address
         return f"http://{host}:{port}"
 
     def start(self) -> ReplayServer:
