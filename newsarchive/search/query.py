@@ -1,26 +1,14 @@
-"""Search text and queries: the index form of Persian text, safe FTS5 queries, snippets.
+"""The search query language, and its translation into safe FTS5 expressions.
 
-Pure string functions, no SQL: :mod:`newsarchive.archive` stores :func:`index_text`
-next to each article, runs the expressions of :func:`fts_query` and cuts snippets
-from the display text with :func:`snippet`.
+What a user types in ``newsarchive search`` (or the Datasette search box) is parsed by
+:func:`parse_query` and turned by :func:`fts_query` into an FTS5 ``MATCH`` expression
+over the index form (:mod:`newsarchive.search.index`); :func:`query_problem` says why a
+query cannot be searched. Pure string functions, no SQL.
 
-**The index form** of a text is its folded, *joined* form (see
-:func:`newsarchive.persian.fold`: letter variants, diacritics, kashida, digit script,
-case and ZWNJ folded away), then an appendix with
-
-* the *spaced* form of every word that had a ZWNJ (``پیام‌رسان‌های`` is indexed as
-  ``پیامرسانهای`` and again as ``پیام رسان های``), and
-* every number again in Persian digits (``15`` also as ``۱۵``).
-
-So, besides this module's queries, raw FTS5 queries typed on a Persian keyboard work
-too (``sqlite-utils search``, Datasette's ``_search`` without the plugin): FTS5 reads a
-ZWNJ word as a phrase of its parts, which the spaced appendix holds, a joined word
-matches the joined form, and Persian digits match the Persian copies.
-
-**The query language** (:func:`parse_query`): words (all must match), ``"phrases"``,
-``OR`` between two terms, ``-word`` / ``-"phrase"`` to exclude, ``word*`` for a prefix
-(two letters at least). Everything else a user types is text: it never reaches FTS5
-as syntax, because every term is re-quoted from its folded words.
+**The language**: words (all must match), ``"phrases"``, ``OR`` between two terms,
+``-word`` / ``-"phrase"`` to exclude, ``word*`` for a prefix (two letters at least).
+Everything else a user types is text: it never reaches FTS5 as syntax, because every
+term is re-quoted from its folded words.
 
 How one word matches (no lexicon, a small documented list instead):
 
@@ -39,25 +27,12 @@ How one word matches (no lexicon, a small documented list instead):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from newsarchive.persian import fold, normalize
-from newsarchive.persian.text import _ARABIC_LETTER_RANGES, ARABIC_MARKS, FOLD_TABLE
-
-__all__ = [
-    "MAX_TERMS",
-    "SUFFIXES",
-    "Highlighter",
-    "Query",
-    "QueryError",
-    "fts_query",
-    "index_text",
-    "parse_query",
-    "snippet",
-]
-
-ZWNJ = "\u200c"
+from newsarchive.persian.text import _ARABIC_LETTER_RANGES
+from newsarchive.search.index import COMPOUND_WORD, WORD_CHARS, ZWNJ
 
 #: Inflection suffixes a Persian query word may carry in the text (written joined, or
 #: with a ZWNJ, which the index folds away): plural ها/ان/ات (+ possessives and ی),
@@ -102,39 +77,12 @@ MIN_SPLIT_CHARS = 2 * MIN_SPLIT_PART
 MIN_PREFIX_CHARS = 2
 
 _PERSIAN_LETTER = re.compile(f"[{_ARABIC_LETTER_RANGES}]")
-_MARKS = "".join(sorted(ARABIC_MARKS))
-# A word as the display text writes it: letters/digits (with their marks), parts joined by ZWNJ.
-_PART = rf"(?:[^\W_]|[{_MARKS}])+"
-_COMPOUND = re.compile(rf"{_PART}(?:{ZWNJ}{_PART})*")
-_ZWNJ_WORD = re.compile(rf"\S*{ZWNJ}\S*")
-_WORD_CHARS = re.compile(r"[^\W_]+")
-# A whole unicode61 token made of ASCII digits only.
-_NUMBER = re.compile(r"(?<![^\W_])[0-9]+(?![^\W_])")
-_PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 #: One query term: an optional minus, then a "phrase" or a bare chunk.
 _TERM = re.compile(r'(-?)"([^"]*)"|(\S+)')
 
 
 class QueryError(ValueError):
     """A query that cannot be searched (no words, too many terms, a bad date)."""
-
-
-# --- the index form ------------------------------------------------------------
-
-
-def index_text(text: str | None) -> str:
-    """The form of ``text`` stored for the full-text index (see the module docstring)."""
-    if not text:
-        return ""
-    display = normalize(text)
-    folded = fold(display)
-    extra = []
-    if ZWNJ in display:
-        extra.append(fold(" ".join(word.replace(ZWNJ, " ") for word in _ZWNJ_WORD.findall(display))))
-    numbers = dict.fromkeys(_NUMBER.findall(folded))
-    if numbers:
-        extra.append(" ".join(numbers).translate(_PERSIAN_DIGITS))
-    return "\n".join([folded, *extra]) if extra else folded
 
 
 # --- parsing queries -------------------------------------------------------------
@@ -173,8 +121,8 @@ class Query:
 def _folded_words(text: str) -> list[Word]:
     """The words of ``text`` with their ZWNJ parts, folded as the index folds them."""
     words = []
-    for compound in _COMPOUND.findall(normalize(text)):
-        parts = tuple(token for part in compound.split(ZWNJ) for token in _WORD_CHARS.findall(fold(part)))
+    for compound in COMPOUND_WORD.findall(normalize(text)):
+        parts = tuple(token for part in compound.split(ZWNJ) for token in WORD_CHARS.findall(fold(part)))
         if parts:
             words.append(parts)
     return words
@@ -350,167 +298,3 @@ def fts_query(query: str) -> str | None:
     for term in parsed.excluded:
         expression = f"({expression}) NOT {_any_of(term_patterns(term, excluded=True))}"
     return expression
-
-
-# --- snippets from the display text -----------------------------------------------
-
-
-class Highlighter:
-    """Finds, in display text, the words a parsed query matched."""
-
-    def __init__(self, parsed: Query):
-        patterns = [pattern for clause in clause_patterns(parsed) for pattern in clause]
-        self.exact = {p.tokens[0] for p in patterns if len(p.tokens) == 1 and not p.prefix}
-        self.prefixes = tuple({p.tokens[0] for p in patterns if len(p.tokens) == 1 and p.prefix})
-        self.phrases: dict[str, list[Pattern]] = {}
-        for pattern in patterns:
-            if len(pattern.tokens) > 1:
-                self.phrases.setdefault(pattern.tokens[0], []).append(pattern)
-
-        # Substrings of the folded text that every match contains (suffixed forms contain their word).
-        phrases = {
-            joiner.join(p.tokens) for group in self.phrases.values() for p in group for joiner in (" ", "")
-        }
-        firsts = sorted(self.exact | set(self.prefixes) | phrases, key=len)
-        self.needles: list[str] = []
-        for token in firsts:
-            if not any(needle in token for needle in self.needles):
-                self.needles.append(token)
-
-    def first_candidate(self, text: str) -> int | None:
-        """A position at or before a possible match (None: ``text`` cannot match).
-
-        Most matched words are written in the display text as in the search form, so
-        the needles are looked for there first; folding the whole text (which only
-        removes characters, so positions can only move left) is the fallback.
-        """
-        for form in (text, None):
-            form = fold(text) if form is None else form
-            positions = [position for needle in self.needles if (position := form.find(needle)) >= 0]
-            if positions:
-                return min(positions)
-        return None
-
-    def _token_matches(self, token: str) -> bool:
-        return token in self.exact or (bool(self.prefixes) and token.startswith(self.prefixes))
-
-    def matched_words(self, words: list[Word]) -> set[int]:
-        """Indexes of the ``words`` (folded, with parts) that the query matched."""
-        found = set()
-        spaced = [(part, index) for index, word in enumerate(words) for part in word]
-        for index, word in enumerate(words):
-            if self._token_matches("".join(word)) or any(self._token_matches(part) for part in word):
-                found.add(index)
-        for stream in (spaced, [("".join(word), index) for index, word in enumerate(words)]):
-            for start, (token, _) in enumerate(stream):
-                for pattern in self.phrases.get(token, ()):
-                    end = start + len(pattern.tokens)
-                    window = stream[start:end]
-                    if len(window) < len(pattern.tokens):
-                        continue
-                    *head, last = pattern.tokens
-                    if [t for t, _ in window[:-1]] != head:
-                        continue
-                    tail = window[-1][0]
-                    if tail == last or (pattern.prefix and tail.startswith(last)):
-                        found.update(index for _, index in window)
-        return found
-
-
-# ``fold`` for one ZWNJ-free word of display text (letters, digits and their marks): the
-# same character table in one call, without fold's whole-text context rules.
-_FOLD_WORD = {**FOLD_TABLE, ord(ZWNJ): ZWNJ}
-
-
-def _display_words(text: str) -> Iterator[tuple[int, int, Word]]:
-    for match in _COMPOUND.finditer(text):
-        folded = match.group().translate(_FOLD_WORD).lower()
-        parts = tuple(part for part in folded.split(ZWNJ) if part)
-        if parts:
-            yield match.start(), match.end(), parts
-
-
-def snippet(
-    texts: Iterable[str | None],
-    query: Highlighter | Query | str,
-    *,
-    words: int = 24,
-    marks: tuple[str, str] = ("[", "]"),
-) -> str:
-    """A window of about ``words`` words of the first of ``texts`` where the query
-    matched, cut from the display text (ZWNJ and digits as written), with the
-    matched words between ``marks``; the start of the first text if none matched.
-
-    For many snippets of one query, pass one ``Highlighter(parse_query(query))``.
-    """
-    if isinstance(query, Highlighter):
-        highlighter = query
-    else:
-        highlighter = Highlighter(parse_query(query) if isinstance(query, str) else query)
-    candidates = [text for text in texts if text]
-    for text in candidates:
-        offset = highlighter.first_candidate(text)
-        if offset is None:
-            continue
-        # Folding only removes characters, so the first match in the display text is at
-        # ``offset`` or a little after it: look there first, then in the whole text.
-        begin = text.rfind(" ", 0, offset - 200) + 1 if offset > 200 else 0
-        stop = text.find(" ", offset + offset // 8 + 300 + 12 * words)
-        for region_begin, region_end in ((begin, stop if stop > 0 else len(text)), (0, len(text))):
-            region = text[region_begin:region_end]
-            found = list(_display_words(region))
-            matched = highlighter.matched_words([parts for _, _, parts in found])
-            if matched:
-                return _cut(
-                    region,
-                    found,
-                    matched,
-                    words,
-                    marks,
-                    before=region_begin > 0,
-                    after=bool(text[region_end:].strip()),
-                )
-            if (region_begin, region_end) == (0, len(text)):
-                break
-    if not candidates:
-        return ""
-    text = candidates[0]
-    return _cut(text, list(_display_words(text)), set(), words, marks)
-
-
-def _cut(
-    text: str,
-    found: list[tuple[int, int, Word]],
-    matched: set[int],
-    size: int,
-    marks: tuple[str, str],
-    *,
-    before: bool = False,
-    after: bool = False,
-) -> str:
-    if not found:
-        return " ".join(text.split())[: size * 8]
-    hits = sorted(matched)
-    start = 0
-    if hits:
-        # The window with the most matched words, the matches a little in from its start.
-        best, best_count = hits[0], 0
-        for first in hits:
-            count = sum(1 for hit in hits if first <= hit < first + size)
-            if count > best_count:
-                best, best_count = first, count
-        start = max(0, min(best - size // 4, len(found) - size))
-    end = min(len(found), start + size)
-    pieces, position = [], found[start][0]
-    for index in range(start, end):
-        word_start, word_end, _ = found[index]
-        pieces.append(text[position:word_start])
-        word = text[word_start:word_end]
-        pieces.append(f"{marks[0]}{word}{marks[1]}" if index in matched else word)
-        position = word_end
-    cut = " ".join("".join(pieces).split())
-    if start > 0 or before:
-        cut = "… " + cut
-    if end < len(found) or after:
-        cut += " …"
-    return cut
