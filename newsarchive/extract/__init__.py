@@ -16,7 +16,8 @@ from parsel import Selector
 
 from newsarchive.extract.depth import cut_short, reparse_flat
 from newsarchive.extract.echoes import strip_echoes
-from newsarchive.extract.layers import LAYERS, TEXT_FIELDS, Page, finish, page_body
+from newsarchive.extract.layers import LAYERS, TEXT_FIELDS, finish, page_body
+from newsarchive.extract.page import Page
 from newsarchive.sites.base import Site
 
 

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from newsarchive.extract.blocks import collapse
 from newsarchive.persian import fold
 
 # --- the site's own names and titles ---------------------------------------------------
@@ -154,6 +155,21 @@ def person_name(text: str) -> str | None:
     if not name or len(name) > MAX_NAME or name.startswith(("http://", "https://", "@")):
         return None
     return name
+
+
+def texts(values: Iterable[object]) -> list[str]:
+    """Non-empty, de-duplicated values in order, whitespace collapsed (what is no string is empty)."""
+    seen: dict[str, None] = {}
+    for value in values:
+        text = collapse(value) if isinstance(value, str) else ""
+        if text and text not in seen:
+            seen[text] = None
+    return list(seen)
+
+
+def bylines(names: Iterable[str]) -> list[str]:
+    """Bylines as people's names, prefixes cut (the site's own name is cut when a field is kept)."""
+    return texts(name for name in map(person_name, names) if name)
 
 
 def people(value: Any) -> list[str]:

@@ -1,0 +1,97 @@
+"""The site layer: a site module's own CSS selectors, the first and most precise layer.
+
+Each module in :mod:`newsarchive.sites` names where its pages keep the title, lead, image,
+authors, categories, tags, displayed dates and body, and which boxes are noise. While a
+site's layout lasts these are exact; when a redesign breaks them they find nothing and the
+generic layers answer instead, which the crawl reports by each field's recorded layer.
+Values found here are kept as found: the site's selectors already point past its name.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from newsarchive.extract.blocks import element_text
+from newsarchive.extract.bodies import Body, from_container
+from newsarchive.extract.generic import texts
+from newsarchive.extract.page import Page
+from newsarchive.extract.tree import Elements
+from newsarchive.sites.base import Site
+
+
+def _select(page: Page, selectors: tuple[str, ...], noise: Elements) -> list[str]:
+    """Values of the first selector that matches: attribute values or element text."""
+    for css in selectors:
+        found = page.css(css)
+        if not found:
+            continue
+        if "::" in css:
+            values = texts(found)
+        else:
+            values = texts(element_text(element, noise) for element in found)
+        if values:
+            return values
+    return []
+
+
+def _split_authors(site: Site, names: list[str]) -> list[str]:
+    """Bylines split into names at the site's separators, the site's author prefixes cut."""
+    prefixes = sorted(site.author_prefixes, key=len, reverse=True)
+    authors: list[str] = []
+    for name in names:
+        for prefix in prefixes:
+            if name.startswith(prefix):
+                name = name[len(prefix) :]
+                break
+        authors += [part.strip(" :|") for part in re.split(site.author_separators, name)]
+    return texts(authors)
+
+
+def site_layer(page: Page) -> dict[str, Any]:
+    """The site's own selectors: the most precise layer while the layout lasts."""
+    site = page.site
+    if site is None:
+        return {}
+    sel = site.selectors
+    noise = page.site_noise
+    out: dict[str, Any] = {}
+    for name, selectors in (("title", sel.title), ("lead", sel.lead), ("image_url", sel.image)):
+        values = _select(page, selectors, noise)
+        if values:
+            out[name] = page.absolute(values[0]) if name == "image_url" else values[0]
+    authors = _split_authors(site, _select(page, sel.authors, noise))
+    if authors:
+        out["authors"] = authors
+    categories = [c for c in _select(page, sel.categories, noise) if c not in site.site_names]
+    if categories:
+        out["categories"] = categories
+    tags = _select(page, sel.tags, noise)
+    if tags:
+        out["tags"] = tags
+    displayed = _select(page, sel.published, noise)
+    if displayed:
+        out["published_display"] = displayed[0]
+    modified = _select(page, sel.modified, noise)
+    if modified:
+        out["modified_display"] = modified[0]
+    if any(page.css(css) for css in sel.video):
+        out["page_type"] = "video"
+    if any(page.css(css) for css in sel.sponsored):
+        out["sponsored"] = True
+    return out
+
+
+def site_body(page: Page) -> Body | None:
+    """The first of the site's body containers that holds text."""
+    if page.site is None:
+        return None
+    for css in page.site.selectors.body:
+        containers = page.css(css)
+        body = from_container("site", containers[0], page.site_noise) if containers else None
+        if body is not None:
+            return body
+    return None
+
+
+__all__ = ["site_body", "site_layer"]
