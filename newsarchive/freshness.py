@@ -12,8 +12,8 @@ new or changed article. An article URL is fetched when:
    corrected in its first days, often without a new ``lastmod``.
 
 A URL that answered 404 or 410 is asked again only when its sitemap
-``lastmod`` moves past that answer. Otherwise it is skipped. Listing pages stop paginating at the first page on
-which every article is skipped.
+``lastmod`` moves past that answer. Otherwise it is skipped. Listing pages stop
+paginating at the first page on which every article is skipped.
 """
 
 from __future__ import annotations

@@ -1,5 +1,4 @@
-"""How a crawl run can turn out, each name spelled once: stats keys, drop reasons, exit codes
-and run statuses.
+"""How a crawl run can turn out, each name spelled once: stats keys, drop reasons, exit codes, statuses.
 
 A crawl keeps every count in Scrapy's stats under ``newsarchive/…``; the run extension turns
 them into its ``crawl_runs`` row (:func:`newsarchive.extensions.run_summary`), the health

@@ -37,7 +37,7 @@ _TAG_BYTES = re.compile(rb"<[^<>]*>")
 # quote "Checking your browser before accessing". So a page is a challenge when it has
 # the `cf-mitigated: challenge` header, or when its status is one challenges come with,
 # it has an interstitial's title or its own markup (developers.cloudflare.com, "Challenge
-# pages"; ArvanCloud's `__arcsjs` cookie script, see ../shared/notes/sites.md; DDoS-Guard's
+# pages"; ArvanCloud's script that computes its `__arcsjs` cookie and reloads; DDoS-Guard's
 # and Sucuri's checks), and it has no article content: no <article>, few words.
 _CHALLENGE_STATUSES = frozenset({200, 403, 429, 503})
 #: Interstitial titles, lowercased with spaces collapsed.

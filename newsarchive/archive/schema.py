@@ -224,8 +224,9 @@ def _rebuild_search_index(
 
 
 def _migration_3(db: sqlite_utils.Database) -> None:
-    """Search columns in the layout of issue 12: the spaced-ZWNJ appendix now also holds
-    every number in Persian digits (raw ``۱۵`` queries find ``15``). Rows are kept; only
+    """Search columns rebuilt for numbers in Persian digits: the appendix after the folded text
+    (:func:`newsarchive.search.index_text`), which held every ZWNJ word spaced, now also holds
+    every number again in Persian digits (raw ``۱۵`` queries find ``15``). Rows are kept; only
     the search columns and the FTS index are rewritten."""
     _rebuild_search_index(db)
 

@@ -5,7 +5,7 @@ Three ways to browse an archive, from least to most newsarchive:
 * ``datasette archive.db`` without newsarchive installed: the ``articles`` table
   offers full-text search (``articles_fts`` is external content on it). Its search
   box sends the words quoted to FTS5 without folding; the index layout (see
-  :mod:`newsarchive.search`) makes words typed on a Persian keyboard match anyway.
+  :mod:`newsarchive.search.index`) makes words typed on a Persian keyboard match anyway.
 * ``datasette archive.db -m "$(python3 -m newsarchive.datasette)"``: the same with the
   shipped metadata (:data:`METADATA_PATH`, keyed for a database named ``archive``).
 * newsarchive installed (``pip install 'newsarchive[datasette]'``): its Datasette plugin
