@@ -7,9 +7,11 @@ but usable from anywhere: the project settings are found through the package.
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Generator
+from typing import Any, cast
 
 from scrapy.crawler import CrawlerRunner
+from scrapy.settings import Settings
 from scrapy.utils.log import configure_logging
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.reactor import install_reactor
@@ -27,7 +29,7 @@ REPLAY_SPEED_SETTINGS = {
 }
 
 
-def project_settings(overrides: dict[str, Any] | None = None):
+def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
     """The project's Scrapy settings with ``overrides`` applied at command-line priority."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "newsarchive.settings")
     settings = get_project_settings()
@@ -39,7 +41,7 @@ def project_settings(overrides: dict[str, Any] | None = None):
 
 def run_spiders(
     names: list[str], overrides: dict[str, Any] | None = None, spider_args: dict[str, Any] | None = None
-) -> dict[str, dict]:
+) -> dict[str, dict[str, Any]]:
     """Run the named spiders one after another in this process; returns each one's stats.
 
     Like ``scrapy crawl`` (:mod:`newsarchive.commands.crawl`), an archive that takes no
@@ -53,13 +55,18 @@ def run_spiders(
         check_archive(resolve_db_path(settings.get("NEWSARCHIVE_DB")))
     install_reactor(settings["TWISTED_REACTOR"])
     configure_logging(settings)
-    from twisted.internet import defer, reactor
+    from twisted.internet import defer
+    from twisted.internet import reactor as installed
+    from twisted.internet.base import ReactorBase
 
+    # Twisted types the global reactor as zope interfaces, whose methods mypy (without the
+    # mypy-zope plugin) reads as taking no self; every reactor Scrapy installs is a ReactorBase.
+    reactor = cast(ReactorBase, installed)
     runner = CrawlerRunner(settings)
-    stats: dict[str, dict] = {}
+    stats: dict[str, dict[str, Any]] = {}
 
     @defer.inlineCallbacks
-    def crawl_in_turn():
+    def crawl_in_turn() -> Generator[defer.Deferred[None], object, None]:
         try:
             for name in names:
                 crawler = runner.create_crawler(name)
@@ -68,7 +75,7 @@ def run_spiders(
                 except RunLocked as locked:  # logged by CrawlRun; the other spiders still run
                     stats[name] = {EXIT_CODE: EXIT_FAILED, NOT_STARTED: str(locked)}
                     continue
-                stats[name] = crawler.stats.get_stats()
+                stats[name] = crawler.stats.get_stats() if crawler.stats is not None else {}
                 if stats[name].get(ARCHIVE_ERROR):  # the next run would meet the same archive
                     break
         finally:
@@ -79,6 +86,6 @@ def run_spiders(
     return stats
 
 
-def exit_code(stats: dict[str, dict]) -> int:
+def exit_code(stats: dict[str, dict[str, Any]]) -> int:
     """The worst exit code the runs left in their stats (see :mod:`newsarchive.outcomes`), 0 if none."""
     return max((run.get(EXIT_CODE, 0) for run in stats.values()), default=0)

@@ -17,11 +17,15 @@ drops: so ``run`` is Scrapy's, step by step, in public API only (``create_crawle
 
 from __future__ import annotations
 
+import argparse
 import logging
+from typing import Any
 
 from scrapy import signals
 from scrapy.commands.crawl import Command as ScrapyCrawl
+from scrapy.crawler import Crawler, CrawlerProcessBase
 from scrapy.extensions.feedexport import FeedExporter
+from scrapy.settings import Settings
 
 from newsarchive.archive import ArchiveError, resolve_db_path
 from newsarchive.extensions import check_archive
@@ -33,29 +37,38 @@ logger = logging.getLogger(__name__)
 
 
 class Command(ScrapyCrawl):
-    crawler = None
+    crawler: Crawler | None = None
 
-    def run(self, args, opts) -> None:
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
             super().run(args, opts)  # Scrapy's own usage errors
             return
+        settings, process = self._given()
         # A distributed worker writes no SQLite and takes no run lock (newsarchive.distributed).
-        if not is_distributed_worker(self.settings):
-            self.exitcode = self._preflight(args[0])
+        if not is_distributed_worker(settings):
+            self.exitcode = self._preflight(settings, args[0])
             if self.exitcode:
                 return
-        self.crawler = self.crawler_process.create_crawler(args[0])
-        self.crawler.signals.connect(_warn_if_feeds_unused, signal=signals.engine_started)
-        self.crawler_process.crawl(self.crawler, **opts.spargs)
-        self.crawler_process.start()
-        if self.crawler_process.bootstrap_failed:
+        self.crawler = crawler = process.create_crawler(args[0])
+        crawler.signals.connect(_warn_if_feeds_unused, signal=signals.engine_started)
+        process.crawl(crawler, **opts.spargs)
+        process.start()
+        if process.bootstrap_failed:
             self.exitcode = 1
-        if self.crawler.stats is not None:
-            self.exitcode = max(self.exitcode, self.crawler.stats.get_value(EXIT_CODE, 0))
+        if crawler.stats is not None:
+            self.exitcode = max(self.exitcode, crawler.stats.get_value(EXIT_CODE, 0))
 
-    def _preflight(self, spider: str) -> int:
+    def _given(self) -> tuple[Settings, CrawlerProcessBase]:
+        """The settings and crawler process ``scrapy.cmdline`` gives a command before ``run``."""
+        if self.settings is None or self.crawler_process is None:
+            raise RuntimeError(
+                "the crawl command runs under scrapy.cmdline, which sets up its crawler process"
+            )
+        return self.settings, self.crawler_process
+
+    def _preflight(self, settings: Settings, spider: str) -> int:
         """The exit code of a run that must not start (one ERROR line, no traceback), else 0."""
-        db_path = resolve_db_path(self.settings.get("NEWSARCHIVE_DB"))
+        db_path = resolve_db_path(settings.get("NEWSARCHIVE_DB"))
         try:
             check_archive(db_path)
         except ArchiveError as error:
@@ -70,7 +83,7 @@ class Command(ScrapyCrawl):
         return 0
 
 
-def _warn_if_feeds_unused(sender, **kwargs) -> None:
+def _warn_if_feeds_unused(sender: Crawler, **kwargs: Any) -> None:
     """Scrapy's crawl command says this when items could go nowhere (FEEDS without the exporter)."""
     if sender.settings.getdict("FEEDS") and sender.get_extension(FeedExporter) is None:
         logger.warning(
