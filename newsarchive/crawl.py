@@ -75,7 +75,7 @@ def run_spiders(
                 except RunLocked as locked:  # logged by CrawlRun; the other spiders still run
                     stats[name] = {EXIT_CODE: EXIT_FAILED, NOT_STARTED: str(locked)}
                     continue
-                stats[name] = crawler.stats.get_stats() if crawler.stats is not None else {}
+                stats[name] = crawler.stats.get_stats()
                 if stats[name].get(ARCHIVE_ERROR):  # the next run would meet the same archive
                     break
         finally:
