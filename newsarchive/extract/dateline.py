@@ -16,7 +16,9 @@ boxes that do not hold the title), in a comment, related, breaking-news or ticke
 in a list that repeats dated items, after a «تاریخ چاپ» (print date) or update label, or
 when it is the header's today line (:func:`~newsarchive.persian.dates.is_todays_date_line`);
 relative dates («۳ ساعت پیش») and dates inside prose are not date lines. A line with no
-mark at all counts only right beside the title.
+mark at all counts only right beside the title. The words, labels and boxes that mark or
+refuse a line are kept in :mod:`newsarchive.extract.dateline_marks`; this module finds the
+lines and the title in the tree and ranks the lines.
 
 :func:`dateline_layer` hands the line to the date pipeline as the last candidate (layer
 ``dateline``): metadata comes first, and the line is used only when no machine-readable
@@ -25,18 +27,31 @@ date can be read.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from lxml import etree
 
 from newsarchive.extract.blocks import collapse
-from newsarchive.extract.boilerplate import class_words
+from newsarchive.extract.dateline_marks import (
+    DATE_WORDS,
+    DIGIT,
+    FIRST_DIGIT,
+    LABEL_SPAN,
+    MODIFIED_WORDS,
+    OFF_WORDS,
+    PUBLISH_WORDS,
+    box_words,
+    digits_at,
+    in_chrome,
+    is_icon,
+    last_label,
+)
+from newsarchive.extract.page import Page
+from newsarchive.extract.tree import Element, Elements, TextNode
 from newsarchive.persian.dates import DateParseError, is_todays_date_line, parse_datetime
 from newsarchive.persian.text import fold
 
@@ -53,131 +68,24 @@ NEAR_TITLE = 8
 ABOVE_TITLE = 20
 #: Signature repeats from which dated lines are a list (related posts, comments, a feed box).
 LIST_REPEATS = 3
-
-#: Class/id words that mark a date line.
-DATE_WORDS = frozenset(
-    {
-        "date",
-        "dates",
-        "time",
-        "datetime",
-        "timestamp",
-        "pdate",
-        "pubdate",
-        "publish",
-        "published",
-        "publishing",
-        "publication",
-        "posted",
-        "created",
-        "tarikh",
-        "calendar",
-        "dateline",
-    }
-)
-#: Of those, the words that say which date: the publication's.
-PUBLISH_WORDS = frozenset(
-    {"pdate", "pubdate", "publish", "published", "publishing", "publication", "posted", "created"}
-)
-#: Class/id words of an icon (``fa-calendar``, ``icon-clock``) put before a date.
-ICON_WORDS = DATE_WORDS | {"clock", "calendar", "event"}
-#: Class/id words of a modification date: such a line loses to any other (hAtom has WordPress
-#: themes write ``entry-date updated`` on the only date they show, so it is not refused).
-MODIFIED_WORDS = frozenset({"update", "updated", "modified", "modify", "edited", "lastmod"})
-#: Class/id words of boxes whose dates are never the article's.
-OFF_WORDS = frozenset(
-    {
-        "comment",
-        "comments",
-        "reply",
-        "replies",
-        "related",
-        "similar",
-        "today",
-        "breaking",
-        "ticker",
-        "marquee",
-        "urgent",
-        "weather",
-        "popular",
-        "mostviewed",
-        "latest",
-        "archive",
-    }
-)
-#: Class/id words of page chrome (header, nav, top bar, footer, sidebar).
-CHROME_WORDS = frozenset(
-    {
-        "header",
-        "masthead",
-        "topbar",
-        "navbar",
-        "nav",
-        "navigation",
-        "menu",
-        "footer",
-        "sidebar",
-        "aside",
-        "toolbar",
-        "copyright",
-    }
-)
-#: ``top`` alone names many boxes; with one of these it is the page's top bar.
-TOP_PARTS = frozenset({"bar", "date", "nav", "menu", "header", "links", "line", "strip"})
-CHROME_TAGS = frozenset({"header", "nav", "footer", "aside"})
 #: Elements whose text is never page text.
 SKIPPED_TAGS = frozenset(
     {"script", "style", "noscript", "template", "textarea", "select", "option", "head", "title"}
 )
 
-#: Labels before a date, folded like the text they are looked for in (ZWNJ dropped, digits
-#: ASCII): the publication's, or another date's (print, update, breaking news, today).
-PUBLISHED_LABELS = tuple(
-    fold(label)
-    for label in (
-        "تاریخ انتشار",
-        "زمان انتشار",
-        "انتشار",
-        "منتشر شده",
-        "تاریخ خبر",
-        "تاریخ",
-        "published",
-        "posted",
-    )
-)
-OTHER_LABELS = tuple(
-    fold(label)
-    for label in (
-        "تاریخ چاپ",
-        "چاپ",
-        "به‌روزرسانی",
-        "به روز رسانی",
-        "بروزرسانی",
-        "بروز رسانی",
-        "آخرین ویرایش",
-        "ویرایش",
-        "اصلاح",
-        "خبر فوری",
-        "فوری",
-        "امروز",
-        "updated",
-        "modified",
-        "printed",
-    )
-)
-#: How far back from a date its label may stand.
-LABEL_SPAN = 30
-
 #: A year (13xx, 14xx, 19xx, 20xx in any digits) or a numeric d/m/y: a text worth parsing.
-_D = r"[0-9۰-۹٠-٩]"
+_D = DIGIT
 _DATEISH = re.compile(
     rf"(?<!{_D})(?:[1۱١][34۳۴٣٤]|[1۱١][9۹٩]|[2۲٢][0۰٠]){_D}{_D}(?!{_D})"
     rf"|(?<!{_D}){_D}{{1,2}}\s?[/.\-]\s?{_D}{{1,2}}\s?[/.\-]\s?{_D}{{2}}(?!{_D})"
 )
-_FIRST_DIGIT = re.compile(_D)
 #: What every date-like text holds (four digits, or digits around a separator): a test the
 #: regular expression engine runs fast, before the exact one above.
 _DIGIT_RUN = re.compile(r"\d\d\d\d|\d\s?[/.\-]\s?\d")
+
+
+#: A date-like text, the element whose text it is, and the element right before it (if any).
+Hit = tuple[str, Element, Element | None]
 
 
 @dataclass(frozen=True)
@@ -191,7 +99,7 @@ class Line:
     score: float
 
 
-def dateline_layer(page) -> dict[str, Any]:
+def dateline_layer(page: Page) -> dict[str, Any]:
     """The page's own date line as the last date candidate. Not looked for when the site's
     selectors found the displayed date (theirs is the more precise) or when the page's
     metadata holds a readable date (the pipeline takes that first and never reaches the line)."""
@@ -204,7 +112,7 @@ def dateline_layer(page) -> dict[str, Any]:
     return {"published_machine": line} if line else {}
 
 
-def _readable_machine_date(page) -> bool:
+def _readable_machine_date(page: Page) -> bool:
     """True when a machine date the jsonld, meta or time layer hands on parses: JSON-LD
     ``datePublished``/``uploadDate``, the first ``article:published_time``, a ``<time datetime>``
     outside noise. Then the pipeline never reaches the date line, and the search is saved."""
@@ -229,7 +137,7 @@ def _readable_machine_date(page) -> bool:
     return False
 
 
-def title_hints(page) -> list[str]:
+def title_hints(page: Page) -> list[str]:
     """Texts the title element may hold: og:title, JSON-LD headline, ``<title>`` and its parts."""
     hints = list(page.meta("og:title", "twitter:title"))
     headline = page.jsonld_article.get("headline")
@@ -249,7 +157,9 @@ def _title_parts(title: str) -> list[str]:
     return [part for part in _TITLE_SEPARATORS.split(title) if len(part) >= 8]
 
 
-def find_dateline(root, title_hints: Iterable[str] = (), noise: frozenset = frozenset()) -> str | None:
+def find_dateline(
+    root: Element, title_hints: Iterable[str] = (), noise: Elements = frozenset()
+) -> str | None:
     """The text of the article's displayed date line in the tree ``root``, or None.
 
     ``title_hints`` are texts the title element may hold (used when the page has no
@@ -289,10 +199,11 @@ _ORDER = etree.XPath("count(preceding::*) + count(ancestor::*)")
 _TEXT_EQUALS = etree.XPath("descendant::text()[normalize-space(.) = $text][1]")
 
 
-def _hits(body) -> list[tuple[str, Any, Any]]:
+def _hits(body: Element) -> list[Hit]:
     """Text pieces that look like dates, with the element whose text they are and the
     element right before them (an icon may stand there), if any."""
-    hits = []
+    hits: list[Hit] = []
+    piece: TextNode
     for piece in _TEXTS(body):
         if _DIGIT_RUN.search(piece) and _DATEISH.search(piece):
             owner = piece.getparent()
@@ -307,18 +218,23 @@ def _hits(body) -> list[tuple[str, Any, Any]]:
     return hits
 
 
-def _one_per_owner(hits: list[tuple[str, Any, Any]]) -> list[tuple[str, Any, Any]]:
+def _one_per_owner(hits: list[Hit]) -> list[Hit]:
     """The first date-like piece of each element: its line is the same for every piece."""
-    seen: set = set()
-    return [hit for hit in hits if not (hit[1] in seen or seen.add(hit[1]))]
+    seen: set[Element] = set()
+    first: list[Hit] = []
+    for hit in hits:
+        if hit[1] not in seen:
+            seen.add(hit[1])
+            first.append(hit)
+    return first
 
 
-def _order(element) -> int:
+def _order(element: Element) -> int:
     """The element's position in document order."""
     return int(_ORDER(element))
 
 
-def _title_element(body, hints: list[str]):
+def _title_element(body: Element, hints: list[str]) -> Element | None:
     """The title: the ``<h1>`` whose text the hints hold (the longest: a logo's ``<h1>`` holds
     the site name, which ``<title>`` holds too), else the first ``<h1>``, else the first
     element whose own text is a hint."""
@@ -343,7 +259,7 @@ def _title_element(body, hints: list[str]):
     return None
 
 
-def _path(element) -> frozenset:
+def _path(element: Element) -> Elements:
     """The element and its ancestors: the boxes that hold it."""
     return frozenset((element, *element.iterancestors()))
 
@@ -351,13 +267,13 @@ def _path(element) -> frozenset:
 # --- one candidate ---------------------------------------------------------------------
 
 
-def _line_box(owner, anchor_path: frozenset):
+def _line_box(owner: Element, anchor_path: Elements) -> Element | None:
     """The box of the line a date-like text stands in, or None when its element is not short
     (a year inside prose)."""
     return _widest_short(owner, anchor_path) if _short_length(owner) is not None else None
 
 
-def _signature(owner, box) -> tuple:
+def _signature(owner: Element, box: Element) -> tuple[str | None, ...]:
     """What a line looks like: the same in every item of a list of dated items."""
     parent = box.getparent()
     return (
@@ -370,32 +286,34 @@ def _signature(owner, box) -> tuple:
 
 
 def _line(
-    hit: tuple[str, Any, Any], box, anchor: tuple[int, Any] | None, anchor_path: frozenset, noise: frozenset
+    hit: Hit, box: Element, anchor: tuple[int, Element] | None, anchor_path: Elements, noise: Elements
 ) -> Line | None:
     """The date line in ``box`` with its score, or None when it is not the article's line.
     The cheap refusals come first: most hits are years in menus, prose and comment boxes."""
     piece, owner, before = hit
     chain = [owner, *owner.iterancestors()]
     boxes = _boxes_apart(chain, anchor_path)
-    if _box_words(boxes) & OFF_WORDS or not noise.isdisjoint(chain):
+    if box_words(boxes) & OFF_WORDS or not noise.isdisjoint(chain):
         return None
     text = _text(box)
     start = max(text.find(collapse(piece)), 0)
-    label = _last_label(fold(text[max(start - LABEL_SPAN, 0) : start + _digits_at(piece)]))
+    label = last_label(fold(text[max(start - LABEL_SPAN, 0) : start + digits_at(piece)]))
     if label == "other":
         return None
     index = _order(owner)
     distance = abs(index - anchor[0]) if anchor else None
     near = distance is not None and distance <= NEAR_TITLE
-    if _in_chrome(boxes, near):
+    if in_chrome(boxes, near):
         return None
-    near_words = _box_words(chain[: chain.index(box) + 3])
+    near_words = box_words(chain[: chain.index(box) + 3])
     publication = label == "published" or bool(near_words & PUBLISH_WORDS)
     modified = bool(near_words & MODIFIED_WORDS) and not publication
     marked = (
-        bool(near_words & DATE_WORDS) or any(element.tag == "time" for element in chain[:3]) or _icon(before)
+        bool(near_words & DATE_WORDS)
+        or any(element.tag == "time" for element in chain[:3])
+        or is_icon(before)
     )
-    if not (marked or label or (near and _short_length(owner) <= MAX_BARE_LINE and _mostly_date(owner))):
+    if not (marked or label or (near and _bare_date(owner))):
         return None
     page_top = anchor is not None and anchor[0] - index > ABOVE_TITLE
     if any(is_todays_date_line(line, in_header=page_top) for line in (text, text[start:])):
@@ -406,14 +324,21 @@ def _line(
     return Line(collapse(piece), text, start, index, score)
 
 
-def _mostly_date(element) -> bool:
+def _bare_date(owner: Element) -> bool:
+    """True for an element that holds the date and little else: what an unmarked line beside
+    the title must be."""
+    length = _short_length(owner)
+    return length is not None and length <= MAX_BARE_LINE and _mostly_date(owner)
+
+
+def _mostly_date(element: Element) -> bool:
     """True when the element's words are the date's (a weekday, a month, «ساعت», a day period)
     and little else: a subtitle that names a date has more words without digits."""
-    words = [word for word in " ".join(element.itertext()).split() if not _FIRST_DIGIT.search(word)]
+    words = [word for word in " ".join(element.itertext()).split() if not FIRST_DIGIT.search(word)]
     return sum(len(word) > 1 for word in words) <= MAX_BARE_WORDS
 
 
-def _short_length(element) -> int | None:
+def _short_length(element: Element) -> int | None:
     """The length of the element's text when it is one short line, else None; stops reading
     at :data:`MAX_LINE`, so a hit inside a whole article costs no more than a short one."""
     total = 0
@@ -424,13 +349,13 @@ def _short_length(element) -> int | None:
     return max(total - 1, 0)
 
 
-def _text(element) -> str:
+def _text(element: Element) -> str:
     """An element's text with its elements' texts apart: a date and the clock after it in
     another element must not run together (``۱۴۰۱`` + ``۲۰:۳۰``)."""
     return collapse(" ".join(_pieces(element)))
 
 
-def _pieces(element) -> list[str]:
+def _pieces(element: Element) -> list[str]:
     """Text pieces in reading order, without scripts and styles (comments have no text here)."""
     pieces = [element.text or ""] if isinstance(element.tag, str) and element.tag not in SKIPPED_TAGS else []
     for child in element:
@@ -439,7 +364,7 @@ def _pieces(element) -> list[str]:
     return pieces
 
 
-def _widest_short(owner, anchor_path: frozenset):
+def _widest_short(owner: Element, anchor_path: Elements) -> Element:
     """The widest box around ``owner`` whose text is still one short line (a label and the
     date, or date and clock in separate elements), without the title."""
     box = owner
@@ -450,26 +375,7 @@ def _widest_short(owner, anchor_path: frozenset):
     return box
 
 
-def _marks(element) -> str:
-    return " ".join(filter(None, (element.get("class"), element.get("id"))))
-
-
-@lru_cache(maxsize=4096)
-def _words(marks: str) -> frozenset[str]:
-    """Class/id words, cached: a page's boxes share their few class names."""
-    return frozenset(class_words(marks))
-
-
-def _icon(element) -> bool:
-    """True for an empty element (an icon font's ``<i>``, a ``<span>``, an ``<svg>``) whose
-    class names a date or time: ``fa fa-calendar``, ``icon-clock``."""
-    if element is None or not isinstance(element.tag, str) or (element.text or "").strip() or len(element):
-        return False
-    marks = _marks(element)
-    return bool(marks) and bool(_words(marks) & ICON_WORDS)
-
-
-def _boxes_apart(chain: list, anchor_path: frozenset) -> list:
+def _boxes_apart(chain: list[Element], anchor_path: Elements) -> list[Element]:
     """The boxes holding a line up to the first that holds the title too: only those can be
     a comment box, a related box or the page's chrome (``<body class="has-sidebar">`` and a
     wrapper around article and comments are neither)."""
@@ -479,54 +385,6 @@ def _boxes_apart(chain: list, anchor_path: frozenset) -> list:
             break
         boxes.append(element)
     return boxes
-
-
-def _box_words(boxes: list) -> set[str]:
-    """Class/id words of the boxes (``itemprop="datePublished"`` counts as a publication word)."""
-    words: set[str] = set()
-    for element in boxes:
-        marks = _marks(element)
-        if marks:
-            words.update(_words(marks))
-        if element.get("itemprop") == "datePublished":
-            words.add("published")
-    return words
-
-
-def _in_chrome(boxes: list, near: bool) -> bool:
-    """True when a box holding the line (and not the title) is page chrome: a ``<header>``,
-    ``<nav>``, ``<footer>`` or ``<aside>``, or (away from the title) a box named so."""
-    return any(
-        element.tag in CHROME_TAGS or (not near and _chrome_name(_marks(element))) for element in boxes
-    )
-
-
-def _chrome_name(marks: str) -> bool:
-    if not marks:
-        return False
-    words = class_words(marks)  # in order: "top" is chrome only with the word after it
-    if CHROME_WORDS.intersection(words):
-        return True
-    return "top" in words and (
-        len(words) == 1 or any(a == "top" and b in TOP_PARTS for a, b in itertools.pairwise(words))
-    )
-
-
-def _digits_at(piece: str) -> int:
-    """Characters of the piece before its first digit (its own label)."""
-    match = _FIRST_DIGIT.search(collapse(piece))
-    return match.start() if match else 0
-
-
-def _last_label(before: str) -> str | None:
-    """Which date the label nearest before a date names: ``published``, ``other`` or None."""
-    best, kind = (-1, 0), None
-    for labels, name in ((PUBLISHED_LABELS, "published"), (OTHER_LABELS, "other")):
-        for label in labels:
-            at = before.rfind(label)
-            if at >= 0 and (at + len(label), len(label)) > best:
-                best, kind = (at + len(label), len(label)), name
-    return kind
 
 
 def _readable(line: Line) -> str | None:
