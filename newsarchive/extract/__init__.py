@@ -6,6 +6,20 @@ article dict. Each field comes from the first layer in
 layer proposes and evidence chooses (:mod:`~newsarchive.extract.bodies`);
 ``field_sources`` records which layer each came from. Date strings are collected
 raw; turning them into timestamps is the date pipeline's job.
+
+The modules, from the page up:
+
+* :mod:`.page`: the parsed page and its lazily read metadata, shared by every layer;
+* :mod:`.layers`: the layers' order, what is kept of their values, the body choice;
+* the layers by source: :mod:`.site_layer` (a site module's selectors), :mod:`.metadata`
+  (JSON-LD, ``<meta>``, ``<time>``), :mod:`.dateline` with :mod:`.dateline_marks` (a
+  displayed date line), :mod:`.conventions` (WordPress themes and the last resort);
+* the rules they share: :mod:`.generic` (site names, people, images, Next.js data),
+  :mod:`.bodies` (choosing a body by evidence), :mod:`.blocks` (text out of HTML),
+  :mod:`.boilerplate` (what is never article text), :mod:`.echoes` (header lines repeated
+  in a body);
+* plumbing: :mod:`.css` (selectors through a class index), :mod:`.depth` (pages nested
+  past libxml2's limit), :mod:`.tree` (type names for lxml's untyped tree).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ news page carries; this module holds the rules they share so each is written onc
 * the site's names (``og:site_name``, the publisher, the ``WebSite``, and what the
   ``<title>`` adds around the article's title), never an author nor a category, and cut
   from titles («خبرگزاری آریا - …», «… | دیجیاتو»);
+* values are texts: collapsed, non-empty, each once (:func:`texts`);
 * authors are people: never an ``Organization``, never the site, without "written by";
 * images at full size: the largest ``srcset`` candidate, and a WordPress ``-1200x675``
   copy replaced by its original only when the page names the original.
