@@ -13,13 +13,16 @@ crawl stats under ``newsarchive/dropped/<reason>``.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from typing import Any
 
 from itemadapter import ItemAdapter
+from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from newsarchive.archive import Archive, ArchiveError, ArchiveWriteError
 from newsarchive.memory import is_distributed_worker
-from newsarchive.outcomes import ARTICLES, BOILERPLATE, BOILERPLATE_TEMPLATE, Drop, count_drop
+from newsarchive.outcomes import ARTICLES, BOILERPLATE, BOILERPLATE_TEMPLATE, Drop, Stats, count_drop
 from newsarchive.persian import normalize
 from newsarchive.persian.dates import DateParseError, choose_published, parse_datetime
 from newsarchive.templates import strip_template, template_blocks
@@ -35,7 +38,7 @@ class DropArticle(DropItem):
         self.reason = reason
 
 
-def count_canonical_conflict(stats, own_url: str, claimed: str) -> None:
+def count_canonical_conflict(stats: Stats, own_url: str | None, claimed: str) -> None:
     """Count (as ``canonical-conflict``) and log a ``rel=canonical`` the archive refused: the
     page was stored under its own URL, and the article at the claimed URL kept its content."""
     count_drop(stats, Drop.CANONICAL_CONFLICT)
@@ -54,14 +57,18 @@ class _CountingPipeline:
     ``reparse`` can run the same steps outside a crawl.
     """
 
-    def __init__(self, crawler=None):
+    def __init__(self, crawler: Crawler | None = None):
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> _CountingPipeline:
         return cls(crawler)
 
-    def process_item(self, item):
+    def check(self, item: ItemAdapter) -> None:
+        """Check or complete ``item`` in place; raise :class:`DropArticle` to drop it."""
+        raise NotImplementedError
+
+    def process_item(self, item: Any) -> Any:
         try:
             self.check(ItemAdapter(item))
         except DropArticle as drop:
@@ -124,7 +131,7 @@ class DatePipeline(_CountingPipeline):
         item["notes"] = notes
 
     @staticmethod
-    def _modified(item: ItemAdapter, notes: list[str], now) -> str | None:
+    def _modified(item: ItemAdapter, notes: list[str], now: datetime | None) -> str | None:
         texts = [text for _, text in item.get("modified_candidates") or []]
         if item.get("modified_display"):
             texts.append(item["modified_display"])
@@ -144,16 +151,16 @@ class TemplatePipeline:
     read it from: it only hands the paragraphs on (the ingester counts them).
     """
 
-    def __init__(self, crawler):
+    def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.min_articles = crawler.settings.getint("NEWSARCHIVE_TEMPLATE_MIN_ARTICLES")
         self.learned: dict[str, dict[str, str]] = {}
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> TemplatePipeline:
         return cls(crawler)
 
-    def process_item(self, item):
+    def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         for rule, count in (adapter.get("boilerplate") or {}).items():  # what the extraction left out
             self.crawler.stats.inc_value(f"{BOILERPLATE}{rule}", count)
@@ -186,13 +193,13 @@ class StoragePipeline:
     failing, with a traceback, every article the crawl still fetches.
     """
 
-    def __init__(self, crawler):
+    def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.archive: Archive | None = None
         self.failed = False
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
         return cls(crawler)
 
     def _fail(self, error: ArchiveError) -> None:
@@ -219,9 +226,9 @@ class StoragePipeline:
         finally:
             self.archive.close()
 
-    def process_item(self, item):
+    def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
-        if self.failed:
+        if self.failed or self.archive is None:
             count_drop(self.crawler.stats, Drop.ARCHIVE_ERROR)
             raise DropArticle(Drop.ARCHIVE_ERROR, adapter.get("url") or "")
         try:
@@ -241,7 +248,7 @@ class StoragePipeline:
         return item
 
 
-def build_pipelines(crawler) -> list:
+def build_pipelines(crawler: Crawler) -> list[Any]:
     """``ITEM_PIPELINES`` of ``crawler``'s settings, built in their order, to run outside a
     crawl (``newsarchive reparse``): the same steps as a crawl, counting in ``crawler.stats``."""
     from scrapy.utils.conf import build_component_list
@@ -253,7 +260,7 @@ def build_pipelines(crawler) -> list:
     ]
 
 
-def run_pipelines(pipelines: list, item):
+def run_pipelines(pipelines: list[Any], item: Any) -> Any:
     """Pass ``item`` through ``pipelines`` in order, as Scrapy does; a :class:`DropItem` propagates.
     Only synchronous ``process_item`` methods are supported (all of this project's are)."""
     for pipeline in pipelines:
