@@ -15,18 +15,22 @@ extension logs how many requests were queued); the rest is scrapy-redis's.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
+from scrapy import Request, Spider
 from scrapy.exceptions import ScrapyDeprecationWarning
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 
 
 class Scheduler(RedisScheduler):
-    def open(self, spider):
+    """scrapy-redis's scheduler counting its stats and opening the way Scrapy 2.19 asks."""
+
+    def open(self, spider: Spider) -> Any:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", r"Spider\.log\(\) is deprecated", ScrapyDeprecationWarning)
             return super().open(spider)
 
-    def enqueue_request(self, request) -> bool:
+    def enqueue_request(self, request: Request) -> bool:
         if not request.dont_filter and self.df.request_seen(request):
             self.df.log(request, self.spider)
             return False
@@ -35,7 +39,7 @@ class Scheduler(RedisScheduler):
         self.queue.push(request)
         return True
 
-    def next_request(self):
+    def next_request(self) -> Request | None:
         request = self.queue.pop(self.idle_before_close)
         if request and self.stats:
             self.stats.inc_value("scheduler/dequeued/redis")

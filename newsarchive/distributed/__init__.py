@@ -49,7 +49,7 @@ what the archive still lacks. Listing pages are counted per worker
 **The ingester** (``newsarchive ingest --redis URL``, one per archive: it holds
 ``archive.db.ingest.lock``) moves records with ``BLMOVE`` from the items list to a
 processing list, writes a batch in one SQLite transaction with the normal storage logic
-(:meth:`Archive.save_article`: dedupe, aliases, versions) together with the crawl's
+(:meth:`Archive.store_article`: dedupe, aliases, versions) together with the crawl's
 ``crawl_runs`` row (its counts, and the ids of the batch's records), and only then removes
 them from the processing list (``LREM``). On start it puts back what a killed ingester left
 in the processing list, except the records whose ids its last committed batch holds: a

@@ -19,7 +19,7 @@ thread compresses and writes them and indexes them in ``captures``; the crawl
 only hashes the body. Each record is flushed as it is written, so a killed
 crawl leaves files whose every complete record is readable.
 
-What "as delivered" means (Scrapy bodies, scrapy#1988): HttpCompressionMiddleware
+What "as delivered" means (Scrapy issue #1988): HttpCompressionMiddleware
 decompresses bodies and deletes ``Content-Encoding``; sitting before it, this
 middleware still sees the compressed body *with* its ``Content-Encoding``, so
 the payload is stored as the server sent it. Twisted removes the
