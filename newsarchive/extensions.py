@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
-from scrapy import signals
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+from twisted.python.failure import Failure
 
 from newsarchive.archive import (
     Archive,
@@ -47,6 +51,7 @@ from newsarchive.outcomes import (
     LAYER,
     RUN_ID,
     RunStatus,
+    Stats,
     archive_exit_code,
     archive_failure,
     set_exit_code,
@@ -60,7 +65,7 @@ logger = logging.getLogger(__name__)
 COVERAGE_FIELDS = ("title", "lead", "body", "authors", "categories", "tags", "image_url", "published")
 
 
-def archive_failed(crawler, error: ArchiveError) -> None:
+def archive_failed(crawler: Crawler, error: ArchiveError) -> None:
     """Log an archive failure once, at ERROR, remember it for the run row and the exit
     code, and stop the crawl: every later write would fail the same way."""
     stats = crawler.stats
@@ -79,7 +84,7 @@ def archive_failed(crawler, error: ArchiveError) -> None:
         deferred_from_coro(engine.close_spider_async(reason=ARCHIVE_ERROR_REASON))
 
 
-def check_archive(db_path) -> None:
+def check_archive(db_path: str | os.PathLike[str]) -> None:
     """Raise :class:`ArchiveError` (logged by the caller) unless the archive at ``db_path``
     is not being rebuilt, is sound (``PRAGMA quick_check``), opens, is migrated and takes
     writes. The crawl commands call it before a crawl starts, so a busy, damaged or
@@ -98,7 +103,7 @@ def check_archive(db_path) -> None:
         archive.probe_write()
 
 
-def storage_failed(crawler, failure) -> None:
+def storage_failed(crawler: Crawler, failure: Failure) -> None:
     """A callback or pipeline that met a damaged or locked archive (a bare ``sqlite3`` error):
     the run stops and is recorded failed, never ``finished``."""
     import sqlite3
@@ -110,7 +115,7 @@ def storage_failed(crawler, failure) -> None:
     archive_failed(crawler, damaged_archive(db_path, error) or ArchiveError(f"archive {db_path}: {error}"))
 
 
-def record_coverage(stats, item: dict) -> None:
+def record_coverage(stats: Stats, item: dict[str, Any]) -> None:
     """Count which fields a stored item has, and from which layer."""
     sources = item.get("field_sources") or {}
     for field in COVERAGE_FIELDS:
@@ -120,7 +125,7 @@ def record_coverage(stats, item: dict) -> None:
             stats.inc_value(f"{LAYER}{field}/{sources.get(field, 'unknown')}")
 
 
-def run_summary(stats: dict) -> dict:
+def run_summary(stats: dict[str, Any]) -> dict[str, Any]:
     """The ``crawl_runs`` columns for a run's stats: requests, responses, outcomes, drops, coverage."""
     stored = sum(stats.get(f"{ARTICLES}{o}", 0) for o in ARTICLE_OUTCOMES)
     layers: dict[str, dict[str, int]] = {}
@@ -145,15 +150,17 @@ def run_summary(stats: dict) -> dict:
 
 
 class CrawlRun:
-    def __init__(self, crawler):
+    def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.db_path = resolve_db_path(crawler.settings.get("NEWSARCHIVE_DB"))
         self.lock: RunLock | None = None
         self.reserve = SpaceReserve(self.db_path, crawler.spidercls.name)
         self.run_id: int | None = None
+        #: What check_health judges a finished run by (None: its defaults); set by from_crawler.
+        self.thresholds: Thresholds | None = None
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> CrawlRun:
         """Take the run lock before anything opens: a locked run fails to start and writes nothing.
 
         ``scrapy check`` (which sets ``SCRAPY_CHECK``) is no run: it takes no lock and records nothing.
@@ -177,14 +184,20 @@ class CrawlRun:
         crawler.signals.connect(extension.archive_refused, signal=archive_failure)
         return extension
 
-    def callback_failed(self, failure, response=None, spider=None, item=None) -> None:
+    def callback_failed(
+        self,
+        failure: Failure,
+        response: Response | None = None,
+        spider: Spider | None = None,
+        item: Any = None,
+    ) -> None:
         storage_failed(self.crawler, failure)
 
     def archive_refused(self, error: ArchiveError) -> None:
         """A component (the crawl memory, newsarchive.memory) met an archive refusing a write."""
         archive_failed(self.crawler, error)
 
-    def spider_opened(self, spider) -> None:
+    def spider_opened(self, spider: Spider) -> None:
         self.reserve.hold()
         try:
             with Archive(self.db_path) as archive:
@@ -197,10 +210,10 @@ class CrawlRun:
             logger.warning("%d earlier %s run(s) had been killed; marked as such", killed, spider.name)
         self.crawler.stats.set_value(RUN_ID, self.run_id)
 
-    def item_scraped(self, item, spider) -> None:
+    def item_scraped(self, item: Any, spider: Spider) -> None:
         record_coverage(self.crawler.stats, dict(item))
 
-    def spider_closed(self, spider, reason: str) -> None:
+    def spider_closed(self, spider: Spider, reason: str) -> None:
         stats = self.crawler.stats
         try:
             if self.run_id is None:
@@ -209,27 +222,27 @@ class CrawlRun:
             status, problems = self._judge(spider.name, reason, summary)
             summary["problems"] = problems
             self.reserve.release()  # the room the run's record needs on a full disk
-            self._record(spider.name, status, summary)
+            self._record(self.run_id, spider.name, status, summary)
             self._report(spider.name, status, summary)
         finally:
             self.reserve.release()
             if self.lock is not None:
                 self.lock.release()
 
-    def _record(self, site: str, status: str, summary: dict) -> None:
+    def _record(self, run_id: int, site: str, status: str, summary: dict[str, Any]) -> None:
         """Write the run's row; on a full disk at least its status and problems (a few bytes
         that may still fit where the stats blob does not), else say so at ERROR."""
         try:
             with Archive(self.db_path) as archive:
                 try:
-                    archive.finish_run(self.run_id, status, summary, self.crawler.stats.get_stats())
+                    archive.finish_run(run_id, status, summary, self.crawler.stats.get_stats())
                 except ArchiveError:
-                    archive.mark_run(self.run_id, status, summary["problems"])
+                    archive.mark_run(run_id, status, summary["problems"])
         except ArchiveError as error:
             set_exit_code(self.crawler.stats, EXIT_ARCHIVE)
-            logger.error("could not record the end of %s run %s: %s", site, self.run_id, error)
+            logger.error("could not record the end of %s run %s: %s", site, run_id, error)
 
-    def _judge(self, site: str, reason: str, summary: dict) -> tuple[str, list[dict]]:
+    def _judge(self, site: str, reason: str, summary: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         """The run's status and problems: ``failed`` when the archive stopped it or it did not
         finish, else ``degraded`` when :func:`check_health` finds problems, else ``finished``."""
         stats = self.crawler.stats
@@ -257,7 +270,7 @@ class CrawlRun:
         )
         return RunStatus.DEGRADED, problems
 
-    def _report(self, site: str, status: str, summary: dict) -> None:
+    def _report(self, site: str, status: str, summary: dict[str, Any]) -> None:
         coverage = summary["coverage"]
         shares = ", ".join(f"{f} {share:.0%}" for f, share in coverage["fields"].items() if share is not None)
         logger.info(
