@@ -6,14 +6,18 @@ import logging
 import random
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import NoReturn, Self
 from urllib.parse import urlsplit, urlunsplit
 
+from scrapy import Request
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.http.request import NO_CALLBACK
+from scrapy.settings import BaseSettings
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.httpobj import urlparse_cached
 
@@ -29,6 +33,7 @@ from newsarchive.outcomes import (
 )
 from newsarchive.pagecheck import challenge_vendor, choose_encoding, is_empty, is_soft_404
 from newsarchive.replay import REPLAY_HOST_HEADER
+from newsarchive.spiders.base import NewsSpider
 from newsarchive.urlpolicy import refusal
 
 logger = logging.getLogger(__name__)
@@ -43,7 +48,7 @@ class PageRejected(IgnoreRequest):
         self.reason = self.counted_reason = reason
 
 
-def reject(crawler, request, reason: str, detail: str):
+def reject(crawler: Crawler, request: Request, reason: str, detail: str) -> NoReturn:
     """Count ``reason``, log it, and stop the response: the request's errback gets a :class:`PageRejected`."""
     count_drop(crawler.stats, reason)
     logger.warning("%s: %s", reason, detail)
@@ -53,11 +58,11 @@ def reject(crawler, request, reason: str, detail: str):
 class _CrawlerMiddleware:
     """A middleware that needs only the crawler (its stats, spider and settings)."""
 
-    def __init__(self, crawler):
+    def __init__(self, crawler: Crawler):
         self.crawler = crawler
 
     @classmethod
-    def from_crawler(cls, crawler):
+    def from_crawler(cls, crawler: Crawler) -> Self:
         return cls(crawler)
 
 
@@ -74,11 +79,11 @@ class AllowRuleMiddleware(_CrawlerMiddleware):
     sitemap names). ``dont_filter`` does not exempt a request, as it does from Scrapy's
     offsite check: sitemaps, feeds, listings, redirects and robots.txt all pass here."""
 
-    def __init__(self, crawler):
+    def __init__(self, crawler: Crawler):
         super().__init__(crawler)
         self.max_length = crawler.settings.getint("URLLENGTH_LIMIT")
 
-    def process_request(self, request):
+    def process_request(self, request: Request) -> None:
         # A spider that names no hosts (a benchmark's bare spider) is judged on the rest only.
         hosts = getattr(self.crawler.spider, "allowed_domains", None) or ()
         refused = refusal(request.url, hosts, max_length=self.max_length)
@@ -96,11 +101,11 @@ class ReplayDownloadHandler(HTTP11DownloadHandler):
     to the internet during a replay crawl, because every request is re-aimed.
     """
 
-    def __init__(self, crawler):
+    def __init__(self, crawler: Crawler):
         super().__init__(crawler)
-        self.replay_url = crawler.settings.get("NEWSARCHIVE_REPLAY_URL") or None
+        self.replay_url: str | None = crawler.settings.get("NEWSARCHIVE_REPLAY_URL") or None
 
-    async def download_request(self, request):
+    async def download_request(self, request: Request) -> Response:
         if not self.replay_url:
             return await super().download_request(request)
         replayed = request.replace(url=replay_target(request.url, self.replay_url))
@@ -122,11 +127,11 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
     redirects, decompression and the page checks, so as the robots.txt rules are read from it.
     """
 
-    def __init__(self, crawler):
+    def __init__(self, crawler: Crawler):
         super().__init__(crawler)
         self._fetched: dict[str, Response] = {}
 
-    def process_response(self, request, response):
+    def process_response(self, request: Request, response: Response) -> Response:
         if (
             response.status == 200
             and request.callback is NO_CALLBACK
@@ -138,7 +143,10 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
             self._fetched[urlsplit(first).netloc] = response
         return response
 
-    async def process_request(self, request):
+    # Scrapy 2.19 types its process_request as answering None and taking a spider; a downloader
+    # middleware's may answer with a Response (Scrapy's documented contract: that is what this one
+    # adds), and needs no spider argument (which Scrapy 2.19 deprecates).
+    async def process_request(self, request: Request) -> Response | None:  # type: ignore[override]
         await super().process_request(request)
         url = urlparse_cached(request)
         if request.meta.get("dont_obey_robotstxt") or url.path != "/robots.txt" or url.query:
@@ -159,7 +167,7 @@ class RedirectGuardMiddleware(_CrawlerMiddleware):
     Sits before RedirectMiddleware (600) in the response chain.
     """
 
-    def process_response(self, request, response):
+    def process_response(self, request: Request, response: Response) -> Response:
         location = response.headers.get(b"Location")
         if not (300 <= response.status < 400 and location):
             return response
@@ -183,11 +191,11 @@ class RedirectAliasMiddleware(_CrawlerMiddleware):
     this redirect or found first elsewhere.
     """
 
-    def process_response(self, request, response):
+    def process_response(self, request: Request, response: Response) -> Response:
         spider = self.crawler.spider
-        site = getattr(spider, "site", None)
         location = response.headers.get(b"Location")
-        if site is not None and 300 <= response.status < 400 and location:
+        if isinstance(spider, NewsSpider) and 300 <= response.status < 400 and location:
+            site = spider.site
             target = site.canonical(response.urljoin(location.decode("latin-1")))
             source = site.canonical(request.url)
             if source != target and site.is_article_url(target):
@@ -209,7 +217,7 @@ class PageCheckMiddleware(_CrawlerMiddleware):
     #: Kinds (``newsarchive_kind`` meta) whose bodies must hold something to be useful.
     CONTENT_KINDS = frozenset({"article", "listing", "feed", "sitemap"})
 
-    def process_response(self, request, response):
+    def process_response(self, request: Request, response: Response) -> Response:
         kind = request.meta.get("newsarchive_kind")
         headers = {
             k.decode("latin-1").lower(): (response.headers.get(k) or b"").decode("latin-1")
@@ -235,8 +243,8 @@ class PageCheckMiddleware(_CrawlerMiddleware):
                 )
         return response
 
-    def _check_charset(self, request, response):
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+    def _check_charset(self, request: Request, response: TextResponse) -> TextResponse:
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         encoding, note = choose_encoding(response.body, content_type)
         if note:
             request.meta["newsarchive_charset_note"] = note
@@ -275,7 +283,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
     ``RETRY_HTTP_CODES`` and are never retried.
     """
 
-    def __init__(self, settings):
+    def __init__(self, settings: BaseSettings):
         super().__init__(settings)
         self.backoff_base = settings.getfloat("NEWSARCHIVE_RETRY_BACKOFF_BASE")
         self.backoff_max = settings.getfloat("NEWSARCHIVE_RETRY_BACKOFF_MAX")
@@ -286,7 +294,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
         delay = min(self.backoff_max, self.backoff_base * 2**attempt)
         return delay * random.uniform(0.75, 1.25)
 
-    async def process_response(self, request, response):
+    # Coroutines where Scrapy 2.19's RetryMiddleware has plain methods (and takes a spider):
+    # Scrapy accepts coroutine downloader-middleware methods (its "Coroutines" documentation); the base
+    # class's types cannot say that a subclass may be one.
+    async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
         if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
             return response
         delay = retry_after_seconds(response.headers.get(b"Retry-After"))
@@ -304,7 +315,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
         await self._pause(request, delay)
         return retry
 
-    async def process_exception(self, request, exception):
+    async def process_exception(self, request: Request, exception: Exception) -> Request | None:  # type: ignore[override]
         if request.meta.get("dont_retry") or not isinstance(exception, self.exceptions_to_retry):
             return None
         retry = self.retry_request(request, exception)
@@ -312,22 +323,26 @@ class BackoffRetryMiddleware(RetryMiddleware):
             await self._pause(request, None)
         return retry
 
-    def retry_request(self, request, reason):
+    def retry_request(self, request: Request, reason: str | Exception) -> Request | None:
         """The retry of ``request`` (None when its retries are spent), as Scrapy's RetryMiddleware
         makes it: the request's ``max_retry_times``, ``priority_adjust`` and
         ``give_up_log_level`` meta first, else the ``RETRY_*`` settings."""
+        spider = self.crawler.spider
+        if spider is None:  # set when the crawl opens, before any request is downloaded
+            raise RuntimeError(f"retry of {request.url} asked before the crawl opened its spider")
         return get_retry_request(
             request,
-            spider=self.crawler.spider,
+            spider=spider,
             reason=reason,
             max_retry_times=request.meta.get("max_retry_times"),
             priority_adjust=request.meta.get("priority_adjust"),
             give_up_log_level=request.meta.get("give_up_log_level"),
         )
 
-    async def _pause(self, request, retry_after: float | None) -> None:
+    async def _pause(self, request: Request, retry_after: float | None) -> None:
         delay = retry_after if retry_after is not None else self.backoff(request.meta.get("retry_times", 0))
-        self.crawler.stats.inc_value(RETRY_WAITED_SECONDS, round(delay, 2))
+        # Scrapy types a count as int; its collector adds any number, and this total is in seconds.
+        self.crawler.stats.inc_value(RETRY_WAITED_SECONDS, round(delay, 2))  # type: ignore[arg-type]
         if retry_after is not None:
             self.crawler.stats.inc_value(RETRY_AFTER_HONOURED)
         await sleep(delay)
