@@ -60,8 +60,9 @@ def url_date(url: str) -> datetime | None:
     match = _URL_DATE.search(url)
     if not match:
         return None
+    year, month, day = map(int, match.groups())
     try:
-        return datetime(*map(int, match.groups()), 23, 59, tzinfo=UTC)
+        return datetime(year, month, day, 23, 59, tzinfo=UTC)
     except ValueError:
         return None
 
@@ -187,8 +188,9 @@ class NewsSpider(scrapy.Spider):
     def _count_failure(self, failure) -> str:
         """Count a failed request under its reason (see :func:`newsarchive.outcomes.failure_reason`)
         and return the reason; pages the page checks or the allow-rule rejected are counted already."""
-        if counted_reason(failure.value):
-            return counted_reason(failure.value)
+        counted = counted_reason(failure.value)
+        if counted:
+            return counted
         reason = failure_reason(failure)
         count_drop(self.crawler.stats, reason)
         log = self.logger.info if reason == Drop.GONE else self.logger.warning
