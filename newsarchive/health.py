@@ -5,7 +5,7 @@ day without news. So at the end of every finished run :func:`check_health`
 compares the run's numbers (from :func:`newsarchive.extensions.run_summary`
 and the crawl stats) with thresholds, and each miss is a *problem*. A run
 with problems is recorded ``degraded``, logged at ERROR with the numbers, and
-the crawl exits with :data:`EXIT_DEGRADED`, so cron mail or a failed systemd
+the crawl exits with :data:`~newsarchive.outcomes.EXIT_DEGRADED`, so cron mail or a failed systemd
 unit shows it. This is how a site redesign is noticed on the first run after it.
 
 The checks (settings, override with ``-s NAME=VALUE``; dicts as JSON):

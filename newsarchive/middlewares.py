@@ -1,4 +1,24 @@
-"""Downloader components: replay routing, robots.txt, redirect aliases, page checks and polite retries."""
+"""The crawl's downloader components: what every request and response passes between the
+spider and the wire (their order is ``DOWNLOADER_MIDDLEWARES`` in :mod:`newsarchive.settings`).
+
+* :class:`AllowRuleMiddleware` (50): the URL rule of :mod:`newsarchive.urlpolicy`, before
+  anything else is fetched;
+* :class:`SharedRobotsTxtMiddleware` (100): Scrapy's robots.txt rules, whose one fetch also
+  answers the spider's own request for robots.txt;
+* :class:`BackoffRetryMiddleware` (550): Scrapy's retries, after a pause (``Retry-After`` or
+  exponential backoff) instead of at once;
+* :class:`PageCheckMiddleware` (560): challenge pages, soft 404s and empty bodies stopped, and
+  a wrong declared charset corrected (:mod:`newsarchive.pagecheck`);
+* :class:`RedirectGuardMiddleware` (640) and :class:`RedirectAliasMiddleware` (650): redirects
+  that loop or leave the site are named and counted; article redirects become aliases;
+* :class:`ReplayDownloadHandler`: with ``NEWSARCHIVE_REPLAY_URL``, every request goes to the
+  local replay server (:mod:`newsarchive.replay`) while keeping the real site's URL.
+
+A rejected page raises :class:`PageRejected` into the request's errback, counted once, here,
+under its reason (:mod:`newsarchive.outcomes`). The components subclass Scrapy's without
+overriding a private method (``tests/test_scrapy_api.py`` checks it), so a Scrapy release
+that changes its internals does not change them.
+"""
 
 from __future__ import annotations
 
