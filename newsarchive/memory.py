@@ -14,6 +14,10 @@ distributed add-on sets :class:`newsarchive.distributed.WorkerArchive`, which re
 read-only archive and sends its writes to the ingester. Tests give the spider any object
 with these methods.
 
+Whether this process is such a worker is one question, :func:`is_distributed_worker`,
+asked by the components that write SQLite or take the run lock (the crawl commands, the
+template pipeline), never by the spider.
+
 A write the archive refuses (disk full, read-only) is not the spider's to handle:
 :class:`ArchiveMemory` sends :data:`newsarchive.outcomes.archive_failure` and the run
 extension stops the crawl and names the error (:mod:`newsarchive.extensions`).
