@@ -191,7 +191,8 @@ def articles(db: Path) -> dict[str, dict]:
     with sqlite3.connect(db) as conn:
         conn.row_factory = sqlite3.Row
         rows = {
-            row["url"]: {k: row[k] for k in row if k not in RUN_COLUMNS}
+            # .keys(): iterating a sqlite3.Row gives its values, not its column names.
+            row["url"]: {k: row[k] for k in row.keys() if k not in RUN_COLUMNS}  # noqa: SIM118
             for row in conn.execute("select * from articles")
         }
     for row in rows.values():
