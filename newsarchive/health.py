@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 # Exit codes are named in newsarchive.outcomes; the tests still import them from here.
 from newsarchive.outcomes import (  # noqa: F401
@@ -51,6 +51,9 @@ from newsarchive.outcomes import (  # noqa: F401
     Drop,
     archive_exit_code,
 )
+
+if TYPE_CHECKING:  # the checks themselves need no Scrapy: only its settings' type is named
+    from scrapy.settings import BaseSettings
 
 DEFAULT_MIN_COVERAGE = {"title": 1.0, "body": 0.95, "published": 1.0}
 DEFAULT_MAX_EXTRACTION_DROPS = 0.05
@@ -68,7 +71,7 @@ class Thresholds:
     min_sample: int = DEFAULT_MIN_SAMPLE
 
     @classmethod
-    def from_settings(cls, settings, fields: tuple[str, ...] = ()) -> Thresholds:
+    def from_settings(cls, settings: BaseSettings, fields: tuple[str, ...] = ()) -> Thresholds:
         """From Scrapy settings; ``-s NEWSARCHIVE_HEALTH_MIN_COVERAGE='{"body": 0.9}'`` is JSON
         and changes only the fields it names (``0`` switches a field's check off).
 

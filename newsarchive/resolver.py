@@ -9,7 +9,13 @@ path for every request, redirects included.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Self
+
+from scrapy.crawler import Crawler
 from scrapy.resolver import CachingThreadedResolver
+from twisted.internet.base import ReactorBase
+from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
 
 from newsarchive.urlpolicy import is_public_address
@@ -22,12 +28,12 @@ class PublicAddressResolver(CachingThreadedResolver):
     allow_local = False
 
     @classmethod
-    def from_crawler(cls, crawler, reactor):
+    def from_crawler(cls, crawler: Crawler, reactor: ReactorBase) -> Self:
         resolver = super().from_crawler(crawler, reactor)
         resolver.allow_local = bool(crawler.settings.get("NEWSARCHIVE_REPLAY_URL"))
         return resolver
 
-    def getHostByName(self, name, timeout=()):
+    def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:
         answer = super().getHostByName(name, timeout)
         if not self.allow_local:
             answer.addCallback(self._refuse_local, name)

@@ -28,9 +28,10 @@ import io
 import re
 import zlib
 from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import scrapy
 from parsel import Selector
@@ -51,6 +52,9 @@ from newsarchive.outcomes import (
 from newsarchive.page import article_item, request_facts
 from newsarchive.persian.dates import DateParseError, day_range, parse_datetime
 from newsarchive.sites.base import Site
+
+if TYPE_CHECKING:
+    from newsarchive.items import ArticleItem
 
 _URL_DATE = re.compile(r"/(\d{4})/(\d{1,2})/(\d{1,2})/")
 
@@ -137,7 +141,7 @@ class NewsSpider(scrapy.Spider):
     def policy(self) -> RefreshPolicy:
         return RefreshPolicy.from_settings(self.settings)
 
-    async def start(self):
+    async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(
             self.site.url("/robots.txt"),
             callback=self.parse_robots,
@@ -165,7 +169,7 @@ class NewsSpider(scrapy.Spider):
             )  # a refusal stops the run (newsarchive.memory)
         self.archive.close()
 
-    def parse_robots(self, response: Response):
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         sitemaps = list(Protego.parse(response.text).sitemaps) if isinstance(response, TextResponse) else []
         if not sitemaps:
             yield from self._fallback_sitemaps()
@@ -174,7 +178,7 @@ class NewsSpider(scrapy.Spider):
             if self._within_discovery_limits(url, 0):
                 yield self._sitemap_request(url)
 
-    def robots_failed(self, failure):
+    def robots_failed(self, failure) -> Iterator[scrapy.Request]:
         if getattr(failure.value, "response", None) is None:
             self._count_failure(failure)  # no robots.txt (404) is normal; a timeout or a challenge is not
         self.logger.warning("robots.txt unavailable (%s); trying fallback sitemaps", failure.value)
@@ -197,7 +201,7 @@ class NewsSpider(scrapy.Spider):
         log("%s failed (%s): %s", failure.request.url, reason, failure.value)
         return reason
 
-    def _fallback_sitemaps(self, index: int = 0):
+    def _fallback_sitemaps(self, index: int = 0) -> Iterator[scrapy.Request]:
         """The site's fallback sitemaps in order, the next one only when this one is missing."""
         if index < len(self.site.sitemap_fallbacks):
             request = self._sitemap_request(
@@ -206,7 +210,7 @@ class NewsSpider(scrapy.Spider):
             request.meta["newsarchive_fallback"] = index
             yield request
 
-    def sitemap_failed(self, failure):
+    def sitemap_failed(self, failure) -> Iterator[scrapy.Request]:
         if not counted_reason(failure.value) and getattr(failure.value, "response", None) is None:
             self._count_failure(failure)  # a missing fallback (404) is expected; a timeout is not
         self.logger.info("fallback sitemap not available: %s", failure.request.url)
@@ -215,7 +219,12 @@ class NewsSpider(scrapy.Spider):
     # --- sitemaps -------------------------------------------------------
 
     def _sitemap_request(
-        self, url: str, errback=None, lastmod: str | None = None, depth: int = 0, **kwargs
+        self,
+        url: str,
+        errback: Callable[..., Any] | None = None,
+        lastmod: str | None = None,
+        depth: int = 0,
+        **kwargs: Any,
     ) -> scrapy.Request:
         # Below the articles' priority, and an index's sitemaps one at a time (_next_sitemap):
         # the next sitemap is read once the articles already queued are fetched, so the
@@ -248,7 +257,7 @@ class NewsSpider(scrapy.Spider):
         )
         return False
 
-    def _next_sitemap(self):
+    def _next_sitemap(self) -> Iterator[scrapy.Request]:
         """The next sitemap named by an index and not requested yet, if any."""
         while self.sitemap_queue:
             url, lastmod, depth = self.sitemap_queue.popleft()
@@ -262,7 +271,7 @@ class NewsSpider(scrapy.Spider):
                 # A shared request queue (a distributed crawl sets this): all at once, another
                 # worker may read the next one.
 
-    def sitemap_unavailable(self, failure):
+    def sitemap_unavailable(self, failure) -> Iterator[scrapy.Request]:
         self._count_failure(failure)
         yield from self._next_sitemap()
 
@@ -286,11 +295,11 @@ class NewsSpider(scrapy.Spider):
             return None
         return body
 
-    def parse_sitemap(self, response: Response):
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         yield from self._read_sitemap(response)
         yield from self._next_sitemap()
 
-    def _read_sitemap(self, response: Response):
+    def _read_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         body = self._sitemap_body(response)
         if not body:
             return
@@ -321,7 +330,7 @@ class NewsSpider(scrapy.Spider):
 
     # --- feeds ----------------------------------------------------------
 
-    def parse_feed(self, response: Response):
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         if declares_entities(response.body):
             self.logger.warning("feed declares XML entities; refused: %s", response.url)
             count_drop(self.crawler.stats, Drop.XML_ENTITIES)
@@ -350,7 +359,7 @@ class NewsSpider(scrapy.Spider):
             meta={"newsarchive_kind": "listing"},
         )
 
-    def parse_listing(self, response: Response):
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         if not isinstance(response, TextResponse):
             return
         self.listing_pages += 1
@@ -394,7 +403,7 @@ class NewsSpider(scrapy.Spider):
 
     def _article_request(
         self, url: str, *, via: str, lastmod: str | None = None, feed_date: str | None = None
-    ):
+    ) -> Iterator[scrapy.Request]:
         canonical = self.site.canonical(url)
         if not self.site.is_article_url(canonical):
             return
@@ -416,12 +425,12 @@ class NewsSpider(scrapy.Spider):
         }
         yield scrapy.Request(canonical, callback=self.parse_article, errback=self.article_failed, meta=meta)
 
-    def article_failed(self, failure):
+    def article_failed(self, failure) -> None:
         """A 404/410 is remembered (see freshness); other failures are counted and retried next run."""
         if self._count_failure(failure) == Drop.GONE:
             self.archive.record_gone(failure.request.url, failure.value.response.status)
 
-    def parse_article(self, response: Response):
+    def parse_article(self, response: Response) -> Iterator[ArticleItem]:
         """One article page to an :class:`~newsarchive.items.ArticleItem`
         (:func:`newsarchive.page.article_item`; pipelines do the rest)."""
         if not isinstance(response, TextResponse):

@@ -5,15 +5,21 @@ its site module, and :class:`~newsarchive.spiders.base.NewsSpider` does the
 crawling. ``scrapy crawl digiato`` finds ``DigiatoSpider`` here.
 """
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from scrapy.http import Response
+
 from newsarchive.contracts import article_contract_docstring
 from newsarchive.sites import SITES
+from newsarchive.sites.base import Site
 from newsarchive.spiders.base import NewsSpider
 
 
-def _contract_method(name: str, url: str):
+def _contract_method(name: str, url: str) -> Callable[[NewsSpider, Response], Iterator[Any]]:
     """A ``scrapy check`` contract: ``parse_article`` on the sample page ``url``."""
 
-    def check(self, response):
+    def check(self: NewsSpider, response: Response) -> Iterator[Any]:
         return self.parse_article(response)
 
     check.__name__ = check.__qualname__ = name
@@ -21,7 +27,7 @@ def _contract_method(name: str, url: str):
     return check
 
 
-def spider_class(site) -> type[NewsSpider]:
+def spider_class(site: Site) -> type[NewsSpider]:
     """A :class:`NewsSpider` subclass named after ``site``, with a contract per sample URL."""
     class_name = "".join(part.title() for part in site.name.split("_")) + "Spider"
     names = [f"check_article_{n}" for n in range(1, len(site.contract_urls) + 1)]
