@@ -38,6 +38,7 @@ from parsel import Selector
 from protego import Protego
 from scrapy.http import Response, TextResponse
 from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure
 
 from newsarchive.memory import CrawlMemory, RefreshPolicy, open_memory
 from newsarchive.outcomes import (
@@ -57,6 +58,13 @@ if TYPE_CHECKING:
     from newsarchive.items import ArticleItem
 
 _URL_DATE = re.compile(r"/(\d{4})/(\d{1,2})/(\d{1,2})/")
+
+
+def _request_of(failure: Failure) -> scrapy.Request:
+    """The request an errback's ``failure`` is about: Scrapy sets ``failure.request`` (its
+    errback API), an attribute Twisted's ``Failure`` does not declare."""
+    request: scrapy.Request = failure.request  # type: ignore[attr-defined]
+    return request
 
 
 def url_date(url: str) -> datetime | None:
@@ -178,27 +186,27 @@ class NewsSpider(scrapy.Spider):
             if self._within_discovery_limits(url, 0):
                 yield self._sitemap_request(url)
 
-    def robots_failed(self, failure) -> Iterator[scrapy.Request]:
+    def robots_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         if getattr(failure.value, "response", None) is None:
             self._count_failure(failure)  # no robots.txt (404) is normal; a timeout or a challenge is not
         self.logger.warning("robots.txt unavailable (%s); trying fallback sitemaps", failure.value)
         yield from self._fallback_sitemaps()
 
-    def request_failed(self, failure) -> None:
+    def request_failed(self, failure: Failure) -> None:
         """Errback of feeds and listings: count the failure. (An errback's return value is
         taken as the callback's output, so it must return nothing.)"""
         self._count_failure(failure)
 
-    def _count_failure(self, failure) -> str:
+    def _count_failure(self, failure: Failure) -> str:
         """Count a failed request under its reason (see :func:`newsarchive.outcomes.failure_reason`)
         and return the reason; pages the page checks or the allow-rule rejected are counted already."""
-        counted = counted_reason(failure.value)
+        counted = counted_reason(failure.value) if failure.value is not None else None
         if counted:
             return counted
         reason = failure_reason(failure)
         count_drop(self.crawler.stats, reason)
         log = self.logger.info if reason == Drop.GONE else self.logger.warning
-        log("%s failed (%s): %s", failure.request.url, reason, failure.value)
+        log("%s failed (%s): %s", _request_of(failure).url, reason, failure.value)
         return reason
 
     def _fallback_sitemaps(self, index: int = 0) -> Iterator[scrapy.Request]:
@@ -210,11 +218,12 @@ class NewsSpider(scrapy.Spider):
             request.meta["newsarchive_fallback"] = index
             yield request
 
-    def sitemap_failed(self, failure) -> Iterator[scrapy.Request]:
-        if not counted_reason(failure.value) and getattr(failure.value, "response", None) is None:
+    def sitemap_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        error, request = failure.value, _request_of(failure)
+        if not (error is not None and counted_reason(error)) and getattr(error, "response", None) is None:
             self._count_failure(failure)  # a missing fallback (404) is expected; a timeout is not
-        self.logger.info("fallback sitemap not available: %s", failure.request.url)
-        yield from self._fallback_sitemaps(failure.request.meta["newsarchive_fallback"] + 1)
+        self.logger.info("fallback sitemap not available: %s", request.url)
+        yield from self._fallback_sitemaps(request.meta["newsarchive_fallback"] + 1)
 
     # --- sitemaps -------------------------------------------------------
 
@@ -271,7 +280,7 @@ class NewsSpider(scrapy.Spider):
                 # A shared request queue (a distributed crawl sets this): all at once, another
                 # worker may read the next one.
 
-    def sitemap_unavailable(self, failure) -> Iterator[scrapy.Request]:
+    def sitemap_unavailable(self, failure: Failure) -> Iterator[scrapy.Request]:
         self._count_failure(failure)
         yield from self._next_sitemap()
 
@@ -425,10 +434,11 @@ class NewsSpider(scrapy.Spider):
         }
         yield scrapy.Request(canonical, callback=self.parse_article, errback=self.article_failed, meta=meta)
 
-    def article_failed(self, failure) -> None:
+    def article_failed(self, failure: Failure) -> None:
         """A 404/410 is remembered (see freshness); other failures are counted and retried next run."""
-        if self._count_failure(failure) == Drop.GONE:
-            self.archive.record_gone(failure.request.url, failure.value.response.status)
+        response = getattr(failure.value, "response", None)
+        if self._count_failure(failure) == Drop.GONE and response is not None:  # gone: it carries the 404/410
+            self.archive.record_gone(_request_of(failure).url, response.status)
 
     def parse_article(self, response: Response) -> Iterator[ArticleItem]:
         """One article page to an :class:`~newsarchive.items.ArticleItem`
