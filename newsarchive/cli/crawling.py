@@ -1,10 +1,11 @@
-"""The commands that crawl, or serve or take in what a crawl reads and writes: ``demo``,
-``crawl``, ``runs``, ``replay`` and ``ingest``.
+"""The commands around crawling: ``demo`` and ``crawl`` run spiders, ``runs`` lists what the
+runs did, ``replay`` serves recorded pages for offline crawls, and ``ingest`` writes the
+items of distributed workers into the archive.
 
 Each is a thin layer over the library: :mod:`newsarchive.crawl` runs the spiders,
-:mod:`newsarchive.replay` serves recorded pages, :mod:`newsarchive.distributed` ingests
-the items of distributed workers. Scrapy (and Twisted) are imported inside the commands that
-crawl, so that the commands which only read the archive start without them.
+:mod:`newsarchive.replay` serves recorded pages, :mod:`newsarchive.distributed` ingests.
+Scrapy (and Twisted) are imported inside the commands that need them, so that the commands
+which only read the archive start without them.
 """
 
 from __future__ import annotations
