@@ -17,6 +17,7 @@ stats as ``newsarchive/exit_code`` (see :mod:`newsarchive.commands.crawl`).
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from typing import Any
@@ -288,3 +289,28 @@ class CrawlRun:
             shares or "no articles",
             coverage["layers"],
         )
+
+
+class FrozenStartupHeap:
+    """Moves what exists once the engine has started (modules, settings, site tables, the
+    spider's memory of earlier runs) out of the garbage collector's reach with
+    :func:`gc.freeze`.
+
+    Those objects live for the whole run, yet every full collection walked them again: a
+    2,000-page crawl spent ~15 full collections over a heap of a few hundred MB. What the
+    crawl allocates afterwards is collected as before.
+    """
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FrozenStartupHeap:
+        extension = cls()
+        crawler.signals.connect(extension.engine_started, signal=signals.engine_started)
+        crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
+        return extension
+
+    def engine_started(self) -> None:
+        gc.collect()
+        gc.freeze()
+
+    def engine_stopped(self) -> None:
+        gc.unfreeze()  # a process that runs several crawls collects each one's start-up heap

@@ -61,6 +61,10 @@ ROBOTSTXT_OBEY = True
 # Politeness: few parallel requests per site, AutoThrottle adapts to the server.
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
+# Items processed in parallel per response. An article page yields one item and a listing
+# none, yet Scrapy starts this many asyncio tasks for every callback's output (default 100:
+# most of the engine's CPU per page in a profile).
+CONCURRENT_ITEMS = 4
 DOWNLOAD_DELAY = 0.5
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
@@ -142,6 +146,7 @@ ITEM_PIPELINES = {
 }
 EXTENSIONS = {
     "newsarchive.extensions.CrawlRun": 500,
+    "newsarchive.extensions.FrozenStartupHeap": 900,
 }
 # Distributed crawling (newsarchive.distributed): NEWSARCHIVE_REDIS_URL=redis://HOST:PORT/DB makes
 # this process a worker (scrapy-redis scheduler and dupe filter, items to Redis for
