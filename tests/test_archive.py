@@ -6,6 +6,7 @@ import pytest
 import sqlite_utils
 
 from newsarchive.archive import SCHEMA_VERSION, Archive, ArchiveError, article_id
+from newsarchive.archive import articles as articles_module
 
 
 def article(**changes):
@@ -95,6 +96,33 @@ def test_fts_index_follows_inserts_updates_and_deletes(archive):
     assert len(archive.search("اپل")) == 1
     assert archive.delete_article("https://digiato.com/mobile/galaxy-s24")
     assert archive.search("اپل") == [] and archive.db["article_versions"].count == 0
+
+
+def test_an_unchanged_refetch_neither_folds_the_text_again_nor_touches_the_search_index(archive, monkeypatch):
+    archive.save_article(article(), fetched_at="2024-05-04T07:00:00Z")
+    folded = []
+    real = articles_module.search_forms
+    monkeypatch.setattr(articles_module, "search_forms", lambda *args: folded.append(args) or real(*args))
+    before = archive.db.conn.total_changes  # counts rows written by triggers too
+    assert archive.save_article(article(), fetched_at="2024-05-04T08:00:00Z") == "unchanged"
+    assert folded == [] and archive.db.conn.total_changes - before == 1  # the articles row alone
+    assert [hit.url for hit in archive.search("سامسونگ")] == ["https://digiato.com/mobile/galaxy-s24"]
+
+
+def test_a_refresh_that_changes_tags_refolds_the_search_columns(archive):
+    """Tags are searched with the lead but are not part of the content hash."""
+    archive.save_article(article(tags=["تبلت"]), fetched_at="2024-05-04T07:00:00Z")
+    assert len(archive.search("تبلت")) == 1
+    stored = archive.store_article(
+        article(tags=["هوش مصنوعی"]), fetched_at="2024-05-04T08:00:00Z", refresh=True
+    )
+    assert stored[0] == "updated"
+    assert len(archive.search("مصنوعی")) == 1 and archive.search("تبلت") == []
+
+
+def test_the_search_index_update_trigger_names_only_the_search_columns(archive):
+    (sql,) = archive.db.execute("select sql from sqlite_master where name = 'articles_au'").fetchone()
+    assert 'update of "search_title", "search_lead", "search_body" on "articles"' in sql
 
 
 def test_raw_sqlite_utils_search_finds_articles(archive):

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
 
+#: Columns outside the content hash that feed the search columns (with the lead).
+SEARCHED_METADATA = frozenset({"tags", "categories"})
+
+
 def article_id(url: str) -> str:
     """A stable id from the first canonical URL an article was stored under."""
     return hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
@@ -120,6 +124,7 @@ class ArticlesMixin:
         record = self._record(article)
         existing = next(filter(None, (self.find_article(url) for url in urls)), None)
         if existing is None:
+            record.update(self._search_forms(article))
             record.update(id=article_id(article["url"]), first_seen_at=fetched_at, last_fetched_at=fetched_at)
             self.db.table("articles").insert(record)
             outcome, target = "new", record["id"]
@@ -144,6 +149,8 @@ class ArticlesMixin:
                 )
                 if corrected:
                     changes.update(corrected)
+                    if SEARCHED_METADATA & corrected.keys():
+                        changes.update(self._search_forms(article))
                     outcome = "updated"
             else:
                 self.db.table("article_versions").insert(
@@ -155,6 +162,7 @@ class ArticlesMixin:
                         "replaced_at": fetched_at,
                     }
                 )
+                record.update(self._search_forms(article))
                 record.pop("url")  # the first canonical URL stays the row's URL
                 changes = {**record, "last_fetched_at": fetched_at}
                 changes["modified_at"] = record.get("modified_at") or fetched_at
@@ -213,7 +221,8 @@ class ArticlesMixin:
 
     @staticmethod
     def _record(article: dict[str, Any]) -> dict[str, Any]:
-        """The ``articles`` row for an item: JSON columns encoded, search forms added."""
+        """The ``articles`` row for an item, JSON columns encoded; without the search columns,
+        which only a new or changed article needs (:meth:`_search_forms`)."""
         columns = {
             "source",
             "url",
@@ -242,16 +251,20 @@ class ArticlesMixin:
                 )
         record["sponsored"] = int(bool(record["sponsored"]))
         record["content_hash"] = content_hash(article)
-        record.update(
-            search_forms(
-                article.get("title"),
-                article.get("lead"),
-                article.get("body"),
-                article.get("tags") or [],
-                article.get("categories") or [],
-            )
-        )
         return record
+
+    @staticmethod
+    def _search_forms(article: dict[str, Any]) -> dict[str, str]:
+        """The search columns of an item. Folding a long body is most of an insert's cost, so
+        a re-fetch whose content and searched metadata are unchanged never computes them, and
+        the FTS update trigger (schema migration 6) fires only when they are written."""
+        return search_forms(
+            article.get("title"),
+            article.get("lead"),
+            article.get("body"),
+            article.get("tags") or [],
+            article.get("categories") or [],
+        )
 
     def articles(
         self, where: str | None = None, params: dict[str, Any] | None = None
@@ -279,6 +292,7 @@ class ArticlesMixin:
             nonlocal count
             for article in articles:
                 record = self._record(article)
+                record.update(self._search_forms(article))
                 record.update(
                     id=article_id(article["url"]), first_seen_at=fetched_at, last_fetched_at=fetched_at
                 )

@@ -254,6 +254,22 @@ def _migration_5(db: sqlite_utils.Database) -> None:
     db.table("crawl_runs").add_column("boilerplate", str)
 
 
+def _migration_6(db: sqlite_utils.Database) -> None:
+    """The FTS update trigger fires only when a search column is written. sqlite-utils'
+    trigger fired on every update, so recording a re-fetch (``last_fetched_at`` alone)
+    deleted and re-inserted the article's whole entry in the index."""
+    columns = ", ".join(f'"{column}"' for column in SEARCH_COLUMNS)
+    old = ", ".join(f'old."{column}"' for column in SEARCH_COLUMNS)
+    new = ", ".join(f'new."{column}"' for column in SEARCH_COLUMNS)
+    db.execute('drop trigger if exists "articles_au"')
+    db.execute(
+        f'create trigger "articles_au" after update of {columns} on "articles" begin '
+        f'insert into "articles_fts" ("articles_fts", rowid, {columns}) values (\'delete\', old.rowid, {old}); '
+        f'insert into "articles_fts" (rowid, {columns}) values (new.rowid, {new}); '
+        "end"
+    )
+
+
 #: Migrations in order; the archive's ``PRAGMA user_version`` counts those applied.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_1,
@@ -261,6 +277,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_3,
     _migration_4,
     _migration_5,
+    _migration_6,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
