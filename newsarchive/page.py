@@ -20,6 +20,7 @@ from typing import Any
 from parsel import Selector
 
 from newsarchive.extract import extract_article
+from newsarchive.extract.tree import html_selector
 from newsarchive.items import ArticleItem
 from newsarchive.sites.base import Site
 
@@ -57,7 +58,7 @@ def article_item(
     final_url = site.canonical(url)
     if not site.is_article_url(final_url):
         return None
-    selector = page if isinstance(page, Selector) else Selector(text=page, type="html", base_url=url)
+    selector = page if isinstance(page, Selector) else html_selector(page, url)
     raw = extract_article(selector, url, site)
     canonical = _canonical_of(site, raw.get("canonical_url"), final_url)
     requested = [site.canonical(u) for u in redirect_urls]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from newsarchive.extract.tree import Element
+from newsarchive.extract.tree import Element, text_content
 from newsarchive.persian import fold
 
 # --- names -------------------------------------------------------------------------
@@ -286,7 +286,7 @@ def ad_boxes(container: Element) -> set[Element]:
         parent = element.getparent()
         if parent is None or parent is container:
             continue
-        shown = len("".join(parent.text_content().split())) - len("".join((element.text or "").split()))
+        shown = len("".join(text_content(parent).split())) - len("".join((element.text or "").split()))
         if shown <= AD_BOX_TEXT:
             boxes.add(parent)
     return boxes
@@ -415,7 +415,7 @@ def link_shares(element: Element, total: int) -> tuple[float, float, list[Elemen
 
 def _outside_links(text: str, links: list[Element]) -> str:
     for link in links:
-        shown = " ".join(link.text_content().split())
+        shown = " ".join(text_content(link).split())
         if shown:
             text = text.replace(shown, " ", 1)
     return text

@@ -51,7 +51,7 @@ from newsarchive.extract.dateline_marks import (
     last_label,
 )
 from newsarchive.extract.page import Page
-from newsarchive.extract.tree import Element, Elements, TextNode
+from newsarchive.extract.tree import Element, Elements, TextNode, text_content
 from newsarchive.persian.dates import DateParseError, is_todays_date_line, parse_datetime
 from newsarchive.persian.text import fold
 
@@ -244,7 +244,7 @@ def _title_element(body: Element, hints: list[str]) -> Element | None:
         matching = [
             (len(text), element)
             for element in h1s
-            if (text := fold(collapse(element.text_content()))) and any(text in hint for hint in folded)
+            if (text := fold(collapse(text_content(element)))) and any(text in hint for hint in folded)
         ]
         if matching:
             return max(matching, key=lambda match: match[0])[1]

@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from newsarchive.extract.blocks import collapse
+from newsarchive.extract.tree import text_content
 from newsarchive.persian import fold
 
 # --- the site's own names and titles ---------------------------------------------------
@@ -200,7 +201,7 @@ def author_links(links: Iterable[Any]) -> list[str]:
             continue
         if parent is not None and link.getparent() is not parent:
             break
-        name = person_name(link.text_content())
+        name = person_name(text_content(link))
         if name:
             names.append(name)
             parent = link.getparent()

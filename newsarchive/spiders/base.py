@@ -452,7 +452,7 @@ class NewsSpider(scrapy.Spider):
         )
         item = article_item(
             self.site,
-            response.selector,
+            response.text,
             response.url,
             fetched_at,
             status=response.status,
