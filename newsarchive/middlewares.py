@@ -22,6 +22,7 @@ that changes its internals does not change them.
 
 from __future__ import annotations
 
+import codecs
 import logging
 import random
 from datetime import UTC, datetime
@@ -265,7 +266,10 @@ class PageCheckMiddleware(_CrawlerMiddleware):
 
     def _check_charset(self, request: Request, response: TextResponse) -> TextResponse:
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
-        encoding, note = choose_encoding(response.body, content_type)
+        decoded_as_utf8 = codecs.lookup(response.encoding).name == "utf-8"
+        encoding, note = choose_encoding(
+            response.body, content_type, response.text if decoded_as_utf8 else None
+        )
         if note:
             request.meta["newsarchive_charset_note"] = note
             self.crawler.stats.inc_value(CHARSET_CORRECTED if encoding else CHARSET_INVALID)

@@ -148,7 +148,9 @@ def _strict(body: bytes, encoding: str) -> str | None:
         return None
 
 
-def choose_encoding(body: bytes, content_type: str | None) -> tuple[str | None, str | None]:
+def choose_encoding(
+    body: bytes, content_type: str | None, utf8_text: str | None = None
+) -> tuple[str | None, str | None]:
     """``(encoding, note)`` for an HTML body whose declarations may lie.
 
     Candidates are what the response declares (BOM, ``Content-Type`` charset,
@@ -158,6 +160,10 @@ def choose_encoding(body: bytes, content_type: str | None) -> tuple[str | None, 
     Persian letters, then the first that decodes at all.
     ``(None, note)`` when nothing decodes it: the bytes are broken, and the caller
     records that instead of guessing. ``(None, None)``: keep the response's choice.
+
+    ``utf8_text`` is the body as already decoded as UTF-8 with replacement (Scrapy's
+    ``response.text``): without a U+FFFD in it the body is valid UTF-8, and the usual case
+    needs no second decoding of the whole page.
     """
     if body.isascii():
         return None, None
@@ -167,7 +173,8 @@ def choose_encoding(body: bytes, content_type: str | None) -> tuple[str | None, 
     codecs_named = (_codec_name(e) for e in (bom, header, meta) if e)
     declared = list(dict.fromkeys(name for name in codecs_named if name))
     first = declared[0] if declared else "utf-8"
-    if first == "utf-8" and _strict(body, "utf-8") is not None:
+    valid_utf8 = "\ufffd" not in utf8_text if utf8_text is not None else False
+    if first == "utf-8" and (valid_utf8 or _strict(body, "utf-8") is not None):
         return None, None  # the usual case: UTF-8, declared and valid
     decoded = {
         enc: text for enc in dict.fromkeys([*declared, "utf-8"]) if (text := _strict(body, enc)) is not None

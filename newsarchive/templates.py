@@ -36,8 +36,10 @@ def paragraphs(body: str | None) -> list[str]:
 
 def block_key(paragraph: str) -> str | None:
     """The key a paragraph is counted under, or None when it is too long to be template."""
+    if len(paragraph) > MAX_TEMPLATE_CHARS:  # before folding: most of a body is long paragraphs
+        return None
     text = " ".join(fold(paragraph).split())
-    if not text or len(paragraph) > MAX_TEMPLATE_CHARS:
+    if not text:
         return None
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 

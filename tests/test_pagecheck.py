@@ -160,3 +160,20 @@ def test_failures_get_stable_reasons(error, reason):
     failure = Failure(error)
     failure.request = Request("https://digiato.com/a")
     assert failure_reason(failure) == reason
+
+
+def test_the_text_scrapy_decoded_as_utf8_gives_the_same_answers():
+    """The middleware passes response.text so that a valid UTF-8 page is not decoded twice."""
+    sound = ARTICLE.encode()
+    assert choose_encoding(sound, "text/html; charset=utf-8", sound.decode("utf-8", "replace")) == (
+        None,
+        None,
+    )
+    broken = sound.replace("اپل".encode(), b"\xff\xfe", 1)
+    with_text = choose_encoding(broken, "text/html; charset=utf-8", broken.decode("utf-8", "replace"))
+    assert with_text == choose_encoding(broken, "text/html; charset=utf-8")
+    assert with_text[0] is None and "invalid in the declared utf-8" in with_text[1]
+    cp1256 = as_windows_1256(ARTICLE)
+    assert (
+        choose_encoding(cp1256, "text/html; charset=utf-8", cp1256.decode("utf-8", "replace"))[0] == "cp1256"
+    )
