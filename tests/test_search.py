@@ -504,7 +504,7 @@ def test_migration_moves_a_version_2_archive_to_the_new_layout(tmp_path):
         migration(db)
     db.execute("PRAGMA user_version = 2")
     for item in ARTICLES:
-        record = Archive._record(item)
+        record = {**Archive._record(item), **Archive._search_forms(item)}
         for column in ("search_title", "search_lead", "search_body"):
             record[column] = _old_layout(record[column])
         record.update(
