@@ -126,7 +126,7 @@ class ArticlesMixin:
         if existing is None:
             record.update(self._search_forms(article))
             record.update(id=article_id(article["url"]), first_seen_at=fetched_at, last_fetched_at=fetched_at)
-            self.db.table("articles").insert(record)
+            self._insert("articles", record)
             outcome, target = "new", record["id"]
             self._count_template_blocks(
                 article.get("source"), article.get("template_blocks") or {}, fetched_at
@@ -153,28 +153,48 @@ class ArticlesMixin:
                         changes.update(self._search_forms(article))
                     outcome = "updated"
             else:
-                self.db.table("article_versions").insert(
+                self._insert(
+                    "article_versions",
                     {
                         "article_id": target,
                         **{c: existing[c] for c in CONTENT_COLUMNS},
                         "content_hash": existing["content_hash"],
                         "fetched_at": existing["last_fetched_at"],
                         "replaced_at": fetched_at,
-                    }
+                    },
                 )
                 record.update(self._search_forms(article))
                 record.pop("url")  # the first canonical URL stays the row's URL
                 changes = {**record, "last_fetched_at": fetched_at}
                 changes["modified_at"] = record.get("modified_at") or fetched_at
                 outcome = "updated"
-            self.db.table("articles").update(target, changes)
+            self._update_article(target, changes)
         row_url = existing["url"] if existing else article["url"]
         for url in urls:
             if url != row_url:
-                self.db.table("article_aliases").insert(
-                    {"url": url, "article_id": target, "first_seen_at": fetched_at}, ignore=True
+                self._insert(
+                    "article_aliases",
+                    {"url": url, "article_id": target, "first_seen_at": fetched_at},
+                    or_ignore=True,
                 )
         return outcome
+
+    def _insert(self, table: str, row: dict[str, Any], *, or_ignore: bool = False) -> None:
+        """One plain INSERT of ``row`` (already encoded: JSON columns are text). sqlite-utils'
+        ``insert`` reads the table's schema and opens a savepoint on every call, which cost a
+        crawl more than the row itself; here the statement is cached by SQLite's statement
+        cache, and the caller's transaction is the only one."""
+        columns = ", ".join(f"[{column}]" for column in row)
+        marks = ", ".join("?" for _ in row)
+        verb = "insert or ignore" if or_ignore else "insert"
+        self.db.conn.execute(f"{verb} into [{table}] ({columns}) values ({marks})", list(row.values()))
+
+    def _update_article(self, article_id: str, changes: dict[str, Any]) -> None:
+        """``changes`` written to the article ``article_id`` (one UPDATE, as :meth:`_insert`)."""
+        assignments = ", ".join(f"[{column}] = ?" for column in changes)
+        self.db.conn.execute(
+            f"update articles set {assignments} where id = ?", [*changes.values(), article_id]
+        )
 
     def _count_template_blocks(self, source: str | None, blocks: dict[str, str], seen_at: str) -> None:
         """One more article of ``source`` carried each of ``blocks`` (``{key: paragraph}``)."""
