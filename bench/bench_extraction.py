@@ -32,6 +32,7 @@ every field.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -77,6 +78,11 @@ INSTALL = "pip install trafilatura lxml_html_clean (or pip install -e '.[bench]'
 # --- the two extractors -------------------------------------------------------------
 
 
+async def _drain(output) -> list:
+    """An async generator's values (the spider's ``parse_article`` awaits its page reader)."""
+    return [value async for value in output]
+
+
 class Ours:
     """The crawl's path for one page, without the network and the storage."""
 
@@ -86,6 +92,7 @@ class Ours:
             "TWISTED_REACTOR_ENABLED": False,
             "EXTENSIONS": {"newsarchive.extensions.CrawlRun": None},
             "NEWSARCHIVE_DB": str(db),
+            "NEWSARCHIVE_WORKERS": 1,  # per page, in this process: what one core does
         }
         crawler = get_crawler(SPIDERS["digiato"], settings)
         self.spider = SPIDERS["digiato"].from_crawler(crawler)
@@ -93,7 +100,7 @@ class Ours:
 
     def __call__(self, url: str, body: bytes) -> dict:
         response = HtmlResponse(url=url, body=body, request=Request(url))
-        (item,) = self.spider.parse_article(response)
+        (item,) = asyncio.run(_drain(self.spider.parse_article(response)))
         for pipeline in self.pipelines:
             item = pipeline.process_item(item)
         return {

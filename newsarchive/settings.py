@@ -65,6 +65,10 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 # none, yet Scrapy starts this many asyncio tasks for every callback's output (default 100:
 # most of the engine's CPU per page in a profile).
 CONCURRENT_ITEMS = 4
+# Processes that share a crawl's work (newsarchive.workers): N > 1 parses and extracts article
+# pages in N - 1 worker processes while the crawl's own process fetches, records and stores;
+# 1 does everything in the crawl's process. Default: the cores this process may run on.
+NEWSARCHIVE_WORKERS = int(os.environ.get("NEWSARCHIVE_WORKERS") or len(os.sched_getaffinity(0)))
 DOWNLOAD_DELAY = 0.5
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import os
@@ -112,8 +113,21 @@ def make_spider(site: str, db: Path):
         "TWISTED_REACTOR_ENABLED": False,
         "EXTENSIONS": {"newsarchive.extensions.CrawlRun": None},
         "NEWSARCHIVE_DB": str(db),
+        "NEWSARCHIVE_WORKERS": 1,  # pages read in this process (tests/test_workers.py: the pool)
     }
     return SPIDERS[site].from_crawler(get_crawler(SPIDERS[site], settings))
+
+
+def callback_output(output) -> list:
+    """What a spider callback yielded, whether it is a generator or an async generator
+    (``parse_article`` awaits the page reader), without a reactor."""
+    if not hasattr(output, "__aiter__"):
+        return list(output)
+
+    async def drain() -> list:
+        return [value async for value in output]
+
+    return asyncio.run(drain())
 
 
 def mirror_response(site: str, url: str, path: str, **meta) -> HtmlResponse:
@@ -129,7 +143,7 @@ def process_response(spider, response) -> dict:
     """The item a crawl would store for one response: ``parse_article`` then the validation,
     normalization and date pipelines, called directly. A drop raises ``DropArticle`` and is
     counted in the spider's crawl stats, as in a crawl."""
-    (item,) = list(spider.parse_article(response))
+    (item,) = callback_output(spider.parse_article(response))
     for step in (ValidationPipeline, NormalizationPipeline, DatePipeline):
         item = step(spider.crawler).process_item(item)
     return ItemAdapter(item).asdict()

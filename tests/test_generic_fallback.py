@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import EXPECTED_SITES, MIRROR, load_expected, make_spider, process_response
+from conftest import EXPECTED_SITES, MIRROR, callback_output, load_expected, make_spider, process_response
 from parsel import Selector
 from scrapy.http import HtmlResponse, Request
 
@@ -177,7 +177,7 @@ def test_a_page_that_is_not_an_article_is_dropped_before_extraction(tmp_path):
     spider = make_spider(site, tmp_path / "scratch.db")
     url = SITES[site].url("/")
     assert (
-        list(
+        callback_output(
             spider.parse_article(HtmlResponse(url=url, body=b"<html><h1>x</h1></html>", request=Request(url)))
         )
         == []

@@ -27,6 +27,7 @@ SPIDER_MAY_IMPORT = {
     "newsarchive.persian.dates",
     "newsarchive.outcomes",
     "newsarchive.memory",
+    "newsarchive.workers",  # who reads article pages: worker processes or the crawl's own
 }
 
 

@@ -1,8 +1,8 @@
-"""The package's shape stays readable: small modules, no import cycles, a spider that is not a hub."""
+"""The package's shape stays readable: small modules, no import cycles (the spider's imports:
+tests/test_memory.py)."""
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -14,17 +14,6 @@ import newsarchive
 PACKAGE = Path(newsarchive.__file__).resolve().parent
 #: A module past this many lines is doing more than one job; split it by responsibility.
 MAX_LINES = 500
-#: What the spider may import from the project: sites, extraction (through page.py), outcomes,
-#: the crawl-memory protocol and the date bounds of -a since/until.
-SPIDER_IMPORTS = {
-    "newsarchive.memory",
-    "newsarchive.outcomes",
-    "newsarchive.page",
-    "newsarchive.persian.dates",
-    "newsarchive.sites",
-    "newsarchive.sites.base",
-    "newsarchive.items",  # the type of parse_article's result, under TYPE_CHECKING only
-}
 
 
 def module_names() -> list[str]:
@@ -66,17 +55,3 @@ def test_every_module_imports_first_on_its_own():
         [sys.executable, "-c", script, *names], capture_output=True, text=True, timeout=120, check=True
     )
     assert result.stdout.strip() == ""
-
-
-def test_the_spider_imports_only_what_it_needs():
-    imported = set()
-    for path in (PACKAGE / "spiders").glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("newsarchive"):
-                imported.add(node.module)
-            elif isinstance(node, ast.Import):
-                imported.update(alias.name for alias in node.names if alias.name.startswith("newsarchive"))
-    own = {
-        name for name in imported if name.startswith("newsarchive.spiders") or name == "newsarchive.contracts"
-    }
-    assert imported - own <= SPIDER_IMPORTS, imported - own - SPIDER_IMPORTS

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import EXPECTED_SITES, MIRROR, load_expected, make_spider, mirror_response
+from conftest import EXPECTED_SITES, MIRROR, callback_output, load_expected, make_spider, mirror_response
 from itemadapter import ItemAdapter
 
 from newsarchive.page import article_item, request_facts
@@ -44,7 +44,7 @@ def spiders(tmp_path_factory):
 @pytest.mark.parametrize("site, expected", CASES, ids=IDS)
 def test_the_spider_yields_what_article_item_makes_of_the_page(spiders, site, expected):
     response = mirror_response(site, expected["url"], expected["path"], newsarchive_fetched_at=FETCHED_AT)
-    (crawled,) = spiders[site].parse_article(response)
+    (crawled,) = callback_output(spiders[site].parse_article(response))
     made = article_item(
         SITES[site], response.selector, response.url, FETCHED_AT, **request_facts(response.meta)
     )

@@ -50,9 +50,10 @@ from newsarchive.outcomes import (
     counted_reason,
     failure_reason,
 )
-from newsarchive.page import article_item, request_facts
+from newsarchive.page import request_facts
 from newsarchive.persian.dates import DateParseError, day_range, parse_datetime
 from newsarchive.sites.base import Site
+from newsarchive.workers import PageReader, page_reader
 
 if TYPE_CHECKING:
     from newsarchive.items import ArticleItem
@@ -440,9 +441,14 @@ class NewsSpider(scrapy.Spider):
         if self._count_failure(failure) == Drop.GONE and response is not None:  # gone: it carries the 404/410
             self.archive.record_gone(_request_of(failure).url, response.status)
 
-    def parse_article(self, response: Response) -> Iterator[ArticleItem]:
+    @cached_property
+    def pages(self) -> PageReader:
+        """Who turns article pages into items: worker processes or this one (NEWSARCHIVE_WORKERS)."""
+        return page_reader(self.settings.getint("NEWSARCHIVE_WORKERS", 1))
+
+    async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem]:
         """One article page to an :class:`~newsarchive.items.ArticleItem`
-        (:func:`newsarchive.page.article_item`; pipelines do the rest)."""
+        (:func:`newsarchive.page.article_item`, maybe in a worker process; pipelines do the rest)."""
         if not isinstance(response, TextResponse):
             count_drop(self.crawler.stats, Drop.NOT_HTML)
             return
@@ -450,7 +456,7 @@ class NewsSpider(scrapy.Spider):
         fetched_at = response.meta.get("newsarchive_fetched_at") or datetime.now(UTC).strftime(
             "%Y-%m-%dT%H:%M:%SZ"
         )
-        item = article_item(
+        item = await self.pages.article_item(
             self.site,
             response.text,
             response.url,

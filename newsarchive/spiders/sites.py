@@ -5,7 +5,7 @@ its site module, and :class:`~newsarchive.spiders.base.NewsSpider` does the
 crawling. ``scrapy crawl digiato`` finds ``DigiatoSpider`` here.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from scrapy.http import Response
@@ -16,11 +16,14 @@ from newsarchive.sites.base import Site
 from newsarchive.spiders.base import NewsSpider
 
 
-def _contract_method(name: str, url: str) -> Callable[[NewsSpider, Response], Iterator[Any]]:
+def _contract_method(name: str, url: str) -> Callable[[NewsSpider, Response], AsyncIterator[Any]]:
     """A ``scrapy check`` contract: ``parse_article`` on the sample page ``url``."""
 
-    def check(self: NewsSpider, response: Response) -> Iterator[Any]:
-        return self.parse_article(response)
+    async def check(self: NewsSpider, response: Response) -> AsyncIterator[Any]:
+        # An async generator itself: Scrapy's contracts accept async callbacks only when
+        # they are defined with async def.
+        async for value in self.parse_article(response):
+            yield value
 
     check.__name__ = check.__qualname__ = name
     check.__doc__ = article_contract_docstring(url)

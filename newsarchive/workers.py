@@ -1,0 +1,189 @@
+"""Article pages read on every core: parsing and extraction in worker processes.
+
+A crawl's reactor thread fetches, checks, records and stores; parsing a page and running the
+extraction layers on it (:func:`newsarchive.page.article_item`, a pure function of the page
+and what the request knew) is the largest single share of its CPU and needs nothing from the
+crawl. With ``NEWSARCHIVE_WORKERS`` = N > 1 (default: the cores this process may use), N - 1
+worker processes do that part while the reactor goes on; with 1 it runs in the crawl's own
+process. Items come back in the order each page finishes, as callbacks already do.
+
+Workers are started by a fork server (a clean process that imported the extraction code once,
+so each worker starts in milliseconds and never inherits the reactor's threads or sockets),
+shared by every spider of the process, stopped at exit, and gone within moments of a crawl
+killed with SIGKILL (each watches the crawl's process, :func:`exit_with`). As with any
+``multiprocessing`` code, a script that starts a crawl must guard its entry point with
+``if __name__ == "__main__":`` (``scrapy`` and ``newsarchive`` do). A worker that dies (killed, out of
+memory) breaks the pool: the page it held and every later one are read in the crawl's own
+process, with one warning; nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import select
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
+from typing import Protocol
+
+from newsarchive.items import ArticleItem
+from newsarchive.page import article_item
+from newsarchive.sites.base import Site
+
+logger = logging.getLogger(__name__)
+
+#: The modules the fork server imports once, so that a new worker starts with them loaded.
+PRELOAD = ["newsarchive.page"]
+
+
+class PageReader(Protocol):
+    """What the spider asks of the code that turns an article page into its item."""
+
+    async def article_item(
+        self,
+        site: Site,
+        page: str,
+        url: str,
+        fetched_at: str,
+        *,
+        status: int = 200,
+        redirect_urls: Sequence[str] = (),
+        feed_date: str | None = None,
+        charset_note: str | None = None,
+    ) -> ArticleItem | None: ...
+
+    @property
+    def broken(self) -> bool: ...
+
+
+class InProcessReader:
+    """:func:`~newsarchive.page.article_item` in the crawl's own process."""
+
+    broken = False
+
+    async def article_item(
+        self,
+        site: Site,
+        page: str,
+        url: str,
+        fetched_at: str,
+        *,
+        status: int = 200,
+        redirect_urls: Sequence[str] = (),
+        feed_date: str | None = None,
+        charset_note: str | None = None,
+    ) -> ArticleItem | None:
+        return article_item(
+            site,
+            page,
+            url,
+            fetched_at,
+            status=status,
+            redirect_urls=redirect_urls,
+            feed_date=feed_date,
+            charset_note=charset_note,
+        )
+
+
+class WorkerPoolReader:
+    """:func:`~newsarchive.page.article_item` in a pool of worker processes (see the module)."""
+
+    def __init__(self, processes: int) -> None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        self.processes = processes
+        self.executor = ProcessPoolExecutor(
+            max_workers=processes, mp_context=context, initializer=exit_with, initargs=(os.getpid(),)
+        )
+        self.broken = False
+        logger.info("article pages are read in %d worker processes (NEWSARCHIVE_WORKERS)", processes)
+
+    async def article_item(
+        self,
+        site: Site,
+        page: str,
+        url: str,
+        fetched_at: str,
+        *,
+        status: int = 200,
+        redirect_urls: Sequence[str] = (),
+        feed_date: str | None = None,
+        charset_note: str | None = None,
+    ) -> ArticleItem | None:
+        read = partial(
+            article_item,
+            site,
+            page,
+            url,
+            fetched_at,
+            status=status,
+            redirect_urls=list(redirect_urls),
+            feed_date=feed_date,
+            charset_note=charset_note,
+        )
+        if not self.broken:
+            try:
+                return await asyncio.wrap_future(self.executor.submit(read))
+            except BrokenProcessPool as error:
+                self.broken = True
+                logger.warning(
+                    "a page worker process died (%s); the rest of the run reads pages in this process",
+                    error,
+                )
+        return read()
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def exit_with(pid: int) -> None:
+    """Each worker's start: exit as soon as the crawl process ``pid`` ends, however it ends.
+
+    A worker waits on queues whose other ends it holds itself, and the fork server, not the
+    crawl, is its parent: after a SIGKILL of the crawl nothing else would ever stop it.
+    """
+    try:
+        crawl = os.pidfd_open(pid)
+    except (AttributeError, OSError):  # not Linux >= 5.3: look every second
+        crawl = None
+
+    def watch() -> None:
+        if crawl is not None:
+            select.select([crawl], [], [])
+        else:
+            while _alive(pid):
+                time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="newsarchive-crawl-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+_POOLS: dict[int, WorkerPoolReader] = {}
+
+
+def page_reader(workers: int) -> PageReader:
+    """The reader for ``NEWSARCHIVE_WORKERS`` = ``workers``: in-process for 1 (or less), else a
+    pool of ``workers - 1`` processes, shared by every spider of this process that asks for it."""
+    if workers <= 1:
+        return InProcessReader()
+    processes = workers - 1
+    pool = _POOLS.get(processes)
+    if pool is None or pool.broken:
+        pool = _POOLS[processes] = WorkerPoolReader(processes)
+    return pool

@@ -1,0 +1,140 @@
+"""Article pages read in worker processes give the items the crawl's own process gives."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import sqlite_utils
+from conftest import EXPECTED_SITES, load_expected, mirror_response, scrapy_crawl
+
+from newsarchive.page import article_item, request_facts
+from newsarchive.sites import SITES
+from newsarchive.workers import InProcessReader, WorkerPoolReader, page_reader
+
+FETCHED_AT = "2024-05-04T07:00:00Z"
+
+
+def sample_pages(per_site: int = 2) -> list[tuple[str, object]]:
+    pages = []
+    for site in EXPECTED_SITES:
+        for expected in load_expected(f"{site}.json")[:per_site]:
+            pages.append((site, mirror_response(site, expected["url"], expected["path"])))
+    return pages
+
+
+def read_all(reader, pages) -> list:
+    async def read() -> list:
+        return await asyncio.gather(
+            *(
+                reader.article_item(
+                    SITES[site], response.text, response.url, FETCHED_AT, **request_facts(response.meta)
+                )
+                for site, response in pages
+            )
+        )
+
+    return asyncio.run(read())
+
+
+def test_one_worker_means_the_crawls_own_process():
+    assert isinstance(page_reader(1), InProcessReader)
+    assert isinstance(page_reader(0), InProcessReader)
+
+
+@pytest.mark.slow
+def test_a_pool_is_shared_and_gives_the_items_of_the_crawls_own_process():
+    pool = page_reader(3)
+    assert isinstance(pool, WorkerPoolReader) and pool.processes == 2
+    assert page_reader(3) is pool
+    pages = sample_pages()
+    assert len(pages) >= 2 * len(EXPECTED_SITES)
+    from_pool = read_all(pool, pages)
+    here = [
+        article_item(SITES[site], response.text, response.url, FETCHED_AT, **request_facts(response.meta))
+        for site, response in pages
+    ]
+    assert [dict(item) for item in from_pool] == [dict(item) for item in here]
+    assert all(item is not None and item["body"] for item in from_pool)
+
+
+@pytest.mark.slow
+def test_a_dead_worker_costs_nothing_the_rest_is_read_here(caplog):
+    pool = page_reader(2)
+    pages = sample_pages(1)
+    read_all(pool, pages[:1])  # the worker has started
+    (worker,) = pool.executor._processes.values()  # the test kills it on purpose
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.join(10)
+    with caplog.at_level(logging.WARNING, logger="newsarchive.workers"):
+        items = read_all(pool, pages)
+    assert pool.broken and "worker process died" in caplog.text
+    assert [item["url"] for item in items] == [
+        article_item(SITES[site], r.text, r.url, FETCHED_AT)["url"] for site, r in pages
+    ]
+    renewed = page_reader(2)  # the next spider of the process gets a sound pool
+    assert renewed is not pool and not renewed.broken
+    assert read_all(renewed, pages[:1])[0]["url"] == items[0]["url"]
+
+
+def archived(db) -> dict[str, dict]:
+    ignored = {"first_seen_at", "last_fetched_at"}
+    return {
+        row["url"]: {key: value for key, value in row.items() if key not in ignored}
+        for row in sqlite_utils.Database(db)["articles"].rows
+    }
+
+
+@pytest.mark.slow
+def test_a_crawl_with_workers_archives_what_a_crawl_without_them_does(replay_server, tmp_path):
+    with_pool = tmp_path / "pool.db"
+    alone = tmp_path / "alone.db"
+    result = scrapy_crawl("digiato", with_pool, replay_server.url, "-s", "NEWSARCHIVE_WORKERS=3")
+    assert "article pages are read in 2 worker processes" in result.stderr
+    scrapy_crawl("digiato", alone, replay_server.url, "-s", "NEWSARCHIVE_WORKERS=1")
+    pooled = archived(with_pool)
+    assert len(pooled) >= 5
+    assert pooled == archived(alone)
+
+
+CRAWL_STAND_IN = """
+import os, sys, time
+from newsarchive.workers import page_reader
+
+if __name__ == "__main__":
+    pool = page_reader(3)
+    futures = [pool.executor.submit(time.sleep, 0.2) for _ in range(4)]
+    [future.result() for future in futures]
+    print(" ".join(str(pid) for pid in pool.executor._processes), flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.mark.slow
+def test_workers_leave_with_a_crawl_killed_by_sigkill(tmp_path):
+    script = tmp_path / "crawl.py"
+    script.write_text(CRAWL_STAND_IN)
+    crawl = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    workers = [int(pid) for pid in crawl.stdout.readline().split()]
+    assert len(workers) == 2 and all(alive(pid) for pid in workers)
+    crawl.kill()
+    crawl.wait(10)
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in workers)
+
+
+def alive(pid: int) -> bool:
+    """A process that runs (not a zombie waiting for the fork server to reap it)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
