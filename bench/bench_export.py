@@ -31,6 +31,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.proctree import tree_memory_kb
 from newsarchive.archive import EXPORT_COLUMNS, Archive
 from newsarchive.export import GZIP_LEVEL, PARALLEL_WORKERS
 from newsarchive.persian.dates import TEHRAN, gregorian_to_jalali
@@ -164,25 +165,6 @@ def build_archive(path: Path, count: int) -> Path:
     return path
 
 
-def _tree_memory_kb(pid: int) -> tuple[int, int]:
-    """(total PSS, largest VmHWM) of a process and its descendants: PSS splits shared pages
-    fairly; VmHWM is each process's own peak RSS (reset by exec, unlike ``ru_maxrss``)."""
-    total = hwm = 0
-    pending = [pid]
-    while pending:
-        current = pending.pop()
-        try:
-            with open(f"/proc/{current}/smaps_rollup") as file:
-                total += next((int(line.split()[1]) for line in file if line.startswith("Pss:")), 0)
-            with open(f"/proc/{current}/status") as file:
-                hwm = max(hwm, next((int(line.split()[1]) for line in file if line.startswith("VmHWM:")), 0))
-            with open(f"/proc/{current}/task/{current}/children") as file:
-                pending += [int(child) for child in file.read().split()]
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-    return total, hwm
-
-
 def measure(command: list[str], stdout_path: Path | None = None) -> tuple[float, float, float]:
     """(seconds, peak RSS in MB, peak total PSS in MB) of one child process and its children.
 
@@ -203,7 +185,7 @@ def measure(command: list[str], stdout_path: Path | None = None) -> tuple[float,
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
-            pss, hwm = _tree_memory_kb(process.pid)
+            pss, hwm = tree_memory_kb(process.pid)
             peak_pss, peak_hwm = max(peak_pss, pss), max(peak_hwm, hwm)
             time.sleep(0.05)
         elapsed = time.perf_counter() - started

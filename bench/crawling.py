@@ -2,7 +2,10 @@
 
 :func:`crawl` starts ``python -m bench.crawl_runner`` and waits for it with ``os.wait4``,
 which gives that process's own CPU time and peak resident memory (``ru_maxrss``; the
-static server is another process and never counts). The crawl's stats come back as JSON.
+static server is another process and never counts). Its page workers (``NEWSARCHIVE_WORKERS``)
+live under a fork server that ``wait4`` never accounts for: their CPU and the whole tree's
+memory (PSS) are sampled from /proc while the crawl runs (:mod:`bench.proctree`). The crawl's
+stats come back as JSON.
 """
 
 from __future__ import annotations
@@ -16,6 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.proctree import cpu_seconds, descendants, tree_memory_kb  # noqa: E402
 
 
 @dataclass
@@ -23,8 +30,9 @@ class CrawlResult:
     mode: str
     stats: dict
     wall_seconds: float  # the whole process, interpreter start-up included
-    cpu_seconds: float
-    max_rss_mb: float
+    cpu_seconds: float  # the crawl process and every process under it
+    max_rss_mb: float  # the crawl process alone
+    tree_pss_mb: float  # peak of the whole tree's PSS (pages shared after fork counted once)
     log: Path
 
     @property
@@ -74,10 +82,17 @@ def crawl(
     with log.open("w") as log_file:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
         deadline = started + timeout
+        below: dict[int, float] = {}  # CPU seconds of each process under the crawl, last seen
+        peak_pss = 0
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
                 break
+            for child in descendants(process.pid):
+                seconds = cpu_seconds(child)
+                if seconds is not None:
+                    below[child] = seconds
+            peak_pss = max(peak_pss, tree_memory_kb(process.pid)[0])
             if time.perf_counter() > deadline:
                 process.kill()
                 pid, status, usage = os.wait4(process.pid, 0)
@@ -90,5 +105,11 @@ def crawl(
         raise RuntimeError(f"{mode} crawl failed ({process.returncode}); log {log}:\n{tail}")
     data = json.loads(out.read_text("utf-8"))
     return CrawlResult(
-        mode, data["stats"], wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, log
+        mode,
+        data["stats"],
+        wall,
+        usage.ru_utime + usage.ru_stime + sum(below.values()),
+        usage.ru_maxrss / 1024,
+        peak_pss / 1024,
+        log,
     )
