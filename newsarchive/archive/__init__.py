@@ -18,8 +18,29 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import sys
 from collections.abc import Iterator
 from typing import Any
+
+
+def _load_sqlite_utils_without_pandas() -> None:
+    """Load sqlite-utils without pandas, unless pandas is loaded already.
+
+    sqlite-utils imports pandas whenever it is installed (researchers' machines often have
+    it), only to store pandas' ``Timestamp`` as text; the archive never hands it pandas
+    values, and pandas costs every crawl and command ~75 MB of memory and half a second.
+    Only sqlite-utils' own look-up is affected; ``import pandas`` works as ever afterwards.
+    """
+    if "sqlite_utils" in sys.modules or "pandas" in sys.modules:
+        return
+    sys.modules["pandas"] = None  # type: ignore[assignment]  # import pandas now raises ImportError
+    try:
+        import sqlite_utils  # noqa: F401
+    finally:
+        del sys.modules["pandas"]
+
+
+_load_sqlite_utils_without_pandas()
 
 import sqlite_utils
 
