@@ -5,7 +5,9 @@ as an article (see :mod:`newsarchive.warc`), follows recorded redirects to the
 capture of the final response, and makes its item with
 :func:`newsarchive.page.article_item`, as the spider's ``parse_article`` does, then
 hands it to the configured ``ITEM_PIPELINES`` (validation, normalization, dates,
-storage): the code a crawl runs, with the capture's time as the fetch time. Content
+storage): the code a crawl runs, with the capture's time as the fetch time, and like a
+crawl it reads pages in worker processes when ``NEWSARCHIVE_WORKERS`` > 1 (storing them in
+order, in this process). Content
 that changed is versioned as a crawl would version it; other corrected fields (dates,
 tags, authors) are updated in place (``NEWSARCHIVE_REPARSE``). A capture older than
 the article's last fetch (a later crawl ran without WARC) is skipped, never written
@@ -17,7 +19,9 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,11 +33,13 @@ from scrapy.responsetypes import responsetypes
 from scrapy.utils.reactor import is_reactor_installed
 
 from newsarchive.archive import Archive, resolve_db_path
+from newsarchive.items import ArticleItem
 from newsarchive.outcomes import ARTICLE_OUTCOMES, ARTICLES, DROPPED, Drop, count_drop, stats_under
-from newsarchive.page import article_item, request_facts
+from newsarchive.page import request_facts
 from newsarchive.pipelines import DropArticle, build_pipelines, run_pipelines
 from newsarchive.runlock import RunLock
 from newsarchive.warc import REDIRECT_STATUSES, WarcReadError, read_capture, resolve_warc_dir, second_of
+from newsarchive.workers import PageRead, page_read, page_reader
 
 MAX_REDIRECTS = 10
 
@@ -220,6 +226,27 @@ def _reparse_pages(archive, root, crawler, pages, progress, source) -> None:
     stats = crawler.stats
     compression = HttpCompressionMiddleware.from_crawler(crawler)
     pipelines = build_pipelines(crawler)
+    # Pages are read in worker processes (NEWSARCHIVE_WORKERS) a few ahead of the one being
+    # stored; items are stored in page order, by this process alone.
+    reader = page_reader(crawler.settings.getint("NEWSARCHIVE_WORKERS", 1))
+    ahead = 4 * max(1, crawler.settings.getint("NEWSARCHIVE_WORKERS", 1))
+    pending: deque[tuple[Future[ArticleItem | None], PageRead, str]] = deque()
+
+    def store(future: Future[ArticleItem | None], read: PageRead, fetched_at: str) -> None:
+        item = reader.result(future, read)
+        if item is None:
+            count_drop(stats, Drop.NOT_ARTICLE)
+            return
+        if _superseded(archive, item, fetched_at):
+            count_drop(stats, Drop.SUPERSEDED)
+            return
+        try:
+            run_pipelines(pipelines, item)
+        except DropArticle:
+            pass  # counted by the pipeline
+        except DropItem:
+            count_drop(stats, Drop.OTHER)
+
     for pipeline in pipelines:
         if hasattr(pipeline, "open_spider"):
             pipeline.open_spider()
@@ -248,26 +275,19 @@ def _reparse_pages(archive, root, crawler, pages, progress, source) -> None:
             if not isinstance(response, TextResponse):
                 count_drop(stats, Drop.NOT_HTML)
                 continue
-            item = article_item(
+            read = page_read(
                 spider.site,
-                response.selector,
+                response.text,
                 response.url,
                 fetched_at,
                 status=response.status,
                 **request_facts(response.meta),
             )
-            if item is None:
-                count_drop(stats, Drop.NOT_ARTICLE)
-                continue
-            if _superseded(archive, item, fetched_at):
-                count_drop(stats, Drop.SUPERSEDED)
-                continue
-            try:
-                run_pipelines(pipelines, item)
-            except DropArticle:
-                pass  # counted by the pipeline
-            except DropItem:
-                count_drop(stats, Drop.OTHER)
+            pending.append((reader.submit(read), read, fetched_at))
+            while len(pending) > ahead:
+                store(*pending.popleft())
+        while pending:
+            store(*pending.popleft())
     finally:
         for pipeline in pipelines:
             if hasattr(pipeline, "close_spider"):

@@ -27,7 +27,7 @@ import select
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from typing import Protocol
@@ -42,57 +42,75 @@ logger = logging.getLogger(__name__)
 PRELOAD = ["newsarchive.page"]
 
 
+def page_read(
+    site: Site,
+    page: str,
+    url: str,
+    fetched_at: str,
+    *,
+    status: int = 200,
+    redirect_urls: Sequence[str] = (),
+    feed_date: str | None = None,
+    charset_note: str | None = None,
+) -> partial[ArticleItem | None]:
+    """One page to read: :func:`~newsarchive.page.article_item` with its arguments, ready to run
+    here or to be sent to a worker (everything in it pickles)."""
+    return partial(
+        article_item,
+        site,
+        page,
+        url,
+        fetched_at,
+        status=status,
+        redirect_urls=list(redirect_urls),
+        feed_date=feed_date,
+        charset_note=charset_note,
+    )
+
+
+PageRead = partial[ArticleItem | None]
+
+
 class PageReader(Protocol):
-    """What the spider asks of the code that turns an article page into its item."""
+    """Who runs :func:`page_read` calls: the crawl's process or worker processes."""
 
-    async def article_item(
-        self,
-        site: Site,
-        page: str,
-        url: str,
-        fetched_at: str,
-        *,
-        status: int = 200,
-        redirect_urls: Sequence[str] = (),
-        feed_date: str | None = None,
-        charset_note: str | None = None,
-    ) -> ArticleItem | None: ...
+    broken: bool
 
-    @property
-    def broken(self) -> bool: ...
+    def submit(self, read: PageRead) -> Future[ArticleItem | None]:
+        """Start ``read``; its item (or error) arrives in the future (``newsarchive reparse``)."""
+        ...
+
+    async def read(self, read: PageRead) -> ArticleItem | None:
+        """``read``'s item, awaited (the spider's ``parse_article``)."""
+        ...
+
+    def result(self, future: Future[ArticleItem | None], read: PageRead) -> ArticleItem | None:
+        """The item of a :meth:`submit`, waited for; ``read`` runs here if its worker died."""
+        ...
 
 
 class InProcessReader:
-    """:func:`~newsarchive.page.article_item` in the crawl's own process."""
+    """Reads pages in the crawl's own process."""
 
     broken = False
 
-    async def article_item(
-        self,
-        site: Site,
-        page: str,
-        url: str,
-        fetched_at: str,
-        *,
-        status: int = 200,
-        redirect_urls: Sequence[str] = (),
-        feed_date: str | None = None,
-        charset_note: str | None = None,
-    ) -> ArticleItem | None:
-        return article_item(
-            site,
-            page,
-            url,
-            fetched_at,
-            status=status,
-            redirect_urls=redirect_urls,
-            feed_date=feed_date,
-            charset_note=charset_note,
-        )
+    def submit(self, read: PageRead) -> Future[ArticleItem | None]:
+        future: Future[ArticleItem | None] = Future()
+        try:
+            future.set_result(read())
+        except Exception as error:
+            future.set_exception(error)
+        return future
+
+    async def read(self, read: PageRead) -> ArticleItem | None:
+        return read()
+
+    def result(self, future: Future[ArticleItem | None], read: PageRead) -> ArticleItem | None:
+        return future.result()
 
 
 class WorkerPoolReader:
-    """:func:`~newsarchive.page.article_item` in a pool of worker processes (see the module)."""
+    """Reads pages in a pool of worker processes (see the module)."""
 
     def __init__(self, processes: int) -> None:
         context = multiprocessing.get_context("forkserver")
@@ -104,39 +122,39 @@ class WorkerPoolReader:
         self.broken = False
         logger.info("article pages are read in %d worker processes (NEWSARCHIVE_WORKERS)", processes)
 
-    async def article_item(
-        self,
-        site: Site,
-        page: str,
-        url: str,
-        fetched_at: str,
-        *,
-        status: int = 200,
-        redirect_urls: Sequence[str] = (),
-        feed_date: str | None = None,
-        charset_note: str | None = None,
-    ) -> ArticleItem | None:
-        read = partial(
-            article_item,
-            site,
-            page,
-            url,
-            fetched_at,
-            status=status,
-            redirect_urls=list(redirect_urls),
-            feed_date=feed_date,
-            charset_note=charset_note,
-        )
+    def submit(self, read: PageRead) -> Future[ArticleItem | None]:
         if not self.broken:
             try:
-                return await asyncio.wrap_future(self.executor.submit(read))
+                future = self.executor.submit(read)
             except BrokenProcessPool as error:
-                self.broken = True
-                logger.warning(
-                    "a page worker process died (%s); the rest of the run reads pages in this process",
-                    error,
-                )
-        return read()
+                self._broke(error)
+            else:
+                future.add_done_callback(self._note_breakage)
+                return future
+        return InProcessReader().submit(read)
+
+    async def read(self, read: PageRead) -> ArticleItem | None:
+        try:
+            return await asyncio.wrap_future(self.submit(read))
+        except BrokenProcessPool:
+            return read()
+
+    def result(self, future: Future[ArticleItem | None], read: PageRead) -> ArticleItem | None:
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            return read()
+
+    def _note_breakage(self, future: Future[ArticleItem | None]) -> None:
+        if not future.cancelled() and isinstance(error := future.exception(), BrokenProcessPool):
+            self._broke(error)
+
+    def _broke(self, error: BrokenProcessPool) -> None:
+        if not self.broken:
+            self.broken = True
+            logger.warning(
+                "a page worker process died (%s); the rest of the run reads pages in this process", error
+            )
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)

@@ -571,3 +571,26 @@ def test_reparse_names_a_capture_whose_status_was_impossible(warc_crawl, tmp_pat
         conn.execute("update captures set status = null where url = ?", [target])
     report = reparse(str(db2), warc_dir=str(warc_dir), urls=[target])
     assert report.dropped == {"bad-status": 1}
+
+
+@pytest.mark.slow
+def test_reparse_in_worker_processes_stores_what_reparse_in_one_process_does(
+    warc_crawl, tmp_path, monkeypatch
+):
+    """A changed normalization makes every article an update: the two runs must agree row for row."""
+    db, warc_dir, _ = warc_crawl
+    import newsarchive.pipelines as pipelines
+
+    original = pipelines.normalize
+    monkeypatch.setattr(pipelines, "normalize", lambda text: original(text).replace("آیفون", "iPhone"))
+    results = {}
+    for workers in (1, 3):
+        copy = copy_archive(db, tmp_path / f"archive-{workers}.db")
+        report = reparse(str(copy), warc_dir=str(warc_dir), settings={"NEWSARCHIVE_WORKERS": workers})
+        ignored = {"last_fetched_at", "modified_at"}
+        results[workers] = (
+            report.as_dict(),
+            {url: {k: v for k, v in row.items() if k not in ignored} for url, row in rows(copy).items()},
+        )
+    assert results[1][0]["updated"] > 0
+    assert results[1] == results[3]

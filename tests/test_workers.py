@@ -16,7 +16,7 @@ from conftest import EXPECTED_SITES, load_expected, mirror_response, scrapy_craw
 
 from newsarchive.page import article_item, request_facts
 from newsarchive.sites import SITES
-from newsarchive.workers import InProcessReader, WorkerPoolReader, page_reader
+from newsarchive.workers import InProcessReader, WorkerPoolReader, page_read, page_reader
 
 FETCHED_AT = "2024-05-04T07:00:00Z"
 
@@ -33,8 +33,10 @@ def read_all(reader, pages) -> list:
     async def read() -> list:
         return await asyncio.gather(
             *(
-                reader.article_item(
-                    SITES[site], response.text, response.url, FETCHED_AT, **request_facts(response.meta)
+                reader.read(
+                    page_read(
+                        SITES[site], response.text, response.url, FETCHED_AT, **request_facts(response.meta)
+                    )
                 )
                 for site, response in pages
             )

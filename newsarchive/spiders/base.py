@@ -53,7 +53,7 @@ from newsarchive.outcomes import (
 from newsarchive.page import request_facts
 from newsarchive.persian.dates import DateParseError, day_range, parse_datetime
 from newsarchive.sites.base import Site
-from newsarchive.workers import PageReader, page_reader
+from newsarchive.workers import PageReader, page_read, page_reader
 
 if TYPE_CHECKING:
     from newsarchive.items import ArticleItem
@@ -456,13 +456,15 @@ class NewsSpider(scrapy.Spider):
         fetched_at = response.meta.get("newsarchive_fetched_at") or datetime.now(UTC).strftime(
             "%Y-%m-%dT%H:%M:%SZ"
         )
-        item = await self.pages.article_item(
-            self.site,
-            response.text,
-            response.url,
-            fetched_at,
-            status=response.status,
-            **request_facts(response.meta),
+        item = await self.pages.read(
+            page_read(
+                self.site,
+                response.text,
+                response.url,
+                fetched_at,
+                status=response.status,
+                **request_facts(response.meta),
+            )
         )
         if item is None:
             count_drop(self.crawler.stats, Drop.NOT_ARTICLE)
