@@ -22,25 +22,30 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
+#: What sqlite-utils imports when installed, only to map their scalar types to columns.
+_OPTIONAL_FOR_SQLITE_UTILS = ("pandas", "numpy")
 
-def _load_sqlite_utils_without_pandas() -> None:
-    """Load sqlite-utils without pandas, unless pandas is loaded already.
 
-    sqlite-utils imports pandas whenever it is installed (researchers' machines often have
-    it), only to store pandas' ``Timestamp`` as text; the archive never hands it pandas
-    values, and pandas costs every crawl and command ~75 MB of memory and half a second.
-    Only sqlite-utils' own look-up is affected; ``import pandas`` works as ever afterwards.
+def _load_sqlite_utils_lean() -> None:
+    """Load sqlite-utils without pandas and numpy, unless one of them is loaded already.
+
+    sqlite-utils imports both whenever they are installed (researchers' machines often have
+    them), only to store pandas' ``Timestamp`` and numpy's scalars; the archive never hands
+    it such values, and they cost every crawl and command ~90 MB of memory and half a second.
+    Only sqlite-utils' own look-up is affected: ``import pandas`` works as ever afterwards.
     """
-    if "sqlite_utils" in sys.modules or "pandas" in sys.modules:
+    if "sqlite_utils" in sys.modules or any(name in sys.modules for name in _OPTIONAL_FOR_SQLITE_UTILS):
         return
-    sys.modules["pandas"] = None  # type: ignore[assignment]  # import pandas now raises ImportError
+    for name in _OPTIONAL_FOR_SQLITE_UTILS:
+        sys.modules[name] = None  # type: ignore[assignment]  # importing it now raises ImportError
     try:
         import sqlite_utils  # noqa: F401
     finally:
-        del sys.modules["pandas"]
+        for name in _OPTIONAL_FOR_SQLITE_UTILS:
+            del sys.modules[name]
 
 
-_load_sqlite_utils_without_pandas()
+_load_sqlite_utils_lean()
 
 import sqlite_utils
 
