@@ -2,14 +2,16 @@
 
 The full ``digiato`` crawl (as in ``bench_crawl``: every pipeline, the archive, WARC
 records, politeness off) runs on generated mirrors of 2,000 and 20,000 pages
-(``--quick``: 500 and 2,000), each in its own child process; its peak resident memory is
-``ru_maxrss`` from ``os.wait4`` (the static server is another process and never counts).
+(``--quick``: 500 and 2,000), each in its own child process; its peak memory is the peak
+PSS of the crawl process and its page workers (``NEWSARCHIVE_WORKERS``), sampled from /proc
+(:mod:`bench.proctree`; pages shared after fork counted once; the static server is
+another process and never counts).
 With psutil installed the child's RSS is also sampled while it runs, to show where the
 peak happens.
 
 What may grow with the number of pages is the dupe filter: Scrapy keeps one fingerprint
 per URL seen. Its cost per 1,000 URLs is measured here with tracemalloc (an
-``RFPDupeFilter`` fed the mirror's article URLs). Target: RSS growth per 1,000 pages
+``RFPDupeFilter`` fed the mirror's article URLs). Target: memory growth per 1,000 pages
 no more than that, with 5 % of the smaller crawl's peak as slack for the allocator.
 
 ``python -m bench memory [--quick]``.
@@ -119,10 +121,10 @@ def measure(pages: int, runs: int) -> tuple[list[float], str, list[str]]:
                 raise RuntimeError(
                     f"the {pages}-page crawl fetched {result.pages} article pages; log {result.log}"
                 )
-            peaks.append(result.max_rss_mb)
+            peaks.append(result.tree_pss_mb)
             profile = sampler.profile()
             _log(
-                f"{pages} pages, run {run + 1}/{runs}: peak {result.max_rss_mb:.0f} MB in "
+                f"{pages} pages, run {run + 1}/{runs}: peak {result.tree_pss_mb:.0f} MB in "
                 f"{time.perf_counter() - started:.0f} s ({profile})"
             )
     return peaks, profile, mirror.article_urls
@@ -140,13 +142,11 @@ def run(quick: bool = False) -> list[dict]:
     growth = (large_mb - small_mb) / thousands
     allowed = per_url * 1000 / 2**20
     slack = SLACK * small_mb / thousands
-    where = (
-        f"full digiato crawl of a generated mirror, {_settings_note()}, WARC on; peak = ru_maxrss (os.wait4)"
-    )
+    where = f"full digiato crawl of a generated mirror, {_settings_note()}, WARC on; peak = PSS of the crawl process and its page workers"
     return [
         row(
             "memory",
-            f"peak RSS, {small:,} pages",
+            f"peak memory (PSS, crawl + workers), {small:,} pages",
             small_mb,
             "MB",
             target="none",
@@ -157,7 +157,7 @@ def run(quick: bool = False) -> list[dict]:
         ),
         row(
             "memory",
-            f"peak RSS, {large:,} pages",
+            f"peak memory (PSS, crawl + workers), {large:,} pages",
             large_mb,
             "MB",
             target="none",
@@ -168,7 +168,7 @@ def run(quick: bool = False) -> list[dict]:
         ),
         row(
             "memory",
-            f"RSS growth per 1,000 pages ({small:,} -> {large:,})",
+            f"memory growth per 1,000 pages ({small:,} -> {large:,})",
             growth,
             "MB",
             baseline="dupe filter per 1,000 URLs",
