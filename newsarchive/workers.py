@@ -26,47 +26,37 @@ import os
 import select
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
-from typing import Protocol
+from typing import ParamSpec, Protocol, TypeVar
 
 from newsarchive.items import ArticleItem
 from newsarchive.page import article_item
-from newsarchive.sites.base import Site
 
 logger = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 #: The modules the fork server imports once, so that a new worker starts with them loaded.
 PRELOAD = ["newsarchive.page"]
 
 
-def page_read(
-    site: Site,
-    page: str,
-    url: str,
-    fetched_at: str,
-    *,
-    status: int = 200,
-    redirect_urls: Sequence[str] = (),
-    feed_date: str | None = None,
-    charset_note: str | None = None,
-) -> partial[ArticleItem | None]:
-    """One page to read: :func:`~newsarchive.page.article_item` with its arguments, ready to run
-    here or to be sent to a worker (everything in it pickles)."""
-    return partial(
-        article_item,
-        site,
-        page,
-        url,
-        fetched_at,
-        status=status,
-        redirect_urls=list(redirect_urls),
-        feed_date=feed_date,
-        charset_note=charset_note,
-    )
+def deferred(function: Callable[P, T]) -> Callable[P, partial[T]]:
+    """``function`` with its arguments bound now and its call left for later (a picklable
+    ``functools.partial``), checked against ``function``'s own signature."""
 
+    def defer(*args: P.args, **kwargs: P.kwargs) -> partial[T]:
+        return partial(function, *args, **kwargs)
+
+    return defer
+
+
+#: One page to read: :func:`~newsarchive.page.article_item`'s arguments bound, ready to run
+#: here or to be sent to a worker (sites, text, URLs and dates all pickle).
+page_read = deferred(article_item)
 
 PageRead = partial[ArticleItem | None]
 
