@@ -1,7 +1,7 @@
 """Digiato extraction against trafilatura: time per page and field accuracy (issue 10).
 
 **Ours** is what a crawl does with one fetched page: an ``HtmlResponse`` (encoding
-detection and decoding), :func:`newsarchive.page.article_item` as the spider's
+detection and decoding), :func:`newsarchive.page.article_fields` as the spider's
 ``parse_article`` has its page reader run it (lxml parse, layered extraction with the
 digiato ``Site``; here in this process, one core) and the validation, normalization and
 date pipelines.
@@ -55,7 +55,7 @@ from scrapy.utils.test import get_crawler  # noqa: E402
 from bench import row, summarize  # noqa: E402
 from bench.mirror import sample_articles  # noqa: E402
 from newsarchive.crawl import project_settings  # noqa: E402
-from newsarchive.page import article_item  # noqa: E402
+from newsarchive.page import article_fields  # noqa: E402
 from newsarchive.persian import normalize  # noqa: E402
 from newsarchive.persian.dates import TEHRAN  # noqa: E402
 from newsarchive.pipelines import DatePipeline, NormalizationPipeline, ValidationPipeline  # noqa: E402
@@ -99,7 +99,7 @@ class Ours:
     def __call__(self, url: str, body: bytes) -> dict:
         response = HtmlResponse(url=url, body=body, request=Request(url))
         # What the spider's parse_article hands its page reader (newsarchive.workers), run here.
-        item = article_item(self.site, response.text, response.url, self.fetched_at)
+        item = article_fields(self.site, response.text, response.url, self.fetched_at)
         for pipeline in self.pipelines:
             item = pipeline.process_item(item)
         return {
@@ -324,7 +324,7 @@ def run(quick: bool = False) -> list[dict]:
                     runs=runs,
                     spread=max(filter(None, (ours_spread, base_spread)), default=None),
                     note=(
-                        f"{where}; ours = HtmlResponse + article_item (digiato) + validation/normalization/date "
+                        f"{where}; ours = HtmlResponse + article_fields (digiato) + validation/normalization/date "
                         f"pipelines; ratio = trafilatura time / ours; median of {runs} passes"
                         + (
                             f" (spread ours {ours_spread:.0%}, trafilatura {base_spread:.0%})"

@@ -1,15 +1,17 @@
-"""An article page to the item a crawl yields for it, without a crawler.
+"""An article page to the fields of the item a crawl yields for it, without a crawler.
 
 In web-poet's sense a page object: all the record needs is the page (its HTML, as a
 ``parsel.Selector``), the URL it came from, when it was fetched and its status, and what the
 request knew: the URLs that redirected to it, the date the feed that listed it gave, and the
-page checks' note on a wrong charset. :func:`article_item` turns that into the
+page checks' note on a wrong charset. :func:`article_fields` turns that into the fields of the
 :class:`~newsarchive.items.ArticleItem` that the pipelines validate, normalize, date and store
 (:mod:`newsarchive.pipelines`).
 
-The spider's ``parse_article`` calls it on each response, ``newsarchive reparse`` on each
-stored capture, and tests on mirror pages; :func:`request_facts` reads those facts from a
-request's ``meta`` the same way for all of them.
+The spider's ``parse_article`` has it run on each response (in a page worker process,
+:mod:`newsarchive.workers`), ``newsarchive reparse`` on each stored capture, and tests on
+mirror pages; :func:`request_facts` reads those facts from a request's ``meta`` the same way
+for all of them. It returns a plain dict and imports nothing from Scrapy, so that worker
+processes never load it.
 """
 
 from __future__ import annotations
@@ -21,12 +23,11 @@ from parsel import Selector
 
 from newsarchive.extract import extract_article
 from newsarchive.extract.tree import html_selector
-from newsarchive.items import ArticleItem
 from newsarchive.sites.base import Site
 
 
 def request_facts(meta: Mapping[str, Any]) -> dict[str, Any]:
-    """The keyword arguments of :func:`article_item` that a request's ``meta`` holds: Scrapy's
+    """The keyword arguments of :func:`article_fields` that a request's ``meta`` holds: Scrapy's
     ``redirect_urls``, the spider's ``feed_date`` and the page check's charset note."""
     return {
         "redirect_urls": meta.get("redirect_urls", ()),
@@ -35,7 +36,7 @@ def request_facts(meta: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def article_item(
+def article_fields(
     site: Site,
     page: Selector | str,
     url: str,
@@ -45,8 +46,8 @@ def article_item(
     redirect_urls: Sequence[str] = (),
     feed_date: str | None = None,
     charset_note: str | None = None,
-) -> ArticleItem | None:
-    """The item for the page of ``site`` fetched from ``url`` at ``fetched_at`` (UTC
+) -> dict[str, Any] | None:
+    """The item's fields for the page of ``site`` fetched from ``url`` at ``fetched_at`` (UTC
     ``YYYY-MM-DDTHH:MM:SSZ``) with HTTP ``status``; None when ``url`` is not one of the site's
     article URLs (the caller counts it as ``not-article``).
 
@@ -69,30 +70,30 @@ def article_item(
     candidates = raw["published_candidates"]
     if feed_date:
         candidates.append(["feed", feed_date])
-    return ArticleItem(
-        url=canonical,
-        source=site.name,
-        aliases=aliases,
-        fetched_url=final_url,
-        title=raw.get("title"),
-        lead=raw.get("lead"),
-        body=raw.get("body"),
-        authors=raw.get("authors", []),
-        categories=raw.get("categories", []),
-        tags=raw.get("tags", []),
-        image_url=raw.get("image_url"),
-        page_type=raw["page_type"],
-        sponsored=raw["sponsored"] or site.is_sponsored_url(canonical),
-        published_display=raw.get("published_display"),
-        published_candidates=candidates,
-        modified_display=raw.get("modified_display"),
-        modified_candidates=raw["modified_candidates"],
-        field_sources=raw["field_sources"],
-        boilerplate=raw.get("boilerplate", {}),
-        notes=notes,
-        fetched_at=fetched_at,
-        http_status=status,
-    )
+    return {
+        "url": canonical,
+        "source": site.name,
+        "aliases": aliases,
+        "fetched_url": final_url,
+        "title": raw.get("title"),
+        "lead": raw.get("lead"),
+        "body": raw.get("body"),
+        "authors": raw.get("authors", []),
+        "categories": raw.get("categories", []),
+        "tags": raw.get("tags", []),
+        "image_url": raw.get("image_url"),
+        "page_type": raw["page_type"],
+        "sponsored": raw["sponsored"] or site.is_sponsored_url(canonical),
+        "published_display": raw.get("published_display"),
+        "published_candidates": candidates,
+        "modified_display": raw.get("modified_display"),
+        "modified_candidates": raw["modified_candidates"],
+        "field_sources": raw["field_sources"],
+        "boilerplate": raw.get("boilerplate", {}),
+        "notes": notes,
+        "fetched_at": fetched_at,
+        "http_status": status,
+    }
 
 
 def _canonical_of(site: Site, declared: str | None, final_url: str) -> str:

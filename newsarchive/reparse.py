@@ -3,7 +3,7 @@
 ``newsarchive reparse`` takes the latest capture of every URL a crawl requested
 as an article (see :mod:`newsarchive.warc`), follows recorded redirects to the
 capture of the final response, and makes its item with
-:func:`newsarchive.page.article_item`, as the spider's ``parse_article`` does, then
+:func:`newsarchive.page.article_fields`, as the spider's ``parse_article`` does, then
 hands it to the configured ``ITEM_PIPELINES`` (validation, normalization, dates,
 storage): the code a crawl runs, with the capture's time as the fetch time, and like a
 crawl it reads pages in worker processes when ``NEWSARCHIVE_WORKERS`` > 1 (storing them in
@@ -39,7 +39,7 @@ from newsarchive.page import request_facts
 from newsarchive.pipelines import DropArticle, build_pipelines, run_pipelines
 from newsarchive.runlock import RunLock
 from newsarchive.warc import REDIRECT_STATUSES, WarcReadError, read_capture, resolve_warc_dir, second_of
-from newsarchive.workers import PageRead, page_read, page_reader
+from newsarchive.workers import Fields, PageRead, page_read, page_reader
 
 MAX_REDIRECTS = 10
 
@@ -230,13 +230,14 @@ def _reparse_pages(archive, root, crawler, pages, progress, source) -> None:
     # stored; items are stored in page order, by this process alone.
     reader = page_reader(crawler.settings.getint("NEWSARCHIVE_WORKERS", 1))
     ahead = 4 * max(1, crawler.settings.getint("NEWSARCHIVE_WORKERS", 1))
-    pending: deque[tuple[Future[ArticleItem | None], PageRead, str]] = deque()
+    pending: deque[tuple[Future[Fields | None], PageRead, str]] = deque()
 
-    def store(future: Future[ArticleItem | None], read: PageRead, fetched_at: str) -> None:
-        item = reader.result(future, read)
-        if item is None:
+    def store(future: Future[Fields | None], read: PageRead, fetched_at: str) -> None:
+        fields = reader.result(future, read)
+        if fields is None:
             count_drop(stats, Drop.NOT_ARTICLE)
             return
+        item = ArticleItem(**fields)
         if _superseded(archive, item, fetched_at):
             count_drop(stats, Drop.SUPERSEDED)
             return

@@ -1,19 +1,20 @@
 """Article pages read on every core: parsing and extraction in worker processes.
 
 A crawl's reactor thread fetches, checks, records and stores; parsing a page and running the
-extraction layers on it (:func:`newsarchive.page.article_item`, a pure function of the page
+extraction layers on it (:func:`newsarchive.page.article_fields`, a pure function of the page
 and what the request knew) is the largest single share of its CPU and needs nothing from the
 crawl. With ``NEWSARCHIVE_WORKERS`` = N > 1 (default: the cores this process may use), N - 1
 worker processes do that part while the reactor goes on; with 1 it runs in the crawl's own
-process. Items come back in the order each page finishes, as callbacks already do.
+process. Fields come back as plain dicts in the order each page finishes, as callbacks
+already do; workers never load Scrapy (about 27 MB each).
 
 Workers are started by a fork server (a clean process that imported the extraction code once,
 so each worker starts in milliseconds and never inherits the reactor's threads or sockets),
 shared by every spider of the process, stopped at exit, and gone within moments of a crawl
 killed with SIGKILL (each watches the crawl's process, :func:`exit_with`). As with any
 ``multiprocessing`` code, a script that starts a crawl must guard its entry point with
-``if __name__ == "__main__":`` (``scrapy`` and ``newsarchive`` do). A worker that dies (killed, out of
-memory) breaks the pool: the page it held and every later one are read in the crawl's own
+``if __name__ == "__main__":`` (``scrapy`` and ``newsarchive`` do). A worker that dies
+(killed, out of memory) breaks the pool: the page it held and every later one are read in the crawl's own
 process, with one warning; nothing is lost.
 """
 
@@ -30,10 +31,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
-from typing import ParamSpec, Protocol, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
-from newsarchive.items import ArticleItem
-from newsarchive.page import article_item
+from newsarchive.page import article_fields
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +54,13 @@ def deferred(function: Callable[P, T]) -> Callable[P, partial[T]]:
     return defer
 
 
-#: One page to read: :func:`~newsarchive.page.article_item`'s arguments bound, ready to run
+#: One page to read: :func:`~newsarchive.page.article_fields`'s arguments bound, ready to run
 #: here or to be sent to a worker (sites, text, URLs and dates all pickle).
-page_read = deferred(article_item)
+page_read = deferred(article_fields)
 
-PageRead = partial[ArticleItem | None]
+#: An article's fields (``ArticleItem(**fields)`` makes the item), as a worker returns them.
+Fields = dict[str, Any]
+PageRead = partial[Fields | None]
 
 
 class PageReader(Protocol):
@@ -66,15 +68,15 @@ class PageReader(Protocol):
 
     broken: bool
 
-    def submit(self, read: PageRead) -> Future[ArticleItem | None]:
+    def submit(self, read: PageRead) -> Future[Fields | None]:
         """Start ``read``; its item (or error) arrives in the future (``newsarchive reparse``)."""
         ...
 
-    async def read(self, read: PageRead) -> ArticleItem | None:
+    async def read(self, read: PageRead) -> Fields | None:
         """``read``'s item, awaited (the spider's ``parse_article``)."""
         ...
 
-    def result(self, future: Future[ArticleItem | None], read: PageRead) -> ArticleItem | None:
+    def result(self, future: Future[Fields | None], read: PageRead) -> Fields | None:
         """The item of a :meth:`submit`, waited for; ``read`` runs here if its worker died."""
         ...
 
@@ -84,18 +86,18 @@ class InProcessReader:
 
     broken = False
 
-    def submit(self, read: PageRead) -> Future[ArticleItem | None]:
-        future: Future[ArticleItem | None] = Future()
+    def submit(self, read: PageRead) -> Future[Fields | None]:
+        future: Future[Fields | None] = Future()
         try:
             future.set_result(read())
         except Exception as error:
             future.set_exception(error)
         return future
 
-    async def read(self, read: PageRead) -> ArticleItem | None:
+    async def read(self, read: PageRead) -> Fields | None:
         return read()
 
-    def result(self, future: Future[ArticleItem | None], read: PageRead) -> ArticleItem | None:
+    def result(self, future: Future[Fields | None], read: PageRead) -> Fields | None:
         return future.result()
 
 
@@ -112,7 +114,7 @@ class WorkerPoolReader:
         self.broken = False
         logger.info("article pages are read in %d worker processes (NEWSARCHIVE_WORKERS)", processes)
 
-    def submit(self, read: PageRead) -> Future[ArticleItem | None]:
+    def submit(self, read: PageRead) -> Future[Fields | None]:
         if not self.broken:
             try:
                 future = self.executor.submit(read)
@@ -123,19 +125,19 @@ class WorkerPoolReader:
                 return future
         return InProcessReader().submit(read)
 
-    async def read(self, read: PageRead) -> ArticleItem | None:
+    async def read(self, read: PageRead) -> Fields | None:
         try:
             return await asyncio.wrap_future(self.submit(read))
         except BrokenProcessPool:
             return read()
 
-    def result(self, future: Future[ArticleItem | None], read: PageRead) -> ArticleItem | None:
+    def result(self, future: Future[Fields | None], read: PageRead) -> Fields | None:
         try:
             return future.result()
         except BrokenProcessPool:
             return read()
 
-    def _note_breakage(self, future: Future[ArticleItem | None]) -> None:
+    def _note_breakage(self, future: Future[Fields | None]) -> None:
         if not future.cancelled() and isinstance(error := future.exception(), BrokenProcessPool):
             self._broke(error)
 

@@ -25,3 +25,13 @@ def test_the_archive_loads_neither_pandas_nor_numpy_yet_both_still_load():
     )
     printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert printed.split() == ["[]", "True", "(1,", "1)"]
+
+
+def test_page_workers_load_no_scrapy():
+    """The fork server preloads newsarchive.page for every page worker (newsarchive.workers)."""
+    code = (
+        "import sys, newsarchive.workers; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scrapy', 'twisted')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

@@ -6,7 +6,7 @@ import pytest
 from conftest import EXPECTED_SITES, MIRROR, callback_output, load_expected, make_spider, mirror_response
 from itemadapter import ItemAdapter
 
-from newsarchive.page import article_item, request_facts
+from newsarchive.page import article_fields, request_facts
 from newsarchive.pipelines import DatePipeline, NormalizationPipeline, ValidationPipeline
 from newsarchive.sites import SITES
 from newsarchive.urls import host_of
@@ -42,10 +42,10 @@ def spiders(tmp_path_factory):
 
 
 @pytest.mark.parametrize("site, expected", CASES, ids=IDS)
-def test_the_spider_yields_what_article_item_makes_of_the_page(spiders, site, expected):
+def test_the_spider_yields_what_article_fields_makes_of_the_page(spiders, site, expected):
     response = mirror_response(site, expected["url"], expected["path"], newsarchive_fetched_at=FETCHED_AT)
     (crawled,) = callback_output(spiders[site].parse_article(response))
-    made = article_item(
+    made = article_fields(
         SITES[site], response.selector, response.url, FETCHED_AT, **request_facts(response.meta)
     )
     assert dict(made) == dict(crawled)
@@ -53,7 +53,7 @@ def test_the_spider_yields_what_article_item_makes_of_the_page(spiders, site, ex
 
 @pytest.mark.parametrize("site, expected", CASES, ids=IDS)
 def test_a_page_becomes_its_record_with_no_crawler(site, expected):
-    item = article_item(SITES[site], html(site, expected["path"]), expected["url"], FETCHED_AT)
+    item = article_fields(SITES[site], html(site, expected["path"]), expected["url"], FETCHED_AT)
     for step in (ValidationPipeline(), NormalizationPipeline(), DatePipeline()):
         item = step.process_item(item)
     record = ItemAdapter(item).asdict()
@@ -66,7 +66,7 @@ def test_what_the_request_knew_goes_into_the_item():
     expected = load_expected("digiato.json")[0]
     url = site.canonical(expected["url"])
     moved = site.url("/old-address-of-this-article/")
-    item = article_item(
+    item = article_fields(
         site,
         html("digiato", expected["path"]),
         url,
@@ -90,4 +90,4 @@ def test_what_the_request_knew_goes_into_the_item():
 def test_a_page_at_a_url_that_is_no_article_makes_no_item():
     site = SITES["digiato"]
     expected = load_expected("digiato.json")[0]
-    assert article_item(site, html("digiato", expected["path"]), site.url("/"), FETCHED_AT) is None
+    assert article_fields(site, html("digiato", expected["path"]), site.url("/"), FETCHED_AT) is None

@@ -14,7 +14,7 @@ import pytest
 import sqlite_utils
 from conftest import EXPECTED_SITES, load_expected, mirror_response, scrapy_crawl
 
-from newsarchive.page import article_item, request_facts
+from newsarchive.page import article_fields, request_facts
 from newsarchive.sites import SITES
 from newsarchive.workers import InProcessReader, WorkerPoolReader, page_read, page_reader
 
@@ -59,7 +59,7 @@ def test_a_pool_is_shared_and_gives_the_items_of_the_crawls_own_process():
     assert len(pages) >= 2 * len(EXPECTED_SITES)
     from_pool = read_all(pool, pages)
     here = [
-        article_item(SITES[site], response.text, response.url, FETCHED_AT, **request_facts(response.meta))
+        article_fields(SITES[site], response.text, response.url, FETCHED_AT, **request_facts(response.meta))
         for site, response in pages
     ]
     assert [dict(item) for item in from_pool] == [dict(item) for item in here]
@@ -78,7 +78,7 @@ def test_a_dead_worker_costs_nothing_the_rest_is_read_here(caplog):
         items = read_all(pool, pages)
     assert pool.broken and "worker process died" in caplog.text
     assert [item["url"] for item in items] == [
-        article_item(SITES[site], r.text, r.url, FETCHED_AT)["url"] for site, r in pages
+        article_fields(SITES[site], r.text, r.url, FETCHED_AT)["url"] for site, r in pages
     ]
     renewed = page_reader(2)  # the next spider of the process gets a sound pool
     assert renewed is not pool and not renewed.broken

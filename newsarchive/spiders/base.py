@@ -15,7 +15,7 @@ An index's sitemaps are read one after another, or all at once with
 shared, and another worker may read the next one). Whether a discovered article is
 fetched is asked of the crawl's memory (``spider.archive``, :mod:`newsarchive.memory`),
 whose implementation is a setting; an article page becomes its item by
-:func:`newsarchive.page.article_item`, which needs no crawler. So the spider knows the
+:func:`newsarchive.page.article_fields`, which needs no crawler. So the spider knows the
 site, that page function, the date parser, the names of outcomes and that memory;
 pipelines, middlewares, extensions and the distributed add-on know the spider, never
 the other way round.
@@ -31,7 +31,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import scrapy
 from parsel import Selector
@@ -40,6 +40,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
+from newsarchive.items import ArticleItem
 from newsarchive.memory import CrawlMemory, RefreshPolicy, open_memory
 from newsarchive.outcomes import (
     FETCH,
@@ -54,9 +55,6 @@ from newsarchive.page import request_facts
 from newsarchive.persian.dates import DateParseError, day_range, parse_datetime
 from newsarchive.sites.base import Site
 from newsarchive.workers import PageReader, page_read, page_reader
-
-if TYPE_CHECKING:
-    from newsarchive.items import ArticleItem
 
 _URL_DATE = re.compile(r"/(\d{4})/(\d{1,2})/(\d{1,2})/")
 
@@ -448,7 +446,7 @@ class NewsSpider(scrapy.Spider):
 
     async def parse_article(self, response: Response) -> AsyncIterator[ArticleItem]:
         """One article page to an :class:`~newsarchive.items.ArticleItem`
-        (:func:`newsarchive.page.article_item`, maybe in a worker process; pipelines do the rest)."""
+        (:func:`newsarchive.page.article_fields`, maybe in a worker process; pipelines do the rest)."""
         if not isinstance(response, TextResponse):
             count_drop(self.crawler.stats, Drop.NOT_HTML)
             return
@@ -456,7 +454,7 @@ class NewsSpider(scrapy.Spider):
         fetched_at = response.meta.get("newsarchive_fetched_at") or datetime.now(UTC).strftime(
             "%Y-%m-%dT%H:%M:%SZ"
         )
-        item = await self.pages.read(
+        fields = await self.pages.read(
             page_read(
                 self.site,
                 response.text,
@@ -466,7 +464,7 @@ class NewsSpider(scrapy.Spider):
                 **request_facts(response.meta),
             )
         )
-        if item is None:
+        if fields is None:
             count_drop(self.crawler.stats, Drop.NOT_ARTICLE)
             return
-        yield item
+        yield ArticleItem(**fields)
