@@ -16,6 +16,7 @@ from parsel import Selector
 
 import newsarchive.extract as extract_package
 from newsarchive.extract import extract_article
+from newsarchive.extract.tree import html_selector
 from newsarchive.sites import SITES
 
 SITE = SITES["digiato"]
@@ -78,7 +79,8 @@ FIELDS = (
 
 
 def extract_html(html: str) -> dict:
-    return extract_article(Selector(text=html), BASE_URL, SITE)
+    """Extraction on the selector a crawl builds (newsarchive.extract.tree.html_selector)."""
+    return extract_article(html_selector(html, BASE_URL), BASE_URL, SITE)
 
 
 @pytest.fixture(scope="module")

@@ -107,8 +107,9 @@ def flatten(html: str, limit: int = MAX_DEPTH) -> str:
 
 
 def source_text(selector: Selector) -> str | None:
-    """The text ``selector`` was parsed from: parsel keeps it (``_text``), Scrapy's has its response."""
-    text = getattr(selector, "_text", None)
+    """The text ``selector`` was parsed from: :func:`.tree.html_selector`'s keeps it as
+    ``source``, parsel's own as ``_text``, Scrapy's has its response."""
+    text = getattr(selector, "source", None) or getattr(selector, "_text", None)
     response = getattr(selector, "response", None)  # only on scrapy.Selector, a parsel subclass
     if text is None and response is not None:
         text = response.text

@@ -25,6 +25,14 @@ Elements: TypeAlias = frozenset[Element]
 TextNode: TypeAlias = Any
 
 
+class PageSelector(Selector):
+    """A selector that keeps the HTML it was parsed from (``source``): a page nested deeper
+    than libxml2 parses is parsed again from its flattened source (:mod:`.depth`)."""
+
+    __slots__ = ("source",)
+    source: str
+
+
 def html_selector(text: str, base_url: str | None = None) -> Selector:
     """A selector over ``text`` parsed by lxml's plain HTML parser.
 
@@ -34,7 +42,9 @@ def html_selector(text: str, base_url: str | None = None) -> Selector:
     about 480 a page, a tenth of extraction's CPU. Use :func:`text_content` where
     ``HtmlElement.text_content()`` would be used.
     """
-    return Selector(root=create_root_node(text, etree.HTMLParser, base_url=base_url), type="html")
+    selector = PageSelector(root=create_root_node(text, etree.HTMLParser, base_url=base_url), type="html")
+    selector.source = text
+    return selector
 
 
 #: An element's text with its descendants' (what ``HtmlElement.text_content()`` returns).
