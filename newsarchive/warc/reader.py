@@ -15,12 +15,12 @@ from __future__ import annotations
 import io
 import mmap
 import os
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from isal import isal_zlib
 from warcio.archiveiterator import ArchiveIterator
 
 from newsarchive.archive import Archive
@@ -29,6 +29,11 @@ from newsarchive.warc.format import payload_digest
 
 class WarcReadError(RuntimeError):
     """A stored record cannot be read: the file is missing, truncated or corrupt."""
+
+
+#: What ISA-L's inflate raises on corrupt data (its type stub declares an instance, not the
+#: class it is). ISA-L inflates ~2x faster than zlib; the writer uses it too (.writer).
+_INFLATE_ERROR = cast(type[Exception], isal_zlib.error)
 
 
 @dataclass
@@ -73,7 +78,7 @@ def _members(path: Path, problems: list[WarcProblem]) -> Iterator[tuple[int, int
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
             position = 0
             while position < size:
-                inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+                inflater = isal_zlib.decompressobj(isal_zlib.MAX_WBITS | 16)
                 parts: list[bytes] = []
                 cursor = position
                 try:
@@ -81,7 +86,7 @@ def _members(path: Path, problems: list[WarcProblem]) -> Iterator[tuple[int, int
                         chunk = data[cursor : cursor + _CHUNK]
                         cursor += len(chunk)
                         parts.append(inflater.decompress(chunk))
-                except zlib.error as error:
+                except _INFLATE_ERROR as error:
                     problems.append(WarcProblem(path, position, f"corrupt record ({error})"))
                     following = data.find(b"\x1f\x8b\x08", position + 1)
                     if following < 0:
@@ -178,10 +183,10 @@ def read_record(path: str | os.PathLike, offset: int, length: int | None = None)
             raw = handle.read(length) if length else handle.read()
     except OSError as error:
         raise WarcReadError(f"{path}: {error.strerror or error}") from error
-    inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+    inflater = isal_zlib.decompressobj(isal_zlib.MAX_WBITS | 16)
     try:
         data = inflater.decompress(raw)
-    except zlib.error as error:
+    except _INFLATE_ERROR as error:
         raise WarcReadError(f"{path}: offset {offset}: corrupt record ({error})") from error
     if not inflater.eof:
         raise WarcReadError(f"{path}: offset {offset}: truncated record")
