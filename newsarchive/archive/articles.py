@@ -286,13 +286,6 @@ class ArticlesMixin:
             article.get("categories") or [],
         )
 
-    def articles(
-        self, where: str | None = None, params: dict[str, Any] | None = None
-    ) -> Iterator[dict[str, Any]]:
-        """Rows of ``articles`` ordered by ``published_at`` then ``url``."""
-        sql = "select * from articles" + (f" where {where}" if where else "") + " order by published_at, url"
-        yield from self.db.query(sql, params or {})
-
     def count(self) -> int:
         return self.db.table("articles").count
 
