@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
+from newsarchive.archive.deletion import TOMBSTONED, DeletionMixin
 from newsarchive.archive.schema import CONTENT_COLUMNS, JSON_COLUMNS, search_forms, utc_now
 
 if TYPE_CHECKING:
@@ -36,8 +37,9 @@ def content_hash(article: dict[str, Any]) -> str:
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()
 
 
-class ArticlesMixin:
-    """Writing and reading articles in an open archive."""
+class ArticlesMixin(DeletionMixin):
+    """Writing and reading articles in an open archive; deleting them comes from
+    :class:`~newsarchive.archive.deletion.DeletionMixin`."""
 
     db: sqlite_utils.Database
 
@@ -71,6 +73,8 @@ class ArticlesMixin:
         is kept in ``article_versions``) or ``"unchanged"`` (only
         ``last_fetched_at`` moves). The article is found by its URL or any alias,
         so a redirected or re-canonicalized URL never makes a second row.
+        ``"tombstoned"`` (:data:`~newsarchive.archive.deletion.TOMBSTONED`): an article
+        deleted on request (any of its URLs, or its id, has a tombstone) is not stored.
 
         With ``refresh`` (``newsarchive reparse``: the same response extracted
         again), other fields that differ while the content is the same (dates,
@@ -86,6 +90,8 @@ class ArticlesMixin:
         """
         fetched_at = fetched_at or utc_now()
         with self.write():
+            if self._tombstoned(article, article_id(article["url"])):
+                return TOMBSTONED, None
             rejected = self._rejected_canonical(article)
             if rejected:
                 article = {
@@ -218,25 +224,15 @@ class ArticlesMixin:
         }
 
     def add_alias(self, alias: str, url: str) -> bool:
-        """Record ``alias`` as another URL of the article stored under ``url``."""
+        """Record ``alias`` as another URL of the article stored under ``url`` (not a URL
+        deleted on request: its tombstone stays)."""
         with self.write():
             target = self.find_article(url)
-            if target is None or alias == target["url"]:
+            if target is None or alias == target["url"] or self.tombstone(alias):
                 return False
             self.db.table("article_aliases").insert(
                 {"url": alias, "article_id": target["id"], "first_seen_at": utc_now()}, ignore=True
             )
-        return True
-
-    def delete_article(self, url: str) -> bool:
-        """Remove an article with its aliases and versions (e.g. a takedown request)."""
-        with self.write():
-            target = self.find_article(url)
-            if target is None:
-                return False
-            for table in ("article_aliases", "article_versions"):
-                self.db.table(table).delete_where("article_id = ?", [target["id"]])
-            self.db.table("articles").delete(target["id"])
         return True
 
     @staticmethod
@@ -296,7 +292,8 @@ class ArticlesMixin:
 
         Rows are built as :meth:`save_article` builds them (ids, JSON columns, search
         forms; the FTS index follows through its triggers), but nothing is looked up:
-        every URL must be new, and aliases and versions are not recorded.
+        every URL must be new, and aliases and versions are not recorded. Articles deleted on
+        request (tombstoned, as :meth:`store_article` sees them) are left out and not counted.
         """
         fetched_at = fetched_at or utc_now()
         count = 0
@@ -304,6 +301,8 @@ class ArticlesMixin:
         def records() -> Iterator[dict[str, Any]]:
             nonlocal count
             for article in articles:
+                if self._tombstoned(article, article_id(article["url"])):
+                    continue
                 record = self._record(article)
                 record.update(self._search_forms(article))
                 record.update(

@@ -270,6 +270,20 @@ def _migration_6(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migration_7(db: sqlite_utils.Database) -> None:
+    """``tombstones``: every URL of an article deleted on request (``newsarchive delete``),
+    so that no crawl, reparse or ingest stores it again (see :mod:`.deletion`). A row keeps
+    no text of the article: only what refusing it again and answering "what was removed,
+    when and why" need."""
+    db.table("tombstones").create(
+        {"url": str, "article_id": str, "source": str, "deleted_at": str, "reason": str},
+        pk="url",
+        not_null={"article_id", "deleted_at"},
+    )
+    db.table("tombstones").create_index(["article_id"])
+    db.table("tombstones").create_index(["source"])
+
+
 #: Migrations in order; the archive's ``PRAGMA user_version`` counts those applied.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_1,
@@ -278,6 +292,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_4,
     _migration_5,
     _migration_6,
+    _migration_7,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
