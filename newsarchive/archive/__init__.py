@@ -9,8 +9,10 @@ transaction; WAL mode lets searches read while a crawl writes.
 and takes its other methods from the modules here: :mod:`.schema` (tables,
 migrations, the search index), :mod:`.articles` (articles with versions and
 aliases), :mod:`.runs` (crawl runs and what a crawl remembers between them),
-:mod:`.captures` (the WARC captures index) and :mod:`.queries` (search and export
-reads over filters as lists of clauses); :mod:`.errors` holds what can go wrong.
+:mod:`.captures` (the WARC captures index) and :mod:`.queries` (search, a reader's
+article list and export reads, over filters as lists of clauses, with :mod:`.reading`
+turning rows into plain values and DataFrames); :mod:`.errors` holds what can go wrong.
+A notebook starts with :meth:`Archive.open` (README: "Python API (notebooks)").
 """
 
 from __future__ import annotations
@@ -114,10 +116,13 @@ class Archive(SchemaMixin, ArticlesMixin, RunsMixin, CapturesMixin, QueriesMixin
 
     This class opens the file and owns the write transaction; its other methods come
     from the modules of this package (schema, articles, runs, captures, queries).
+    A reader opens an existing archive with :meth:`open`; ``Archive(path)`` is the
+    writer's door, and makes a new empty archive where there is none.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, readonly: bool = False):
         self.path = resolve_db_path(path)
+        self.readonly = readonly
         try:
             if readonly:
                 if not self.path.exists():
@@ -149,6 +154,35 @@ class Archive(SchemaMixin, ArticlesMixin, RunsMixin, CapturesMixin, QueriesMixin
             raise storage_error(self.path, error) or ArchiveError(
                 f"cannot open archive {self.path}: {error}"
             ) from error
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None, *, write: bool = False) -> Archive:
+        """The archive at ``path`` (default: ``$NEWSARCHIVE_DB``, else ``archive.db``), for
+        reading: a notebook cannot change it by mistake, and reads while a crawl writes
+        (WAL). ``write=True`` opens it for writing (and applies pending migrations).
+
+        A missing file raises :class:`ArchiveError` rather than making an empty archive
+        (``Archive(path)`` would: a typo would then read as an archive with no articles).
+
+        >>> archive = Archive.open("archive.db")
+        >>> archive
+        <Archive archive.db, read-only: 3 articles>
+        >>> Archive.open("no-such.db")
+        Traceback (most recent call last):
+        ...
+        newsarchive.archive.errors.ArchiveError: no archive at no-such.db (newsarchive demo, or a crawl, makes one)
+        """
+        resolved = resolve_db_path(path)
+        if not resolved.is_file():
+            raise ArchiveError(f"no archive at {resolved} (newsarchive demo, or a crawl, makes one)")
+        return cls(resolved, readonly=not write)
+
+    def __repr__(self) -> str:
+        mode = "read-only" if self.readonly else "read-write"
+        try:
+            return f"<Archive {self.path}, {mode}: {self.count()} articles>"
+        except sqlite3.Error:  # closed, or damaged: a repr never raises
+            return f"<Archive {self.path}, {mode}, not readable>"
 
     def __enter__(self) -> Archive:
         return self

@@ -1,21 +1,29 @@
-"""Reading articles by query and filter: search, and the reads an export makes.
+"""Reading articles by query and filter: search, the reader's article list, and the reads an export makes.
 
 An :class:`ArticleFilter` becomes a list of SQL clauses with their parameters
-(:func:`filter_clauses`), which the search ranking and every export read join as
-they need; :class:`QueriesMixin` gives :class:`newsarchive.archive.Archive` those reads.
+(:func:`filter_clauses`), which the search ranking, :meth:`QueriesMixin.articles` and
+every export read join as they need; :class:`QueriesMixin` gives
+:class:`newsarchive.archive.Archive` those reads. A reader's arguments (a name or
+several, days in either calendar) become a filter in :func:`reader_filter`.
+
+The examples below run (``tests/test_api.py``) on a three-article ``archive.db``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
+from newsarchive.archive.reading import article_record, dataframe
 from newsarchive.archive.schema import SEARCH_WEIGHTS
 from newsarchive.persian.dates import day_range
 from newsarchive.search import Highlighter, QueryError, fts_query, parse_query, query_problem, snippet
+
+if TYPE_CHECKING:
+    from pandas import DataFrame  # type: ignore[import-untyped]
 
 
 @dataclass(frozen=True)
@@ -114,6 +122,60 @@ def filter_clauses(filters: ArticleFilter | None) -> tuple[list[str], dict[str, 
     return clauses, params
 
 
+#: A filter's names as a reader passes them: one name, several, or none.
+Names = str | Iterable[str] | None
+
+#: ``published_at`` as stored, for the bounds of :func:`reader_filter`.
+_INSTANT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _names(value: Names) -> tuple[str, ...]:
+    """One name or several as a tuple: a string is one name, never its letters."""
+    if value is None:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def reader_filter(
+    *,
+    sources: Names = None,
+    since: str | None = None,
+    until: str | None = None,
+    categories: Names = None,
+    tags: Names = None,
+    query: str | None = None,
+) -> ArticleFilter:
+    """The :class:`ArticleFilter` of a reader's arguments, as ``newsarchive search`` and
+    ``export`` read their options: each of ``sources``/``categories``/``tags`` one name or
+    several (any of them matches); ``since``/``until`` whole Tehran days, Gregorian or
+    Jalali, both included (:func:`newsarchive.persian.dates.day_range`).
+
+    Raises :class:`QueryError` (a ``ValueError``) naming a date that is no day, ``since``
+    after ``until``, or a ``query`` with no words to search for.
+    """
+    if query is not None and (problem := query_problem(query)):
+        raise QueryError(problem)
+    try:
+        start, end = day_range(since, until)
+    except ValueError as error:
+        raise QueryError(str(error)) from None
+    return ArticleFilter(
+        sources=_names(sources),
+        since=start.strftime(_INSTANT) if start else None,
+        until=end.strftime(_INSTANT) if end else None,
+        categories=_names(categories),
+        tags=_names(tags),
+        query=query,
+    )
+
+
+def _checked_limit(limit: int) -> int:
+    """``limit`` as an int; a plain ``ValueError`` when it is below 1."""
+    if int(limit) < 1:
+        raise ValueError(f"limit must be 1 or more (got {limit})")
+    return int(limit)
+
+
 class QueriesMixin:
     """Search and export reads of an open archive."""
 
@@ -124,11 +186,11 @@ class QueriesMixin:
         query: str,
         *,
         limit: int = 20,
-        sources: Iterable[str] = (),
+        sources: Names = None,
         since: str | None = None,
         until: str | None = None,
-        categories: Iterable[str] = (),
-        tags: Iterable[str] = (),
+        categories: Names = None,
+        tags: Names = None,
         marks: tuple[str, str] = ("[", "]"),
         snippet_words: int = 24,
     ) -> list[SearchHit]:
@@ -146,24 +208,20 @@ class QueriesMixin:
         Raises :class:`newsarchive.search.QueryError` (a ``ValueError``) with a message
         for the user when the query has no words or too many, a date is no day, or ``since``
         is after ``until``; a plain ``ValueError`` when ``limit`` is below 1.
+
+        >>> for hit in archive.search("پیام رسان"):
+        ...     print(hit.source, hit.published_jalali, hit.title)
+        ...     print(hit.snippet)
+        digiato 1403-01-01 10:00 پیام‌رسان بله به‌روزرسانی شد
+        نسخه تازه [پیام‌رسان] بله برای iOS 17.2 و اندروید منتشر شد
+        >>> [hit.title for hit in archive.search("گوشی", sources="zoomit", since="1403-01-15")]
+        ['گلکسی S24 در ایران عرضه شد']
         """
         problem = query_problem(query)
         if problem:
             raise QueryError(problem)
-        limit = int(limit)
-        if limit < 1:
-            raise ValueError(f"limit must be 1 or more (got {limit})")
-        try:
-            start, end = day_range(since, until)
-        except ValueError as error:
-            raise QueryError(str(error)) from None
-        filters = ArticleFilter(
-            sources=tuple(sources or ()),
-            categories=tuple(categories or ()),
-            tags=tuple(tags or ()),
-            since=start.strftime("%Y-%m-%dT%H:%M:%SZ") if start else None,
-            until=end.strftime("%Y-%m-%dT%H:%M:%SZ") if end else None,
-        )
+        limit = _checked_limit(limit)
+        filters = reader_filter(sources=sources, since=since, until=until, categories=categories, tags=tags)
         clauses, params = filter_clauses(filters)
         weights = ", ".join(str(w) for w in SEARCH_WEIGHTS)
         # Rank first, then read the top rows: text columns read for every match would go
@@ -193,6 +251,84 @@ class QueriesMixin:
             )
             hits.append(SearchHit(**row, snippet=text))
         return hits
+
+    def articles(
+        self,
+        *,
+        source: Names = None,
+        since: str | None = None,
+        until: str | None = None,
+        category: Names = None,
+        tag: Names = None,
+        query: str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The articles the filters keep, oldest first, as plain dicts (a notebook's read).
+
+        Filters are those of ``newsarchive export``: ``source``, ``category``, ``tag`` one
+        name or a list of names (any of them matches); ``since``/``until`` days, Gregorian
+        ``2024-03-20`` or Jalali ``1403-01-01``, whole Tehran days, both included; ``query``
+        the articles ``newsarchive search`` finds (in date order here, not ranked); ``limit``
+        the first so many. Each dict has the :data:`EXPORT_COLUMNS`: ``authors``,
+        ``categories`` and ``tags`` as lists, ``sponsored`` as a bool, times as the archive
+        stores them (UTC ``...Z`` strings; :meth:`to_pandas` makes them datetimes).
+        The list is built in memory: for a whole large archive ``newsarchive export``
+        streams instead.
+
+        Raises :class:`newsarchive.search.QueryError` (a ``ValueError``) for a date that is
+        no day, ``since`` after ``until``, or a query with no words; a plain ``ValueError``
+        when ``limit`` is below 1.
+
+        >>> for article in archive.articles(source="digiato", since="1403-01-01"):
+        ...     print(article["published_at"], article["title"], article["tags"])
+        2024-03-20T06:30:00Z پیام‌رسان بله به‌روزرسانی شد ['پیام‌رسان']
+        2024-05-04T06:45:00Z اینترنت ماهواره‌ای استارلینک در ایران ['اینترنت', 'ماهواره']
+        >>> [a["source"] for a in archive.articles(until="2024-04-30", limit=5)]
+        ['digiato', 'zoomit']
+        >>> archive.articles(since="1403-02-01", until="1403-01-01")
+        Traceback (most recent call last):
+        ...
+        newsarchive.search.query.QueryError: the first day '1403-02-01' is after the last day '1403-01-01'
+        """
+        filters = reader_filter(
+            sources=source, since=since, until=until, categories=category, tags=tag, query=query
+        )
+        where, params = self._filter_sql(filters)
+        sql = f"select {', '.join(EXPORT_COLUMNS)} from articles{where} order by published_at, url"
+        if limit is not None:
+            sql += " limit :limit"
+            params["limit"] = _checked_limit(limit)
+        return [article_record(row) for row in self.db.query(sql, params)]
+
+    def to_pandas(
+        self,
+        *,
+        source: Names = None,
+        since: str | None = None,
+        until: str | None = None,
+        category: Names = None,
+        tag: Names = None,
+        query: str | None = None,
+        limit: int | None = None,
+    ) -> DataFrame:
+        """:meth:`articles` as a pandas ``DataFrame``, one row per article: the same filters
+        and columns, ``published_at``, ``modified_at``, ``first_seen_at`` and
+        ``last_fetched_at`` as UTC datetimes, the lists as lists.
+
+        pandas is optional: without it this raises ``ImportError`` saying to install it.
+
+        >>> frame = archive.to_pandas(tag=["گوشی", "اینترنت"])
+        >>> frame[["source", "title"]].values.tolist()
+        [['zoomit', 'گلکسی S24 در ایران عرضه شد'], ['digiato', 'اینترنت ماهواره‌ای استارلینک در ایران']]
+        >>> frame["published_at"].dt.tz_convert("Asia/Tehran").dt.strftime("%Y-%m-%d %H:%M").tolist()
+        ['2024-04-10 11:30', '2024-05-04 10:15']
+        """
+        return dataframe(
+            self.articles(
+                source=source, since=since, until=until, category=category, tag=tag, query=query, limit=limit
+            ),
+            EXPORT_COLUMNS,
+        )
 
     def search_ids(self, query: str) -> Iterator[str]:
         """Ids of every article the search matches for ``query``: no ranking, no limit."""
