@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import sqlite_utils
 
 from newsarchive.archive.schema import utc_now
+from newsarchive.archive.vocabulary import check_names
 from newsarchive.templates import template_blocks
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ TOMBSTONED = "tombstoned"
 
 
 class NotInArchive(ValueError):
-    """A deletion or restore named URLs or sources the archive does not hold; nothing changed."""
+    """A deletion or restore named URLs (:attr:`names`) that no article or tombstone has; nothing changed."""
 
     def __init__(self, message: str, names: Sequence[str]):
         super().__init__(message)
@@ -108,9 +109,10 @@ class DeletionMixin:
         docstring for what goes and what stays. ``reason`` is kept in the tombstones.
 
         A URL deleted before is reported in ``already_deleted`` (a takedown run twice is not an
-        error). A URL that names neither an article nor a tombstone, or a source without
-        articles, raises :class:`NotInArchive` and nothing is deleted: a typo in a list of
-        URLs never passes for a takedown done. With ``dry_run`` nothing changes.
+        error). A URL that names neither an article nor a tombstone raises
+        :class:`NotInArchive`, a source without articles
+        :class:`~newsarchive.archive.vocabulary.UnknownNames`, and nothing is deleted: a typo
+        in a list of URLs never passes for a takedown done. With ``dry_run`` nothing changes.
         """
         urls, sources = list(dict.fromkeys(urls)), list(dict.fromkeys(sources))
         with self.write():
@@ -129,7 +131,7 @@ class DeletionMixin:
                 raise NotInArchive(
                     f"not in the archive (no article has this URL or alias): {', '.join(missing)}", missing
                 )
-            self._check_sources(sources, "articles")
+            check_names(self, sources=sources)  # type: ignore[arg-type]  # self is an Archive
             for source in sources:
                 for row in self.db.query("select * from articles where source = ? order by url", [source]):
                     targets.setdefault(row["id"], row)
@@ -159,25 +161,6 @@ class DeletionMixin:
         if found is None and (canonical := canonical_url(url)) != url:
             found = look_up(canonical)
         return found
-
-    def _check_sources(self, sources: Sequence[str], table: str) -> None:
-        """Raise :class:`NotInArchive` naming the ``sources`` that have no rows in ``table``."""
-        if not sources:
-            return
-        counts = {
-            row["source"]: row["n"]
-            for row in self.db.query(
-                f"select source, count(*) as n from [{table}] group by source order by source"
-            )
-        }
-        unknown = [source for source in sources if source not in counts]
-        if unknown:
-            known = ", ".join(f"{source} ({count})" for source, count in counts.items()) or "none"
-            raise NotInArchive(
-                f"no {table} of source {', '.join(map(repr, unknown))} in the archive; sources with {table}: "
-                f"{known}",
-                unknown,
-            )
 
     def _describe(self, row: dict[str, Any]) -> ArticleDeletion:
         aliases = [
@@ -244,6 +227,10 @@ class DeletionMixin:
         """The tombstone of ``url`` (exactly as stored), or None."""
         return next(iter(self.db.query("select * from tombstones where url = ?", [url])), None)
 
+    def tombstone_sources(self) -> list[str]:
+        """The sources of the tombstoned articles: what a restore by source can name."""
+        return [row[0] for row in self.db.execute("select distinct source from tombstones order by source")]
+
     def _tombstoned(self, article: dict[str, Any], article_id: str) -> bool:
         """True when any URL of an item (canonical, fetched, aliases) or its id is tombstoned."""
         urls = [
@@ -262,8 +249,10 @@ class DeletionMixin:
     ) -> list[dict[str, Any]]:
         """Lift the tombstones of the articles deleted under ``urls`` (any of their URLs) and of
         every deleted article of ``sources``, in one transaction, so that the next crawl stores
-        them again; returns the tombstones lifted. A URL or source without a tombstone raises
-        :class:`NotInArchive` and nothing changes. With ``dry_run`` nothing changes."""
+        them again; returns the tombstones lifted. A URL without a tombstone raises
+        :class:`NotInArchive`, a source without one
+        :class:`~newsarchive.archive.vocabulary.UnknownNames`, and nothing changes; nor with
+        ``dry_run``. The articles' text is not brought back: the deletion removed it."""
         urls, sources = list(dict.fromkeys(urls)), list(dict.fromkeys(sources))
         with self.write():
             ids: dict[str, None] = {}
@@ -278,7 +267,7 @@ class DeletionMixin:
                 raise NotInArchive(
                     f"no tombstone for {', '.join(missing)} (never deleted, or restored already)", missing
                 )
-            self._check_sources(sources, "tombstones")
+            check_names(self, sources=sources, known_sources=self.tombstone_sources())  # type: ignore[arg-type]
             for source in sources:
                 ids.update(
                     dict.fromkeys(
