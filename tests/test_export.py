@@ -16,7 +16,8 @@ import pytest
 import sqlite_utils
 
 from newsarchive.archive import Archive, ArticleFilter
-from newsarchive.cli import Progress, main
+from newsarchive.cli import main
+from newsarchive.cli.exporting import Progress
 from newsarchive.export import ExportOptions, chart_svg, export
 from newsarchive.persian import parse_datetime
 
@@ -232,7 +233,7 @@ def test_datasheet_code_loads_sparse_columns_with_datasets(archive_path, tmp_pat
     assert run("--db", str(archive_path), "--out", str(out), "--since", "2023-12-01", "--with-versions") == 0
     records = read_jsonl(out)
     assert records[0]["modified_at"] is None and any(r["modified_at"] for r in records)
-    sheet = (tmp_path / "late.md").read_text("utf-8")
+    sheet = (tmp_path / "late.jsonl.datasheet.md").read_text("utf-8")
     code = re.search(r"```python\n(.*?)```", sheet, re.S).group(1)
     code = code[code.index("import datasets") :]
     # Tiny chunks make the loader type the file chunk by chunk, as it does every 10 MB.
@@ -280,7 +281,7 @@ def test_fields_choose_and_order_the_columns(archive_path, tmp_path):
 # --- determinism ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("suffix", ["jsonl", "jsonl.gz", "json"])
+@pytest.mark.parametrize("suffix", ["jsonl", "jsonl.gz", "json", "csv", "csv.gz"])
 def test_same_archive_and_arguments_give_identical_bytes(archive_path, tmp_path, suffix):
     one, two = tmp_path / f"one.{suffix}", tmp_path / f"two.{suffix}"
     assert run("--db", str(archive_path), "--out", str(one), "--with-versions") == 0
@@ -356,7 +357,7 @@ def test_query_filter_matches_the_search(archive_path, tmp_path):
     assert {r["id"] for r in records} == found
     records = exported(archive_path, tmp_path / "q2.jsonl", "--query", "نوروز", "--since", "1403-01-01")
     assert urls(records) == ["nowruz/first-minute"]
-    sheet = (tmp_path / "q2.md").read_text("utf-8")
+    sheet = (tmp_path / "q2.jsonl.datasheet.md").read_text("utf-8")
     assert "published from 1403-01-01 (2024-03-19T20:30:00Z); matching the search 'نوروز'" in sheet
     assert exported(archive_path, tmp_path / "q3.jsonl", "--query", "...") == []
 
@@ -390,7 +391,7 @@ def test_query_filter_keeps_no_state_between_exports(archive_path, tmp_path):
 def test_manifest_counts_and_checksum_match_the_file(archive_path, tmp_path):
     out = tmp_path / "data.jsonl.gz"
     assert run("--db", str(archive_path), "--out", str(out), "--with-versions") == 0
-    manifest = json.loads((tmp_path / "data.manifest.json").read_text("utf-8"))
+    manifest = json.loads((tmp_path / "data.jsonl.gz.manifest.json").read_text("utf-8"))
     records = read_jsonl(out)
 
     assert manifest["data_file"]["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
@@ -427,11 +428,14 @@ def test_manifest_counts_and_checksum_match_the_file(archive_path, tmp_path):
     assert "ZWNJ" in manifest["normalization"]["summary"] and manifest["normalization"]["normalize_docstring"]
     assert "copyright" in manifest["terms"]["note"]
 
-    sheet = (tmp_path / "data.md").read_text("utf-8")
-    assert manifest["data_file"]["sha256"] in sheet and "![Articles per month per source](data.svg)" in sheet
+    sheet = (tmp_path / "data.jsonl.gz.datasheet.md").read_text("utf-8")
+    assert (
+        manifest["data_file"]["sha256"] in sheet
+        and "![Articles per month per source](data.jsonl.gz.chart.svg)" in sheet
+    )
     assert "pd.read_json" in sheet and "load_dataset" in sheet and "| 1403-01 | 2 |" in sheet
     assert "| selection | the whole archive |" in sheet
-    svg = ET.parse(tmp_path / "data.svg").getroot()
+    svg = ET.parse(tmp_path / "data.jsonl.gz.chart.svg").getroot()
     texts = "".join(svg.itertext())
     assert "digiato" in texts and "2023-11" in texts
     # Gaps inside a source's range are shaded: digiato has nothing in 2024-01.
@@ -447,7 +451,10 @@ def test_default_name_under_datasets_says_what_it_holds(archive_path, tmp_path, 
     name = "zoomit_2023-11-30_2024-03-25_exported-2024-06-01"
     assert result.outputs.data == Path("datasets", f"{name}.jsonl.gz")
     assert sorted(p.name for p in Path("datasets").iterdir()) == sorted(
-        [f"{name}.jsonl.gz", f"{name}.manifest.json", f"{name}.md", f"{name}.svg"]
+        [
+            f"{name}.jsonl.gz",
+            *(f"{name}.jsonl.gz.{side}" for side in ("manifest.json", "datasheet.md", "chart.svg")),
+        ]
     )
     assert result.records == 3
 
@@ -471,46 +478,51 @@ def test_chart_isolates_persian_names_and_handles_no_data():
     ET.fromstring(chart_svg({}))
 
 
+class Terminal:
+    """A stand-in for stderr: a terminal (``tty``) or not, keeping what is written."""
+
+    def __init__(self, tty: bool = True):
+        self.tty, self.text = tty, ""
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+
 def test_progress_bar_only_on_a_terminal():
-    class Stream:
-        def __init__(self, tty):
-            self.tty, self.text = tty, ""
-
-        def isatty(self):
-            return self.tty
-
-        def write(self, text):
-            self.text += text
-
-        def flush(self):
-            pass
-
-    quiet, loud = Stream(False), Stream(True)
-    for stream in (quiet, loud):
-        bar = Progress(stream, every=0)
+    off, on, quiet = Terminal(False), Terminal(True), Terminal(True)
+    for stream, hush in ((off, False), (on, False), (quiet, True)):
+        bar = Progress(stream, desc="export", unit="articles", quiet=hush, every=0)
         bar(5, 10)
         bar(10, 10)
         bar.close()
-    assert quiet.text == "" and "5/10" in loud.text
-    assert "10/10" in loud.text.rsplit("\r", 1)[1] and loud.text.endswith("\n")  # close() ends the line
+    assert off.text == "" and quiet.text == ""
+    assert "export" in on.text and "5/10" in on.text and "articles" in on.text
+    assert "10/10" in on.text.rsplit("\r", 1)[1] and on.text.endswith("\n")  # close() ends the line
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_the_export_command_draws_its_bar_on_a_terminal_unless_quiet(
+    archive_path, tmp_path, monkeypatch, quiet
+):
+    terminal = Terminal(True)
+    monkeypatch.setattr(sys, "stderr", terminal)
+    out = tmp_path / "bar.jsonl"
+    assert run("--db", str(archive_path), "--out", str(out), *(["--quiet"] if quiet else [])) == 0
+    if quiet:
+        assert terminal.text == ""
+    else:
+        last = terminal.text.rsplit("\r", 1)[1]
+        assert last.startswith("export") and f"{len(ARTICLES)}/{len(ARTICLES)}" in last and "articles" in last
 
 
 def test_the_library_reports_progress_and_draws_nothing(archive_path, tmp_path, monkeypatch):
     """The bar is the command's: export() only calls back with (written, expected)."""
-
-    class Terminal:
-        def __init__(self):
-            self.text = ""
-
-        def isatty(self):
-            return True
-
-        def write(self, text):
-            self.text += text
-
-        def flush(self):
-            pass
-
     terminal, calls = Terminal(), []
     monkeypatch.setattr(sys, "stderr", terminal)
     with Archive(archive_path, readonly=True) as archive:
@@ -572,7 +584,10 @@ def test_the_encoder_processes_get_a_frozen_spec():
         ("url", "word_count", "versions"),
         ("source", "url", "body", "published_at", "published_jalali"),
         True,
+        "jsonl",
+        False,
     )
+    assert ExportSpec.of(Path("a.db"), spec.fields, "csv", excel=True).excel
     assert pickle.loads(pickle.dumps(spec)) == spec and hash(spec) == hash(
         ExportSpec.of(Path("a.db"), spec.fields)
     )
@@ -583,7 +598,7 @@ def test_the_encoder_processes_get_a_frozen_spec():
 # --- encoder processes -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("suffix", ["jsonl", "json", "jsonl.gz"])
+@pytest.mark.parametrize("suffix", ["jsonl", "json", "jsonl.gz", "csv", "csv.gz"])
 def test_encoder_processes_write_the_same_bytes(archive_path, tmp_path, monkeypatch, suffix):
     from newsarchive.export import stream
 
@@ -702,7 +717,7 @@ def test_out_paths_are_checked(archive_path, tmp_path, capsys):
     assert len(read_jsonl(existing)) == len(ARTICLES)
 
     # A sidecar in the way counts too.
-    (tmp_path / "side.md").write_text("notes")
+    (tmp_path / "side.jsonl.datasheet.md").write_text("notes")
     assert run("--db", db, "--out", str(tmp_path / "side.jsonl")) == 2
     assert not (tmp_path / "side.jsonl").exists()
 
@@ -798,24 +813,66 @@ def test_parquet_without_pyarrow_is_a_clear_error(archive_path, tmp_path, monkey
     assert list(tmp_path.iterdir()) == []
 
 
-def test_parquet_round_trip(archive_path, tmp_path):
+def test_parquet_round_trip_with_real_types(archive_path, tmp_path):
     pytest.importorskip("pyarrow")
     pandas = pytest.importorskip("pandas")
     one, two = tmp_path / "one.parquet", tmp_path / "two.parquet"
     assert run("--db", str(archive_path), "--out", str(one), "--with-versions") == 0
     assert run("--db", str(archive_path), "--out", str(two), "--with-versions") == 0
     assert one.read_bytes() == two.read_bytes()
-    manifest = json.loads((tmp_path / "one.manifest.json").read_text("utf-8"))
+    manifest = json.loads((tmp_path / "one.parquet.manifest.json").read_text("utf-8"))
     assert manifest["data_file"]["sha256"] == hashlib.sha256(one.read_bytes()).hexdigest()
     expected = expected_records(archive_path, versions=True)
     import pyarrow.parquet
 
     table = pyarrow.parquet.read_table(one)
-    assert str(table.schema.field("authors").type) == "list<element: string>"
-    assert table.to_pylist() == expected
+    types = {field.name: str(field.type) for field in table.schema}
+    for name in ("published_at", "modified_at"):
+        assert types[name] == "timestamp[ms, tz=UTC]", name
+    for name in ("authors", "categories", "tags"):
+        assert types[name] == "list<element: string>", name
+    assert types["published_jalali"] == "string" and types["word_count"] == "int64"
+    assert "fetched_at: timestamp[ms, tz=UTC], replaced_at: timestamp[ms, tz=UTC]" in types["versions"]
+    rows = table.to_pylist()
+    assert all(row["published_at"].tzinfo is not None for row in rows)
+    assert as_text(rows) == expected  # the same instants, as UTC timestamps
+    # The manifest says what the file holds, in Parquet's terms.
+    declared = {item["name"]: item["type"] for item in manifest["fields"]}
+    assert declared["published_at"] == "timestamp[ms, tz=UTC]" and declared["tags"] == "list<string>"
+    assert declared["modified_at"] == "timestamp[ms, tz=UTC], or null"
+
     frame = pandas.read_parquet(one)
     assert list(frame.columns) == list(expected[0]) and len(frame) == len(expected)
+    for name in ("published_at", "modified_at"):
+        assert isinstance(frame[name].dtype, pandas.DatetimeTZDtype) and str(frame[name].dtype.tz) == "UTC"
+    assert frame["published_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ").tolist() == [
+        r["published_at"] for r in expected
+    ]
+    assert frame["modified_at"].isna().sum() == sum(r["modified_at"] is None for r in expected)
+    assert str(frame["word_count"].dtype) == "int64"
     assert list(frame["tags"][0]) == expected[0]["tags"]
+
+    extra = tmp_path / "extra.parquet"
+    assert (
+        run(
+            "--db",
+            str(archive_path),
+            "--out",
+            str(extra),
+            "--fields",
+            "url,sponsored,first_seen_at,last_fetched_at",
+        )
+        == 0
+    )
+    extra_types = {field.name: str(field.type) for field in pyarrow.parquet.read_schema(extra)}
+    assert extra_types == {
+        "url": "string",
+        "sponsored": "bool",
+        "first_seen_at": "timestamp[ms, tz=UTC]",
+        "last_fetched_at": "timestamp[ms, tz=UTC]",
+    }
+    frame = pandas.read_parquet(extra)
+    assert str(frame["sponsored"].dtype) == "bool" and frame["sponsored"].sum() == 1
 
 
 # --- scrapy feeds ---------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 :func:`newsarchive.export.export` raises plain errors that carry values
 (:class:`~newsarchive.export.DestinationExists`, ...); :func:`_export_message` adds the
-option to change. The library reports progress as numbers; :class:`Progress` draws them
-on a terminal.
+option to change. The library reports progress as numbers; :class:`Progress`
+(:mod:`newsarchive.cli.progress`, imported here for :mod:`newsarchive.cli`) draws them on a
+terminal, unless ``--quiet``.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ import argparse
 import os
 import shlex
 import sys
-import time
-from typing import IO
+from pathlib import Path
 
 from newsarchive.archive import Archive
 from newsarchive.cli.options import Commands, day_bounds, db_argument
+from newsarchive.cli.progress import Progress
+
+#: ``newsarchive.export.FORMATS`` (tests/test_export_formats.py checks they agree), not
+#: imported: the export package would add ~40 ms to every command.
+FORMATS = ("jsonl", "json", "csv", "parquet")
 
 
 def _export_command(args: argparse.Namespace) -> str:
@@ -40,6 +45,7 @@ def _export_command(args: argparse.Namespace) -> str:
         flag
         for flag, on in (
             ("--gzip", args.gzip),
+            ("--excel", args.excel),
             ("--with-versions", args.with_versions),
             ("--force", args.force),
         )
@@ -48,43 +54,11 @@ def _export_command(args: argparse.Namespace) -> str:
     return shlex.join(words)
 
 
-class Progress:
-    """The export's one-line progress bar on a terminal (``stream.isatty()``); silent otherwise.
-
-    Called with (records written, records expected), at most every ``every`` seconds drawn;
-    :meth:`close` draws the last state and ends the line.
-    """
-
-    def __init__(self, stream: IO[str] | None = None, *, every: float = 0.2):
-        self.stream = sys.stderr if stream is None else stream
-        self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.every = every
-        self.started = self.last = time.monotonic()
-        self.state: tuple[int, int] | None = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        self.state = (done, total)
-        now = time.monotonic()
-        if now - self.last >= self.every:
-            self._draw(now)
-
-    def _draw(self, now: float) -> None:
-        self.last = now
-        done, total = self.state or (0, 0)
-        share = done / total if total else 1.0
-        bar = "#" * int(share * 30)
-        rate = done / max(now - self.started, 1e-9)
-        self.stream.write(f"\rexport [{bar:<30}] {share:6.1%} {done:,}/{total:,} ({rate:,.0f}/s)")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled and self.state is not None:
-            self._draw(time.monotonic())
-            self.stream.write("\n")
-            self.stream.flush()
-            self.state = None
+def _named_as(path: Path, fmt: str) -> str:
+    """The name ``path`` would have as a ``fmt`` file (``data.txt`` → ``data.jsonl``)."""
+    name, gzipped = path.name, path.name.lower().endswith(".gz")
+    base = Path(name[:-3] if gzipped else name)
+    return base.with_suffix(f".{fmt}").name + (".gz" if gzipped else "")
 
 
 def _export_message(error: Exception) -> str:
@@ -92,10 +66,12 @@ def _export_message(error: Exception) -> str:
     from newsarchive.export import (
         CompressedFormat,
         DestinationExists,
+        ExcelFormat,
         FormatMismatch,
         GzipName,
         MissingPackage,
         NotStreamable,
+        UnreadableValue,
         UnsafeDestination,
     )
 
@@ -104,9 +80,20 @@ def _export_message(error: Exception) -> str:
     if isinstance(error, UnsafeDestination) and error.data and error.kind != "a directory":
         return f"{error}; to send the data into a pipe, use --out -"
     if isinstance(error, MissingPackage):
-        return f"{error}, or use --format jsonl"
-    if isinstance(error, FormatMismatch):
+        return f"{error}, or export JSON Lines or CSV (--out NAME.jsonl or NAME.csv)"
+    if isinstance(error, FormatMismatch) and error.named:
         return f"--out {error.path} says {error.named} but --format is {error.chosen}"
+    if isinstance(error, FormatMismatch):
+        extensions = ", ".join(f".{fmt}" for fmt in FORMATS)
+        return (
+            f"--out {error.path} does not end in a format's extension ({extensions}, then .gz if "
+            f"gzipped): name it {_named_as(error.path, error.chosen)} for {error.chosen}, the format "
+            "follows from the name"
+        )
+    if isinstance(error, ExcelFormat):
+        return f"--excel writes CSV for Excel, but the format is {error.format}: use --format csv or --out NAME.csv"
+    if isinstance(error, UnreadableValue):
+        return f"{error}; Parquet stores it as a timestamp: export JSON Lines or CSV, which keep the text"
     if isinstance(error, GzipName):
         return f"--gzip given: name the file {error.path.name}.gz"
     if isinstance(error, CompressedFormat):
@@ -114,14 +101,14 @@ def _export_message(error: Exception) -> str:
     if isinstance(error, NotStreamable):
         return (
             f"{error.format.capitalize()} is not sent to stdout: give --out FILE.{error.format} "
-            "(--out - streams JSON Lines or JSON)"
+            "(--out - streams JSON Lines, JSON or CSV)"
         )
     return str(error)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from newsarchive.archive import ArticleFilter
-    from newsarchive.export import STDOUT, ExportError, ExportOptions, export
+    from newsarchive.export import STDOUT, ExportError, ExportOptions, UnreadableValue, export
 
     try:
         since, until = day_bounds(args)
@@ -141,6 +128,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             out=args.out,
             format=args.format,
             gzip=args.gzip,
+            excel=args.excel,
             filters=filters,
             fields=tuple(args.fields.split(",")) if args.fields else None,
             with_versions=args.with_versions,
@@ -148,7 +136,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             command=_export_command(args),
             bounds={"since": args.since, "until": args.until},
         )
-        progress = Progress()
+        progress = Progress(desc="export", unit="articles", quiet=args.quiet)
         try:
             with Archive(args.db, readonly=True) as archive:
                 result = export(archive, options, progress=progress)
@@ -156,7 +144,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             progress.close()
     except ExportError as error:
         print(f"newsarchive export: {_export_message(error)}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(error, UnreadableValue) else 2  # the archive's data, not the command
     except KeyboardInterrupt:
         print(
             "\nnewsarchive export: interrupted; "
@@ -188,30 +176,65 @@ def add_export_parser(commands: Commands) -> None:
     """``newsarchive export``: a dataset with its manifest, datasheet and chart."""
     export = commands.add_parser(
         "export",
-        help="write a dataset (JSONL, JSON or Parquet) with a manifest, datasheet and chart",
-        description="Export articles for research. Dates are Gregorian (2024-03-20) or Jalali (1403-01-01), "
-        "whole Tehran days; --since and --until are included. "
-        "Default output: datasets/<what>_<dates>_exported-<day>.",
+        help="write a dataset (JSON Lines, JSON, CSV or Parquet) with a manifest, datasheet and chart",
+        description="Export articles for research: a data file and, named after it, its manifest "
+        "(NAME.jsonl.manifest.json), datasheet (NAME.jsonl.datasheet.md) and chart (NAME.jsonl.chart.svg). "
+        "Dates are Gregorian (2024-03-20) or Jalali (1403-01-01), whole Tehran days; --since and --until "
+        "are included. Default output: datasets/<what>_<dates>_exported-<day>.jsonl.",
     )
     db_argument(export)
     export.add_argument(
         "--out",
-        help="data file: a new name or a regular file (default: a descriptive name "
-        "under datasets/); - streams JSON Lines or JSON to stdout, without side files",
+        metavar="FILE",
+        help="the data file, ending in its format's extension (.jsonl, .json, .csv, .parquet; "
+        "then .gz with --gzip): a new name or a regular file. Default: a descriptive name under "
+        "datasets/. - streams JSON Lines, JSON or CSV to stdout, without side files",
     )
     export.add_argument(
-        "--format", choices=("jsonl", "json", "parquet"), help="default: from --out, else jsonl"
+        "--format",
+        choices=FORMATS,
+        help="jsonl: one JSON object per line; json: one JSON array; csv: one row per article, lists "
+        "as JSON arrays in their cell; parquet: typed columns (UTC timestamps, lists), needs pyarrow. "
+        "Default: from the --out extension, else jsonl (csv with --excel); must agree with --out",
     )
     export.add_argument(
-        "--gzip", action="store_true", help="gzip the data file (deterministic: no time, no name)"
+        "--gzip", action="store_true", help="gzip the data file (deterministic: no time, no name inside)"
     )
-    export.add_argument("--source", nargs="+", action="extend", metavar="S", help="only these sources")
-    export.add_argument("--since", metavar="D", help="published on or after D")
-    export.add_argument("--until", metavar="D", help="published on or before D")
-    export.add_argument("--category", action="append", metavar="C", help="in category C (repeat: any of)")
-    export.add_argument("--tag", action="append", metavar="T", help="tagged T (repeat: any of)")
-    export.add_argument("--query", metavar="Q", help="matching Q, as `newsarchive search` matches")
-    export.add_argument("--fields", metavar="f1,f2,...", help="fields to write, in this order")
-    export.add_argument("--with-versions", action="store_true", help="add earlier versions of each article")
-    export.add_argument("--force", action="store_true", help="overwrite existing files")
+    export.add_argument(
+        "--excel",
+        action="store_true",
+        help="CSV for Excel: UTF-8 with a byte order mark so Excel shows Persian, and cells Excel would "
+        "run as formulas (=, +, -, @) prefixed with '; implies --format csv",
+    )
+    export.add_argument(
+        "--source", nargs="+", action="extend", metavar="S", help="only articles from these sources"
+    )
+    export.add_argument("--since", metavar="D", help="only articles published on or after day D")
+    export.add_argument("--until", metavar="D", help="only articles published on or before day D")
+    export.add_argument(
+        "--category", action="append", metavar="C", help="only articles in category C (repeat: any of them)"
+    )
+    export.add_argument(
+        "--tag", action="append", metavar="T", help="only articles tagged T (repeat: any of them)"
+    )
+    export.add_argument(
+        "--query", metavar="Q", help="only articles matching Q, as `newsarchive search` matches"
+    )
+    export.add_argument(
+        "--fields",
+        metavar="f1,f2,...",
+        help="the fields to write, in this order (default: the standard fields, which the datasheet "
+        "describes; an unknown name is refused with the list of known ones)",
+    )
+    export.add_argument(
+        "--with-versions", action="store_true", help="add each article's earlier versions (field versions)"
+    )
+    export.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite this export's data file and its own side files if they exist",
+    )
+    export.add_argument(
+        "--quiet", action="store_true", help="no progress bar (it is drawn only on a terminal anyway)"
+    )
     export.set_defaults(func=cmd_export)

@@ -1,11 +1,15 @@
 """Datasets for researchers: streaming exports that load anywhere and explain themselves.
 
 :func:`export` writes the filtered articles of an archive as JSON Lines, a JSON
-array or Parquet, and beside the data file ``<name>.manifest.json`` (machine
-readable: the command, archive schema version, counts per source and month,
-field descriptions, SHA-256 of the data file), ``<name>.md`` (the same for
-people: a datasheet) and ``<name>.svg`` (articles per month per source, drawn by
-:func:`chart_svg`, which ``newsarchive stats --chart`` uses for a whole archive).
+array, CSV (optionally for Excel: a byte order mark, formula-safe cells) or Parquet
+(typed: UTC timestamps, lists of strings, booleans), and beside the data file
+``NAME.EXT`` three side files named after it: ``NAME.EXT.manifest.json`` (machine
+readable: the command, archive schema version, counts per source and month, field types
+in this format and descriptions, SHA-256 of the data file), ``NAME.EXT.datasheet.md``
+(the same for people: a datasheet, with loading code) and ``NAME.EXT.chart.svg``
+(articles per month per source, drawn by :func:`chart_svg`, which
+``newsarchive stats --chart`` uses for a whole archive). The data file's extension is its
+format's: a name that says another format is refused (:class:`FormatMismatch`).
 
 Properties the tests hold it to:
 
@@ -28,12 +32,12 @@ Properties the tests hold it to:
   side file, checked before anything is written and again just before the
   renames: a symlink, device, FIFO, socket or directory is refused
   (:class:`UnsafeDestination`), as is the archive itself. Only the default
-  ``datasets/`` folder is created. ``out="-"`` streams JSON Lines or JSON to
-  stdout instead, without side files.
+  ``datasets/`` folder is created. ``out="-"`` streams JSON Lines, JSON or CSV
+  to stdout instead, without side files.
 
 The modules, in the order an export uses them: ``fields`` (what each field means and
 reads), ``paths`` (names and destination checks), ``stream`` (the row loop and the
-encoder processes), ``writers`` (JSON Lines, JSON, Parquet), ``manifest``,
+encoder processes), ``writers`` (JSON Lines, JSON, CSV, Parquet), ``manifest``,
 ``datasheet`` and ``chart`` (the side files), ``exporter`` (:func:`export` itself),
 ``errors`` (what a refused export raises: values, never command-line options, which
 :mod:`newsarchive.cli` adds). No SQL here: the archive module reads; this package
@@ -41,15 +45,17 @@ writes files.
 """
 
 from newsarchive.export.chart import archive_chart, chart_svg
-from newsarchive.export.datasheet import datasets_loading_code, datasheet
+from newsarchive.export.datasheet import csv_loading_code, datasets_loading_code, datasheet
 from newsarchive.export.errors import (
     CompressedFormat,
     DestinationExists,
+    ExcelFormat,
     ExportError,
     FormatMismatch,
     GzipName,
     MissingPackage,
     NotStreamable,
+    UnreadableValue,
     UnsafeDestination,
 )
 from newsarchive.export.exporter import ExportOptions, ExportResult, export
@@ -69,6 +75,7 @@ __all__ = [
     "STDOUT",
     "CompressedFormat",
     "DestinationExists",
+    "ExcelFormat",
     "ExportError",
     "ExportOptions",
     "ExportResult",
@@ -78,10 +85,12 @@ __all__ = [
     "GzipName",
     "MissingPackage",
     "NotStreamable",
+    "UnreadableValue",
     "UnsafeDestination",
     "archive_chart",
     "build_manifest",
     "chart_svg",
+    "csv_loading_code",
     "datasets_loading_code",
     "datasheet",
     "export",

@@ -2,9 +2,12 @@
 
 What the data file is and how to check it, the selection, the sources with their
 ranges and sites, articles per month in both calendars (with the chart), every field
-with its type and fill, how the text was normalized, and code that loads the file with
-pandas and with Hugging Face ``datasets`` with the types given (:func:`datasets_loading_code`).
-It reads only the manifest, so the two never disagree.
+with its type in this file's format and its fill, how the format writes lists, times,
+booleans and missing values, how the text was normalized, and code that loads the file
+with the types given: pandas and Hugging Face ``datasets`` for JSON
+(:func:`datasets_loading_code`), pandas and the ``csv`` module for CSV
+(:func:`csv_loading_code`), pandas and ``datasets`` for Parquet. It reads only the
+manifest, so the two never disagree.
 """
 
 from __future__ import annotations
@@ -12,24 +15,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from newsarchive.export.fields import FIELDS
+from newsarchive.export.fields import FIELDS, VERSION_KEYS, VERSION_TIMES
 
-_UTC_TIMES = ("published_at", "modified_at", "first_seen_at", "last_fetched_at")
+_HF_TIME = 'Value("timestamp[s, tz=UTC]")'
 
 
 def _hf_feature(name: str) -> str:
     """The ``datasets`` feature of a field, as Python source."""
-    if name in _UTC_TIMES:
-        return 'Value("timestamp[s, tz=UTC]")'
-    kind = FIELDS[name].arrow
+    kind = FIELDS[name].kind
     if kind == "versions":
         version = ", ".join(
-            f'"{key}": ' + ('Value("timestamp[s, tz=UTC]")' if key.endswith("_at") else 'Value("string")')
-            for key in ("title", "lead", "body", "content_hash", "fetched_at", "replaced_at")
+            f'"{key}": ' + (_HF_TIME if key in VERSION_TIMES else 'Value("string")') for key in VERSION_KEYS
         )
         return "[{" + version + "}]"
     return {
         "string": 'Value("string")',
+        "time": _HF_TIME,
         "strings": '[Value("string")]',
         "int": 'Value("int64")',
         "bool": 'Value("bool")',
@@ -53,6 +54,57 @@ def datasets_loading_code(fields: Iterable[str], data_file: str) -> str:
         "})",
         f'ds = datasets.load_dataset("json", data_files="{data_file}", split="train", features=features)',
     ]
+    return "\n".join(lines) + "\n"
+
+
+#: The pandas dtype a CSV column is read as, by the kind of its field (the others are
+#: JSON text, decoded by a converter, or times, converted after reading).
+_PANDAS_DTYPES = {"string": "string", "int": "Int64", "bool": "boolean", "time": "string"}
+
+
+def csv_loading_code(fields: Iterable[str], data_file: str, *, excel: bool = False) -> str:
+    """Python that loads a CSV export with pandas, and reads it row by row with ``csv``.
+
+    Nothing is guessed: every column's type is given (an id of 16 digits stays text), only
+    an empty cell is missing (pandas would read a title "NA" or an author "None" as
+    missing), JSON array cells are decoded, times become UTC timestamps.
+    """
+    names = list(fields)
+    kinds = {name: FIELDS[name].kind for name in names}
+    dtypes = {name: _PANDAS_DTYPES[kind] for name, kind in kinds.items() if kind in _PANDAS_DTYPES}
+    decoded = [name for name, kind in kinds.items() if kind in ("strings", "versions")]
+    times = [name for name, kind in kinds.items() if kind == "time"]
+    encoding = "utf-8-sig" if excel else "utf-8"
+    gzipped = data_file.endswith(".gz")
+    lines = [
+        "import csv",
+        *(["import gzip"] if gzipped else []),
+        "import json",
+        "",
+        "import pandas as pd",
+        "",
+        "df = pd.read_csv(",
+        f'    "{data_file}",',
+        f'    encoding="{encoding}",',
+        "    dtype={" + ", ".join(f'"{name}": "{dtype}"' for name, dtype in dtypes.items()) + "},",
+        '    keep_default_na=False,  # only an empty cell is missing: a title "NA" stays text',
+        '    na_values=[""],',
+        "    converters={" + ", ".join(f'"{name}": json.loads' for name in decoded) + "},  # JSON arrays",
+        ")",
+    ]
+    if times:
+        lines += [
+            f"for column in {times!r}:",
+            '    df[column] = pd.to_datetime(df[column], utc=True, format="ISO8601")',
+        ]
+    lines += [
+        "",
+        "# Or row by row, without pandas: every cell is a str.",
+        f'with {"gzip.open" if gzipped else "open"}("{data_file}", "rt", newline="", encoding="{encoding}") as file:',
+        "    rows = list(csv.DictReader(file))",
+    ]
+    if decoded:
+        lines.append(f'{decoded[0]} = json.loads(rows[0]["{decoded[0]}"]) if rows else []  # a list')
     return "\n".join(lines) + "\n"
 
 
@@ -109,6 +161,7 @@ def datasheet(manifest: dict[str, Any]) -> str:
         "| | |",
         "|---|---|",
         f"| data file | `{data['file']}` ({data['format']}"
+        + (f", {data['encoding']}" if data["encoding"] else "")
         + (f", {data['compression']}" if data["compression"] else "")
         + f", {data['bytes']:,} bytes) |",
         f"| SHA-256 | `{data['sha256']}` |",
@@ -157,6 +210,8 @@ def datasheet(manifest: dict[str, Any]) -> str:
         "",
         "## Fields",
         "",
+        f"Types as this {data['format'].upper()} file writes them (see The file below).",
+        "",
         "| field | type | non-empty | description |",
         "|---|---|---:|---|",
     ]
@@ -167,7 +222,9 @@ def datasheet(manifest: dict[str, Any]) -> str:
     docstring = manifest["normalization"]["normalize_docstring"]
     lines += [
         "",
-        "Text is UTF-8 written as characters (never `\\uXXXX` escapes); lists are JSON arrays.",
+        "## The file",
+        "",
+        *(f"- {note}" for note in data["layout"]),
         "",
         "## Text",
         "",
@@ -185,11 +242,15 @@ def datasheet(manifest: dict[str, Any]) -> str:
     if data["format"] == "parquet":
         lines += [
             "import pandas as pd",
-            f'df = pd.read_parquet("{data["file"]}")',
+            f'df = pd.read_parquet("{data["file"]}")  # times: datetime64[ms, UTC]; lists: arrays of str',
             "",
             "import datasets",
             f'ds = datasets.load_dataset("parquet", data_files="{data["file"]}", split="train")',
         ]
+    elif data["format"] == "csv":
+        lines += csv_loading_code(
+            names, data["file"], excel=data["encoding"] == "utf-8 with BOM"
+        ).splitlines()
     else:
         lines += [
             "import pandas as pd",

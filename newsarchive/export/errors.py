@@ -14,11 +14,31 @@ class ExportError(Exception):
 
 
 class FormatMismatch(ExportError):
-    """The data file's name says one format and the format asked for is another."""
+    """The data file's name says one format (``named``; None: no format's extension) and the
+    format asked for is another. ``suffix``: the extension the name should end in."""
 
-    def __init__(self, path: Path, named: str, chosen: str):
-        super().__init__(f"{path} is named as {named} but the format asked for is {chosen}")
+    def __init__(self, path: Path, named: str | None, chosen: str):
         self.path, self.named, self.chosen = path, named, chosen
+        self.suffix = f".{chosen}"
+        said = f"is named as {named}" if named else f"does not end in {self.suffix}"
+        super().__init__(f"{path} {said} but the format asked for is {chosen}")
+
+
+class ExcelFormat(ExportError):
+    """The Excel form (a BOM, formula-safe cells) is a form of CSV; the format is another."""
+
+    def __init__(self, fmt: str):
+        super().__init__(f"the Excel form is a CSV form, and the format is {fmt}")
+        self.format = fmt
+
+
+class UnreadableValue(ExportError):
+    """A value in the archive cannot have the type the format gives its field (Parquet
+    timestamps need UTC instants such as ``2024-03-20T10:15:00Z``)."""
+
+    def __init__(self, field: str, detail: str):
+        super().__init__(f"the {field} field holds a value that is not a UTC instant: {detail}")
+        self.field = field
 
 
 class GzipName(ExportError):

@@ -22,7 +22,15 @@ from typing import IO, Any
 from newsarchive.archive import Archive, ArticleFilter
 from newsarchive.export.chart import chart_svg
 from newsarchive.export.datasheet import datasheet
-from newsarchive.export.errors import CompressedFormat, ExportError, FormatMismatch, GzipName, NotStreamable
+from newsarchive.export.errors import (
+    CompressedFormat,
+    ExcelFormat,
+    ExportError,
+    FormatMismatch,
+    GzipName,
+    NotStreamable,
+    UnsafeDestination,
+)
 from newsarchive.export.fields import choose_fields
 from newsarchive.export.manifest import Tally, build_manifest
 from newsarchive.export.paths import (
@@ -34,6 +42,7 @@ from newsarchive.export.paths import (
     check_outputs,
     default_name,
     outputs_for,
+    special_kind,
     split_name,
     temp_path,
 )
@@ -45,7 +54,7 @@ from newsarchive.export.stream import (
     write_parallel,
     write_serial,
 )
-from newsarchive.export.writers import JsonWriter, ParquetWriter, pyarrow_modules
+from newsarchive.export.writers import ParquetWriter, TextWriter, pyarrow_modules
 from newsarchive.persian import normalize
 
 
@@ -53,11 +62,15 @@ from newsarchive.persian import normalize
 class ExportOptions:
     """What to export and where: the data file (None: a name under ``datasets/``; ``-``:
     stdout), its format and compression, the filters, the fields, and whether an existing
-    file may be replaced."""
+    file may be replaced. The data file's name ends in its format's extension (``.gz`` too
+    when gzipped): a name that says another format, or none, is a :class:`FormatMismatch`."""
 
     out: str | Path | None = None
-    format: str | None = None  # jsonl | json | parquet; None: from the name of out, else jsonl
+    #: jsonl | json | csv | parquet; None: from the name of out, else csv with excel, else jsonl.
+    format: str | None = None
     gzip: bool = False
+    #: CSV for Excel: a UTF-8 byte order mark first, formula-safe cells.
+    excel: bool = False
     filters: ArticleFilter = field(default_factory=ArticleFilter)
     fields: tuple[str, ...] | None = None
     with_versions: bool = False
@@ -81,18 +94,22 @@ class ExportResult:
 
 
 def _resolve_format(options: ExportOptions) -> tuple[str, bool]:
-    """(format, gzipped?) from the options and the data file's name, which must agree."""
-    out_format, out_gzip = split_name(Path(options.out))[1:] if options.out else (None, False)
-    fmt = options.format or out_format or "jsonl"
+    """(format, gzipped?) from the options and the data file's name, which must agree: a
+    file's extension is its format's, so a loader that goes by the name reads it right."""
+    out = None if options.out is None or str(options.out) == STDOUT else Path(options.out)
+    out_format, out_gzip = split_name(out)[1:] if out else (None, False)
+    fmt = options.format or out_format or ("csv" if options.excel else "jsonl")
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    if options.out and options.format and out_format and out_format != options.format:
-        raise FormatMismatch(Path(options.out), out_format, options.format)
+    if out and out_format != fmt:
+        raise FormatMismatch(out, out_format, fmt)
+    if options.excel and fmt != "csv":
+        raise ExcelFormat(fmt)
     gzipped = options.gzip or out_gzip
     if fmt == "parquet" and gzipped:
         raise CompressedFormat(fmt)
-    if options.out and str(options.out) != STDOUT and gzipped and not out_gzip:
-        raise GzipName(Path(options.out))
+    if out and gzipped and not out_gzip:
+        raise GzipName(out)
     return fmt, gzipped
 
 
@@ -100,20 +117,19 @@ def _write_data(
     archive: Archive,
     filters: ArticleFilter,
     spec: ExportSpec,
-    fmt: str,
     gzipped: bool,
     target: Path | IO[bytes],
     progress: Callable[[int], None],
     parallel: bool,
 ) -> tuple[int, Tally, str, int]:
     """Write the data to the file at ``target`` (truncated first), or to an open binary stream
-    (JSON only; left open): (records, tally, SHA-256, bytes)."""
+    (not Parquet; left open): (records, tally, SHA-256, bytes)."""
     tally = Tally(spec.fields)
     owned = isinstance(target, Path)
     pool = start_pool(spec) if parallel else None
     try:
         raw: IO[bytes] | None
-        if fmt == "parquet":
+        if spec.fmt == "parquet":
             # export() refuses to stream Parquet (NotStreamable): its target is always a file.
             assert isinstance(target, Path)
             writer: Any = ParquetWriter(target, spec.fields)
@@ -121,7 +137,7 @@ def _write_data(
         else:
             # A file opened here is closed in the finally below (hence no ``with``).
             raw = open(target, "wb") if isinstance(target, Path) else target  # noqa: SIM115
-            writer = JsonWriter(raw, fmt=fmt, gzipped=gzipped)
+            writer = TextWriter(raw, fmt=spec.fmt, gzipped=gzipped, fields=spec.fields, excel=spec.excel)
         try:
             if pool is not None:
                 count = write_parallel(archive, filters, spec, pool, writer, tally, progress)
@@ -160,10 +176,14 @@ def export(
     ``progress`` is called with (records written, records expected) as the data is
     written; ``now`` is the generation time the manifest and the default name record.
     """
-    if options.out is not None and str(options.out).endswith(("/", os.sep)):
-        raise ExportError(
-            f"{options.out} is a directory; give a file name, e.g. {Path(options.out, 'articles.jsonl')}"
-        )
+    if options.out is not None and str(options.out) != STDOUT:
+        # What is at the data path first: a device or a pipe is refused as such, whatever its name.
+        out = Path(options.out)
+        if str(options.out).endswith(("/", os.sep)) or out.is_dir():
+            raise ExportError(f"{out} is a directory; give a file name, e.g. {Path(out, 'articles.jsonl')}")
+        kind = special_kind(out)
+        if kind:
+            raise UnsafeDestination(out, kind, data=True)
     fmt, gzipped = _resolve_format(options)
     fields = choose_fields(options.fields, with_versions=options.with_versions)
     streamed = options.out is not None and str(options.out) == STDOUT
@@ -178,7 +198,7 @@ def export(
     )
     now = now or datetime.now(UTC)
     summary = archive.export_summary(filters)
-    spec = ExportSpec.of(archive.path, fields)
+    spec = ExportSpec.of(archive.path, fields, fmt, excel=options.excel)
 
     def report(done: int) -> None:
         if progress is not None:
@@ -188,12 +208,13 @@ def export(
         # One pass in this process: the encoder processes may need a second pass (below), and
         # what went down a pipe cannot be taken back.
         count, _, sha256, size = _write_data(
-            archive, filters, spec, fmt, gzipped, sys.stdout.buffer, report, False
+            archive, filters, spec, gzipped, sys.stdout.buffer, report, False
         )
         return ExportResult(outputs=None, records=count, sha256=sha256, bytes=size, manifest=None)
     if options.out is None:
         suffix = SUFFIXES[fmt] + (".gz" if gzipped else "")
-        data_path = DEFAULT_DIR / (default_name(filters, summary, now) + suffix)
+        name = default_name(filters, summary, now, with_versions=options.with_versions)
+        data_path = DEFAULT_DIR / (name + suffix)
     else:
         data_path = Path(options.out)
     outputs = outputs_for(data_path)
@@ -208,14 +229,12 @@ def export(
             parallel = summary["articles"] >= PARALLEL_MIN_ARTICLES
         parallel = bool(parallel) and fmt != "parquet" and fork_context() is not None
         before = archive.data_version()
-        count, tally, sha256, size = _write_data(
-            archive, filters, spec, fmt, gzipped, data_temp, report, parallel
-        )
+        count, tally, sha256, size = _write_data(archive, filters, spec, gzipped, data_temp, report, parallel)
         if parallel and archive.data_version() != before:
             # Another connection committed while the encoder processes read: their rows
             # may be newer than this process's snapshot. Write again, in one snapshot.
             count, tally, sha256, size = _write_data(
-                archive, filters, spec, fmt, gzipped, data_temp, report, False
+                archive, filters, spec, gzipped, data_temp, report, False
             )
 
         manifest = build_manifest(
@@ -224,6 +243,7 @@ def export(
             bounds=options.bounds,
             fmt=fmt,
             gzipped=gzipped,
+            excel=options.excel,
             fields=fields,
             filters=filters,
             tally=tally,

@@ -24,29 +24,74 @@ Row = dict[str, Any]
 LANGUAGE = "fa"
 
 
+#: The keys of one earlier version (``versions``), in order; those in ``VERSION_TIMES`` are instants.
+VERSION_KEYS = ("title", "lead", "body", "content_hash", "fetched_at", "replaced_at")
+VERSION_TIMES = ("fetched_at", "replaced_at")
+_UTC = "UTC instant `YYYY-MM-DDTHH:MM:SSZ`"
+_PARQUET_TIME = "timestamp[ms, tz=UTC]"  # Parquet has no unit of seconds
+#: How each kind of field is written in each format (see :meth:`Field.type_in`).
+TYPES = {
+    "json": {
+        "string": "string",
+        "strings": "array of string",
+        "int": "integer",
+        "bool": "boolean",
+        "time": f"string: {_UTC}",
+        "versions": "array of object",
+    },
+    "csv": {
+        "string": "text",
+        "strings": 'JSON array of strings, as text: `["a","b"]`, `[]`',
+        "int": "integer",
+        "bool": "`true` or `false`",
+        "time": f"text: {_UTC}",
+        "versions": "JSON array of objects, as text",
+    },
+    "parquet": {
+        "string": "string",
+        "strings": "list<string>",
+        "int": "int64",
+        "bool": "bool",
+        "time": _PARQUET_TIME,
+        "versions": "list<struct<"
+        + ", ".join(f"{key}: {_PARQUET_TIME if key in VERSION_TIMES else 'string'}" for key in VERSION_KEYS)
+        + ">>",
+    },
+}
+
+
 @dataclass(frozen=True)
 class Field:
     """One exported field: its documentation, the columns it reads, and its value.
 
     ``value`` is called with the values of the columns in ``reads`` (by default the column
-    of the same name, written as stored when ``value`` is None). ``arrow``: its type in
-    Parquet and ``datasets`` (``string``, ``strings``, ``int``, ``bool`` or ``versions``).
-    ``checked``: the manifest counts how many records have it non-empty (the others
-    always have it).
+    of the same name, written as stored when ``value`` is None). ``kind``: what the value
+    is (``string``, ``strings``, ``int``, ``bool``, ``time`` (a UTC instant) or
+    ``versions``), which decides its type in each format (:meth:`type_in`); ``nullable``:
+    it may be missing. ``checked``: the manifest counts how many records have it non-empty
+    (the others always have it).
     """
 
     name: str
-    type: str
     description: str
     value: Callable[..., Any] | None = None
     reads: tuple[str, ...] | None = None
-    arrow: str = "string"
+    kind: str = "string"
+    nullable: bool = False
     checked: bool = True
 
     @property
     def columns(self) -> tuple[str, ...]:
         """The archive columns ``value`` is given."""
         return (self.name,) if self.reads is None else self.reads
+
+    def type_in(self, fmt: str) -> str:
+        """The field's type as the data file of format ``fmt`` writes it, in words."""
+        family = "json" if fmt in ("jsonl", "json") else fmt
+        written = TYPES[family][self.kind]
+        if not self.nullable:
+            return written
+        return f"{written}; empty cell: none" if family == "csv" else f"{written}, or null"
 
     def getter(self) -> Callable[[Row], Any]:
         """A function from an archive row to this field's value."""
@@ -98,58 +143,48 @@ FIELDS: dict[str, Field] = {
     for f in (
         Field(
             "id",
-            "string",
             "Stable article id: the first 16 hex digits of the SHA-256 of the first "
             "canonical URL the article was archived under. It never changes, even when the URL does.",
             checked=False,
         ),
         Field(
             "source",
-            "string",
             "The site the article comes from (a newsarchive site name, e.g. `digiato`).",
             checked=False,
         ),
-        Field("url", "string", "Canonical URL of the article on the publisher's site.", checked=False),
-        Field("title", "string", "Headline (display form, see Text)."),
-        Field("lead", "string or null", "Lead paragraph or summary, if the page has one."),
-        Field("body", "string", "Article text; paragraphs separated by a blank line (`\\n\\n`)."),
-        Field(
-            "authors", "array of string", "Author names as the page gives them.", json_list, arrow="strings"
-        ),
-        Field(
-            "categories",
-            "array of string",
-            "The site's categories (breadcrumb or metadata).",
-            json_list,
-            arrow="strings",
-        ),
-        Field("tags", "array of string", "The site's tags.", json_list, arrow="strings"),
-        Field("image_url", "string or null", "URL of the main image (images are not downloaded)."),
+        Field("url", "Canonical URL of the article on the publisher's site.", checked=False),
+        Field("title", "Headline (display form, see Text)."),
+        Field("lead", "Lead paragraph or summary, if the page has one.", nullable=True),
+        Field("body", "Article text; paragraphs separated by a blank line (`\\n\\n`)."),
+        Field("authors", "Author names as the page gives them.", json_list, kind="strings"),
+        Field("categories", "The site's categories (breadcrumb or metadata).", json_list, kind="strings"),
+        Field("tags", "The site's tags.", json_list, kind="strings"),
+        Field("image_url", "URL of the main image (images are not downloaded).", nullable=True),
         Field(
             "published_at",
-            "string (UTC)",
-            "Publication time in UTC, ISO 8601 `YYYY-MM-DDTHH:MM:SSZ`. "
-            "For articles dated only to the day it is the start of that day in Tehran.",
+            "Publication time in UTC. For articles dated only to the day it is the start of that day "
+            "in Tehran.",
+            kind="time",
             checked=False,
         ),
         Field(
             "published_jalali",
-            "string or null",
             "Publication time in Tehran local time, Jalali calendar: "
             "`YYYY/MM/DD HH:MM`, or `YYYY/MM/DD` when only the day is known. Written with slashes (the "
             "archive stores `YYYY-MM-DD HH:MM`) so that loaders never take it for a Gregorian ISO date: "
             "pyarrow, and so `datasets`, reads `1403-02-15 10:15` as 15 February of the year 1403.",
             jalali_slashes,
+            nullable=True,
         ),
         Field(
             "modified_at",
-            "string (UTC) or null",
-            "Last modification in UTC: as the site states it, or when "
-            "the archive first saw the changed text.",
+            "Last modification in UTC: as the site states it, or when the archive first saw the "
+            "changed text.",
+            kind="time",
+            nullable=True,
         ),
         Field(
             "word_count",
-            "integer",
             "Words in `body`: whitespace-separated tokens, as `wc -w` counts "
             "(a ZWNJ joins, so پیام‌رسان is one word).",
             word_count,
@@ -159,37 +194,34 @@ FIELDS: dict[str, Field] = {
         ),
         Field(
             "language",
-            "string",
             "ISO 639-1 language code of the text: `fa` (Persian).",
             lambda: LANGUAGE,
             (),
             checked=False,
         ),
         # Not exported unless asked for with --fields:
-        Field("page_type", "string or null", "Kind of page (`article`, `video`, ...)."),
+        Field("page_type", "Kind of page (`article`, `video`, ...).", nullable=True),
+        Field("sponsored", "True for paid or promoted content.", bool, kind="bool", checked=False),
         Field(
-            "sponsored", "boolean", "True for paid or promoted content.", bool, arrow="bool", checked=False
+            "published_precision",
+            "How exact `published_at` is: `minute`, `hour` or `day`.",
+            nullable=True,
         ),
-        Field(
-            "published_precision", "string or null", "How exact `published_at` is: `minute`, `hour` or `day`."
-        ),
-        Field("published_display", "string or null", "The date exactly as the page displayed it."),
-        Field("first_seen_at", "string (UTC)", "When the archive first fetched the article.", checked=False),
-        Field("last_fetched_at", "string (UTC)", "When the archive last fetched the article.", checked=False),
+        Field("published_display", "The date exactly as the page displayed it.", nullable=True),
+        Field("first_seen_at", "When the archive first fetched the article.", kind="time", checked=False),
+        Field("last_fetched_at", "When the archive last fetched the article.", kind="time", checked=False),
         Field(
             "content_hash",
-            "string",
             "SHA-256 of title, lead and body; equal hashes mean equal text.",
             checked=False,
         ),
         Field(
             "versions",
-            "array of object",
             "Earlier versions of the article, oldest first (only with "
             "`--with-versions`): `title`, `lead`, `body`, `content_hash`, `fetched_at` (when that text was "
-            "last seen), `replaced_at` (when the newer text was first seen).",
+            "last seen), `replaced_at` (when the newer text was first seen), times as UTC instants.",
             _versions,
-            arrow="versions",
+            kind="versions",
         ),
     )
 }

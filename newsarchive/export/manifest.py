@@ -5,7 +5,9 @@ calendars, how many records have each field), in memory that does not grow with 
 export; :func:`build_manifest` puts those counts beside the command, the filters, the
 archive's schema version, the field descriptions, the text normalization and the
 sources' terms. The datasheet (:mod:`newsarchive.export.datasheet`) is the same for
-people.
+people. Each field's type and the file's layout (:func:`layout`) are given as the data
+file's format writes them: lists are JSON arrays in JSON and CSV, ``list<string>`` in
+Parquet; times are text in JSON and CSV, ``timestamp[ms, tz=UTC]`` in Parquet.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from urllib.parse import urlsplit
 
 from newsarchive import __version__
 from newsarchive.archive import Archive, ArticleFilter
-from newsarchive.export.fields import FIELDS, jalali_slashes
+from newsarchive.export.fields import FIELDS, TYPES, jalali_slashes
 from newsarchive.export.paths import Outputs, split_name
 from newsarchive.persian import normalize
 
@@ -37,9 +39,64 @@ TERMS = (
     "The articles are the work of their publishers and authors; copyright stays with them. This dataset "
     "is a research copy for text and data analysis (search, statistics, linguistics), not for "
     "republication: quote within fair use and cite and link the original article (every record has its "
-    "`url`). Respect each site's terms of use, linked below, and honour takedown requests "
-    "(`newsarchive` can delete an article from the archive; export again)."
+    "`url`). Respect each site's terms of use, linked below, and honour takedown requests: "
+    "`newsarchive delete URL...` (or `newsarchive delete --source S` for a whole site) removes the "
+    "articles, their earlier versions and their other URLs from the archive in one transaction and "
+    "keeps a tombstone so that later crawls do not add them again; then export again, and replace "
+    "the copies of this file you gave out."
 )
+
+
+def layout(fmt: str, *, excel: bool = False) -> list[str]:
+    """How a data file of format ``fmt`` is laid out and how each kind of value is written."""
+    if fmt == "parquet":
+        return [
+            "Apache Parquet (zstd-compressed columns), one row per article, the columns in the order "
+            "of the fields below.",
+            f"Typed columns: UTC times are `{TYPES['parquet']['time']}` (whole seconds), lists "
+            f"(`authors`, `categories`, `tags`) are `{TYPES['parquet']['strings']}`, `sponsored` is "
+            f"`{TYPES['parquet']['bool']}`, `word_count` is `{TYPES['parquet']['int']}`, earlier "
+            "`versions` a list of structs; a missing value is null.",
+        ]
+    if fmt == "csv":
+        notes = [
+            "CSV (RFC 4180), UTF-8"
+            + (" with a byte order mark" if excel else ", no byte order mark")
+            + ": a header row of field names, then one row per article. Cells are separated by "
+            'commas; a cell holding a comma, a `"` or a newline is quoted (a `"` doubled); rows end '
+            "in CRLF, and the newlines inside a body stay inside its quoted cell.",
+            "Lists (`authors`, `categories`, `tags`) and `versions` are JSON arrays written as text in "
+            'their cell (`["اپل","iOS 17.2"]`, `[]` when empty): read them back with a JSON parser, '
+            "never by splitting on commas (a name may hold one).",
+            "Booleans are `true`/`false`, integers are digits, times are UTC instants as text "
+            "`YYYY-MM-DDTHH:MM:SSZ`; an empty cell is a missing value (null in the JSON formats).",
+        ]
+        if excel:
+            notes.append(
+                "Written for Excel: the byte order mark makes Excel read it as UTF-8 (Python and pandas "
+                "read it with the encoding `utf-8-sig`), and a cell that Excel would run as a formula "
+                "(starting with `=`, `+`, `-`, `@`, a tab or a carriage return, or a full-width `=+-@`) "
+                "starts with an added `'`. For analysis by program, use the CSV made without `--excel`, "
+                "which holds every text exactly."
+            )
+        else:
+            notes.append(
+                "Without a byte order mark Excel reads the file in its local code page and Persian "
+                "comes out garbled: for Excel, export with `--excel`."
+            )
+        notes.append(
+            "Excel shows at most 32,767 characters in a cell and 1,048,576 rows; a longer body is "
+            "cut off on screen, not in the file."
+        )
+        return notes
+    shape = "one JSON object per line" if fmt == "jsonl" else "one JSON array of objects"
+    return [
+        f"UTF-8 JSON, {shape} (one per article), keys in the order of the fields below; text is "
+        "written as characters, never `\\uXXXX` escapes (except U+2028 and U+2029, which some "
+        "readers take for line breaks).",
+        "Lists are JSON arrays, a missing value is null, times are UTC instants as text "
+        "`YYYY-MM-DDTHH:MM:SSZ`.",
+    ]
 
 
 class Tally:
@@ -120,6 +177,7 @@ def build_manifest(
     bounds: dict[str, str | None],
     fmt: str,
     gzipped: bool,
+    excel: bool = False,
     fields: tuple[str, ...],
     filters: ArticleFilter,
     tally: Tally,
@@ -129,7 +187,8 @@ def build_manifest(
     generated: datetime,
 ) -> dict[str, Any]:
     """Everything a reader needs to trust and use the data file, as JSON. ``command`` made
-    the export; ``bounds`` are its ``since``/``until`` as given (``filters`` holds them in UTC)."""
+    the export; ``bounds`` are its ``since``/``until`` as given (``filters`` holds them in UTC);
+    ``excel``: a CSV file written for Excel."""
     coverage = tally.coverage()
     records = tally.records
     return {
@@ -138,7 +197,8 @@ def build_manifest(
             "file": outputs.data.name,
             "format": fmt,
             "compression": "gzip" if gzipped else ("zstd (inside Parquet)" if fmt == "parquet" else None),
-            "encoding": "utf-8" if fmt != "parquet" else None,
+            "encoding": None if fmt == "parquet" else ("utf-8 with BOM" if excel else "utf-8"),
+            "layout": layout(fmt, excel=excel),
             "bytes": size,
             "sha256": sha256,
         },
@@ -186,7 +246,7 @@ def build_manifest(
         "fields": [
             {
                 "name": name,
-                "type": FIELDS[name].type,
+                "type": FIELDS[name].type_in(fmt),
                 "description": FIELDS[name].description,
                 "non_empty": tally.non_empty(name),
             }

@@ -22,7 +22,7 @@ from typing import Any
 from newsarchive.archive import Archive, ArticleFilter
 from newsarchive.export.fields import columns_for, record_builder, separator_check
 from newsarchive.export.manifest import Tally
-from newsarchive.export.writers import JsonWriter, ParquetWriter
+from newsarchive.export.writers import ParquetWriter, TextWriter, line_encoder
 
 #: From this many articles on, two forked processes read and encode batches of rows
 #: while this one sorts, counts and writes (about 1.4x faster on two cores).
@@ -35,17 +35,22 @@ _BATCHES_IN_FLIGHT = 2 * PARALLEL_WORKERS + 2  # bounds memory: batches out at o
 @dataclass(frozen=True)
 class ExportSpec:
     """What an export reads and how it encodes it: the archive file, the fields in order,
-    the archive columns they and the tally read, and whether earlier versions are added.
+    the archive columns they and the tally read, whether earlier versions are added, and
+    the format of the lines (``jsonl``, ``json`` or ``csv``; ``excel``: CSV for Excel).
     Everything an encoder process needs, and hashable: each process keeps one encoder per spec."""
 
     db_path: str
     fields: tuple[str, ...]
     columns: tuple[str, ...]
     with_versions: bool
+    fmt: str = "jsonl"
+    excel: bool = False
 
     @classmethod
-    def of(cls, db_path: Path, fields: tuple[str, ...]) -> ExportSpec:
-        return cls(str(db_path), fields, columns_for(fields), "versions" in fields)
+    def of(
+        cls, db_path: Path, fields: tuple[str, ...], fmt: str = "jsonl", *, excel: bool = False
+    ) -> ExportSpec:
+        return cls(str(db_path), fields, columns_for(fields), "versions" in fields, fmt, excel)
 
 
 def fork_context() -> Any:
@@ -64,17 +69,18 @@ class _Encoder:
         self.spec = spec
         self.archive = Archive(spec.db_path, readonly=True)
         self.build = record_builder(spec.fields)
+        self.encode_line = line_encoder(spec.fmt, spec.fields, excel=spec.excel)
         self.separators = separator_check(spec.columns, with_versions=spec.with_versions)
 
     def encode(self, rowids: list[int]) -> tuple[list[bytes], Counter, int]:
-        """The JSON lines of these rows, their field fill counts and earlier versions."""
+        """The encoded lines of these rows, their field fill counts and earlier versions."""
         rows = self.archive.export_rows(
             rowids, columns=self.spec.columns, with_versions=self.spec.with_versions
         )
         tally = Tally(self.spec.fields)
         lines = []
         for row in rows:
-            lines.append(JsonWriter.encode(self.build(row), line_separators=self.separators(row)))
+            lines.append(self.encode_line(self.build(row), line_separators=self.separators(row)))
             tally.add_fill(row)
         return lines, tally.filled, tally.versions
 
@@ -95,7 +101,7 @@ def write_serial(
     archive: Archive,
     filters: ArticleFilter,
     spec: ExportSpec,
-    writer: JsonWriter | ParquetWriter,
+    writer: TextWriter | ParquetWriter,
     tally: Tally,
     progress: Callable[[int], None],
 ) -> int:
@@ -128,7 +134,7 @@ def write_parallel(
     filters: ArticleFilter,
     spec: ExportSpec,
     pool: Any,
-    writer: JsonWriter,
+    writer: TextWriter,
     tally: Tally,
     progress: Callable[[int], None],
 ) -> int:
