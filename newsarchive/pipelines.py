@@ -12,13 +12,16 @@ crawl stats under ``newsarchive/dropped/<reason>``.
 
 from __future__ import annotations
 
+import inspect
 import logging
+from collections.abc import Coroutine
 from datetime import datetime
 from typing import Any
 
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.reactor import is_asyncio_reactor_installed
 
 from newsarchive.archive import Archive, ArchiveError, ArchiveWriteError
 from newsarchive.memory import is_distributed_worker
@@ -26,6 +29,7 @@ from newsarchive.outcomes import ARTICLES, BOILERPLATE, BOILERPLATE_TEMPLATE, Dr
 from newsarchive.persian import normalize
 from newsarchive.persian.dates import DateParseError, choose_published, parse_datetime
 from newsarchive.templates import strip_template, template_blocks
+from newsarchive.writer import ArchiveWriter
 
 logger = logging.getLogger(__name__)
 
@@ -186,6 +190,10 @@ class TemplatePipeline:
 class StoragePipeline:
     """Write each article to the archive (``NEWSARCHIVE_DB``) in one transaction.
 
+    With ``NEWSARCHIVE_WORKERS`` > 1 the writes run on the archive's writer thread
+    (:mod:`newsarchive.writer`), in the order the items arrive, while the reactor goes on
+    with the crawl; otherwise, and in ``newsarchive reparse``, on the caller's thread.
+
     When the archive refuses a write (disk full, read-only, I/O error) the
     transaction has rolled back, so nothing half-written stays; the pipeline
     then stops the crawl with one ERROR (:func:`newsarchive.extensions.archive_failed`)
@@ -195,8 +203,9 @@ class StoragePipeline:
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.archive: Archive | None = None
+        self.writer: ArchiveWriter | None = None
         self.failed = False
+        self.refresh = crawler.settings.getbool("NEWSARCHIVE_REPARSE")
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -209,46 +218,69 @@ class StoragePipeline:
         archive_failed(self.crawler, error)
 
     def open_spider(self) -> None:
+        threaded = (
+            self.crawler.settings.getint("NEWSARCHIVE_WORKERS", 1) > 1
+            and not self.refresh  # reparse stores synchronously, outside an event loop
+            and is_asyncio_reactor_installed()
+        )
         try:
-            self.archive = Archive(self.crawler.settings.get("NEWSARCHIVE_DB"))
+            self.writer = ArchiveWriter(self.crawler.settings.get("NEWSARCHIVE_DB"), threaded=threaded)
         except ArchiveError as error:
             self._fail(error)
 
     def close_spider(self) -> None:
-        if self.archive is None:
+        if self.writer is None:
             return
         try:
             if not self.failed:
-                for alias, url in getattr(self.crawler.spider, "redirect_aliases", {}).items():
-                    self.archive.add_alias(alias, url)
+                aliases = dict(getattr(self.crawler.spider, "redirect_aliases", {}))
+                self.writer.run(self._add_aliases, aliases)
         except ArchiveError as error:
             self._fail(error)
         finally:
-            self.archive.close()
+            self.writer.close()
 
-    def process_item(self, item: Any) -> Any:
+    def _add_aliases(self, aliases: dict[str, str]) -> None:
+        assert self.writer is not None
+        for alias, url in aliases.items():
+            self.writer.archive.add_alias(alias, url)
+
+    async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
-        if self.failed or self.archive is None:
+        if self.failed or self.writer is None:
             count_drop(self.crawler.stats, Drop.ARCHIVE_ERROR)
             raise DropArticle(Drop.ARCHIVE_ERROR, adapter.get("url") or "")
+        # The fields as they are: an article's values are text, lists of text and one flat
+        # dict, so the deep copy of adapter.asdict() (a fifth of a store's CPU) adds nothing;
+        # store_article reads the item and never changes it.
+        fields = dict(adapter.items())
         try:
-            # NEWSARCHIVE_REPARSE (set by newsarchive reparse): corrected non-content fields are written too.
-            outcome, rejected = self.archive.store_article(
-                # The fields as they are: an article's values are text, lists of text and one
-                # flat dict, so the deep copy of adapter.asdict() (a fifth of a store's CPU) adds
-                # nothing; store_article reads the item and never changes it.
-                dict(adapter.items()),
-                fetched_at=adapter.get("fetched_at"),
-                refresh=self.crawler.settings.getbool("NEWSARCHIVE_REPARSE"),
-            )
+            stored = await self.writer.call(self._store, fields, adapter.get("fetched_at"))
         except ArchiveWriteError as error:
             self._fail(error)
             count_drop(self.crawler.stats, Drop.ARCHIVE_ERROR)
             raise DropArticle(Drop.ARCHIVE_ERROR, adapter.get("url") or "") from error
+        if stored is None:  # queued behind the write that failed: not tried
+            count_drop(self.crawler.stats, Drop.ARCHIVE_ERROR)
+            raise DropArticle(Drop.ARCHIVE_ERROR, adapter.get("url") or "")
+        outcome, rejected = stored
         if rejected:
             count_canonical_conflict(self.crawler.stats, adapter.get("fetched_url"), rejected)
         self.crawler.stats.inc_value(f"{ARTICLES}{outcome}")
         return item
+
+    def _store(self, fields: dict[str, Any], fetched_at: str | None) -> tuple[str, str | None] | None:
+        """On the writer: store one article, or nothing once a write has failed (the crawl is
+        stopping; items queued behind the failure are dropped, never written after it)."""
+        assert self.writer is not None
+        if self.failed:
+            return None
+        try:
+            # NEWSARCHIVE_REPARSE (set by newsarchive reparse): corrected non-content fields are written too.
+            return self.writer.archive.store_article(fields, fetched_at=fetched_at, refresh=self.refresh)
+        except ArchiveWriteError:
+            self.failed = True
+            raise
 
 
 def build_pipelines(crawler: Crawler) -> list[Any]:
@@ -265,9 +297,25 @@ def build_pipelines(crawler: Crawler) -> list[Any]:
 
 def run_pipelines(pipelines: list[Any], item: Any) -> Any:
     """Pass ``item`` through ``pipelines`` in order, as Scrapy does; a :class:`DropItem` propagates.
-    Only synchronous ``process_item`` methods are supported (all of this project's are)."""
+
+    Outside a crawl there is no event loop: a coroutine ``process_item`` is run to its end
+    here, which works for one that never waits (the storage pipeline without its writer
+    thread); one that waits, or a Deferred, is a TypeError.
+    """
     for pipeline in pipelines:
         item = pipeline.process_item(item)
-        if hasattr(item, "__await__") or hasattr(item, "addCallback"):
+        if inspect.iscoroutine(item):
+            item = _finish_now(item, type(pipeline).__name__)
+        elif hasattr(item, "__await__") or hasattr(item, "addCallback"):
             raise TypeError(f"{type(pipeline).__name__}.process_item is asynchronous; reparse cannot run it")
     return item
+
+
+def _finish_now(coroutine: Coroutine[Any, Any, Any], name: str) -> Any:
+    """The result of a coroutine that completes without waiting; TypeError if it waits."""
+    try:
+        coroutine.send(None)
+    except StopIteration as finished:
+        return finished.value
+    coroutine.close()
+    raise TypeError(f"{name}.process_item waits for something; it cannot run outside a crawl")
