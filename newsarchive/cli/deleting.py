@@ -130,7 +130,7 @@ def _print_deletion(deletion: Deletion, as_json: bool) -> None:
         )
     if warc_files:
         print(
-            f"the WARC files still hold their raw responses: {', '.join(warc_files)} "
+            f"the WARC files still hold their raw responses: {', '.join(warc_files)} in the WARC folder "
             "(rewrite or remove them to purge those too)"
         )
 
@@ -150,8 +150,8 @@ def _print_restored(lifted: list[dict[str, Any]], args: argparse.Namespace) -> N
         print(f"would lift {_count(len(lifted), 'tombstone')}; nothing changed (--dry-run)")
     else:
         print(
-            f"lifted {_count(len(lifted), 'tombstone')} of {_count(articles, 'article')}: the next crawl "
-            "that finds them fetches and stores them again (their deleted text is not brought back)"
+            f"lifted {_count(len(lifted), 'tombstone')} of {_count(articles, 'article')}: a crawl that "
+            "lists them again fetches and stores them again (the deleted text is not brought back)"
         )
 
 
@@ -160,8 +160,8 @@ def add_delete_parser(commands: Commands) -> None:
     delete = commands.add_parser(
         "delete",
         help="delete articles on request (takedowns), keeping a tombstone so crawls do not add them again",
-        description="Delete articles by URL, or every article of a source, in one transaction: the "
-        "article, its versions, aliases, search entries and captures index rows. Each URL keeps a "
+        description="Delete articles by URL, or every article of a source, in one transaction: the\n"
+        "article, its versions, aliases, search entries and captures index rows. Each URL keeps a\n"
         "tombstone: crawls, reparse and ingest never store the article again until --restore.",
         epilog=DELETE_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
