@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from newsarchive.archive import Archive
-from newsarchive.cli.options import Commands, day_bounds, db_argument
+from newsarchive.cli.options import Commands, day_bounds, db_argument, quiet_argument
 from newsarchive.cli.progress import Progress
 
 #: ``newsarchive.export.FORMATS`` (tests/test_export_formats.py checks they agree), not
@@ -234,7 +234,5 @@ def add_export_parser(commands: Commands) -> None:
         action="store_true",
         help="overwrite this export's data file and its own side files if they exist",
     )
-    export.add_argument(
-        "--quiet", action="store_true", help="no progress bar (it is drawn only on a terminal anyway)"
-    )
+    quiet_argument(export)
     export.set_defaults(func=cmd_export)

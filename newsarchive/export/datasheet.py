@@ -12,12 +12,14 @@ manifest, so the two never disagree.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
 from newsarchive.export.fields import FIELDS, VERSION_KEYS, VERSION_TIMES
 
 _HF_TIME = 'Value("timestamp[s, tz=UTC]")'
+_FORMAT_NAMES = {"jsonl": "JSON Lines", "json": "JSON", "csv": "CSV", "parquet": "Parquet"}
 
 
 def _hf_feature(name: str) -> str:
@@ -86,7 +88,9 @@ def csv_loading_code(fields: Iterable[str], data_file: str, *, excel: bool = Fal
         "df = pd.read_csv(",
         f'    "{data_file}",',
         f'    encoding="{encoding}",',
-        "    dtype={" + ", ".join(f'"{name}": "{dtype}"' for name, dtype in dtypes.items()) + "},",
+        "    dtype={  # given, not guessed: an id of digits stays text",
+        *(f'        "{name}": "{dtype}",' for name, dtype in dtypes.items()),
+        "    },",
         '    keep_default_na=False,  # only an empty cell is missing: a title "NA" stays text',
         '    na_values=[""],',
         "    converters={" + ", ".join(f'"{name}": json.loads' for name in decoded) + "},  # JSON arrays",
@@ -94,7 +98,7 @@ def csv_loading_code(fields: Iterable[str], data_file: str, *, excel: bool = Fal
     ]
     if times:
         lines += [
-            f"for column in {times!r}:",
+            f"for column in {json.dumps(times)}:",
             '    df[column] = pd.to_datetime(df[column], utc=True, format="ISO8601")',
         ]
     lines += [
@@ -210,7 +214,7 @@ def datasheet(manifest: dict[str, Any]) -> str:
         "",
         "## Fields",
         "",
-        f"Types as this {data['format'].upper()} file writes them (see The file below).",
+        f"Types as this {_FORMAT_NAMES[data['format']]} file writes them (see *The file* below).",
         "",
         "| field | type | non-empty | description |",
         "|---|---|---:|---|",

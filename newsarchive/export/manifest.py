@@ -40,10 +40,12 @@ TERMS = (
     "is a research copy for text and data analysis (search, statistics, linguistics), not for "
     "republication: quote within fair use and cite and link the original article (every record has its "
     "`url`). Respect each site's terms of use, linked below, and honour takedown requests: "
-    "`newsarchive delete URL...` (or `newsarchive delete --source S` for a whole site) removes the "
-    "articles, their earlier versions and their other URLs from the archive in one transaction and "
-    "keeps a tombstone so that later crawls do not add them again; then export again, and replace "
-    "the copies of this file you gave out."
+    "`newsarchive delete URL...` (the article's URL or any of its aliases; "
+    "`newsarchive delete --source S` for every article of a site) removes the articles, their earlier "
+    "versions, aliases and search entries from the archive in one transaction and keeps a tombstone "
+    "per URL, so that later crawls, reparse and ingest do not store them again (until "
+    "`newsarchive delete --restore`); the raw responses stay in the WARC files. Then export again and "
+    "replace the copies of this file you gave out."
 )
 
 
@@ -52,7 +54,7 @@ def layout(fmt: str, *, excel: bool = False) -> list[str]:
     if fmt == "parquet":
         return [
             "Apache Parquet (zstd-compressed columns), one row per article, the columns in the order "
-            "of the fields below.",
+            "of the field list.",
             f"Typed columns: UTC times are `{TYPES['parquet']['time']}` (whole seconds), lists "
             f"(`authors`, `categories`, `tags`) are `{TYPES['parquet']['strings']}`, `sponsored` is "
             f"`{TYPES['parquet']['bool']}`, `word_count` is `{TYPES['parquet']['int']}`, earlier "
@@ -91,7 +93,7 @@ def layout(fmt: str, *, excel: bool = False) -> list[str]:
         return notes
     shape = "one JSON object per line" if fmt == "jsonl" else "one JSON array of objects"
     return [
-        f"UTF-8 JSON, {shape} (one per article), keys in the order of the fields below; text is "
+        f"UTF-8 JSON, {shape} (one per article), keys in the order of the field list; text is "
         "written as characters, never `\\uXXXX` escapes (except U+2028 and U+2029, which some "
         "readers take for line breaks).",
         "Lists are JSON arrays, a missing value is null, times are UTC instants as text "
