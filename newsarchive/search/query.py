@@ -6,8 +6,10 @@ over the index form (:mod:`newsarchive.search.index`); :func:`query_problem` say
 query cannot be searched. Pure string functions, no SQL.
 
 **The language**: words (all must match), ``"phrases"``, ``OR`` between two terms,
-``-word`` / ``-"phrase"`` to exclude, ``word*`` for a prefix (two letters at least).
-Everything else a user types is text: it never reaches FTS5 as syntax, because every
+``-word`` / ``-"phrase"`` to exclude, ``word*`` for a prefix (two letters at least: a
+one-letter prefix such as ``پ*`` would match a large part of the archive, so
+:func:`query_problem` refuses it rather than search something else; :func:`fts_query`,
+which never refuses, searches such a term as the word itself). Everything else a user types is text: it never reaches FTS5 as syntax, because every
 term is re-quoted from its folded words.
 
 How one word matches (no lexicon, a small documented list instead):
@@ -73,7 +75,8 @@ MAX_EXPANDED_CHARS = 40
 #: Words of this many letters or more are also tried as two words (``پیامرسان``).
 MIN_SPLIT_PART = 3
 MIN_SPLIT_CHARS = 2 * MIN_SPLIT_PART
-#: A prefix (``word*``) needs this many characters; shorter ones are exact words.
+#: A prefix (``word*``) needs this many characters: a shorter one is refused by
+#: :func:`query_problem` (and searched as the exact word by :func:`fts_query`).
 MIN_PREFIX_CHARS = 2
 
 _PERSIAN_LETTER = re.compile(f"[{_ARABIC_LETTER_RANGES}]")
@@ -107,11 +110,13 @@ class Term:
 @dataclass
 class Query:
     """A parsed query: ``clauses`` must all match (each is a list of OR alternatives),
-    ``excluded`` must not; ``dropped`` counts terms past :data:`MAX_TERMS`."""
+    ``excluded`` must not; ``dropped`` counts terms past :data:`MAX_TERMS`;
+    ``short_prefixes`` are the ``word*`` terms too short to be prefixes, as typed."""
 
     clauses: list[list[Term]] = field(default_factory=list)
     excluded: list[Term] = field(default_factory=list)
     dropped: int = 0
+    short_prefixes: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -157,6 +162,8 @@ def parse_query(query: str) -> Query:
         if term is None:
             pending_or = False
             continue
+        if bare is not None and bare.endswith("*") and not term.prefix:
+            parsed.short_prefixes.append(bare)
         terms += 1
         if terms > MAX_TERMS:
             parsed.dropped += 1
@@ -176,6 +183,13 @@ def query_problem(query: str) -> str | None:
     parsed = parse_query(query)
     if parsed.dropped:
         return f"the query has {MAX_TERMS + parsed.dropped} terms; at most {MAX_TERMS} are searched at once"
+    if parsed.short_prefixes:
+        typed = parsed.short_prefixes[0]
+        return (
+            f"{typed}: a prefix needs {MIN_PREFIX_CHARS} letters or more (a shorter one would match a large "
+            f"part of the archive); type more letters before the *, or leave the * out to find "
+            f"{typed.rstrip('*')} as a word"
+        )
     if parsed.empty:
         if parsed.excluded:
             return "the query only excludes words (-word); add a word to search for"
