@@ -4,12 +4,14 @@
 ``search`` and ``stats`` read the archive.
 
 The library raises plain exceptions that carry values; the commands turn them into
-messages that name the option to change, and into exit codes (:mod:`newsarchive.outcomes`).
+messages that name the option to change, and into exit codes (:mod:`newsarchive.outcomes`);
+a :class:`~newsarchive.cli.options.UsageError` is printed here with exit status 2.
 Each group of commands is a module of this package, with its parsers next to its commands:
 
 * :mod:`~newsarchive.cli.crawling`: ``demo``, ``crawl``, ``runs``, ``replay``, ``ingest``;
-* :mod:`~newsarchive.cli.searching`: ``search``, ``stats``, ``serve``;
-* :mod:`~newsarchive.cli.exporting`: ``export`` and its progress bar;
+* :mod:`~newsarchive.cli.searching`: ``search``, ``sources``, ``stats``, ``serve``;
+* :mod:`~newsarchive.cli.exporting`: ``export``;
+* :mod:`~newsarchive.cli.progress`: the progress bar of the long commands;
 * :mod:`~newsarchive.cli.maintenance`: ``reindex``, ``reparse``;
 * :mod:`~newsarchive.cli.options`: the options several commands share.
 
@@ -39,18 +41,40 @@ from newsarchive.cli.crawling import (
     cmd_replay,
     cmd_runs,
 )
-from newsarchive.cli.exporting import Progress, add_export_parser, cmd_export
+from newsarchive.cli.exporting import add_export_parser, cmd_export
 from newsarchive.cli.maintenance import add_reindex_parser, add_reparse_parser, cmd_reindex, cmd_reparse
-from newsarchive.cli.options import MAX_LIMIT
+from newsarchive.cli.options import MAX_LIMIT, UsageError
+from newsarchive.cli.progress import Progress
 from newsarchive.cli.searching import (
     SEARCH_HELP,
     add_search_parser,
     add_serve_parser,
+    add_sources_parser,
     add_stats_parser,
     cmd_search,
     cmd_serve,
+    cmd_sources,
     cmd_stats,
 )
+
+DESCRIPTION = """\
+Archive Persian tech news into a searchable SQLite archive: crawl news sites, search
+the articles however a Persian word was typed, browse them in Datasette, export datasets.
+Try `newsarchive demo` (offline), then `newsarchive search WORD`."""
+
+EPILOG = """\
+every command: newsarchive COMMAND --help. The archive is ./archive.db unless --db or
+$NEWSARCHIVE_DB says otherwise.
+
+--json, in every command that has it, prints JSON lines: one flat JSON object per line
+(one record per line, or one line for a single report), with lists and objects as JSON
+values, never as JSON text inside a string; read them with jq or pandas.read_json(...,
+lines=True).
+
+--quiet: no progress bar; bars are drawn only on a terminal, never in a pipe, a log or
+cron mail. Exit status: 0 done, 1 the archive cannot be opened or is damaged, 2 an option
+or the query cannot be used (the message names it); crawls also 3 degraded, 4 the archive
+refused a write, 5 the archive is busy."""
 
 __all__ = [
     "DEMO_QUERY",
@@ -68,6 +92,7 @@ __all__ = [
     "cmd_runs",
     "cmd_search",
     "cmd_serve",
+    "cmd_sources",
     "cmd_stats",
     "main",
 ]
@@ -75,12 +100,19 @@ __all__ = [
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``newsarchive`` parser, its commands in the order ``--help`` lists them."""
-    parser = argparse.ArgumentParser(prog="newsarchive", description=(__doc__ or "").partition("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="newsarchive",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add_parser in (
         add_demo_parser,
         add_crawl_parser,
         add_search_parser,
+        add_sources_parser,
         add_reindex_parser,
         add_serve_parser,
         add_stats_parser,
@@ -94,10 +126,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    """The installed distribution's version (the package's own when run from a source tree)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("newsarchive")
+    except PackageNotFoundError:
+        from newsarchive import __version__
+
+        return __version__
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except UsageError as error:
+        print(f"newsarchive {args.command}: {error}", file=sys.stderr)
+        return 2
     except ArchiveError as error:
         print(f"newsarchive: {error}", file=sys.stderr)
         return 1

@@ -5,7 +5,8 @@ items of distributed workers into the archive.
 Each is a thin layer over the library: :mod:`newsarchive.crawl` runs the spiders,
 :mod:`newsarchive.replay` serves recorded pages, :mod:`newsarchive.distributed` ingests.
 Scrapy (and Twisted) are imported inside the commands that need them, so that the commands
-which only read the archive start without them.
+which only read the archive start without them. :class:`CrawlProgress` draws a crawl's
+progress on a terminal from the crawl's own signals.
 """
 
 from __future__ import annotations
@@ -15,16 +16,88 @@ import ipaddress
 import json
 import sqlite3
 import sys
+from typing import IO, Any
 
 from newsarchive.archive import Archive, ArchiveError, resolve_db_path
-from newsarchive.cli.options import MAX_LIMIT, Commands, day_bounds, db_argument, int_between
+from newsarchive.archive.vocabulary import close_names
+from newsarchive.cli.options import (
+    MAX_LIMIT,
+    Commands,
+    day_bounds,
+    db_argument,
+    int_between,
+    print_json_line,
+    quiet_argument,
+    quoted,
+    run_record,
+)
+from newsarchive.cli.progress import Progress
 from newsarchive.cli.searching import print_hits
-from newsarchive.outcomes import EXIT_USAGE, archive_exit_code
+from newsarchive.outcomes import ARTICLE_OUTCOMES, ARTICLES, EXIT_USAGE, archive_exit_code, stats_under
 from newsarchive.replay import ReplayServer, bundled_mirror
 from newsarchive.sites import SITES
 
 #: What ``demo`` searches for once its crawl is done.
 DEMO_QUERY = "پیام‌رسان"
+
+
+class CrawlProgress:
+    """The pages each spider receives, counted with their rate on a terminal (the total of a
+    crawl is not known ahead), one line per spider.
+
+    The counts come from the crawl itself: Scrapy's ``response_received`` signal of every
+    crawler of this process (receivers connected for any sender). Off a terminal or with
+    ``quiet`` nothing is connected, so the crawl does no extra work at all.
+    """
+
+    def __init__(self, stream: IO[str] | None = None, *, quiet: bool = False):
+        self.stream = stream
+        self.quiet = quiet
+        self.enabled = Progress(stream, quiet=quiet).enabled
+        self.bar: Progress | None = None
+        self.pages = 0
+        self._signals: Any = None
+
+    def __enter__(self) -> CrawlProgress:
+        if self.enabled:
+            from pydispatch.dispatcher import Any as any_sender  # type: ignore[import-untyped]
+            from scrapy import signals
+            from scrapy.signalmanager import SignalManager
+
+            self._signals = SignalManager(any_sender)
+            self._signals.connect(self.spider_opened, signals.spider_opened)
+            self._signals.connect(self.response_received, signals.response_received)
+            self._signals.connect(self.spider_closed, signals.spider_closed)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._signals is not None:
+            from scrapy import signals
+
+            for receiver, signal in (
+                (self.spider_opened, signals.spider_opened),
+                (self.response_received, signals.response_received),
+                (self.spider_closed, signals.spider_closed),
+            ):
+                self._signals.disconnect(receiver, signal)
+            self._signals = None
+        self.spider_closed()
+
+    def spider_opened(self, spider: Any = None, **_: Any) -> None:
+        self.spider_closed()
+        self.pages = 0
+        self.bar = Progress(self.stream, desc=f"crawl {getattr(spider, 'name', '')}".strip(), unit="pages")
+        self.bar(0)
+
+    def response_received(self, **_: Any) -> None:
+        self.pages += 1
+        if self.bar is not None:
+            self.bar(self.pages)
+
+    def spider_closed(self, **_: Any) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -34,12 +107,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     mirror = args.mirror or bundled_mirror()
     with ReplayServer(mirror) as server:
         print(f"replaying {mirror} at {server.url}; archive: {db}")
-        run_spiders(
-            list(SITES) if args.all else [args.site],
-            {"NEWSARCHIVE_REPLAY_URL": server.url, "NEWSARCHIVE_DB": str(db), "LOG_LEVEL": args.log_level},
-        )
+        with CrawlProgress(quiet=args.quiet):
+            stats = run_spiders(
+                list(SITES) if args.all else [args.site],
+                {
+                    "NEWSARCHIVE_REPLAY_URL": server.url,
+                    "NEWSARCHIVE_DB": str(db),
+                    "LOG_LEVEL": args.log_level,
+                },
+            )
+    kept = dict.fromkeys(ARTICLE_OUTCOMES, 0)
+    for run in stats.values():
+        for outcome, count in stats_under(run, ARTICLES).items():
+            kept[outcome] = kept.get(outcome, 0) + count
     with Archive(db, readonly=True) as archive:
-        print(f"\narchived {archive.count()} articles in {db}")
+        print(
+            f"\narchived {kept['new']} articles (new in this run; {kept['updated']} updated, "
+            f"{kept['unchanged']} unchanged); {db} holds {archive.count()} articles in all"
+        )
         print(f"sample search for «{DEMO_QUERY}»:")
         print_hits(archive.search(DEMO_QUERY, limit=5))
     return 0
@@ -48,25 +133,46 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def add_demo_parser(commands: Commands) -> None:
     """``newsarchive demo``: crawl the bundled replay and search it."""
     demo = commands.add_parser(
-        "demo", help="crawl the bundled offline replay into ./archive.db and search it"
+        "demo",
+        help="crawl the bundled offline replay into ./archive.db and search it",
+        description="Crawl recorded pages of the news sites, served from this machine (no network), "
+        "into the archive, then search it: what newsarchive does, in a minute. Says how many "
+        "articles this run added or updated, and how many the archive holds.",
     )
     db_argument(demo)
-    demo.add_argument("--site", default="digiato", choices=sorted(SITES))
+    demo.add_argument(
+        "--site", default="digiato", choices=sorted(SITES), help="the site to crawl (default digiato)"
+    )
     demo.add_argument(
         "--all", action="store_true", help="every site, one after another (one replay serves every host)"
     )
     demo.add_argument("--mirror", help="replay this directory instead of the bundled mirror")
-    demo.add_argument("--log-level", default="WARNING")
+    demo.add_argument(
+        "--log-level",
+        default="WARNING",
+        help="Scrapy's log level on stderr (default WARNING; INFO adds each run's report)",
+    )
+    quiet_argument(demo)
     demo.set_defaults(func=cmd_demo)
+
+
+def _unknown_site(name: str) -> str:
+    close = close_names(name, SITES)
+    return quoted(name) + (" (did you mean " + " or ".join(quoted(c) for c in close) + "?)" if close else "")
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     from newsarchive.crawl import exit_code, run_spiders
 
     names = list(SITES) if args.all else args.sites
-    unknown = [n for n in names if n not in SITES]
+    unknown = [name for name in names if name not in SITES]
     if unknown or not names:
-        print(f"unknown or no site(s): {unknown or names}; known: {', '.join(SITES)}", file=sys.stderr)
+        problem = (
+            f"unknown site {', '.join(_unknown_site(name) for name in unknown)}"
+            if unknown
+            else "no site given (name sites, or --all)"
+        )
+        print(f"newsarchive crawl: {problem}; known: {', '.join(SITES)}", file=sys.stderr)
         return EXIT_USAGE
     try:
         day_bounds(args)  # the spiders would refuse it too, but only after the crawl began
@@ -80,7 +186,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         overrides["NEWSARCHIVE_REDIS_URL"] = args.redis
     spider_args = {"since": args.since} if args.since else {}
     try:
-        stats = run_spiders(names, overrides, spider_args)
+        with CrawlProgress(quiet=args.quiet):
+            stats = run_spiders(names, overrides, spider_args)
     except ArchiveError as error:
         print(f"newsarchive: not starting the crawl: {error}", file=sys.stderr)
         return archive_exit_code(error)
@@ -90,11 +197,19 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 def add_crawl_parser(commands: Commands) -> None:
     """``newsarchive crawl``: run site spiders."""
-    crawl = commands.add_parser("crawl", help="run site spiders against the archive")
+    crawl = commands.add_parser(
+        "crawl",
+        help="run site spiders against the archive",
+        description="Crawl news sites into the archive, one after another in this process: new and "
+        "changed articles are stored (earlier versions kept), each run recorded (newsarchive runs). "
+        "On a terminal, a line per site counts the pages fetched.",
+    )
     crawl.add_argument("sites", nargs="*", help=f"sites to crawl ({', '.join(SITES)})")
     crawl.add_argument("--all", action="store_true", help="crawl every site")
     crawl.add_argument("--since", help="backfill from the start of this Tehran day: 2024-03-20 or 1403-01-01")
-    crawl.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy setting")
+    crawl.add_argument(
+        "-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy setting (repeat for several)"
+    )
     crawl.add_argument(
         "--redis",
         metavar="URL",
@@ -102,6 +217,7 @@ def add_crawl_parser(commands: Commands) -> None:
         "(items go to `newsarchive ingest`; pip install 'newsarchive[redis]')",
     )
     db_argument(crawl)
+    quiet_argument(crawl)
     crawl.set_defaults(func=cmd_crawl)
 
 
@@ -112,7 +228,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
             raise sqlite3.DatabaseError(found)  # no runs to show may be no runs readable
     if args.json:
         for run in runs:
-            print(json.dumps({k: v for k, v in run.items() if k != "stats"}, ensure_ascii=False))
+            print_json_line(run_record(run))
         return 0
     print(
         f"{'run':>5}  {'spider':<16} {'status':<9} {'started (UTC)':<20} {'req':>6} {'new':>5} {'upd':>5} {'same':>5}  dropped"
@@ -136,7 +252,11 @@ def cmd_runs(args: argparse.Namespace) -> int:
 def add_runs_parser(commands: Commands) -> None:
     """``newsarchive runs``: the crawl runs, newest first."""
     runs = commands.add_parser(
-        "runs", help="crawl runs, newest first: status, requests, articles, drops, problems"
+        "runs",
+        help="crawl runs, newest first: status, requests, articles, drops, problems",
+        description="The crawl runs recorded in the archive, newest first: status (finished, degraded, "
+        "failed, killed, running), requests, articles new/updated/unchanged, what was dropped and "
+        "why, boilerplate removed, and the problems of a degraded or failed run.",
     )
     db_argument(runs)
     runs.add_argument(
@@ -145,7 +265,12 @@ def add_runs_parser(commands: Commands) -> None:
         default=20,
         help=f"the newest this many runs, 1 to {MAX_LIMIT:,} (default 20)",
     )
-    runs.add_argument("--json", action="store_true", help="JSON lines (without the raw Scrapy stats)")
+    runs.add_argument(
+        "--json",
+        action="store_true",
+        help="JSON lines, one run each: counts per status, drop reason and rule as JSON objects "
+        "(without the raw Scrapy stats)",
+    )
     runs.set_defaults(func=cmd_runs)
 
 
@@ -182,7 +307,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def add_replay_parser(commands: Commands) -> None:
     """``newsarchive replay``: serve recorded pages over HTTP."""
-    replay = commands.add_parser("replay", help="serve recorded pages over HTTP for NEWSARCHIVE_REPLAY_URL")
+    replay = commands.add_parser(
+        "replay",
+        help="serve recorded pages over HTTP for NEWSARCHIVE_REPLAY_URL",
+        description="Serve recorded pages (a folder laid out by URL path, or WARC files) over HTTP, "
+        "so that a crawl with NEWSARCHIVE_REPLAY_URL set reads them instead of the live sites.",
+    )
     replay.add_argument(
         "source", help="a directory of pages laid out by URL path, or a WARC file or folder of them"
     )

@@ -2,8 +2,9 @@
 columns and full-text index) and ``reparse`` (extraction again from the stored captures).
 
 Both run offline over a whole archive; the library does the work
-(:meth:`newsarchive.archive.Archive.reindex`, :func:`newsarchive.reparse.reparse`),
-these commands parse the options and print the report.
+(:meth:`newsarchive.archive.Archive.reindex`, :func:`newsarchive.reparse.reparse`) and
+reports progress as numbers, these commands parse the options, draw the progress bar
+(:class:`~newsarchive.cli.progress.Progress`) and print the report.
 """
 
 from __future__ import annotations
@@ -13,26 +14,26 @@ import json
 import sys
 
 from newsarchive.archive import Archive, resolve_db_path
-from newsarchive.cli.options import Commands, day_bounds, db_argument
+from newsarchive.archive.vocabulary import captured_sources
+from newsarchive.cli.options import Commands, check_filter_names, day_bounds, db_argument, quiet_argument
+from newsarchive.cli.progress import Progress
 from newsarchive.outcomes import EXIT_BUSY
 
 
 def cmd_reindex(args: argparse.Namespace) -> int:
-    def progress(done: int, total: int) -> None:
-        if sys.stderr.isatty():
-            print(f"\r  {done:,}/{total:,} articles", end="", file=sys.stderr, flush=True)
-
     from newsarchive.runlock import MAINTENANCE, RunLock, RunLocked
 
     try:
         # Crawls that start meanwhile see this lock and exit 5 at once (newsarchive.extensions.check_archive).
-        with RunLock(resolve_db_path(args.db), MAINTENANCE), Archive(args.db) as archive:
+        with (
+            RunLock(resolve_db_path(args.db), MAINTENANCE),
+            Archive(args.db) as archive,
+            Progress(desc="reindex", unit="articles", quiet=args.quiet) as progress,
+        ):
             report = archive.reindex(progress=progress)
     except RunLocked:
         print("newsarchive reindex: another reindex of this archive is running", file=sys.stderr)
         return EXIT_BUSY
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
         return 0
@@ -53,25 +54,57 @@ def add_reindex_parser(commands: Commands) -> None:
         "(after the folding rules changed, or to repair the index). Crawls wait meanwhile.",
     )
     db_argument(reindex)
-    reindex.add_argument("--json", action="store_true", help="the report as one JSON object")
+    reindex.add_argument("--json", action="store_true", help="the report as one JSON line")
+    quiet_argument(reindex)
     reindex.set_defaults(func=cmd_reindex)
 
 
+class SourceProgress:
+    """A bar per source for ``reparse``, which reports (source, done, total)."""
+
+    def __init__(self, *, quiet: bool = False):
+        self.quiet = quiet
+        self.source: str | None = None
+        self.bar: Progress | None = None
+
+    def __call__(self, source: str, done: int, total: int) -> None:
+        if source != self.source or self.bar is None:
+            self.close()
+            self.source = source
+            self.bar = Progress(desc=f"reparse {source}", unit="pages", quiet=self.quiet)
+        self.bar(done, total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def __enter__(self) -> SourceProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def cmd_reparse(args: argparse.Namespace) -> int:
-    from newsarchive.reparse import reparse, terminal_progress
+    from newsarchive.reparse import reparse
     from newsarchive.runlock import RunLocked
 
     try:
         since, until = day_bounds(args)
-        report = reparse(
-            args.db,
-            warc_dir=args.warc_dir,
-            sources=args.source or (),
-            urls=args.url or (),
-            since=since,
-            until=until,
-            progress=terminal_progress(),
-        )
+        if args.source:
+            with Archive(args.db, readonly=True) as archive:
+                check_filter_names(archive, sources=args.source, known_sources=captured_sources(archive))
+        with SourceProgress(quiet=args.quiet) as progress:
+            report = reparse(
+                args.db,
+                warc_dir=args.warc_dir,
+                sources=args.source or (),
+                urls=args.url or (),
+                since=since,
+                until=until,
+                progress=progress,
+            )
     except (ValueError, RunLocked) as error:
         print(f"newsarchive reparse: {error}", file=sys.stderr)
         return 2
@@ -101,12 +134,16 @@ def add_reparse_parser(commands: Commands) -> None:
         "--warc-dir", help="WARC folder (default: $NEWSARCHIVE_WARC_DIR or warc/ beside the archive)"
     )
     reparse.add_argument(
-        "--source", action="append", metavar="S", help="only this source (repeat for several)"
+        "--source",
+        action="append",
+        metavar="S",
+        help="only this source, one with captures in the archive (repeat for several)",
     )
     reparse.add_argument("--since", metavar="D", help="captures fetched on or after D")
     reparse.add_argument("--until", metavar="D", help="captures fetched on or before D")
     reparse.add_argument(
         "--url", action="append", metavar="URL", help="only this article (repeat for several)"
     )
-    reparse.add_argument("--json", action="store_true", help="the counts as one JSON object")
+    reparse.add_argument("--json", action="store_true", help="the counts as one JSON line")
+    quiet_argument(reparse)
     reparse.set_defaults(func=cmd_reparse)

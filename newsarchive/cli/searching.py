@@ -1,4 +1,4 @@
-"""The commands that read the archive: ``search``, ``stats`` and ``serve`` (Datasette).
+"""The commands that read the archive: ``search``, ``sources``, ``stats`` and ``serve`` (Datasette).
 
 They open the archive read-only and print; ``print_hits`` is the search results table,
 shared with ``demo``. Search's query language and the meaning of its dates are told in
@@ -8,7 +8,6 @@ shared with ``demo``. Search's query language and the meaning of its dates are t
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import shutil
 import sqlite3
@@ -18,7 +17,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from newsarchive.archive import Archive, SearchHit, resolve_db_path
-from newsarchive.cli.options import MAX_LIMIT, Commands, db_argument, int_between
+from newsarchive.cli.options import (
+    MAX_LIMIT,
+    Commands,
+    UsageError,
+    check_filter_names,
+    day_bounds,
+    db_argument,
+    int_between,
+    print_json_line,
+    run_record,
+)
 
 SEARCH_HELP = """\
 query language:
@@ -26,7 +35,7 @@ query language:
   "a phrase"     these words in this order: "شبکه ملی اطلاعات"
   a OR b         either term: آیفون OR سامسونگ
   -word          exclude: اینترنت -ماهواره   (also -"a phrase")
-  word*          prefix, 2+ letters: پیام*
+  word*          prefix, 2+ letters: پیام*  (a one-letter prefix, پ*, is refused)
   Anything else (quotes left open, brackets, NEAR, AND, column:, SQL) is plain text.
   A query that is one token starting with "-" goes after --: newsarchive search -- -word
 
@@ -49,7 +58,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     terminal = not args.json and sys.stdout.isatty()
     marks = ("\033[1;4m", "\033[0m") if terminal else ("[", "]")
     try:
+        day_bounds(args)  # the library checks the days too; this names the option
         with Archive(args.db, readonly=True) as archive:
+            check_filter_names(archive, sources=args.source, categories=args.category, tags=args.tag)
             hits = archive.search(
                 args.query,
                 limit=args.limit,
@@ -62,7 +73,7 @@ def cmd_search(args: argparse.Namespace) -> int:
             )
             if not hits and (found := archive.damage()):
                 raise sqlite3.DatabaseError(found)  # "no matches" from a damaged file would be a lie
-    except QueryError as error:
+    except (QueryError, UsageError) as error:
         print(f"newsarchive search: {error}", file=sys.stderr)
         return 2
     except ValueError:
@@ -74,7 +85,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         return 2
     if args.json:
         for hit in hits:
-            print(json.dumps(hit.as_dict(), ensure_ascii=False))
+            print_json_line(hit.as_dict())
     else:
         print_hits(hits)
     return 0
@@ -147,7 +158,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
                 print(f"newsarchive stats: cannot write {args.chart}: {error}", file=sys.stderr)
                 return 2
     if args.json:
-        print(json.dumps(stats, ensure_ascii=False, indent=1))
+        print_json_line({**stats, "last_run": stats["last_run"] and run_record(stats["last_run"])})
         return 0
     print(f"archive {stats['path']} (schema {stats['schema_version']})")
     for row in stats["sources"]:
@@ -165,13 +176,58 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def add_stats_parser(commands: Commands) -> None:
     """``newsarchive stats``: articles per source, last crawl."""
-    stats = commands.add_parser("stats", help="articles per source, date range, last crawl")
+    stats = commands.add_parser(
+        "stats",
+        help="articles per source, date range, last crawl",
+        description="The archive at a glance: its path and schema version, the articles of each source "
+        "with their first and last publication (UTC) and last fetch, and the last crawl run.",
+    )
     db_argument(stats)
-    stats.add_argument("--json", action="store_true")
+    stats.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON line: path, schema_version, sources (a list), last_run (an object)",
+    )
     stats.add_argument(
         "--chart", type=Path, metavar="FILE.svg", help="also draw articles per month per source (SVG)"
     )
     stats.set_defaults(func=cmd_stats)
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    with Archive(args.db, readonly=True) as archive:
+        sources = archive.stats()["sources"]
+    if args.json:
+        for row in sources:
+            print_json_line(row)
+        return 0
+    if not sources:
+        print("  no articles yet: `newsarchive demo` or `newsarchive crawl SITE` fills the archive")
+        return 0
+    width = max(len("source"), *(len(row["source"]) for row in sources))
+    print(f"{'source':<{width}}  {'articles':>8}  {'first published':<20}  {'last published':<20}")
+    for row in sources:
+        print(
+            f"{row['source']:<{width}}  {row['articles']:>8,}  {row['oldest'] or '?':<20}  {row['newest'] or '?':<20}"
+        )
+    return 0
+
+
+def add_sources_parser(commands: Commands) -> None:
+    """``newsarchive sources``: the names ``--source`` takes, with counts and dates."""
+    sources = commands.add_parser(
+        "sources",
+        help="the sources in the archive: articles, first and last publication",
+        description="List the sources the archive holds articles of (the names --source takes), each "
+        "with its number of articles and its first and last publication time (UTC).",
+    )
+    db_argument(sources)
+    sources.add_argument(
+        "--json",
+        action="store_true",
+        help="JSON lines: source, articles, oldest, newest, last_fetched (UTC)",
+    )
+    sources.set_defaults(func=cmd_sources)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -196,12 +252,16 @@ def add_serve_parser(commands: Commands) -> None:
         "serve",
         help="browse and search the archive in Datasette (pip install 'newsarchive[datasette]')",
         description="Run Datasette on the archive with newsarchive's metadata (title, column descriptions, "
-        "facets). Its search box folds Persian like `newsarchive search`. Arguments after -- go "
-        "to `datasette serve`.",
+        "facets). Its search box folds Persian like newsarchive search. Arguments after -- go "
+        "to datasette serve.",
     )
     db_argument(serve)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8001)
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only)",
+    )
+    serve.add_argument("--port", type=int_between(0, 65535), default=8001, help="port (default 8001)")
     serve.add_argument(
         "--print-only", action="store_true", help="print the datasette command instead of running it"
     )
