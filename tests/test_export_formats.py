@@ -62,6 +62,7 @@ def datasheet_code(sheet: Path, data_file: Path) -> str:
 # --- side files named after the data file ----------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_readme_examples_run_in_order_without_collisions(archive_path, tmp_path, monkeypatch):  # noqa: F811
     """`newsarchive export` then `--with-versions --format parquet` (and CSV): once the side
     files of the two shared a name, and the second export failed."""
