@@ -142,7 +142,9 @@ MAKERS = {
 
 
 @pytest.mark.parametrize("kind", sorted(MAKERS))
-@pytest.mark.parametrize("where", ["data.jsonl", "data.manifest.json", "data.md", "data.svg"])
+@pytest.mark.parametrize(
+    "where", ["data.jsonl", "data.jsonl.manifest.json", "data.jsonl.datasheet.md", "data.jsonl.chart.svg"]
+)
 def test_export_refuses_anything_but_a_regular_file(small_archive, tmp_path, capsys, kind, where):
     """At the data path or any side file's path, with --force: exit 2, a message, nothing written."""
     folder = tmp_path / "out"
@@ -184,15 +186,16 @@ def test_export_never_replaces_a_device(small_archive, capsys, device):
 def test_a_regular_file_is_still_overwritten_with_force(small_archive, tmp_path):
     out = tmp_path / "data.jsonl"
     out.write_text("old\n")
-    (tmp_path / "data.md").write_text("old notes\n")
+    datasheet = tmp_path / "data.jsonl.datasheet.md"
+    datasheet.write_text("old notes\n")
     assert main(["export", "--db", str(small_archive), "--out", str(out)]) == 2
     assert main(["export", "--db", str(small_archive), "--out", str(out), "--force"]) == 0
-    assert len(out.read_text().splitlines()) == 12 and (tmp_path / "data.md").read_text() != "old notes\n"
+    assert len(out.read_text().splitlines()) == 12 and datasheet.read_text() != "old notes\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "data.jsonl",
-        "data.manifest.json",
-        "data.md",
-        "data.svg",
+        "data.jsonl.chart.svg",
+        "data.jsonl.datasheet.md",
+        "data.jsonl.manifest.json",
     ]
 
 
@@ -206,13 +209,13 @@ def test_a_path_that_turns_into_a_fifo_during_the_export_is_not_replaced(
     real = module.chart_svg
 
     def meanwhile(*args, **kwargs):
-        os.mkfifo(tmp_path / "data.svg")
+        os.mkfifo(tmp_path / "data.jsonl.chart.svg")
         return real(*args, **kwargs)
 
     monkeypatch.setattr(module, "chart_svg", meanwhile)
     with Archive(small_archive, readonly=True) as archive, pytest.raises(ExportError):
         export(archive, ExportOptions(out=out))
-    assert folder_listing(tmp_path) == {"data.svg": stat.S_IFIFO}
+    assert folder_listing(tmp_path) == {"data.jsonl.chart.svg": stat.S_IFIFO}
 
 
 @pytest.mark.slow

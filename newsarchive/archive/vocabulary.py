@@ -38,6 +38,20 @@ def name_counts(archive: Archive, kind: str) -> dict[str, int]:
     return {name: count for name, count in rows if isinstance(name, str)}
 
 
+def has_name(archive: Archive, kind: str, name: str) -> bool:
+    """Whether some article has ``name`` as its ``kind``: an index look-up for a source, a
+    scan that stops at the first article for a category or tag."""
+    column = KINDS[kind]
+    if kind == "source":
+        sql = "select exists(select 1 from articles where source = ?)"
+    else:
+        sql = (
+            f"select exists(select 1 from articles, json_each(articles.{column}) "
+            f"where json_valid(articles.{column}) and json_type(articles.{column}) = 'array' and value = ?)"
+        )
+    return bool(archive.db.execute(sql, [name]).fetchone()[0])
+
+
 def captured_sources(archive: Archive) -> list[str]:
     """The sources with article pages in the WARC captures index: what ``reparse`` can read."""
     rows = archive.db.execute("select distinct source from captures where kind = 'article' order by source")
@@ -94,21 +108,19 @@ def unknown_names(
     """The values among ``sources``, ``categories`` and ``tags`` that no article of the archive
     has (exact names, as the filters match them). ``known_sources`` replaces the archive's
     article sources as the known ones (``reparse`` reads the captured sources)."""
+    listed = None if known_sources is None else list(known_sources)
     unknown = []
     for kind, values in (("source", sources), ("category", categories), ("tag", tags)):
-        values = list(dict.fromkeys(values or ()))
-        if not values:
-            continue
-        if kind == "source" and known_sources is not None:
-            known = list(known_sources)
+        given = list(dict.fromkeys(values or ()))
+        if kind == "source" and listed is not None:
+            missing = [value for value in given if value not in listed]
         else:
-            known = list(name_counts(archive, kind))
-        names = set(known)
-        unknown += [
-            UnknownName(kind, value, tuple(close_names(value, known)), tuple(known))
-            for value in values
-            if value not in names
-        ]
+            missing = [value for value in given if not has_name(archive, kind, value)]
+        if missing:
+            known = listed if kind == "source" and listed is not None else list(name_counts(archive, kind))
+            unknown += [
+                UnknownName(kind, value, tuple(close_names(value, known)), tuple(known)) for value in missing
+            ]
     return unknown
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import json
 import sqlite3
 import sys
 from typing import IO, Any
@@ -223,28 +222,27 @@ def add_crawl_parser(commands: Commands) -> None:
 
 def cmd_runs(args: argparse.Namespace) -> int:
     with Archive(args.db, readonly=True) as archive:
-        runs = archive.runs(args.limit)
+        runs = [run_record(run) for run in archive.runs(args.limit)]
         if not runs and (found := archive.damage()):
             raise sqlite3.DatabaseError(found)  # no runs to show may be no runs readable
     if args.json:
         for run in runs:
-            print_json_line(run_record(run))
+            print_json_line(run)
         return 0
     print(
         f"{'run':>5}  {'spider':<16} {'status':<9} {'started (UTC)':<20} {'req':>6} {'new':>5} {'upd':>5} {'same':>5}  dropped"
     )
     for run in runs:
-        dropped = ", ".join(f"{k} {v}" for k, v in json.loads(run["dropped"] or "{}").items()) or "-"
+        dropped = ", ".join(f"{k} {v}" for k, v in (run["dropped"] or {}).items()) or "-"
         print(
             f"{run['id']:>5}  {run['spider']:<16} {run['status']:<9} {run['started_at']:<20} "
             f"{run['requests'] or 0:>6} {run['articles_new'] or 0:>5} {run['articles_updated'] or 0:>5} "
             f"{run['articles_unchanged'] or 0:>5}  {dropped}"
         )
-        boilerplate = json.loads(run.get("boilerplate") or "{}")
-        if boilerplate:
-            removed = ", ".join(f"{rule} {count}" for rule, count in sorted(boilerplate.items()))
+        if run.get("boilerplate"):
+            removed = ", ".join(f"{rule} {count}" for rule, count in sorted(run["boilerplate"].items()))
             print(f"{'':>7}boilerplate blocks removed: {removed}")
-        for problem in json.loads(run.get("problems") or "[]"):  # why degraded or failed
+        for problem in run.get("problems") or []:  # why degraded or failed
             print(f"{'':>7}{run['status']}: {problem['message']}")
     return 0
 
@@ -373,10 +371,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         "rejected": report.rejected,
         "crawls_ended": report.crawls_ended,
     }
+    if args.json:
+        print_json_line(summary)
+        return 0
     print(
-        json.dumps(summary, ensure_ascii=False)
-        if args.json
-        else f"ingested {report.records} records: articles new {report.articles['new']}, updated "
+        f"ingested {report.records} records: articles new {report.articles['new']}, updated "
         f"{report.articles['updated']}, unchanged {report.articles['unchanged']}; crawls ended "
         f"{len(report.crawls_ended)}; recovered {report.recovered}; rejected {report.rejected}"
     )
@@ -404,6 +403,6 @@ def add_ingest_parser(commands: Commands) -> None:
         metavar="SECONDS",
         help="exit after SECONDS without records while no worker is alive",
     )
-    ingest.add_argument("--json", action="store_true", help="the report as one JSON object")
+    ingest.add_argument("--json", action="store_true", help="the report as one JSON line")
     ingest.add_argument("--log-level", default="INFO", help="INFO: one line per crawl begun and ended")
     ingest.set_defaults(func=cmd_ingest)

@@ -10,12 +10,18 @@ reports progress as numbers, these commands parse the options, draw the progress
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from newsarchive.archive import Archive, resolve_db_path
 from newsarchive.archive.vocabulary import captured_sources
-from newsarchive.cli.options import Commands, check_filter_names, day_bounds, db_argument, quiet_argument
+from newsarchive.cli.options import (
+    Commands,
+    check_filter_names,
+    day_bounds,
+    db_argument,
+    print_json_line,
+    quiet_argument,
+)
 from newsarchive.cli.progress import Progress
 from newsarchive.outcomes import EXIT_BUSY
 
@@ -35,7 +41,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
         print("newsarchive reindex: another reindex of this archive is running", file=sys.stderr)
         return EXIT_BUSY
     if args.json:
-        print(json.dumps(report, ensure_ascii=False))
+        print_json_line(report)
         return 0
     size = f", index {report['index_bytes'] / 1e6:.1f} MB" if report.get("index_bytes") is not None else ""
     print(
@@ -109,7 +115,7 @@ def cmd_reparse(args: argparse.Namespace) -> int:
         print(f"newsarchive reparse: {error}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(report.as_dict(), ensure_ascii=False))
+        print_json_line(report.as_dict())
         return 0
     dropped = ", ".join(f"{reason} {count}" for reason, count in sorted(report.dropped.items())) or "none"
     print(
