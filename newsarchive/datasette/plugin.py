@@ -35,7 +35,7 @@ from markupsafe import Markup
 
 from newsarchive.archive import SEARCH_COLUMNS
 from newsarchive.datasette import is_archive, metadata
-from newsarchive.datasette.cells import cell_html, direction
+from newsarchive.datasette.cells import CHIP_COLUMNS, cell_html, direction
 from newsarchive.datasette.facets import JalaliMonthFacet, JalaliYearFacet
 from newsarchive.datasette.pages import article_page, relevance, relevance_url
 from newsarchive.export.chart import chart_svg
@@ -120,6 +120,18 @@ def distinct_facets(facets: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return kept
 
 
+def offered_facets(suggested: list[dict[str, Any]], reader: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The suggested facets worth offering on an archive: none of :data:`NOT_FACETS`, and
+    the JSON arrays only as arrays (their values), not as whole JSON strings."""
+    if not reader or not reader.get("archive"):
+        return suggested
+    return [
+        facet
+        for facet in suggested
+        if facet["name"] not in NOT_FACETS and (facet.get("type") or facet["name"] not in CHIP_COLUMNS)
+    ]
+
+
 @hookimpl
 def get_metadata(datasette, key, database, table):
     names = _archive_names(datasette)
@@ -187,6 +199,7 @@ def add_templates(loader: Any) -> None:
 def prepare_jinja2_environment(env, datasette):
     add_templates(env.loader)
     env.filters["distinct_facets"] = distinct_facets
+    env.filters["newsarchive_offered"] = offered_facets
     env.filters["newsarchive_index"] = lambda name, names: names.index(name)
     env.filters["newsarchive_direction"] = lambda text: direction(str(text or ""))
     env.globals["newsarchive_month_chart"] = month_chart
@@ -197,12 +210,11 @@ def prepare_jinja2_environment(env, datasette):
 def extra_template_vars(template, database, table, view_name, request, datasette):
     async def variables() -> dict[str, Any]:
         names = _archive_names(datasette)
-        reader: dict[str, Any] = {"site": None, "archive": False, "not_facets": ()}
+        reader: dict[str, Any] = {"site": None, "archive": False}
         if names:
             reader["site"] = datasette.metadata()
         if database in names:
             reader["archive"] = True
-            reader["not_facets"] = NOT_FACETS
             if table == "articles" and view_name == "table" and request is not None:
                 if not request.args.getlist("_col"):
                     reader["columns"] = READER_COLUMNS
