@@ -21,7 +21,6 @@ from typing import Any
 from itemadapter import ItemAdapter
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from scrapy.utils.reactor import is_asyncio_reactor_installed
 
 from newsarchive.archive import Archive, ArchiveError, ArchiveWriteError
 from newsarchive.memory import is_distributed_worker
@@ -29,7 +28,7 @@ from newsarchive.outcomes import ARTICLES, BOILERPLATE, BOILERPLATE_TEMPLATE, Dr
 from newsarchive.persian import normalize
 from newsarchive.persian.dates import DateParseError, choose_published, parse_datetime
 from newsarchive.templates import strip_template, template_blocks
-from newsarchive.writer import ArchiveWriter
+from newsarchive.writer import ArchiveWriter, crawl_writer
 
 logger = logging.getLogger(__name__)
 
@@ -218,13 +217,8 @@ class StoragePipeline:
         archive_failed(self.crawler, error)
 
     def open_spider(self) -> None:
-        threaded = (
-            self.crawler.settings.getint("NEWSARCHIVE_WORKERS", 1) > 1
-            and not self.refresh  # reparse stores synchronously, outside an event loop
-            and is_asyncio_reactor_installed()
-        )
         try:
-            self.writer = ArchiveWriter(self.crawler.settings.get("NEWSARCHIVE_DB"), threaded=threaded)
+            self.writer = crawl_writer(self.crawler)
         except ArchiveError as error:
             self._fail(error)
 
@@ -238,7 +232,7 @@ class StoragePipeline:
         except ArchiveError as error:
             self._fail(error)
         finally:
-            self.writer.close()
+            self.writer.release()
 
     def _add_aliases(self, aliases: dict[str, str]) -> None:
         assert self.writer is not None

@@ -44,6 +44,8 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from functools import partial
+from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, signals
@@ -87,6 +89,7 @@ from newsarchive.warc.writer import (
     http_request_headers,
     http_response_headers,
 )
+from newsarchive.writer import ArchiveWriter, crawl_writer
 
 __all__ = [
     "BODY_NOTE",
@@ -134,6 +137,11 @@ def _str(value: bytes | str) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
+def _add_captures(archive: Archive, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        archive.add_captures(rows)
+
+
 class WarcMiddleware:
     """Record every response in WARC files (see the module docstring); ``NEWSARCHIVE_WARC=0`` disables it."""
 
@@ -148,7 +156,9 @@ class WarcMiddleware:
         self.replay_url = settings.get("NEWSARCHIVE_REPLAY_URL") or None
         self.started = datetime.now(UTC)
         self.thread: WarcWriterThread | None = None
+        #: Reads (revisits) on this thread; the index rows go to the crawl's archive writer.
         self.archive: Archive | None = None
+        self.archive_writer: ArchiveWriter | None = None
         #: (url, digest) -> WARC-Date of the response record written for it in this run.
         self.written: dict[tuple[str, str], str] = {}
         self.failures = 0
@@ -184,6 +194,7 @@ class WarcMiddleware:
             }
             files = WarcFiles(self.root, spider.name, run_id, self.started, self.max_size, info)
             self.archive = Archive(self.db_path)
+            self.archive_writer = crawl_writer(self.crawler)
             self.thread = WarcWriterThread(files, spider.name, run_id)
             self.thread.start()
         return self.thread, self.archive
@@ -241,27 +252,40 @@ class WarcMiddleware:
         if capture.revisit_of is None and payload:
             self.written[(request.url, digest)] = date
         writer.put(capture)
-        self._index(writer, archive)
+        self._index(writer)
         stats = self.crawler.stats
         stats.inc_value(f"{WARC}{'revisit' if capture.revisit_of else 'response'}")
 
-    def _index(self, thread: WarcWriterThread, archive: Archive) -> None:
-        """Insert the ``captures`` rows of the records written so far (on the reactor thread)."""
+    def _index(self, thread: WarcWriterThread, *, wait: bool = False) -> None:
+        """Send the ``captures`` rows of the records written so far to the crawl's archive
+        writer (:mod:`newsarchive.writer`), behind the articles already queued there; ``wait``
+        (at the end) waits for them."""
         rows = thread.written_rows()
-        if rows:
+        writer = self.archive_writer
+        if writer is None:
+            return
+        if wait:  # also settles every earlier send (their errors are reported before this returns)
             try:
-                archive.add_captures(rows)
-            except ArchiveWriteError as error:  # disk full, read-only: one ERROR, the crawl stops
-                archive_failed(self.crawler, error)
-            except Exception:
-                thread.errors += 1
-                logger.exception("could not index %d WARC records in captures", len(rows))
+                writer.run(_add_captures, writer.archive, rows)
+            except Exception as error:
+                self._indexed(thread, len(rows), error)
+        elif rows:
+            writer.send(_add_captures, writer.archive, rows, then=partial(self._indexed, thread, len(rows)))
+
+    def _indexed(self, thread: WarcWriterThread, count: int, error: BaseException | None) -> None:
+        if error is None:
+            return
+        if isinstance(error, ArchiveWriteError):  # disk full, read-only: one ERROR, the crawl stops
+            archive_failed(self.crawler, error)
+        else:
+            thread.errors += 1
+            logger.error("could not index %d WARC records in captures: %s", count, error, exc_info=error)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.thread is None or self.archive is None:  # nothing was recorded
             return
         self.thread.finish()
-        self._index(self.thread, self.archive)
+        self._index(self.thread, wait=True)
         files = self.thread.files
         self.crawler.stats.set_value(WARC_BYTES, files.bytes_written)
         self.crawler.stats.set_value(WARC_FILES, len(files.files))
@@ -275,3 +299,5 @@ class WarcMiddleware:
             self.root,
         )
         self.archive.close()
+        if self.archive_writer is not None:
+            self.archive_writer.release()
