@@ -303,6 +303,43 @@ def test_crawl_progress_counts_pages_from_the_crawl_signals():
     assert "crawl digiato" in drawn and "3 pages" in drawn and drawn.endswith("\n")
 
 
+def test_crawl_log_lines_go_above_the_bar_at_their_own_level(monkeypatch):
+    """Scrapy logs to stderr through a handler on the root logger: while the bar is drawn, its
+    lines are written on lines of their own (the bar cleared and redrawn), still at its level."""
+    import logging
+
+    from scrapy import signals
+    from scrapy.signalmanager import SignalManager
+
+    class Spider:
+        name = "zoomit"
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(logging.WARNING)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    crawler_signals = SignalManager(object())
+    try:
+        with CrawlProgress() as progress:
+            crawler_signals.send_catch_log(signals.spider_opened, spider=Spider())
+            crawler_signals.send_catch_log(signals.response_received, response=None, request=None)
+            logging.getLogger("zoomit").warning("a warning while the bar is drawn")
+            logging.getLogger("zoomit").info("an info line the handler's level keeps out")
+            crawler_signals.send_catch_log(signals.response_received, response=None, request=None)
+            crawler_signals.send_catch_log(signals.spider_closed, spider=Spider(), reason="finished")
+            assert progress.pages == 2
+        logging.getLogger("zoomit").warning("after the crawl")
+    finally:
+        root.removeHandler(handler)
+    lines = [line.rsplit("\r", 1)[-1].strip() for line in terminal.getvalue().split("\n")]
+    assert "a warning while the bar is drawn" in lines  # a line of its own, not glued to the bar
+    assert "an info line" not in terminal.getvalue()
+    assert handler.stream is terminal and lines[-2:] == ["after the crawl", ""]
+    assert any(line.startswith("crawl zoomit: 2 pages") for line in lines)
+
+
 @pytest.mark.parametrize(("stream", "quiet"), [(io.StringIO(), False), (Terminal(), True)])
 def test_crawl_progress_adds_no_receiver_off_a_terminal_or_when_quiet(stream, quiet):
     from pydispatch.dispatcher import getAllReceivers, liveReceivers

@@ -12,9 +12,12 @@ progress on a terminal from the crawl's own signals.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
+import logging
 import sqlite3
 import sys
+from collections.abc import Iterator
 from typing import IO, Any
 
 from newsarchive.archive import Archive, ArchiveError, resolve_db_path
@@ -40,44 +43,78 @@ from newsarchive.sites import SITES
 DEMO_QUERY = "پیام‌رسان"
 
 
+class _AboveTheBar:
+    """A stream whose lines tqdm writes above its bars (it clears them, writes, redraws)."""
+
+    def __init__(self, stream: IO[str]):
+        self.stream = stream
+
+    def write(self, text: str) -> None:
+        from tqdm import tqdm
+
+        tqdm.write(text.removesuffix("\n"), file=self.stream)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+@contextlib.contextmanager
+def _logs_above_the_bar() -> Iterator[None]:
+    """The root logger's console handlers write above the progress bar, not into its line;
+    their level, filters and format stay theirs (tqdm's own redirect drops the level)."""
+    console = [
+        handler
+        for handler in logging.getLogger().handlers
+        if type(handler) is logging.StreamHandler and handler.stream in (sys.stderr, sys.stdout)
+    ]
+    streams = [handler.setStream(_AboveTheBar(handler.stream)) for handler in console]
+    try:
+        yield
+    finally:
+        for handler, stream in zip(console, streams, strict=True):
+            handler.setStream(stream)
+
+
 class CrawlProgress:
     """The pages each spider receives, counted with their rate on a terminal (the total of a
     crawl is not known ahead), one line per spider.
 
     The counts come from the crawl itself: Scrapy's ``response_received`` signal of every
-    crawler of this process (receivers connected for any sender). Off a terminal or with
-    ``quiet`` nothing is connected, so the crawl does no extra work at all.
+    crawler of this process (receivers connected for any sender). While a line is drawn, the
+    crawl's log lines are written above it, not into it. Off a
+    terminal or with ``quiet`` nothing is connected, so the crawl does no extra work at all.
     """
 
     def __init__(self, stream: IO[str] | None = None, *, quiet: bool = False):
         self.stream = stream
-        self.quiet = quiet
         self.enabled = Progress(stream, quiet=quiet).enabled
-        self.bar: Progress | None = None
         self.pages = 0
+        self.bar: Progress | None = None
         self._signals: Any = None
+        self._spider = contextlib.ExitStack()  # the bar and log redirect of the spider running
+
+    def _receivers(self) -> list[tuple[Any, Any]]:
+        from scrapy import signals
+
+        return [
+            (self.spider_opened, signals.spider_opened),
+            (self.response_received, signals.response_received),
+            (self.spider_closed, signals.spider_closed),
+        ]
 
     def __enter__(self) -> CrawlProgress:
         if self.enabled:
             from pydispatch.dispatcher import Any as any_sender  # type: ignore[import-untyped]
-            from scrapy import signals
             from scrapy.signalmanager import SignalManager
 
             self._signals = SignalManager(any_sender)
-            self._signals.connect(self.spider_opened, signals.spider_opened)
-            self._signals.connect(self.response_received, signals.response_received)
-            self._signals.connect(self.spider_closed, signals.spider_closed)
+            for receiver, signal in self._receivers():
+                self._signals.connect(receiver, signal)
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._signals is not None:
-            from scrapy import signals
-
-            for receiver, signal in (
-                (self.spider_opened, signals.spider_opened),
-                (self.response_received, signals.response_received),
-                (self.spider_closed, signals.spider_closed),
-            ):
+            for receiver, signal in self._receivers():
                 self._signals.disconnect(receiver, signal)
             self._signals = None
         self.spider_closed()
@@ -85,7 +122,10 @@ class CrawlProgress:
     def spider_opened(self, spider: Any = None, **_: Any) -> None:
         self.spider_closed()
         self.pages = 0
-        self.bar = Progress(self.stream, desc=f"crawl {getattr(spider, 'name', '')}".strip(), unit="pages")
+        self._spider.enter_context(_logs_above_the_bar())  # Scrapy's console log handler exists by now
+        self.bar = self._spider.enter_context(
+            Progress(self.stream, desc=f"crawl {getattr(spider, 'name', '')}".strip(), unit="pages")
+        )
         self.bar(0)
 
     def response_received(self, **_: Any) -> None:
@@ -94,9 +134,8 @@ class CrawlProgress:
             self.bar(self.pages)
 
     def spider_closed(self, **_: Any) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
+        self._spider.close()
+        self.bar = None
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
