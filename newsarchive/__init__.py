@@ -12,8 +12,9 @@ The names a notebook needs are here, loaded on first use so that ``import newsar
 
 :class:`Archive` (:mod:`newsarchive.archive`) says what each read returns;
 :class:`ArchiveError` is raised when the archive cannot be opened, :class:`QueryError`
-(a ``ValueError``) when a query or a date cannot be used, and :class:`SearchHit` is one
-search result.
+(a ``ValueError``) when a query or a date cannot be used, :class:`UnknownNames` (a
+``ValueError`` too) when a source, category or tag filter names what no article has, and
+:class:`SearchHit` is one search result.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from newsarchive.archive import Archive, ArchiveError, SearchHit
+    from newsarchive.archive.vocabulary import UnknownNames
     from newsarchive.search import QueryError
 
 __version__ = "0.1.0"
@@ -33,9 +35,10 @@ _PUBLIC = {
     "ArchiveError": "newsarchive.archive",
     "SearchHit": "newsarchive.archive",
     "QueryError": "newsarchive.search",
+    "UnknownNames": "newsarchive.archive.vocabulary",
 }
 
-__all__ = ["Archive", "ArchiveError", "QueryError", "SearchHit", "__version__"]
+__all__ = ["Archive", "ArchiveError", "QueryError", "SearchHit", "UnknownNames", "__version__"]
 
 
 def __getattr__(name: str) -> Any:

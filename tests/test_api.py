@@ -14,7 +14,7 @@ import pytest
 import newsarchive
 import newsarchive.archive
 import newsarchive.archive.queries
-from newsarchive import Archive, ArchiveError, QueryError
+from newsarchive import Archive, ArchiveError, QueryError, UnknownNames
 from newsarchive.archive import ArchiveWriteError
 
 ZWNJ = "\u200c"
@@ -98,7 +98,7 @@ def archive(folder):
 
 @pytest.mark.parametrize(
     ("module", "examples"),
-    [(newsarchive.archive, 3), (newsarchive.archive.queries, 8)],
+    [(newsarchive.archive, 3), (newsarchive.archive.queries, 9)],
     ids=lambda value: getattr(value, "__name__", ""),
 )
 def test_the_docstring_examples_run(folder, monkeypatch, module, examples):
@@ -114,7 +114,7 @@ def test_import_newsarchive_stays_cheap_and_exports_its_public_names():
     code = (
         "import sys, newsarchive; "
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sqlite_utils', 'sqlite3', 'pandas', 'scrapy'}); "
-        "from newsarchive import Archive, ArchiveError, QueryError, SearchHit; "
+        "from newsarchive import Archive, ArchiveError, QueryError, SearchHit, UnknownNames; "
         "print(heavy, Archive.__module__, sorted(newsarchive.__all__))"
     )
     printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -125,6 +125,7 @@ def test_import_newsarchive_stays_cheap_and_exports_its_public_names():
         "'ArchiveError',",
         "'QueryError',",
         "'SearchHit',",
+        "'UnknownNames',",
         "'__version__']",
     ]
 
@@ -191,7 +192,6 @@ def test_articles_are_plain_values_in_date_order(archive):
     [
         ({"source": "digiato"}, ["bale", "starlink"]),
         ({"source": ["zoomit", "digiato"]}, ["bale", "s24", "starlink"]),
-        ({"source": "Digiato"}, []),  # names are exact
         ({"tag": "گوشی"}, ["s24"]),
         ({"tag": ("پیام‌رسان", "ماهواره")}, ["bale", "starlink"]),
         ({"category": "موبایل"}, ["s24"]),
@@ -226,10 +226,25 @@ def test_articles_refuses_what_it_cannot_use(archive, filters, error, message):
         archive.articles(**filters)
 
 
+def test_a_name_no_article_has_is_refused_with_the_close_names(archive):
+    with pytest.raises(UnknownNames, match="no source 'Digiato' in this archive") as refused:
+        archive.articles(source=["zoomit", "Digiato"])
+    assert [(name.kind, name.value, name.suggestions) for name in refused.value.names] == [
+        ("source", "Digiato", ("digiato",))
+    ]
+    with pytest.raises(UnknownNames) as refused:
+        archive.to_pandas(tag="پیام رسان", category="موبایل")
+    assert [(name.kind, name.suggestions) for name in refused.value.names] == [("tag", ("پیام‌رسان",))]
+    assert isinstance(refused.value, ValueError)
+
+
 def test_filter_values_reach_sql_only_as_parameters(archive):
-    assert archive.articles(source="x' or 1=1 --") == []
-    assert archive.articles(tag='") or 1 --') == []
+    with pytest.raises(UnknownNames):
+        archive.articles(source="x' or 1=1 --")
+    with pytest.raises(UnknownNames):
+        archive.articles(tag='") or 1 --')
     assert archive.articles(query='"unclosed NEAR( title:x') == []
+    assert archive.count() == 3
 
 
 def test_search_takes_one_name_as_a_name(archive):
@@ -258,7 +273,7 @@ def test_to_pandas_has_datetimes_and_lists(archive):
 
 def test_to_pandas_of_nothing_still_has_the_columns(archive):
     pandas = pytest.importorskip("pandas")
-    frame = archive.to_pandas(source="nosuchsite")
+    frame = archive.to_pandas(source="zoomit", since="1403-02-01")
     assert frame.empty
     assert list(frame.columns) == list(newsarchive.archive.EXPORT_COLUMNS)
     assert isinstance(frame["published_at"].dtype, pandas.DatetimeTZDtype)

@@ -13,17 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlite_utils
 
 from newsarchive.archive.reading import article_record, dataframe
 from newsarchive.archive.schema import SEARCH_WEIGHTS
+from newsarchive.archive.vocabulary import check_names
 from newsarchive.persian.dates import day_range
 from newsarchive.search import Highlighter, QueryError, fts_query, parse_query, query_problem, snippet
 
 if TYPE_CHECKING:
     from pandas import DataFrame  # type: ignore[import-untyped]
+
+    from newsarchive.archive import Archive
 
 
 @dataclass(frozen=True)
@@ -275,9 +278,13 @@ class QueriesMixin:
         The list is built in memory: for a whole large archive ``newsarchive export``
         streams instead.
 
-        Raises :class:`newsarchive.search.QueryError` (a ``ValueError``) for a date that is
-        no day, ``since`` after ``until``, or a query with no words; a plain ``ValueError``
-        when ``limit`` is below 1.
+        A ``source``, ``category`` or ``tag`` that no article has raises
+        :class:`~newsarchive.archive.vocabulary.UnknownNames` (a ``ValueError``; its
+        ``names`` hold close names, ``Digiato`` → ``digiato``), as the commands refuse it:
+        an empty list would read as "no such articles". A date that is no day, ``since``
+        after ``until``, or a query with no words raises
+        :class:`newsarchive.search.QueryError` (a ``ValueError``); a ``limit`` below 1 a
+        plain ``ValueError``.
 
         >>> for article in archive.articles(source="digiato", since="1403-01-01"):
         ...     print(article["published_at"], article["title"], article["tags"])
@@ -285,6 +292,10 @@ class QueriesMixin:
         2024-05-04T06:45:00Z اینترنت ماهواره‌ای استارلینک در ایران ['اینترنت', 'ماهواره']
         >>> [a["source"] for a in archive.articles(until="2024-04-30", limit=5)]
         ['digiato', 'zoomit']
+        >>> archive.articles(source="Digiato")
+        Traceback (most recent call last):
+        ...
+        newsarchive.archive.vocabulary.UnknownNames: no source 'Digiato' in this archive
         >>> archive.articles(since="1403-02-01", until="1403-01-01")
         Traceback (most recent call last):
         ...
@@ -292,6 +303,9 @@ class QueriesMixin:
         """
         filters = reader_filter(
             sources=source, since=since, until=until, categories=category, tags=tag, query=query
+        )
+        check_names(
+            cast("Archive", self), sources=filters.sources, categories=filters.categories, tags=filters.tags
         )
         where, params = self._filter_sql(filters)
         sql = f"select {', '.join(EXPORT_COLUMNS)} from articles{where} order by published_at, url"
