@@ -257,6 +257,11 @@ def test_facets_are_the_readers_and_none_is_listed_twice(archive_path):
     assert not {(name, kind) for name, kind in offered} & {("authors", ""), ("categories", ""), ("tags", "")}
 
 
+def test_a_jalali_facet_of_an_unknown_column_is_ignored(archive_path):
+    html = page(archive_path, "/archive/articles?_facet_jalali_year=nosuch&_facet_jalali_month=title]; drop")
+    assert "nosuch" not in facet_names(html) and len(facet_names(html)) == 7
+
+
 def test_jalali_month_facet_names_months_and_filters_by_them(archive_path):
     html = page(archive_path, "/archive/articles")
     assert "<bdi>خرداد 1403</bdi>" in html and "published_jalali__startswith=1403-03" in html
@@ -287,7 +292,7 @@ def test_search_is_ordered_by_relevance_with_snippets_and_the_date_order_one_cli
         for t in re.findall(r'<a class="na-title-link" href="[^"]+" dir="rtl">([^<]+)</a>', by_date)
     ]
     assert titles == ["گزارش هفته", "اینترنت ماهواره‌ای برای همه"]
-    assert "Best match first" in by_date
+    assert 'class="na-relevance-order">Best match first</a>' in by_date
 
 
 def test_search_keeps_facet_selections_it_can_apply(archive_path):
@@ -295,6 +300,14 @@ def test_search_keeps_facet_selections_it_can_apply(archive_path):
     assert hit_titles(html) == ["اینترنت ماهواره‌ای برای همه"]
     html = page(archive_path, "/archive/articles?_search=اینترنت&published_jalali__startswith=1403-03")
     assert hit_titles(html) == ["گزارش هفته"]
+
+
+def test_a_search_with_a_filter_it_cannot_rank_says_so_and_orders_by_date(archive_path):
+    html = page(archive_path, "/archive/articles?_search=اینترنت&sponsored=1")
+    assert "na-hit-title" not in html and "Best match first ranks searches narrowed by" in html
+    assert "na-relevance-order" not in html and ">گزارش هفته</a>" in html
+    raw = page(archive_path, "/archive/articles?_search=اینترنت&_searchmode=raw")
+    assert "na-hit-title" not in raw and "Best match first" not in raw
 
 
 def test_a_query_without_words_says_so(archive_path):

@@ -10,8 +10,10 @@ Three ways to browse an archive, from least to most newsarchive:
   shipped metadata (:data:`METADATA_PATH`, keyed for a database named ``archive``).
 * newsarchive installed (``pip install 'newsarchive[datasette]'``): its Datasette plugin
   (:mod:`newsarchive.datasette.plugin`, an entry point) gives every archive the
-  metadata whatever its file name, and makes the search box fold the query and speak
-  the ``newsarchive search`` query language. ``newsarchive serve`` runs that.
+  metadata whatever its file name, makes the search box fold the query, speak the
+  ``newsarchive search`` query language and rank as it does, and shows the pages a
+  Persian reader needs (text in its direction, an article page, Jalali facets; the
+  ``templates/`` and ``static/`` beside it). ``newsarchive serve`` runs that.
 
 This module does not import Datasette, so the CLI can say when it is missing.
 """

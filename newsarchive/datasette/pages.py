@@ -125,10 +125,13 @@ def jalali_days(prefix: str) -> tuple[str, str] | None:
     return f"{year}-{month:02d}-01", f"{year}-{month:02d}-{last}"
 
 
-def search_options(args: Any) -> dict[str, Any] | None:
+def search_options(args: Any, *, any_order: bool = False) -> dict[str, Any] | None:
     """``Archive.search`` keywords of a table request's arguments, or None when the
-    request asks for another order or filters the search cannot apply."""
-    if args.get("_sort") or args.get("_sort_desc") or args.get("_searchmode") == "raw":
+    request asks for raw FTS5, for another order (unless ``any_order``) or filters the
+    search cannot apply."""
+    if args.get("_searchmode") == "raw":
+        return None
+    if not any_order and (args.get("_sort") or args.get("_sort_desc")):
         return None
     options: dict[str, Any] = {"sources": [], "categories": [], "tags": []}
     for key in args:
@@ -183,6 +186,16 @@ async def relevance(datasette: Any, database: str, request: Any) -> dict[str, An
     }
 
 
-def relevance_url(datasette: Any, request: Any) -> str:
-    """The same search back in relevance order (from the date order)."""
-    return datasette.urls.path(path_with_removed_args(request, {"_sort", "_sort_desc", "_next"}))
+def date_order(datasette: Any, request: Any) -> dict[str, str] | None:
+    """For a search that Datasette orders: the link back to best match first, or why there is none."""
+    if not (request.args.get("_search") or "").strip() or request.args.get("_searchmode") == "raw":
+        return None
+    if search_options(request.args, any_order=True) is None:
+        return {
+            "note": "Best match first ranks searches narrowed by source, category, tag or Jalali date only."
+        }
+    return {
+        "relevance_url": datasette.urls.path(
+            path_with_removed_args(request, {"_sort", "_sort_desc", "_next"})
+        )
+    }

@@ -37,7 +37,7 @@ from newsarchive.archive import SEARCH_COLUMNS
 from newsarchive.datasette import is_archive, metadata
 from newsarchive.datasette.cells import CHIP_COLUMNS, cell_html, direction
 from newsarchive.datasette.facets import JalaliMonthFacet, JalaliYearFacet
-from newsarchive.datasette.pages import article_page, relevance, relevance_url
+from newsarchive.datasette.pages import article_page, date_order, relevance
 from newsarchive.export.chart import chart_svg
 from newsarchive.persian.dates import TEHRAN, gregorian_to_jalali
 from newsarchive.search import fts_query
@@ -219,9 +219,8 @@ def extra_template_vars(template, database, table, view_name, request, datasette
                 if not request.args.getlist("_col"):
                     reader["columns"] = READER_COLUMNS
                 reader["relevance"] = await relevance(datasette, database, request)
-                ordered = request.args.get("_sort") or request.args.get("_sort_desc")
-                if request.args.get("_search") and ordered:
-                    reader["relevance_url"] = relevance_url(datasette, request)
+                if reader["relevance"] is None:
+                    reader["date_order"] = date_order(datasette, request)
             if table == "articles" and view_name == "row" and request is not None:
                 reader["article"] = await article_page(datasette, database, request.url_vars["pks"])
         return {"newsarchive": reader}
