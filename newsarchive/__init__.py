@@ -1,15 +1,17 @@
 """newsarchive: archive Persian tech news into a searchable SQLite archive.
 
 The names a notebook needs are here, loaded on first use so that ``import newsarchive``
-(which every crawl worker and command does) stays free of SQLite and search code::
+(which every crawl worker and command does) stays free of SQLite and search code:
 
-    from newsarchive import Archive
+>>> from newsarchive import Archive
+>>> with Archive.open("archive.db") as archive:
+...     hits = archive.search("پیام‌رسان", since="1403-01-01")
+...     digiato = archive.articles(source="digiato", limit=100)
+...     frame = archive.to_pandas(tag="اینترنت")  # needs pandas
+>>> [hit.title for hit in hits], len(digiato), frame.loc[0, "published_at"]
+(['پیام‌رسان بله به‌روزرسانی شد'], 2, Timestamp('2024-05-04 06:45:00+0000', tz='UTC'))
 
-    with Archive.open("archive.db") as archive:
-        hits = archive.search("پیام‌رسان", since="1403-01-01")
-        digiato = archive.articles(source="digiato", limit=100)
-        frame = archive.to_pandas(tag="هوش مصنوعی")  # needs pandas
-
+(The examples run in ``tests/test_api.py``, on a three-article ``archive.db``.)
 :class:`Archive` (:mod:`newsarchive.archive`) says what each read returns;
 :class:`ArchiveError` is raised when the archive cannot be opened, :class:`QueryError`
 (a ``ValueError``) when a query or a date cannot be used, :class:`UnknownNames` (a

@@ -98,7 +98,7 @@ def archive(folder):
 
 @pytest.mark.parametrize(
     ("module", "examples"),
-    [(newsarchive.archive, 3), (newsarchive.archive.queries, 9)],
+    [(newsarchive, 3), (newsarchive.archive, 3), (newsarchive.archive.queries, 9)],
     ids=lambda value: getattr(value, "__name__", ""),
 )
 def test_the_docstring_examples_run(folder, monkeypatch, module, examples):
