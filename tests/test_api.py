@@ -153,6 +153,11 @@ def test_open_is_read_only_and_a_missing_file_is_an_error(folder, tmp_path):
     assert not missing.exists()
     with pytest.raises(ArchiveError, match="no archive at"):
         Archive.open(tmp_path)  # a folder is no archive
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not an archive\n")
+    with pytest.raises(ArchiveError, match="file is not a database"):
+        Archive.open(notes)
+    assert notes.read_text() == "not an archive\n"
 
 
 def test_open_with_write_applies_writes(tmp_path):
