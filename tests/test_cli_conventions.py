@@ -342,8 +342,8 @@ def test_crawl_log_lines_go_above_the_bar_at_their_own_level(monkeypatch):
 
 @pytest.mark.parametrize(("stream", "quiet"), [(io.StringIO(), False), (Terminal(), True)])
 def test_crawl_progress_adds_no_receiver_off_a_terminal_or_when_quiet(stream, quiet):
-    from pydispatch.dispatcher import getAllReceivers, liveReceivers
     from scrapy import signals
+    from scrapy.utils.signal import getAllReceivers, liveReceivers  # PyDispatcher's, as Scrapy reads them
 
     sender = object()
 

@@ -104,8 +104,8 @@ class CrawlProgress:
 
     def __enter__(self) -> CrawlProgress:
         if self.enabled:
-            from pydispatch.dispatcher import Any as any_sender  # type: ignore[import-untyped]
             from scrapy.signalmanager import SignalManager
+            from scrapy.utils.signal import Any as any_sender  # PyDispatcher's "any sender"
 
             self._signals = SignalManager(any_sender)
             for receiver, signal in self._receivers():
