@@ -180,7 +180,7 @@ def _checked_limit(limit: int) -> int:
 
 
 class QueriesMixin:
-    """Search and export reads of an open archive."""
+    """Search, a reader's article list and DataFrame, and the export reads of an open archive."""
 
     db: sqlite_utils.Database
 
