@@ -234,6 +234,12 @@ def test_sources_of_an_empty_archive_says_so(tmp_path, capsys):
     assert code == 0 and "no articles yet" in out
     code, out, _ = run(capsys, "sources", "--db", str(tmp_path / "empty.db"), "--json")
     assert code == 0 and out == ""
+    code, out, err = run(capsys, "search", "x", "--db", str(tmp_path / "empty.db"), "--source", "digiato")
+    assert code == 2 and out == ""
+    assert (
+        err
+        == "newsarchive search: --source 'digiato': no source of that name in this archive (no sources to choose from yet)\n"
+    )
 
 
 def test_sources_of_a_missing_archive_is_an_error(tmp_path, capsys):

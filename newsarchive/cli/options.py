@@ -129,10 +129,10 @@ def _unknown_message(name: UnknownName) -> str:
     if name.suggestions:
         message += "; did you mean " + " or ".join(quoted(s) for s in name.suggestions) + "?"
     if not name.known:
-        return message + f" (it has no {plural} yet)"
+        return message + f" (no {plural} to choose from yet)"
     shown = ", ".join(name.known[:SHOWN_NAMES])
     more = len(name.known) - SHOWN_NAMES
-    order = ", the most frequent first" if name.kind != "source" or more > 0 else ""
+    order = "" if name.kind == "source" else ", the most frequent first"
     message += f"\n  known {plural} ({len(name.known):,}{order}): {shown}"
     if more > 0:
         message += f", and {more:,} more"
