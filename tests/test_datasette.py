@@ -342,9 +342,12 @@ def test_article_page_shows_the_article_its_versions_and_captures(archive_path):
     assert ">search_title</th>" in columns and ">body</th>" in columns
 
 
-def test_other_rows_keep_datasettes_row_page(archive_path):
+def test_other_rows_show_their_columns_one_under_another(archive_path):
     html = page(archive_path, "/archive/captures/1")
-    assert "na-article" not in html and "zoomit/20240101-00000.warc.gz" in html
+    assert "na-article" not in html and '<table class="rows-and-columns na-columns">' in html
+    assert re.search(
+        r'<tr><th scope="row">warc_file</th><td class="col-warc_file" dir="auto">.*zoomit/20240101', html
+    )
 
 
 # --- canned queries and the site ---------------------------------------------------------------------
@@ -376,3 +379,17 @@ def test_every_page_has_the_site_title(archive_path):
             '<a class="na-site-title" href="/">Persian tech news archive (newsarchive)</a>' in response.text
         )
     assert "<title>Persian tech news archive (newsarchive)" in pages[0].text
+
+
+def test_other_databases_keep_datasettes_pages(tmp_path):
+    import sqlite3
+
+    plain = tmp_path / "plain.db"
+    with sqlite3.connect(plain) as conn:
+        conn.execute("create table notes (id integer primary key, text text, tags text)")
+        conn.execute("insert into notes values (1, 'یادداشت', '[\"a\", \"b\"]')")
+    index, table, row = fetch(plain, "/", "/plain/notes", "/plain/notes/1")
+    for response in (index, table, row):
+        assert "na-site" not in response.text
+    assert '["a", "b"]' in unescape(table.text) and "na-chips" not in table.text  # no chips outside archives
+    assert "na-columns" not in row.text and "یادداشت" in row.text
