@@ -310,9 +310,11 @@ def test_a_search_with_a_filter_it_cannot_rank_says_so_and_orders_by_date(archiv
     assert "na-hit-title" not in raw and "Best match first" not in raw
 
 
-def test_a_query_without_words_says_so(archive_path):
+def test_a_query_without_words_or_an_unknown_source_is_no_error_page(archive_path):
     html = page(archive_path, "/archive/articles?_search=-اینترنت")
     assert 'class="message-error"' in html
+    html = page(archive_path, "/archive/articles?_search=اینترنت&source=nosuch")
+    assert "na-hit-title" not in html and "0 rows" in html
 
 
 # --- the article page ------------------------------------------------------------------------------

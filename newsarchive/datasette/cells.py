@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -25,8 +26,11 @@ LATIN_LETTER = re.compile(r"[A-Za-z\u00c0-\u024f]")
 SNIPPET_MARKS = ("\x02", "\x03")
 #: Columns that hold a JSON array of names, shown as chips linking to the filtered table.
 CHIP_COLUMNS = ("authors", "categories", "tags")
-#: Facet filter of a chip: a value of the JSON array.
-ARRAY_FILTER = "{column}__arraycontains"
+
+
+def chip_url(table_url: str, column: str, name: str) -> str:
+    """The articles whose JSON array ``column`` holds ``name`` (what a chip links to)."""
+    return f"{table_url}?{urllib.parse.urlencode({f'{column}__arraycontains': name})}"
 
 
 def direction(text: str) -> str:

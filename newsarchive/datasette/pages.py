@@ -15,15 +15,20 @@ Reads only, with parameters; Datasette's connections are read-only to the plugin
 from __future__ import annotations
 
 import asyncio
-import urllib.parse
 from typing import Any
 
 import jdatetime
 from datasette.utils import path_with_added_args, path_with_removed_args, tilde_decode, tilde_encode
 
 from newsarchive.archive import Archive, ArchiveError
-from newsarchive.datasette.cells import SNIPPET_MARKS, json_strings, marked_html, paragraphs
-from newsarchive.search import QueryError
+from newsarchive.datasette.cells import (
+    CHIP_COLUMNS,
+    SNIPPET_MARKS,
+    chip_url,
+    json_strings,
+    marked_html,
+    paragraphs,
+)
 
 PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 #: Table arguments the relevance search turns into its own filters: argument -> search keyword.
@@ -59,7 +64,7 @@ async def article_page(datasette: Any, database: str, pks: str) -> dict[str, Any
     if row is None:
         return None
     article = dict(row)
-    for column in ("authors", "categories", "tags"):
+    for column in CHIP_COLUMNS:
         article[column] = json_strings(article.get(column))
     aliases = [
         dict(r)
@@ -100,13 +105,9 @@ async def article_page(datasette: Any, database: str, pks: str) -> dict[str, Any
         "versions": versions,
         "captures": captures,
         "chip_links": {
-            column: {
-                name: f"{table}?{urllib.parse.urlencode({f'{column}__arraycontains': name})}"
-                for name in article[column]
-            }
-            for column in ("authors", "categories", "tags")
+            column: {name: chip_url(table, column, name) for name in article[column]}
+            for column in CHIP_COLUMNS
         },
-        "json_url": datasette.urls.row(database, "articles", pks, format="json"),
     }
 
 
@@ -164,7 +165,7 @@ async def relevance(datasette: Any, database: str, request: Any) -> dict[str, An
 
     try:
         hits = await asyncio.to_thread(search)
-    except (QueryError, ArchiveError) as error:
+    except (ValueError, ArchiveError) as error:  # QueryError and unknown names: messages for the reader
         return {"hits": [], "error": str(error), "date_order_url": date_order}
     return {
         "hits": [

@@ -21,7 +21,6 @@ the file name):
 from __future__ import annotations
 
 import sqlite3
-import urllib.parse
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,7 +34,7 @@ from markupsafe import Markup
 
 from newsarchive.archive import SEARCH_COLUMNS
 from newsarchive.datasette import is_archive, metadata
-from newsarchive.datasette.cells import CHIP_COLUMNS, cell_html, direction
+from newsarchive.datasette.cells import CHIP_COLUMNS, cell_html, chip_url, direction
 from newsarchive.datasette.facets import JalaliMonthFacet, JalaliYearFacet
 from newsarchive.datasette.pages import article_page, date_order, relevance
 from newsarchive.export.chart import chart_svg
@@ -162,7 +161,7 @@ def render_cell(row, value, column, table, database, datasette):
     articles = datasette.urls.table(database, "articles")
 
     def chip_link(column: str, name: str) -> str:
-        return f"{articles}?{urllib.parse.urlencode({f'{column}__arraycontains': name})}"
+        return chip_url(articles, column, name)
 
     title_link = None
     # sqlite3.Row: "in" would look among the values, keys() has the column names.
@@ -212,7 +211,7 @@ def extra_template_vars(template, database, table, view_name, request, datasette
         names = _archive_names(datasette)
         reader: dict[str, Any] = {"site": None, "archive": False}
         if names:
-            reader["site"] = datasette.metadata()
+            reader["site"] = {key: datasette.metadata(key) for key in ("title", "description")}
         if database in names:
             reader["archive"] = True
             if table == "articles" and view_name == "table" and request is not None:
