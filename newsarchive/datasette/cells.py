@@ -40,9 +40,9 @@ def direction(text: str) -> str:
     return "ltr" if LATIN_LETTER.search(text) else "auto"
 
 
-def text_html(text: str, *, tag: str = "div", css_class: str = "na-text") -> Markup:
-    """``text`` escaped in an element with its direction (see :func:`direction`)."""
-    return Markup('<{0} class="{1}" dir="{2}">{3}</{0}>').format(tag, css_class, direction(text), text)
+def text_html(text: str) -> Markup:
+    """``text`` escaped in a block with its direction (see :func:`direction`)."""
+    return Markup('<div class="na-text" dir="{0}">{1}</div>').format(direction(text), text)
 
 
 def link_html(url: str, label: str | None = None, *, css_class: str = "na-link") -> Markup:
@@ -133,8 +133,4 @@ def cell_html(
         return Markup('<div class="na-text na-title" dir="{0}">{1}</div>').format(
             direction(value), link_html(title_link, value, css_class="na-title-link")
         )
-    if SNIPPET_MARKS[0] in value:
-        return Markup('<div class="na-text na-snippet" dir="{0}">{1}</div>').format(
-            direction(value), marked_html(value)
-        )
-    return text_html(value, css_class=f"na-text na-col-{re.sub(r'[^a-z0-9_]', '', column.lower())}")
+    return text_html(value)
