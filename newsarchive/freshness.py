@@ -45,10 +45,12 @@ class RefreshPolicy:
         """``"new"``, ``"changed"`` or ``"young"`` when the article should be fetched, else None.
 
         ``known`` is the archive's record (``last_fetched_at``, ``published_at``
-        as UTC ISO strings) or None; ``lastmod`` the sitemap's, if any.
+        as UTC ISO strings, ``gone``, ``tombstoned``) or None; ``lastmod`` the sitemap's, if any.
         """
         if known is None:
             return "new"
+        if known.get("tombstoned"):  # deleted on request: not even a changed lastmod brings it back
+            return None
         last_fetched = _utc(known["last_fetched_at"])
         if lastmod is not None and (last_fetched is None or lastmod > last_fetched):
             return "changed"

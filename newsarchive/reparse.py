@@ -17,8 +17,6 @@ over newer data.
 from __future__ import annotations
 
 import json
-import sys
-import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
@@ -293,21 +291,3 @@ def _reparse_pages(archive, root, crawler, pages, progress, source) -> None:
         for pipeline in pipelines:
             if hasattr(pipeline, "close_spider"):
                 pipeline.close_spider()
-
-
-def terminal_progress(stream=None) -> Callable[[str, int, int], None] | None:
-    """A progress line for a terminal (None when ``stream``, default the current
-    ``sys.stderr``, is not one)."""
-    stream = stream or sys.stderr
-    if not stream.isatty():
-        return None
-    last = [0.0]
-
-    def show(source: str, done: int, total: int) -> None:
-        now = time.monotonic()
-        if done == total or now - last[0] > 0.1:
-            last[0] = now
-            stream.write(f"\rreparse {source}: {done}/{total} pages" + ("\n" if done == total else ""))
-            stream.flush()
-
-    return show

@@ -94,7 +94,7 @@ def exported(capsys, db: Path, out: Path, *bounds: str) -> tuple[set[str], dict]
     assert main(["export", "--db", str(db), "--out", str(out), *bounds]) == 0
     capsys.readouterr()
     names = {json.loads(line)["url"].rsplit("/", 1)[1] for line in out.read_text("utf-8").splitlines()}
-    return names, json.loads(out.with_name(out.name.replace(".jsonl", ".manifest.json")).read_text("utf-8"))
+    return names, json.loads(out.with_name(out.name + ".manifest.json").read_text("utf-8"))
 
 
 def reparsed(capsys, db: Path, *bounds: str) -> dict:

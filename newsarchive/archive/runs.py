@@ -120,13 +120,16 @@ class RunsMixin:
 
     def fetch_record(self, url: str) -> dict[str, Any] | None:
         """What the refresh rule needs to know of ``url``: ``first_seen_at``,
-        ``last_fetched_at`` and ``published_at`` of its article (by URL or alias), or,
-        for a URL that answered 404/410, ``gone`` with both times the time it did."""
+        ``last_fetched_at`` and ``published_at`` of its article (by URL or alias); for a
+        URL deleted on request, ``tombstoned`` (never fetched again until restored); for
+        a URL that answered 404/410, ``gone`` with both times the time it did."""
         rows = self.db.query(
-            "select first_seen_at, last_fetched_at, published_at, 0 as gone from articles where url = :url union all "
-            "select a.first_seen_at, a.last_fetched_at, a.published_at, 0 "
+            "select first_seen_at, last_fetched_at, published_at, 0 as gone, 0 as tombstoned "
+            "from articles where url = :url union all "
+            "select a.first_seen_at, a.last_fetched_at, a.published_at, 0, 0 "
             "from article_aliases l join articles a on a.id = l.article_id where l.url = :url union all "
-            "select seen_at, seen_at, null, 1 from gone_urls where url = :url limit 1",
+            "select deleted_at, deleted_at, null, 1, 1 from tombstones where url = :url union all "
+            "select seen_at, seen_at, null, 1, 0 from gone_urls where url = :url limit 1",
             {"url": url},
         )
         return next(iter(rows), None)

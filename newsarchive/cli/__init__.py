@@ -13,6 +13,7 @@ Each group of commands is a module of this package, with its parsers next to its
 * :mod:`~newsarchive.cli.exporting`: ``export``;
 * :mod:`~newsarchive.cli.progress`: the progress bar of the long commands;
 * :mod:`~newsarchive.cli.maintenance`: ``reindex``, ``reparse``;
+* :mod:`~newsarchive.cli.deleting`: ``delete`` (takedown requests, tombstones);
 * :mod:`~newsarchive.cli.options`: the options several commands share.
 
 This module builds the parser and runs a command (:func:`main`, the console script and
@@ -41,6 +42,7 @@ from newsarchive.cli.crawling import (
     cmd_replay,
     cmd_runs,
 )
+from newsarchive.cli.deleting import add_delete_parser, cmd_delete
 from newsarchive.cli.exporting import add_export_parser, cmd_export
 from newsarchive.cli.maintenance import add_reindex_parser, add_reparse_parser, cmd_reindex, cmd_reparse
 from newsarchive.cli.options import MAX_LIMIT, UsageError
@@ -83,6 +85,7 @@ __all__ = [
     "Progress",
     "build_parser",
     "cmd_crawl",
+    "cmd_delete",
     "cmd_demo",
     "cmd_export",
     "cmd_ingest",
@@ -120,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_runs_parser,
         add_replay_parser,
         add_reparse_parser,
+        add_delete_parser,
         add_ingest_parser,
     ):
         add_parser(commands)

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from newsarchive.archive import Archive
-from newsarchive.cli.options import Commands, day_bounds, db_argument, quiet_argument
+from newsarchive.cli.options import Commands, check_filter_names, day_bounds, db_argument, quiet_argument
 from newsarchive.cli.progress import Progress
 
 #: ``newsarchive.export.FORMATS`` (tests/test_export_formats.py checks they agree), not
@@ -109,11 +109,15 @@ def _export_message(error: Exception) -> str:
 def cmd_export(args: argparse.Namespace) -> int:
     from newsarchive.archive import ArticleFilter
     from newsarchive.export import STDOUT, ExportError, ExportOptions, UnreadableValue, export
+    from newsarchive.search import query_problem
 
     try:
         since, until = day_bounds(args)
     except ValueError as error:
         print(f"newsarchive export: {error}", file=sys.stderr)
+        return 2
+    if args.query is not None and (problem := query_problem(args.query)):
+        print(f"newsarchive export: --query: {problem}", file=sys.stderr)
         return 2
     try:
         filters = ArticleFilter(
@@ -139,6 +143,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         progress = Progress(desc="export", unit="articles", quiet=args.quiet)
         try:
             with Archive(args.db, readonly=True) as archive:
+                # An unknown --source/--category/--tag is exit 2 naming the known ones (UsageError),
+                # never an empty dataset.
+                check_filter_names(archive, sources=args.source, categories=args.category, tags=args.tag)
                 result = export(archive, options, progress=progress)
         finally:
             progress.close()

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from newsarchive.archive import Archive, resolve_db_path
+from newsarchive.archive.deletion import TOMBSTONED
 from newsarchive.distributed.connection import DEFAULT_PREFIX, redis_client
 from newsarchive.extensions import record_coverage, run_summary
 from newsarchive.health import check_health
@@ -303,8 +304,9 @@ class Ingester:
             if rejected:
                 count_canonical_conflict(_Stats(crawl), item.get("fetched_url"), rejected)
             crawl.inc(f"{ARTICLES}{outcome}")
-            record_coverage(_Stats(crawl), item)
-            self.report.articles[outcome] += 1
+            if outcome != TOMBSTONED:  # deleted on request: not an article of this run
+                record_coverage(_Stats(crawl), item)
+            self.report.articles[outcome] = self.report.articles.get(outcome, 0) + 1
         elif kind == "gone":
             self.archive.record_gone(record["url"], int(record["status"]))
         elif kind == "worker-closed":
