@@ -24,7 +24,7 @@ from newsarchive.persian.dates import day_range
 from newsarchive.search import Highlighter, QueryError, fts_query, parse_query, query_problem, snippet
 
 if TYPE_CHECKING:
-    from pandas import DataFrame  # type: ignore[import-untyped]
+    from pandas import DataFrame
 
     from newsarchive.archive import Archive
 

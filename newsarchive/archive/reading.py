@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pandas import DataFrame  # type: ignore[import-untyped]
+    from pandas import DataFrame
 
 #: The ``articles`` columns that hold a JSON array of strings.
 LIST_COLUMNS = ("authors", "categories", "tags")
