@@ -28,7 +28,7 @@ from newsarchive.outcomes import ARTICLES, BOILERPLATE, BOILERPLATE_TEMPLATE, Dr
 from newsarchive.persian import normalize
 from newsarchive.persian.dates import DateParseError, choose_published, parse_datetime
 from newsarchive.templates import strip_template, template_blocks
-from newsarchive.writer import ArchiveWriter, crawl_writer
+from newsarchive.writer import ArchiveWriter, WriterStopped, crawl_writer
 
 logger = logging.getLogger(__name__)
 
@@ -189,9 +189,9 @@ class TemplatePipeline:
 class StoragePipeline:
     """Write each article to the archive (``NEWSARCHIVE_DB``) in one transaction.
 
-    With ``NEWSARCHIVE_WORKERS`` > 1 the writes run on the archive's writer thread
+    With ``NEWSARCHIVE_WORKERS`` > 1 the writes run in the archive's writer process
     (:mod:`newsarchive.writer`), in the order the items arrive, while the reactor goes on
-    with the crawl; otherwise, and in ``newsarchive reparse``, on the caller's thread.
+    with the crawl; otherwise, and in ``newsarchive reparse``, in the caller's thread.
 
     When the archive refuses a write (disk full, read-only, I/O error) the
     transaction has rolled back, so nothing half-written stays; the pipeline
@@ -227,54 +227,40 @@ class StoragePipeline:
             return
         try:
             if not self.failed:
-                aliases = dict(getattr(self.crawler.spider, "redirect_aliases", {}))
-                self.writer.run(self._add_aliases, aliases)
+                for alias, url in getattr(self.crawler.spider, "redirect_aliases", {}).items():
+                    self.writer.run("add_alias", alias, url)
         except ArchiveError as error:
             self._fail(error)
         finally:
             self.writer.release()
-
-    def _add_aliases(self, aliases: dict[str, str]) -> None:
-        assert self.writer is not None
-        for alias, url in aliases.items():
-            self.writer.archive.add_alias(alias, url)
 
     async def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         if self.failed or self.writer is None:
             count_drop(self.crawler.stats, Drop.ARCHIVE_ERROR)
             raise DropArticle(Drop.ARCHIVE_ERROR, adapter.get("url") or "")
-        # The fields as they are: an article's values are text, lists of text and one flat
-        # dict, so the deep copy of adapter.asdict() (a fifth of a store's CPU) adds nothing;
-        # store_article reads the item and never changes it.
-        fields = dict(adapter.items())
         try:
-            stored = await self.writer.call(self._store, fields, adapter.get("fetched_at"))
+            # The fields as they are: an article's values are text, lists of text and one
+            # flat dict, so the deep copy of adapter.asdict() (a fifth of a store's CPU) adds
+            # nothing; store_article reads the item and never changes it. NEWSARCHIVE_REPARSE
+            # (set by newsarchive reparse): corrected non-content fields are written too.
+            outcome, rejected = await self.writer.call(
+                "store_article",
+                dict(adapter.items()),
+                fetched_at=adapter.get("fetched_at"),
+                refresh=self.refresh,
+            )
         except ArchiveWriteError as error:
             self._fail(error)
             count_drop(self.crawler.stats, Drop.ARCHIVE_ERROR)
             raise DropArticle(Drop.ARCHIVE_ERROR, adapter.get("url") or "") from error
-        if stored is None:  # queued behind the write that failed: not tried
+        except WriterStopped as stopped:  # queued behind the write that failed: not tried
             count_drop(self.crawler.stats, Drop.ARCHIVE_ERROR)
-            raise DropArticle(Drop.ARCHIVE_ERROR, adapter.get("url") or "")
-        outcome, rejected = stored
+            raise DropArticle(Drop.ARCHIVE_ERROR, adapter.get("url") or "") from stopped
         if rejected:
             count_canonical_conflict(self.crawler.stats, adapter.get("fetched_url"), rejected)
         self.crawler.stats.inc_value(f"{ARTICLES}{outcome}")
         return item
-
-    def _store(self, fields: dict[str, Any], fetched_at: str | None) -> tuple[str, str | None] | None:
-        """On the writer: store one article, or nothing once a write has failed (the crawl is
-        stopping; items queued behind the failure are dropped, never written after it)."""
-        assert self.writer is not None
-        if self.failed:
-            return None
-        try:
-            # NEWSARCHIVE_REPARSE (set by newsarchive reparse): corrected non-content fields are written too.
-            return self.writer.archive.store_article(fields, fetched_at=fetched_at, refresh=self.refresh)
-        except ArchiveWriteError:
-            self.failed = True
-            raise
 
 
 def build_pipelines(crawler: Crawler) -> list[Any]:

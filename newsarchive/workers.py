@@ -40,8 +40,16 @@ logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
-#: The modules the fork server imports once, so that a new worker starts with them loaded.
-PRELOAD = ["newsarchive.page"]
+#: The modules the fork server imports once, so that a new worker (and the archive's writer
+#: process, newsarchive.writer) starts with them loaded.
+PRELOAD = ["newsarchive.page", "newsarchive.writer"]
+
+
+def forkserver_context() -> multiprocessing.context.ForkServerContext:
+    """The fork server every worker and the writer process start from (one per process)."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    return context
 
 
 def deferred(function: Callable[P, T]) -> Callable[P, partial[T]]:
@@ -105,11 +113,12 @@ class WorkerPoolReader:
     """Reads pages in a pool of worker processes (see the module)."""
 
     def __init__(self, processes: int) -> None:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
         self.processes = processes
         self.executor = ProcessPoolExecutor(
-            max_workers=processes, mp_context=context, initializer=exit_with, initargs=(os.getpid(),)
+            max_workers=processes,
+            mp_context=forkserver_context(),
+            initializer=exit_with,
+            initargs=(os.getpid(),),
         )
         self.broken = False
         logger.info("article pages are read in %d worker processes (NEWSARCHIVE_WORKERS)", processes)

@@ -145,14 +145,14 @@ def test_a_read_only_archive_stops_the_crawl_before_any_request(replay_server, t
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("workers", [1, 2], ids=["writes-inline", "writer-thread"])
+@pytest.mark.parametrize("workers", [1, 2], ids=["writes-inline", "writer-process"])
 def test_a_full_disk_stops_the_crawl_with_one_error_and_keeps_what_was_stored(
     replay_server, tmp_path, workers
 ):
     with tmpfs(tmp_path / "fs") as fs:
         db = fs / "archive.db"
         # WARC files elsewhere: this test fills the archive's disk, not theirs. With 2 workers
-        # the archive is written on the writer thread (newsarchive/writer.py).
+        # the archive is written by the writer process (newsarchive/writer.py).
         warc = ("-s", f"NEWSARCHIVE_WARC_DIR={tmp_path / 'warc'}", "-s", f"NEWSARCHIVE_WORKERS={workers}")
         scrapy_crawl("digiato", db, replay_server.url, *warc)
         before = articles(db)

@@ -11,12 +11,26 @@ from __future__ import annotations
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 DEFAULT_DB = "archive.db"
 
 
 class ArchiveError(RuntimeError):
     """The archive cannot be opened or written (read-only, full disk, newer schema)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in the archive's writer process (newsarchive.writer) and re-raised in the
+        # crawl's: pickle rebuilds it with its message and attributes, whatever the
+        # subclass's __init__ takes.
+        return (_rebuild_error, (type(self), self.args, self.__dict__))
+
+
+def _rebuild_error(kind: type[ArchiveError], args: tuple[Any, ...], state: dict[str, Any]) -> ArchiveError:
+    error = kind.__new__(kind)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class ArchiveWriteError(ArchiveError):

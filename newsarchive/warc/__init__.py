@@ -45,7 +45,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, signals
@@ -89,7 +88,7 @@ from newsarchive.warc.writer import (
     http_request_headers,
     http_response_headers,
 )
-from newsarchive.writer import ArchiveWriter, crawl_writer
+from newsarchive.writer import ArchiveWriter, WriterStopped, crawl_writer
 
 __all__ = [
     "BODY_NOTE",
@@ -135,11 +134,6 @@ BODY_NOTE = (
 
 def _str(value: bytes | str) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else value
-
-
-def _add_captures(archive: Archive, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        archive.add_captures(rows)
 
 
 class WarcMiddleware:
@@ -266,17 +260,22 @@ class WarcMiddleware:
             return
         if wait:  # also settles every earlier send (their errors are reported before this returns)
             try:
-                writer.run(_add_captures, writer.archive, rows)
+                if rows:
+                    writer.run("add_captures", rows)
+                else:
+                    writer.run("ping")
             except Exception as error:
                 self._indexed(thread, len(rows), error)
         elif rows:
-            writer.send(_add_captures, writer.archive, rows, then=partial(self._indexed, thread, len(rows)))
+            writer.send("add_captures", rows, then=partial(self._indexed, thread, len(rows)))
 
     def _indexed(self, thread: WarcWriterThread, count: int, error: BaseException | None) -> None:
         if error is None:
             return
         if isinstance(error, ArchiveWriteError):  # disk full, read-only: one ERROR, the crawl stops
             archive_failed(self.crawler, error)
+        elif isinstance(error, WriterStopped):
+            pass  # not tried, behind a write that failed: that failure was reported (once)
         else:
             thread.errors += 1
             logger.error("could not index %d WARC records in captures: %s", count, error, exc_info=error)
