@@ -167,7 +167,7 @@ def test_a_long_list_of_known_names_is_cut(tmp_path):
     [
         ("--source", "Digiato", "did you mean 'digiato'?"),
         ("--source", "nosuchsite", "known sources (2): digiato, zoomit"),
-        ("--category", "موبايل", "did you mean 'موبایل'?"),
+        ("--category", "موبیل", "did you mean 'موبایل'?"),
         ("--tag", "ios 17.2", "did you mean 'iOS 17.2'?"),
     ],
 )
@@ -183,6 +183,18 @@ def test_known_names_still_search(archive_path, capsys):
     )
     assert code == 0, err
     assert [json.loads(line)["url"] for line in out.splitlines()] == ["https://example.ir/zoomit/3"]
+
+
+def test_a_category_typed_with_arabic_letters_is_the_stored_one(archive_path, capsys):
+    """Categories and tags are matched in their display form, however a reader typed them."""
+    found = []
+    for category in ("موبایل", "موبايل"):  # Persian yeh, then Arabic yeh
+        code, out, err = run(
+            capsys, "search", "پیام‌رسان", "--db", str(archive_path), "--json", "--category", category
+        )
+        assert code == 0, err
+        found.append([json.loads(line)["url"] for line in out.splitlines()])
+    assert found[0] and found[0] == found[1]
 
 
 def test_reparse_checks_sources_against_the_captured_ones(archive_path, capsys):

@@ -266,7 +266,11 @@ def test_json_array_format_holds_the_same_records(archive_path, tmp_path):
     assert run("--db", str(archive_path), "--out", str(out)) == 0
     assert json.loads(out.read_text("utf-8")) == expected_records(archive_path)
     empty = tmp_path / "empty.json"
-    assert run("--db", str(archive_path), "--out", str(empty), "--source", "nowhere") == 0
+    # A source the archive does not have is refused (exit 2), never an empty dataset ...
+    assert run("--db", str(archive_path), "--out", str(tmp_path / "x.json"), "--source", "nowhere") == 2
+    assert not (tmp_path / "x.json").exists()
+    # ... while filters that match no article give an empty one.
+    assert run("--db", str(archive_path), "--out", str(empty), "--until", "1300-01-01") == 0
     assert json.loads(empty.read_text("utf-8")) == []
 
 
@@ -344,8 +348,10 @@ def test_category_and_tag_filters_use_the_json_arrays(archive_path, tmp_path):
         archive_path, tmp_path / "t4.jsonl", "--tag", "اپل", "--tag", "گوگل", "--source", "zoomit"
     )
     assert urls(records) == ["tech/pixel-8"]
-    # A tag is matched as a whole array element, not as a substring of the JSON text.
-    assert exported(archive_path, tmp_path / "t5.jsonl", "--tag", "هوش") == []
+    # A tag is matched as a whole array element, not as a substring of the JSON text: a part
+    # of a tag is no tag of the archive, refused (exit 2) rather than an empty dataset.
+    assert run("--db", str(archive_path), "--out", str(tmp_path / "t5.jsonl"), "--tag", "هوش") == 2
+    assert not (tmp_path / "t5.jsonl").exists()
 
 
 def test_query_filter_matches_the_search(archive_path, tmp_path):
@@ -359,7 +365,9 @@ def test_query_filter_matches_the_search(archive_path, tmp_path):
     assert urls(records) == ["nowruz/first-minute"]
     sheet = (tmp_path / "q2.jsonl.datasheet.md").read_text("utf-8")
     assert "published from 1403-01-01 (2024-03-19T20:30:00Z); matching the search 'نوروز'" in sheet
-    assert exported(archive_path, tmp_path / "q3.jsonl", "--query", "...") == []
+    # A query without words is refused, as newsarchive search refuses it.
+    assert run("--db", str(archive_path), "--out", str(tmp_path / "q3.jsonl"), "--query", "...") == 2
+    assert not (tmp_path / "q3.jsonl").exists()
 
 
 def test_query_filter_keeps_no_state_between_exports(archive_path, tmp_path):

@@ -20,6 +20,7 @@ import sqlite_utils
 from newsarchive.archive.reading import article_record, dataframe
 from newsarchive.archive.schema import SEARCH_WEIGHTS
 from newsarchive.archive.vocabulary import check_names
+from newsarchive.persian import normalize
 from newsarchive.persian.dates import day_range
 from newsarchive.search import Highlighter, QueryError, fts_query, parse_query, query_problem, snippet
 
@@ -166,8 +167,10 @@ def reader_filter(
         sources=_names(sources),
         since=start.strftime(_INSTANT) if start else None,
         until=end.strftime(_INSTANT) if end else None,
-        categories=_names(categories),
-        tags=_names(tags),
+        # Categories and tags are stored in the display form: the name as a reader typed it
+        # (Arabic ي/ك, ...) is matched in that form, as the export's filters are.
+        categories=tuple(normalize(name) for name in _names(categories)),
+        tags=tuple(normalize(name) for name in _names(tags)),
         query=query,
     )
 

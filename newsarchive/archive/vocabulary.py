@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from newsarchive.persian import fold
+from newsarchive.persian import fold, normalize
 
 if TYPE_CHECKING:
     from newsarchive.archive import Archive
@@ -106,7 +106,7 @@ def unknown_names(
     known_sources: Iterable[str] | None = None,
 ) -> list[UnknownName]:
     """The values among ``sources``, ``categories`` and ``tags`` that no article of the archive
-    has (exact names, as the filters match them). ``known_sources`` replaces the archive's
+    has (as the filters match them: sources exactly, categories and tags in display form). ``known_sources`` replaces the archive's
     article sources as the known ones (``reparse`` reads the captured sources)."""
     listed = None if known_sources is None else list(known_sources)
     unknown = []
@@ -115,7 +115,12 @@ def unknown_names(
         if kind == "source" and listed is not None:
             missing = [value for value in given if value not in listed]
         else:
-            missing = [value for value in given if not has_name(archive, kind, value)]
+            # A category or tag filter matches the display form (normalize), as stored.
+            missing = [
+                value
+                for value in given
+                if not has_name(archive, kind, value if kind == "source" else normalize(value))
+            ]
         if missing:
             known = listed if kind == "source" and listed is not None else list(name_counts(archive, kind))
             unknown += [
