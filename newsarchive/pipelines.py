@@ -231,6 +231,8 @@ class StoragePipeline:
                     self.writer.run("add_alias", alias, url)
         except ArchiveError as error:
             self._fail(error)
+        except WriterStopped:
+            pass  # a write of the capture index failed first; that failure was reported
         finally:
             self.writer.release()
 

@@ -206,3 +206,12 @@ def page_reader(workers: int) -> PageReader:
     if pool is None or pool.broken:
         pool = _POOLS[processes] = WorkerPoolReader(processes)
     return pool
+
+
+def sole_page_worker(workers: int) -> ProcessPoolExecutor | None:
+    """The pool of ``NEWSARCHIVE_WORKERS`` = ``workers`` when it is one working process (two
+    cores), for the archive's writes to share (:func:`newsarchive.writer.crawl_writer`)."""
+    reader = page_reader(workers)
+    if isinstance(reader, WorkerPoolReader) and reader.processes == 1 and not reader.broken:
+        return reader.executor
+    return None

@@ -1,26 +1,27 @@
-"""The archive's single writer: a process of its own that owns the archive connection.
+"""The archive's single writer: a process other than the crawl's owns the archive connection.
 
 Storing an article is SQLite's work (the row, its FTS5 index entries, the template counts)
-plus the Python around it (the search forms, JSON, hashes). On the reactor's process it
+plus the Python around it (the search forms, JSON, hashes). In the reactor's process it
 competes with Scrapy for the one interpreter lock: a writer *thread* was measured to spend
 most of its time waiting for that lock between SQLite calls, and the crawl got no faster.
-A writer *process* runs beside the crawl on a core of its own.
+In another process it runs beside the crawl on another core.
+
+Which process (:func:`crawl_writer`, ``NEWSARCHIVE_WORKERS`` = N): with N = 2 the one page
+worker of :mod:`newsarchive.workers` writes too, its tasks (pages and writes) taken in
+order, so two cores run two busy processes and no third one costs memory; with N > 2 a
+writer process of its own; with N = 1, in ``newsarchive reparse`` and in a crawler without
+an asyncio reactor, every call runs at once in the caller's thread, as before.
 
 Nothing else changes: one process runs the writes one at a time, in the order they were
 asked for, each in its own transaction (:meth:`Archive.write`); the connection is opened,
-used and closed there only. A crawl has one writer (:func:`crawl_writer`) for every
-component that writes while it runs (the storage pipeline, the WARC capture index), so the
-archive never has two writers in one crawl. The writer process starts from the fork
+used and closed there only. A crawl has one writer for every component that writes while
+it runs (the storage pipeline, the WARC capture index). The process starts from the fork
 server of :mod:`newsarchive.workers` and exits with the crawl, even after a SIGKILL
 (:func:`~newsarchive.workers.exit_with`); a transaction it had open is rolled back by
 SQLite. If it dies during a run (out of memory), the rest of the run writes in the crawl's
 own process, with one warning; the write it held is done again there (an article stored
-twice is "unchanged" the second time).
-
-Without a process (``NEWSARCHIVE_WORKERS`` = 1, ``newsarchive reparse``, a crawler
-without an asyncio reactor) every call runs at once in the caller's thread, as before.
-Calls name an :class:`~newsarchive.archive.Archive` method (:data:`WRITES`), so that they
-can be sent to the other process.
+twice is "unchanged" the second time). Calls name an :class:`~newsarchive.archive.Archive`
+method (:data:`WRITES`), so that they can be sent to the other process.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any
 
-from newsarchive.archive import Archive, ArchiveError, ArchiveWriteError
+from newsarchive.archive import Archive, ArchiveWriteError
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -70,50 +71,47 @@ class _Performer:
             raise
 
 
-#: The writer process's performer, or why the archive did not open (set by
-#: :func:`_start_writer`, in that process only).
-_performer: _Performer | ArchiveError | None = None
+#: The archives open in this process for a crawl's writes, by path (in the process that
+#: writes: the writer, or the one page worker that also writes; see :func:`crawl_writer`).
+_open_archives: dict[str | None, _Performer] = {}
 
 
-def _start_writer(path: str | None, crawl_pid: int) -> None:
-    """The writer process's start: leave with the crawl, open the archive (an archive that
-    cannot be opened is the answer to every call, not a broken process)."""
-    from newsarchive.workers import exit_with
-
-    global _performer
-    exit_with(crawl_pid)
-    try:
-        _performer = _Performer(path)
-    except ArchiveError as error:
-        _performer = error
-
-
-def _perform(method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    if isinstance(_performer, ArchiveError):
-        raise _performer
-    assert _performer is not None, "runs in the writer process, after _start_writer"
-    return _performer.perform(method, args, kwargs)
+def _perform(path: str | None, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """A write, in the process that writes; the archive opens on its first (ArchiveError
+    raised to the caller, as at any open) and ``close`` closes it."""
+    performer = _open_archives.get(path)
+    if method == "close":
+        if performer is not None:
+            del _open_archives[path]
+            performer.archive.close()
+        return None
+    if performer is None:
+        performer = _open_archives[path] = _Performer(path)
+    return performer.perform(method, args, kwargs)
 
 
 class ArchiveWriter:
-    """The archive's writes, run in a writer process (``in_process`` false) or inline."""
+    """The archive's writes, run in another process or inline (see the module)."""
 
-    def __init__(self, path: str | None, *, in_process: bool):
+    def __init__(
+        self, path: str | None, *, process: ProcessPoolExecutor | None = None, dedicated: bool = False
+    ):
+        """Writes go to ``process`` (a pool of one process, so they run in order) when given,
+        to a new process of their own with ``dedicated``, else inline."""
         self.path = path
         self.users = 0  # components of a crawl holding it (crawl_writer / release)
         self.inline: _Performer | None = None
-        self._process: ProcessPoolExecutor | None = None
+        self._dedicated = dedicated
+        self._process = process
         #: Writes sent whose ``then`` has not been called yet (reactor thread only).
         self._unsettled: dict[Future[Any], Callable[[BaseException | None], None]] = {}
-        if in_process:
-            from newsarchive.workers import forkserver_context
+        if dedicated:
+            from newsarchive.workers import exit_with, forkserver_context
 
             self._process = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=forkserver_context(),
-                initializer=_start_writer,
-                initargs=(path, os.getpid()),
+                max_workers=1, mp_context=forkserver_context(), initializer=exit_with, initargs=(os.getpid(),)
             )
+        if self._process is not None:
             self.run("ping")  # the archive opens (and migrates) now, its errors raised here
         else:
             self.inline = _Performer(path)
@@ -128,7 +126,7 @@ class ArchiveWriter:
         if self._process is None:
             return self._inline().perform(method, args, kwargs)
         try:
-            return self._process.submit(_perform, method, args, kwargs).result()
+            return self._process.submit(_perform, self.path, method, args, kwargs).result()
         except BrokenProcessPool as error:
             self._broke(error)
             return self._inline().perform(method, args, kwargs)
@@ -142,7 +140,7 @@ class ArchiveWriter:
         if self._process is None:
             return self._inline().perform(method, args, kwargs)
         try:
-            return await asyncio.wrap_future(self._process.submit(_perform, method, args, kwargs))
+            return await asyncio.wrap_future(self._process.submit(_perform, self.path, method, args, kwargs))
         except BrokenProcessPool as error:
             self._broke(error)
             return self._inline().perform(method, args, kwargs)
@@ -153,7 +151,7 @@ class ArchiveWriter:
         when a later :meth:`run` returns."""
         if self._process is not None:
             try:
-                sent = self._process.submit(_perform, method, args, {})
+                sent = self._process.submit(_perform, self.path, method, args, {})
             except BrokenProcessPool as error:
                 self._broke(error)
             else:
@@ -187,7 +185,8 @@ class ArchiveWriter:
             logger.warning(
                 "the archive writer process died (%s); the rest of the run writes in this process", error
             )
-            self._process.shutdown(wait=False, cancel_futures=True)
+            if self._dedicated:
+                self._process.shutdown(wait=False, cancel_futures=True)
             self._process = None
 
     def release(self) -> None:
@@ -197,14 +196,14 @@ class ArchiveWriter:
             self.close()
 
     def close(self) -> None:
-        """Wait for every write asked for, then close the archive and stop the process."""
+        """Wait for every write asked for, then close the archive (and stop a process of its own)."""
         try:
             if self._process is not None:
-                self.run("ping")
+                self.run("close")
         finally:
-            if self._process is not None:
-                self._process.shutdown(wait=True)  # the process's archive closes as it exits
-                self._process = None
+            if self._process is not None and self._dedicated:
+                self._process.shutdown(wait=True)
+            self._process = None
             if self.inline is not None:
                 self.inline.archive.close()
                 self.inline = None
@@ -218,16 +217,25 @@ def crawl_writer(crawler: Crawler) -> ArchiveWriter:
     outside an event loop. Raises :class:`~newsarchive.archive.ArchiveError`."""
     from scrapy.utils.reactor import is_asyncio_reactor_installed, is_reactor_installed
 
+    from newsarchive.workers import sole_page_worker
+
     writer: ArchiveWriter | None = getattr(crawler, "_newsarchive_writer", None)
     if writer is None or writer.users <= 0:
         settings = crawler.settings
-        in_process = (
-            settings.getint("NEWSARCHIVE_WORKERS", 1) > 1
-            and not settings.getbool("NEWSARCHIVE_REPARSE")
-            and is_reactor_installed()
-            and is_asyncio_reactor_installed()
-        )
-        writer = ArchiveWriter(settings.get("NEWSARCHIVE_DB"), in_process=in_process)
+        workers = settings.getint("NEWSARCHIVE_WORKERS", 1)
+        path = settings.get("NEWSARCHIVE_DB")
+        if (
+            workers <= 1
+            or settings.getbool("NEWSARCHIVE_REPARSE")
+            or not (is_reactor_installed() and is_asyncio_reactor_installed())
+        ):
+            writer = ArchiveWriter(path)
+        elif (shared := sole_page_worker(workers)) is not None:
+            # Two cores: the one page worker writes too (its tasks run in order), rather than
+            # a third process competing for the same two cores with 20 MB more.
+            writer = ArchiveWriter(path, process=shared)
+        else:
+            writer = ArchiveWriter(path, dedicated=True)
         crawler._newsarchive_writer = writer  # type: ignore[attr-defined]  # one per crawler
     writer.users += 1
     return writer

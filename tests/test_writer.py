@@ -25,7 +25,7 @@ def writer_pid(writer: ArchiveWriter) -> int:
 
 @pytest.mark.slow
 def test_the_writer_process_stores_in_the_order_asked(tmp_path):
-    writer = ArchiveWriter(str(tmp_path / "archive.db"), in_process=True)
+    writer = ArchiveWriter(str(tmp_path / "archive.db"), dedicated=True)
     try:
         assert writer.in_process and writer.inline is None  # no connection in this process
         assert writer_pid(writer) != os.getpid()
@@ -55,12 +55,12 @@ def test_the_writer_process_stores_in_the_order_asked(tmp_path):
 def test_an_archive_the_writer_process_cannot_open_is_an_archive_error_here(tmp_path):
     (tmp_path / "archive.db").write_bytes(b"not a database, not even close" * 100)
     with pytest.raises(ArchiveError):
-        ArchiveWriter(str(tmp_path / "archive.db"), in_process=True)
+        ArchiveWriter(str(tmp_path / "archive.db"), dedicated=True)
 
 
 @pytest.mark.slow
 def test_a_writer_process_that_dies_leaves_the_rest_of_the_run_to_this_process(tmp_path, caplog):
-    writer = ArchiveWriter(str(tmp_path / "archive.db"), in_process=True)
+    writer = ArchiveWriter(str(tmp_path / "archive.db"), dedicated=True)
     try:
         assert writer.run("store_article", article(url="https://digiato.com/a"))[0] == "new"
         os.kill(writer_pid(writer), signal.SIGKILL)
@@ -74,12 +74,38 @@ def test_a_writer_process_that_dies_leaves_the_rest_of_the_run_to_this_process(t
     assert urls == ["https://digiato.com/a", "https://digiato.com/b"]
 
 
+@pytest.mark.slow
+def test_with_two_cores_the_one_page_worker_writes_too(tmp_path):
+    from newsarchive.page import article_fields
+    from newsarchive.spiders.sites import SPIDERS
+    from newsarchive.workers import page_read, page_reader, sole_page_worker
+
+    shared = sole_page_worker(2)
+    assert shared is not None and sole_page_worker(3) is None  # three cores: a writer of its own
+    writer = ArchiveWriter(str(tmp_path / "archive.db"), process=shared)
+    try:
+        assert writer.in_process and writer.inline is None
+        site = SPIDERS["digiato"].site
+        html = "<html><head><title>t</title></head><body><article><h1>عنوان</h1><p>متن</p></article></body></html>"
+        read = page_read(site, html, "https://digiato.com/a/1", "2024-05-04T06:45:00Z")
+        pages = page_reader(2)
+        assert pages.submit(read).result() == article_fields(
+            site, html, "https://digiato.com/a/1", "2024-05-04T06:45:00Z"
+        )
+        assert writer.run("store_article", article())[0] == "new"
+        assert pages.submit(read).result() is not None  # pages still read after writes
+    finally:
+        writer.close()  # closes the archive in the worker, which goes on reading pages
+    assert not pages.broken
+    assert sqlite_utils.Database(tmp_path / "archive.db")["articles"].count == 1
+
+
 CRAWL_STAND_IN = """
 import sys, time
 from newsarchive.writer import ArchiveWriter
 
 if __name__ == "__main__":
-    writer = ArchiveWriter(sys.argv[1], in_process=True)
+    writer = ArchiveWriter(sys.argv[1], dedicated=True)
     print(*writer._process._processes, flush=True)
     time.sleep(60)
 """
@@ -103,7 +129,7 @@ def test_the_writer_process_leaves_with_a_crawl_killed_by_sigkill(tmp_path):
 
 
 def test_without_a_process_every_call_runs_here_and_stops_after_a_storage_failure(tmp_path, monkeypatch):
-    writer = ArchiveWriter(str(tmp_path / "archive.db"), in_process=False)
+    writer = ArchiveWriter(str(tmp_path / "archive.db"))
     try:
         assert not writer.in_process
         assert writer.run("store_article", article())[0] == "new"
@@ -172,3 +198,31 @@ def test_run_pipelines_finishes_a_coroutine_that_never_waits_and_refuses_one_tha
         run_pipelines([_Dropping()], {"url": "u"})
     with pytest.raises(TypeError, match=r"_Waiting\.process_item waits"):
         run_pipelines([_Waiting()], {"url": "u"})
+
+
+def test_the_storage_pipeline_closes_quietly_behind_a_write_that_failed_first():
+    """A capture-index write failed (and was reported) before the pipeline closes: its
+    aliases are not written, and closing raises nothing ("Scraper close failure")."""
+    from types import SimpleNamespace
+
+    from scrapy.settings import Settings
+
+    from newsarchive.pipelines import StoragePipeline
+
+    class StoppedWriter:
+        released = False
+
+        def run(self, method, *args):
+            raise WriterStopped(method)
+
+        def release(self):
+            self.released = True
+
+    crawler = SimpleNamespace(
+        settings=Settings(),
+        spider=SimpleNamespace(redirect_aliases={"https://digiato.com/old": "https://digiato.com/new"}),
+    )
+    pipeline = StoragePipeline(crawler)
+    pipeline.writer = StoppedWriter()
+    pipeline.close_spider()
+    assert pipeline.writer.released
