@@ -65,9 +65,15 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 # none, yet Scrapy starts this many asyncio tasks for every callback's output (default 100:
 # most of the engine's CPU per page in a profile).
 CONCURRENT_ITEMS = 4
-# Processes that share a crawl's work (newsarchive.workers): N > 1 parses and extracts article
-# pages in N - 1 worker processes while the crawl's own process fetches, records and stores;
-# 1 does everything in the crawl's process. Default: the cores this process may run on.
+# Bytes of responses Scrapy holds while callbacks and pipelines work on them (default 5 MB).
+# Article pages wait there for their worker and the archive writer; past about twenty
+# 100 KB pages in waiting, more only costs memory (a 2,000-page crawl: -13 MB of peak at
+# the same rate, BENCHMARKS.md).
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 2_000_000
+# Processes that share a crawl's work (newsarchive.workers, newsarchive.writer): N > 1 parses
+# and extracts article pages in N - 1 worker processes, and writes the archive in the one
+# worker (N = 2) or a writer process (N > 2), while the crawl's own process fetches, checks
+# and records WARC; 1 does everything in the crawl's process. Default: the cores this process may run on.
 NEWSARCHIVE_WORKERS = int(os.environ.get("NEWSARCHIVE_WORKERS") or len(os.sched_getaffinity(0)))
 DOWNLOAD_DELAY = 0.5
 AUTOTHROTTLE_ENABLED = True

@@ -40,9 +40,10 @@ logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
-#: The modules the fork server imports once, so that a new worker (and the archive's writer
-#: process, newsarchive.writer) starts with them loaded.
-PRELOAD = ["newsarchive.page", "newsarchive.writer"]
+#: The modules the fork server imports once, so that a new worker starts with them loaded
+#: (the process that writes the archive imports newsarchive.writer at its first write: only
+#: one process needs it, so it is not shared memory worth a copy in the fork server).
+PRELOAD = ["newsarchive.page"]
 
 
 def forkserver_context() -> multiprocessing.context.ForkServerContext:
