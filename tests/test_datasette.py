@@ -16,6 +16,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
+from test_search import BASE, article
 
 from newsarchive.archive import Archive
 from newsarchive.datasette.cells import cell_html, direction, marked_html
@@ -23,34 +24,8 @@ from newsarchive.datasette.pages import jalali_date_line, jalali_days
 from newsarchive.datasette.plugin import READER_COLUMNS, jalali_month
 
 ZWNJ = "\u200c"
-BASE = "https://example.ir/news/"
 MIXED_TITLE = "GTA 6 منتشر شد"
 NOW = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def article(slug: str, body: str, **changes) -> dict:
-    """A full article dict as the pipelines hand it to storage."""
-    base = {
-        "source": "digiato",
-        "url": BASE + slug,
-        "title": f"خبر {slug}",
-        "lead": "",
-        "body": body,
-        "authors": ["زهرا ملکی"],
-        "categories": ["اینترنت"],
-        "tags": [],
-        "image_url": f"https://static.example.ir/{slug}.jpg",
-        "page_type": "article",
-        "sponsored": False,
-        "published_at": "2024-05-04T06:45:00Z",
-        "published_jalali": "1403-02-15 10:15",
-        "published_precision": "minute",
-        "published_display": "۱۵ اردیبهشت ۱۴۰۳",
-        "field_sources": {"title": "site"},
-        "notes": [],
-    }
-    base.update(changes)
-    return base
 
 
 READER_ARTICLES = [
