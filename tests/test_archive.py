@@ -195,3 +195,31 @@ def test_concurrent_writers_wait_for_each_other_instead_of_failing(tmp_path):
     assert [writer.returncode for writer in writers] == [0, 0], errors
     with Archive(db) as archive:
         assert archive.count() == 80 and archive.integrity_check() == "ok"
+
+
+class _LockedFor:
+    """A connection whose first ``times`` journal-mode changes meet another process's lock."""
+
+    def __init__(self, times: int, message: str = "database is locked"):
+        self.times, self.message, self.calls = times, message, 0
+
+    def execute(self, sql):
+        self.calls += 1
+        if self.calls <= self.times:
+            raise sqlite3.OperationalError(self.message)
+
+
+def test_entering_wal_waits_out_a_second_process_creating_the_same_archive():
+    """Two processes creating one archive can meet in SQLite's lock upgrade, which answers
+    "locked" at once (a deadlock, not a wait): the first one retries instead of failing."""
+    from newsarchive.archive import _enter_wal
+
+    connection = _LockedFor(3)
+    _enter_wal(connection)
+    assert connection.calls == 4
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        _enter_wal(_LockedFor(10**6), patience=0.2)  # gives up after its patience
+    other = _LockedFor(1, "disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        _enter_wal(other)  # anything but a lock is not retried
+    assert other.calls == 1

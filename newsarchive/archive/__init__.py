@@ -21,6 +21,7 @@ import contextlib
 import os
 import sqlite3
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -107,6 +108,26 @@ __all__ = [
 ]
 
 
+def _enter_wal(conn: sqlite3.Connection, patience: float = 30.0) -> None:
+    """``PRAGMA journal_mode = WAL``, retried while another process holds the new file.
+
+    Two processes creating one archive at once can meet in SQLite's lock upgrade, where it
+    answers "database is locked" at once instead of waiting (``busy_timeout`` cannot help
+    in a deadlock); a short wait and a retry can. Once in WAL mode the pragma takes no lock.
+    """
+    deadline = time.monotonic() + patience
+    pause = 0.01
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
+
+
 class _ProbeDone(Exception):
     """Rolls back :meth:`Archive.probe_write`."""
 
@@ -137,7 +158,7 @@ class Archive(SchemaMixin, ArticlesMixin, RunsMixin, CapturesMixin, QueriesMixin
             self.db = sqlite_utils.Database(conn)
             self.db.execute("PRAGMA busy_timeout = 30000")
             if not readonly:
-                self.db.execute("PRAGMA journal_mode = WAL")
+                _enter_wal(conn)
                 self.db.execute("PRAGMA synchronous = NORMAL")
                 self.db.execute("PRAGMA foreign_keys = ON")
                 self.migrate()
