@@ -57,7 +57,8 @@ def chart_svg(per_month: dict[str, dict[str, int]], *, title: str = "Articles pe
             '<text x="10" y="35">no dated articles</text>\n</svg>\n'
         )
     months = month_range(months_seen[0], months_seen[-1])
-    left, right, top, lane, gap, bottom = 150, 20, 40, 64, 14, 46
+    # right: room for the last month label (~48 px at 11 px), which starts at its tick.
+    left, right, top, lane, gap, bottom = 150, 56, 40, 64, 14, 46
     bar = max(2.0, min(22.0, 900 / len(months)))
     width = max(left + bar * len(months) + right, 640)
     height = top + len(sources) * (lane + gap) + bottom
