@@ -11,7 +11,7 @@ from collections.abc import Generator
 from typing import Any, cast
 
 from scrapy.crawler import CrawlerRunner
-from scrapy.settings import Settings
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
 from scrapy.utils.log import configure_logging
 from scrapy.utils.project import get_project_settings
 from scrapy.utils.reactor import install_reactor
@@ -33,10 +33,19 @@ def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
     """The project's Scrapy settings with ``overrides`` applied at command-line priority."""
     os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "newsarchive.settings")
     settings = get_project_settings()
-    if overrides and overrides.get("NEWSARCHIVE_REPLAY_URL"):
-        settings.setdict(REPLAY_SPEED_SETTINGS, priority="cmdline")
     settings.setdict(overrides or {}, priority="cmdline")
+    replay_speed(settings)
     return settings
+
+
+def replay_speed(settings: Settings) -> None:
+    """With ``NEWSARCHIVE_REPLAY_URL`` set, :data:`REPLAY_SPEED_SETTINGS`, except where the
+    command line set a value itself (``newsarchive crawl``/``demo`` and ``scrapy crawl``)."""
+    if not settings.get("NEWSARCHIVE_REPLAY_URL"):
+        return
+    for name, value in REPLAY_SPEED_SETTINGS.items():
+        if (settings.getpriority(name) or 0) < SETTINGS_PRIORITIES["cmdline"]:
+            settings.set(name, value, priority="cmdline")
 
 
 def run_spiders(

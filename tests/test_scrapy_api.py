@@ -164,3 +164,45 @@ def test_a_worker_reads_the_engines_state_it_needs():
     assert engine._start is None and engine._slot is None and engine.downloader.active == set()
     assert callable(Slot.is_idle) and callable(CallLaterOnce.schedule)
     assert "nextcall" in inspect.signature(_Slot.__init__).parameters
+
+
+def test_a_local_replay_gets_no_politeness_delays_unless_the_command_line_sets_them():
+    """``scrapy crawl -s NEWSARCHIVE_REPLAY_URL=...`` runs as fast as ``newsarchive crawl``
+    against the replay; a delay given on the command line is kept; the live site keeps them."""
+    from scrapy.settings import Settings
+
+    from newsarchive.crawl import REPLAY_SPEED_SETTINGS, replay_speed
+    from newsarchive.settings import AUTOTHROTTLE_ENABLED, DOWNLOAD_DELAY
+
+    live = Settings(
+        {"DOWNLOAD_DELAY": DOWNLOAD_DELAY, "AUTOTHROTTLE_ENABLED": AUTOTHROTTLE_ENABLED}, priority="project"
+    )
+    replay_speed(live)
+    assert live.getfloat("DOWNLOAD_DELAY") == DOWNLOAD_DELAY > 0 and live.getbool("AUTOTHROTTLE_ENABLED")
+
+    replayed = Settings({"DOWNLOAD_DELAY": DOWNLOAD_DELAY, "AUTOTHROTTLE_ENABLED": True}, priority="project")
+    replayed.set("NEWSARCHIVE_REPLAY_URL", "http://127.0.0.1:8765", priority="cmdline")
+    replayed.set("CONCURRENT_REQUESTS_PER_DOMAIN", 2, priority="cmdline")  # the user's own -s
+    replay_speed(replayed)
+    assert replayed.getfloat("DOWNLOAD_DELAY") == 0 and not replayed.getbool("AUTOTHROTTLE_ENABLED")
+    assert (
+        replayed.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+        == 2
+        != REPLAY_SPEED_SETTINGS["CONCURRENT_REQUESTS_PER_DOMAIN"]
+    )
+
+
+def test_scrapy_crawl_applies_the_replay_speed():
+    import argparse
+
+    from scrapy.settings import Settings
+
+    from newsarchive.commands.crawl import Command
+
+    command = Command()
+    command.settings = Settings({"DOWNLOAD_DELAY": 0.5, "AUTOTHROTTLE_ENABLED": True}, priority="project")
+    parser = argparse.ArgumentParser()
+    command.add_options(parser)
+    opts = parser.parse_args(["-s", "NEWSARCHIVE_REPLAY_URL=http://127.0.0.1:8765"])
+    command.process_options(["digiato"], opts)
+    assert command.settings.getfloat("DOWNLOAD_DELAY") == 0

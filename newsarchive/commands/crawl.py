@@ -8,7 +8,9 @@ behaviour and options and adds (codes in :mod:`newsarchive.outcomes`):
   ERROR line and exit 4, instead of a traceback from every component opening it;
   a run lock held by another run is one ERROR line and exit 1;
 * after the crawl, the code :class:`newsarchive.extensions.CrawlRun` left in the
-  stats: 3 for a degraded run, 4 when the archive refused a write mid-run.
+  stats: 3 for a degraded run, 4 when the archive refused a write mid-run;
+* with ``NEWSARCHIVE_REPLAY_URL``, no politeness delays for the local replay (as
+  ``newsarchive crawl`` does), unless ``-s`` sets them.
 
 To read those stats the command needs the crawler, which Scrapy's own ``run`` makes and
 drops: so ``run`` is Scrapy's, step by step, in public API only (``create_crawler``,
@@ -28,6 +30,7 @@ from scrapy.extensions.feedexport import FeedExporter
 from scrapy.settings import Settings
 
 from newsarchive.archive import ArchiveError, resolve_db_path
+from newsarchive.crawl import replay_speed
 from newsarchive.extensions import check_archive
 from newsarchive.memory import is_distributed_worker
 from newsarchive.outcomes import EXIT_CODE, EXIT_FAILED, archive_exit_code
@@ -38,6 +41,11 @@ logger = logging.getLogger(__name__)
 
 class Command(ScrapyCrawl):
     crawler: Crawler | None = None
+
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        assert self.settings is not None
+        replay_speed(self.settings)  # a local replay needs no politeness delays
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:
