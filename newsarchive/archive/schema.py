@@ -284,6 +284,16 @@ def _migration_7(db: sqlite_utils.Database) -> None:
     db.table("tombstones").create_index(["source"])
 
 
+def _migration_8(db: sqlite_utils.Database) -> None:
+    """``alerts_sent``: when each rule of each site was last alerted (:mod:`.alerts`), so a
+    scheduled crawl does not announce the same unchanged problem every hour."""
+    db.table("alerts_sent").create(
+        {"site": str, "rule": str, "sent_at": str, "run_id": int},
+        pk=("site", "rule"),
+        not_null={"sent_at"},
+    )
+
+
 #: Migrations in order; the archive's ``PRAGMA user_version`` counts those applied.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_1,
@@ -293,6 +303,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_5,
     _migration_6,
     _migration_7,
+    _migration_8,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
