@@ -157,7 +157,22 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "newsarchive.extensions.CrawlRun": 500,
     "newsarchive.extensions.FrozenStartupHeap": 900,
+    # Before CrawlRun (500) and Spidermon's: publishes field coverage under Spidermon's names;
+    # runs the health monitors and alerts once the run is recorded (newsarchive.monitors).
+    "newsarchive.monitors.extension.CrawlHealthMonitors": 100,
 }
+# Crawl health as Spidermon monitors and alerts (newsarchive.monitors; pip install
+# 'newsarchive[alerts]'). Nothing runs and nothing is sent unless set: NEWSARCHIVE_MONITORS
+# runs the monitors alone; a Telegram bot token and chat id, a Slack-compatible webhook or a
+# plain JSON webhook send each failed rule, again only after NEWSARCHIVE_ALERT_REPEAT_HOURS.
+NEWSARCHIVE_MONITORS = False
+NEWSARCHIVE_ALERT_TELEGRAM_TOKEN = os.environ.get("NEWSARCHIVE_ALERT_TELEGRAM_TOKEN") or None
+NEWSARCHIVE_ALERT_TELEGRAM_CHAT_ID = None
+NEWSARCHIVE_ALERT_TELEGRAM_API = "https://api.telegram.org"
+NEWSARCHIVE_ALERT_SLACK_URL = None
+NEWSARCHIVE_ALERT_WEBHOOK_URL = None
+NEWSARCHIVE_ALERT_LANGUAGE = "en"
+NEWSARCHIVE_ALERT_REPEAT_HOURS = 24
 # Distributed crawling (newsarchive.distributed): NEWSARCHIVE_REDIS_URL=redis://HOST:PORT/DB makes
 # this process a worker (scrapy-redis scheduler and dupe filter, items to Redis for
 # `newsarchive ingest`); unset, the add-on changes nothing and Redis is never imported.

@@ -1,0 +1,237 @@
+"""Crawl health through Spidermon, and alerts (#24).
+
+The monitors turn the problems :mod:`newsarchive.health` recorded into one failing
+Spidermon test per rule; alerts go to a server on 127.0.0.1 standing in for Telegram's
+and Slack's APIs and for a plain webhook, and the exact payloads are asserted. Real
+``scrapy crawl`` runs of the Digiato mirror: a healthy run sends nothing, a degraded one
+sends one alert per channel and still exits 3, the same problem an hour later is not sent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+from conftest import scrapy_crawl
+from scrapy.settings import Settings
+from spidermon.runners import MonitorRunner
+from spidermon.utils.field_coverage import calculate_field_coverage
+from test_health import LEAD_REQUIRED, problems_of, run_stats
+
+from newsarchive.health import EXIT_DEGRADED, EXIT_OK
+from newsarchive.monitors.alerts import Channel, alert_channels, alert_text, post_json
+from newsarchive.monitors.extension import spidermon_field_coverage
+from newsarchive.monitors.suite import VERDICT, CrawlHealthMonitorSuite
+
+TOKEN = "123456:SECRET-bot-token"
+CHAT = "-1001234"
+
+
+class StandIn(ThreadingHTTPServer):
+    """Telegram's, Slack's and a webhook's APIs on loopback: every POST kept as (path, JSON)."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict]] = []
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: StandIn
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.received.append((self.path, json.loads(body)))
+        status = 500 if self.path.startswith("/broken") else 200
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b'{"ok": true}')
+
+    def log_message(self, *args) -> None:  # the path holds the bot token: not in the test log
+        pass
+
+
+@pytest.fixture
+def stand_in():
+    server = StandIn()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def alert_settings(server: StandIn, *extra: str) -> list[str]:
+    settings = [
+        f"NEWSARCHIVE_ALERT_TELEGRAM_TOKEN={TOKEN}",
+        f"NEWSARCHIVE_ALERT_TELEGRAM_CHAT_ID={CHAT}",
+        f"NEWSARCHIVE_ALERT_TELEGRAM_API={server.url}/telegram",
+        f"NEWSARCHIVE_ALERT_SLACK_URL={server.url}/slack",
+        *extra,
+    ]
+    return [arg for setting in settings for arg in ("-s", setting)]
+
+
+# --- without a crawl -----------------------------------------------------------------
+
+
+def test_field_coverage_is_published_under_spidermon_names_as_spidermon_computes_it():
+    stats = run_stats(20, fields={"lead": 15, "tags": 0})
+    published = spidermon_field_coverage(stats)
+    assert published["spidermon_item_scraped_count/ArticleItem"] == 20
+    assert published["spidermon_item_scraped_count/ArticleItem/lead"] == 15
+    assert published["spidermon_field_coverage/ArticleItem/lead"] == 0.75
+    assert "spidermon_field_coverage/ArticleItem/tags" not in published  # as Spidermon: unseen field
+    assert calculate_field_coverage(published) == {
+        key: value for key, value in published.items() if key.startswith("spidermon_field_coverage/")
+    }
+
+
+def run_suite(problems: list[dict]) -> dict[str, str]:
+    """The failed monitor tests of the health suite on a run with ``problems``, by name."""
+    verdict = {"id": 7, "site": "digiato", "status": "degraded", "problems": problems}
+    result = MonitorRunner().run(CrawlHealthMonitorSuite(), **{VERDICT: verdict, "crawler": None})
+    return {item.item.name: item.error for item in result.monitors_failed_results}
+
+
+def test_each_rule_is_one_monitor_failing_with_the_rules_numbers():
+    assert run_suite([]) == {}
+    failed = run_suite(problems_of(run_stats(20, fields={"body": 18}, blocked=3, requests=40)))
+    assert sorted(failed) == [
+        "newsarchive crawl health/blocked responses",
+        "newsarchive crawl health/field coverage",
+    ]
+    assert (
+        "digiato: body on 90% of 20 articles; at least 95% expected"
+        in failed["newsarchive crawl health/field coverage"]
+    )
+    assert "site digiato blocked 3 of 40 requests" in failed["newsarchive crawl health/blocked responses"]
+    failed = run_suite(problems_of(run_stats(0, requests=7, fetch_new=3, timeout=3)))
+    assert list(failed) == ["newsarchive crawl health/listed articles kept"]
+    failed = run_suite([{"check": "time-limit", "message": "the run reached its time limit"}])
+    assert list(failed) == ["newsarchive crawl health/finish reason"]
+    failed = run_suite([{"check": "something-new", "message": "a rule added later"}])
+    assert list(failed) == ["newsarchive crawl health/no other problem"]
+
+
+def test_the_alert_names_site_run_rule_numbers_and_the_runs_command_in_both_languages():
+    problems = problems_of(run_stats(20, fields={"body": 18}))
+    verdict = {"id": 7, "site": "digiato", "status": "degraded", "problems": problems}
+    assert alert_text(verdict, problems, "/srv/archive.db", "en") == (
+        "newsarchive: digiato run 7 is degraded\n"
+        "• coverage/body: digiato: body on 90% of 20 articles; at least 95% expected\n"
+        "details: newsarchive runs --db /srv/archive.db"
+    )
+    assert alert_text(verdict, problems, "/srv/archive.db", "fa") == (
+        "newsarchive: خزش digiato، اجرای 7: degraded\n"
+        "• coverage/body: digiato: فیلد body فقط در 90% از 20 خبر؛ دست\u200cکم 95% لازم است\n"
+        "جزئیات: newsarchive runs --db /srv/archive.db"
+    )
+
+
+def test_alert_settings_are_off_by_default_and_refuse_half_a_telegram_setup():
+    assert alert_channels(Settings()) == []
+    with pytest.raises(ValueError, match="both"):
+        alert_channels(Settings({"NEWSARCHIVE_ALERT_TELEGRAM_TOKEN": TOKEN}))
+    with pytest.raises(ValueError, match="NEWSARCHIVE_ALERT_LANGUAGE"):
+        alert_channels(Settings({"NEWSARCHIVE_ALERT_LANGUAGE": "de"}))
+
+
+def test_a_failed_delivery_is_logged_without_the_token(stand_in, caplog):
+    caplog.set_level(logging.ERROR)
+    broken = Channel("telegram", f"{stand_in.url}/broken/bot{TOKEN}/sendMessage", "telegram", secret=TOKEN)
+    assert post_json(broken, {"text": "x"}) is False
+    malformed = Channel("telegram", f"nonsense/bot{TOKEN}/sendMessage", "telegram", secret=TOKEN)
+    assert post_json(malformed, {"text": "x"}) is False
+    assert "crawl alert to telegram failed: HTTP Error 500" in caplog.text
+    assert "unknown url type: 'nonsense/bot***/sendMessage'" in caplog.text
+    assert TOKEN not in caplog.text
+
+
+# --- real crawls ---------------------------------------------------------------------
+
+
+def recorded_stats(db: Path) -> dict:
+    run = next(iter(sqlite_utils.Database(db).query("select stats from crawl_runs order by id desc limit 1")))
+    return json.loads(run["stats"])
+
+
+@pytest.mark.slow
+def test_a_crawl_without_alert_settings_runs_no_monitor(replay_server, tmp_path):
+    db = tmp_path / "archive.db"
+    result = scrapy_crawl("digiato", db, replay_server.url, check=False)
+    assert result.returncode == EXIT_OK, result.stderr[-3000:]
+    assert "Spidermon" not in result.stderr
+    assert not any(key.startswith("spidermon") for key in recorded_stats(db))
+
+
+@pytest.mark.slow
+def test_a_healthy_crawl_sends_nothing(replay_server, stand_in, tmp_path):
+    db = tmp_path / "archive.db"
+    result = scrapy_crawl("digiato", db, replay_server.url, *alert_settings(stand_in), check=False)
+    assert result.returncode == EXIT_OK, result.stderr[-3000:]
+    assert "[Spidermon] newsarchive crawl health/field coverage... OK" in result.stderr
+    assert stand_in.received == []
+    # 15 of the mirror's 18 Digiato articles have a lead (tests/test_health.py).
+    assert recorded_stats(db)["spidermon_field_coverage/ArticleItem/lead"] == 15 / 18
+
+
+#: Re-fetch every known article, so a second run judges coverage again (else it keeps nothing).
+REFETCH_ALL = [
+    "-s",
+    "NEWSARCHIVE_REFRESH_WINDOW_HOURS=10000000",
+    "-s",
+    "NEWSARCHIVE_REFETCH_INTERVAL_HOURS=0",
+]
+
+
+@pytest.mark.slow
+def test_a_degraded_crawl_alerts_once_and_still_exits_3(replay_server, stand_in, tmp_path):
+    db = tmp_path / "archive.db"
+    crawl = ("digiato", db, replay_server.url, "-s", LEAD_REQUIRED, *REFETCH_ALL)
+    result = scrapy_crawl(*crawl, *alert_settings(stand_in, "NEWSARCHIVE_ALERT_LANGUAGE=fa"), check=False)
+    assert result.returncode == EXIT_DEGRADED, result.stderr[-3000:]
+    persian = (
+        "newsarchive: خزش digiato، اجرای 1: degraded\n"
+        "• coverage/lead: digiato: فیلد lead فقط در 83% از 18 خبر؛ دست\u200cکم 100% لازم است\n"
+        f"جزئیات: newsarchive runs --db {db}"
+    )
+    assert stand_in.received == [
+        (
+            f"/telegram/bot{TOKEN}/sendMessage",
+            {"chat_id": CHAT, "text": persian, "disable_web_page_preview": True},
+        ),
+        ("/slack", {"text": persian}),
+    ]
+    assert "[Spidermon] newsarchive crawl health/field coverage... FAIL" in result.stderr
+    assert TOKEN not in result.stderr
+
+    # An hour later, the same rule still fails (on the 9 articles re-fetched): nothing is sent.
+    stand_in.received.clear()
+    again = scrapy_crawl(*crawl, *alert_settings(stand_in), check=False)
+    assert again.returncode == EXIT_DEGRADED, again.stderr[-3000:]
+    assert "ERROR: crawl health: digiato: lead on 78% of 9 articles" in again.stderr
+    assert stand_in.received == []
+    assert "SendCrawlAlert... SKIPPED (alerted less than 24 h ago: coverage/lead)" in again.stderr
+
+    # Once the repeat interval has passed, it is sent again; here to a plain webhook.
+    webhook = [f"NEWSARCHIVE_ALERT_WEBHOOK_URL={stand_in.url}/hook", "NEWSARCHIVE_ALERT_REPEAT_HOURS=0"]
+    third = scrapy_crawl(*crawl, *[a for s in webhook for a in ("-s", s)], check=False)
+    assert third.returncode == EXIT_DEGRADED, third.stderr[-3000:]
+    ((path, body),) = stand_in.received
+    (problem,) = body["problems"]
+    assert (path, body["site"], body["run_id"], body["status"]) == ("/hook", "digiato", 3, "degraded")
+    assert (problem["check"], problem["field"], problem["limit"]) == ("coverage", "lead", 1.0)
+    assert body["text"] == (
+        f"newsarchive: digiato run 3 is degraded\n• coverage/lead: {problem['message']}\n"
+        f"details: newsarchive runs --db {db}"
+    )
