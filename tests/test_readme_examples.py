@@ -51,6 +51,8 @@ MAX_SKIPPED = 7
 SERVERS = ("newsarchive serve", "datasette ", "newsarchive replay ", "newsarchive ingest ")
 SERVER_GRACE = 4.0
 COMMAND_TIMEOUT = 300
+#: A port the README names (``--port 8765``, ``http://127.0.0.1:8765``).
+README_PORT = re.compile(r"(--port[ =]|127\.0\.0\.1:|localhost:)(\d{4,5})\b")
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>```+)(?P<lang>[\w+-]*)[ \t]*$")
 _MARKER = re.compile(r"^[ \t]*<!--\s*readme-test:\s*(?P<verb>[\w-]+)\s*(?:\((?P<reason>.*)\))?\s*-->[ \t]*$")
@@ -223,6 +225,20 @@ class Runner:
         self.env = {key: value for key, value in os.environ.items() if not key.startswith("NEWSARCHIVE_")}
         # The checkout under test, whatever an editable install elsewhere points at.
         self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+        self.ports: dict[str, str] = {}
+
+    def local(self, command: str) -> str:
+        """``command`` with each port the README names replaced by a free one (the same one
+        wherever the README repeats it), so a server already on 8765 cannot fail the test."""
+
+        def free(match: re.Match[str]) -> str:
+            if match[2] not in self.ports:
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", 0))
+                    self.ports[match[2]] = str(probe.getsockname()[1])
+            return match[1] + self.ports[match[2]]
+
+        return README_PORT.sub(free, command)
 
     def fail(self, where: Block, command: str, problem: str, err: str = "") -> None:
         tail = "\n      ".join(err.strip().splitlines()[-6:])
@@ -255,7 +271,7 @@ class Runner:
     def shell(self, block: Block) -> None:
         background: list[tuple[str, subprocess.Popen, Path]] = []
         try:
-            for command in shell_commands(block.code):
+            for command in map(self.local, shell_commands(block.code)):
                 bare = _without_comment(command)
                 self.ran += 1
                 if bare.endswith("&") and not bare.endswith("&&"):
@@ -400,3 +416,20 @@ def test_output_problems_are_found(tmp_path):
     (tmp_path / "ai.jsonl").write_text("{}\n")
     assert output_problems("newsarchive export --out ai.jsonl", "", tmp_path) == []
     assert output_problems("newsarchive export --out - --gzip", "", tmp_path) == []
+
+
+def test_the_readme_ports_become_free_ones_the_same_everywhere(tmp_path):
+    runner = Runner(tmp_path)
+    serve = runner.local("newsarchive replay tests/mirror --port 8765 &")
+    crawl = runner.local("scrapy crawl digiato -s NEWSARCHIVE_REPLAY_URL=http://127.0.0.1:8765 -s X=1")
+    other = runner.local("newsarchive serve --port 8001")
+    port = serve.split("--port ")[1].split()[0]
+    assert (
+        port != "8765"
+        and crawl == f"scrapy crawl digiato -s NEWSARCHIVE_REPLAY_URL=http://127.0.0.1:{port} -s X=1"
+    )
+    assert "8001" not in other and port not in other
+    assert (
+        runner.local("newsarchive search 'iOS 17.2' --limit 8765")
+        == "newsarchive search 'iOS 17.2' --limit 8765"
+    )
