@@ -13,6 +13,8 @@ Project settings (override with ``-s NAME=VALUE``):
 * ``NEWSARCHIVE_HEALTH_MIN_COVERAGE`` (JSON dict with ``-s``),
   ``NEWSARCHIVE_HEALTH_MAX_EXTRACTION_DROPS``, ``NEWSARCHIVE_HEALTH_MIN_SAMPLE``:
   the end-of-run health check (see :mod:`newsarchive.health`).
+* ``NEWSARCHIVE_MONITORS``, ``NEWSARCHIVE_ALERT_*``: the health checks as Spidermon
+  monitors and alerts to Telegram or webhooks, off by default (see :mod:`newsarchive.monitors`).
 
 Exit codes of ``scrapy crawl`` (``COMMANDS_MODULE`` below) and ``newsarchive crawl``:
 0 finished and healthy, 1 could not start or failed (Scrapy's; also a held run lock),

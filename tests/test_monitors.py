@@ -18,14 +18,17 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 from conftest import scrapy_crawl
+from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
+from scrapy.utils.test import get_crawler
 from spidermon.runners import MonitorRunner
 from spidermon.utils.field_coverage import calculate_field_coverage
 from test_health import LEAD_REQUIRED, problems_of, run_stats
 
+from newsarchive.crawl import project_settings
 from newsarchive.health import EXIT_DEGRADED, EXIT_OK
 from newsarchive.monitors.alerts import Channel, alert_channels, alert_text, post_json
-from newsarchive.monitors.extension import spidermon_field_coverage
+from newsarchive.monitors.extension import CrawlHealthMonitors, spidermon_field_coverage
 from newsarchive.monitors.suite import VERDICT, CrawlHealthMonitorSuite
 
 TOKEN = "123456:SECRET-bot-token"
@@ -146,6 +149,24 @@ def test_alert_settings_are_off_by_default_and_refuse_half_a_telegram_setup():
         alert_channels(Settings({"NEWSARCHIVE_ALERT_LANGUAGE": "de"}))
 
 
+def test_the_extension_is_off_by_default_and_refuses_to_start_without_spidermon(monkeypatch):
+    with pytest.raises(NotConfigured):
+        CrawlHealthMonitors.from_crawler(get_crawler(settings_dict={}))
+    telegram = {"NEWSARCHIVE_ALERT_TELEGRAM_TOKEN": TOKEN, "NEWSARCHIVE_ALERT_TELEGRAM_CHAT_ID": CHAT}
+    assert CrawlHealthMonitors.from_crawler(get_crawler(settings_dict=telegram)).alerts is True
+    assert (
+        CrawlHealthMonitors.from_crawler(get_crawler(settings_dict={"NEWSARCHIVE_MONITORS": True})).alerts
+        is False
+    )
+    with pytest.raises(ValueError, match="both"):
+        CrawlHealthMonitors.from_crawler(
+            get_crawler(settings_dict={"NEWSARCHIVE_ALERT_TELEGRAM_CHAT_ID": CHAT})
+        )
+    monkeypatch.setattr("importlib.util.find_spec", lambda name, *args: None)  # Spidermon not installed
+    with pytest.raises(RuntimeError, match=r"pip install 'newsarchive\[alerts\]'"):
+        CrawlHealthMonitors.from_crawler(get_crawler(settings_dict=telegram))
+
+
 def test_a_failed_delivery_is_logged_without_the_token(stand_in, caplog):
     caplog.set_level(logging.ERROR)
     broken = Channel("telegram", f"{stand_in.url}/broken/bot{TOKEN}/sendMessage", "telegram", secret=TOKEN)
@@ -181,6 +202,7 @@ def test_a_healthy_crawl_sends_nothing(replay_server, stand_in, tmp_path):
     assert result.returncode == EXIT_OK, result.stderr[-3000:]
     assert "[Spidermon] newsarchive crawl health/field coverage... OK" in result.stderr
     assert stand_in.received == []
+    assert "ScrapyDeprecationWarning" not in result.stderr  # Spidermon's runner logs through spider.logger
     # 15 of the mirror's 18 Digiato articles have a lead (tests/test_health.py).
     assert recorded_stats(db)["spidermon_field_coverage/ArticleItem/lead"] == 15 / 18
 
@@ -235,3 +257,40 @@ def test_a_degraded_crawl_alerts_once_and_still_exits_3(replay_server, stand_in,
         f"newsarchive: digiato run 3 is degraded\n• coverage/lead: {problem['message']}\n"
         f"details: newsarchive runs --db {db}"
     )
+
+
+@pytest.mark.slow
+def test_a_users_own_spidermon_suites_see_the_coverage_and_the_health_suite(replay_server, tmp_path):
+    """Spidermon's own extension after the run extension (priority above 500), its built-in
+    suite with FieldCoverageMonitor rules on ``ArticleItem`` fields (``published`` is
+    newsarchive's resolved date), and newsarchive's health suite beside it."""
+    extensions = {
+        **project_settings().getdict("EXTENSIONS"),
+        "spidermon.contrib.scrapy.extensions.Spidermon": 600,
+    }
+    settings = {
+        "EXTENSIONS": json.dumps(extensions),
+        "SPIDERMON_ENABLED": "True",
+        "SPIDERMON_ADD_FIELD_COVERAGE": "True",
+        "SPIDERMON_SPIDER_CLOSE_MONITORS": "spidermon.contrib.scrapy.monitors.SpiderCloseMonitorSuite,"
+        "newsarchive.monitors.suite.CrawlHealthMonitorSuite",
+        "SPIDERMON_FIELD_COVERAGE_RULES": json.dumps({"ArticleItem/lead": 0.9, "ArticleItem/published": 1.0}),
+        # What the built-in suite's other monitors need to run at all.
+        "SPIDERMON_MIN_ITEMS": "1",
+        "SPIDERMON_MAX_ERRORS": "100",
+        "SPIDERMON_MAX_WARNINGS": "1000",
+        "SPIDERMON_MAX_DOWNLOADER_EXCEPTIONS": "100",
+        "SPIDERMON_MAX_ITEM_VALIDATION_ERRORS": "0",
+    }
+    db = tmp_path / "archive.db"
+    extra = [arg for name, value in settings.items() for arg in ("-s", f"{name}={value}")]
+    result = scrapy_crawl("digiato", db, replay_server.url, "-s", LEAD_REQUIRED, *extra, check=False)
+    assert result.returncode == EXIT_DEGRADED, result.stderr[-3000:]
+    assert (
+        "[Spidermon] Field Coverage Monitor/test_check_if_field_coverage_rules_are_met... FAIL"
+        in result.stderr
+    )
+    assert "ArticleItem/lead (expected 0.9, got 0.8333333333333334, tolerance: 0.0)" in result.stderr
+    assert "ArticleItem/published (expected" not in result.stderr  # on every article: passed
+    assert "[Spidermon] newsarchive crawl health/field coverage... FAIL" in result.stderr
+    assert "AssertionError: digiato: lead on 83% of 18 articles; at least 100% expected" in result.stderr

@@ -16,6 +16,7 @@ The module imports no Spidermon: every crawl loads it, and Spidermon is an optio
 from __future__ import annotations
 
 import importlib.util
+import logging
 from typing import Any
 
 from scrapy import Spider, signals
@@ -45,69 +46,87 @@ def spidermon_field_coverage(stats: dict[str, Any]) -> dict[str, Any]:
     return published
 
 
-def monitors_wanted(settings: Any) -> bool:
-    """Whether to run the health suite: asked for, or an alert channel configured."""
-    from newsarchive.monitors.alerts import alert_channels
+#: Settings that ask for the monitors (an alert channel runs them too).
+ASKING_SETTINGS = (
+    "NEWSARCHIVE_MONITORS",
+    "NEWSARCHIVE_ALERT_TELEGRAM_TOKEN",
+    "NEWSARCHIVE_ALERT_TELEGRAM_CHAT_ID",
+    "NEWSARCHIVE_ALERT_SLACK_URL",
+    "NEWSARCHIVE_ALERT_WEBHOOK_URL",
+)
 
-    return settings.getbool("NEWSARCHIVE_MONITORS") or bool(alert_channels(settings))
+
+def monitors_asked_for(settings: Any) -> bool:
+    """Whether the health suite runs: ``NEWSARCHIVE_MONITORS`` or any alert setting."""
+    return settings.getbool("NEWSARCHIVE_MONITORS") or any(settings.get(name) for name in ASKING_SETTINGS[1:])
 
 
 class CrawlHealthMonitors:
-    def __init__(self, crawler: Crawler, run_suite: bool):
+    def __init__(self, crawler: Crawler, alerts: bool):
         self.crawler = crawler
-        self.run_suite = run_suite
+        self.alerts = alerts
         self.spider: Spider | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlHealthMonitors:
-        """Not configured without the settings; asked for without Spidermon, the crawl does not start."""
+        """Not configured without the settings; asked for without Spidermon, or with half an
+        alert setup, the crawl does not start (an alert that silently never comes is worse)."""
         settings = crawler.settings
-        spidermon = importlib.util.find_spec("spidermon") is not None
-        run_suite = spidermon and monitors_wanted(settings)
-        if not spidermon and _asked_for(settings):
-            raise RuntimeError("crawl monitors and alerts need Spidermon: pip install 'newsarchive[alerts]'")
-        if not run_suite and not settings.getbool("SPIDERMON_ENABLED"):
+        asked = monitors_asked_for(settings)
+        if not asked and not settings.getbool("SPIDERMON_ENABLED"):
             raise NotConfigured("no monitors nor alerts configured")
-        extension = cls(crawler, run_suite)
+        extension = cls(crawler, alerts=False)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
-        if run_suite:
+        if asked:
+            if importlib.util.find_spec("spidermon") is None:
+                raise RuntimeError(
+                    "crawl monitors and alerts need Spidermon: pip install 'newsarchive[alerts]'"
+                )
+            from newsarchive.monitors.alerts import alert_channels
+
+            extension.alerts = bool(alert_channels(settings))
             crawler.signals.connect(extension.engine_stopped, signal=signals.engine_stopped)
         return extension
 
     def spider_closed(self, spider: Spider) -> None:
         self.spider = spider
         stats = self.crawler.stats
-        if self.crawler.settings.getbool("SPIDERMON_ADD_FIELD_COVERAGE"):
-            return  # Spidermon counts the items' fields itself; ours would mix with its counts
         assert stats is not None
+        # With SPIDERMON_ADD_FIELD_COVERAGE (which Spidermon's FieldCoverageMonitor requires)
+        # Spidermon also counts the items' raw fields; the fields named here are overwritten
+        # with newsarchive's counts (the same for all but ``published``, which only we resolve).
         for key, value in spidermon_field_coverage(stats.get_stats()).items():
             stats.set_value(key, value)
 
     def engine_stopped(self) -> None:
         if self.spider is None:  # the spider never closed: nothing was judged
             return
-        from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
-
-        from newsarchive.monitors.alerts import SendCrawlAlert, alert_channels
+        from newsarchive.monitors.alerts import SendCrawlAlert
         from newsarchive.monitors.suite import VERDICT, CrawlHealthMonitorSuite, run_verdict
 
-        actions = [SendCrawlAlert] if alert_channels(self.crawler.settings) else []
+        actions = [SendCrawlAlert] if self.alerts else []
         suite = CrawlHealthMonitorSuite(crawler=self.crawler, monitors_failed_actions=actions)
-        verdict = run_verdict(self.crawler)
         assert self.crawler.stats is not None
-        SpiderMonitorRunner(spider=self.spider).run(
+        _runner(self.spider).run(
             suite,
             stats=self.crawler.stats.get_stats(),
             crawler=self.crawler,
             spider=self.spider,
-            **{VERDICT: verdict},
+            **{VERDICT: run_verdict(self.crawler)},
         )
 
 
-def _asked_for(settings: Any) -> bool:
-    names = (
-        "NEWSARCHIVE_ALERT_TELEGRAM_TOKEN",
-        "NEWSARCHIVE_ALERT_SLACK_URL",
-        "NEWSARCHIVE_ALERT_WEBHOOK_URL",
-    )
-    return settings.getbool("NEWSARCHIVE_MONITORS") or any(settings.get(name) for name in names)
+def _runner(spider: Spider) -> Any:
+    """Spidermon's runner, logging through ``spider.logger``: its ``Spider.log()`` calls
+    put a ScrapyDeprecationWarning in every scheduled run's log (Scrapy 2.19, Spidermon 1.27)."""
+    from spidermon.contrib.scrapy.runners import LOG_MESSAGE_HEADER, SpiderMonitorResult, SpiderMonitorRunner
+
+    class Result(SpiderMonitorResult):
+        def log(self, msg: str, level: int = logging.DEBUG) -> None:
+            self.spider.logger.log(level, f"[{LOG_MESSAGE_HEADER}] {msg}")
+
+    class Runner(SpiderMonitorRunner):
+        def create_result(self) -> Result:
+            return Result(self.spider)
+
+    return Runner(spider=spider)
