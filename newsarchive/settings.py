@@ -167,9 +167,10 @@ EXTENSIONS = {
 # 'newsarchive[alerts]'). Nothing runs and nothing is sent unless set: NEWSARCHIVE_MONITORS
 # runs the monitors alone; a Telegram bot token and chat id, a Slack-compatible webhook or a
 # plain JSON webhook send each failed rule, again only after NEWSARCHIVE_ALERT_REPEAT_HOURS.
+# The bot token and chat id may come from the environment, to keep the token off command lines.
 NEWSARCHIVE_MONITORS = False
 NEWSARCHIVE_ALERT_TELEGRAM_TOKEN = os.environ.get("NEWSARCHIVE_ALERT_TELEGRAM_TOKEN") or None
-NEWSARCHIVE_ALERT_TELEGRAM_CHAT_ID = None
+NEWSARCHIVE_ALERT_TELEGRAM_CHAT_ID = os.environ.get("NEWSARCHIVE_ALERT_TELEGRAM_CHAT_ID") or None
 NEWSARCHIVE_ALERT_TELEGRAM_API = "https://api.telegram.org"
 NEWSARCHIVE_ALERT_SLACK_URL = None
 NEWSARCHIVE_ALERT_WEBHOOK_URL = None
