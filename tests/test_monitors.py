@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 import sqlite_utils
-from conftest import scrapy_crawl
+from conftest import MIRROR, load_expected, scrapy_crawl
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
@@ -30,6 +31,7 @@ from newsarchive.health import EXIT_DEGRADED, EXIT_OK
 from newsarchive.monitors.alerts import Channel, alert_channels, alert_text, post_json
 from newsarchive.monitors.extension import CrawlHealthMonitors, spidermon_field_coverage
 from newsarchive.monitors.suite import VERDICT, CrawlHealthMonitorSuite
+from newsarchive.replay import ReplayServer
 
 TOKEN = "123456:SECRET-bot-token"
 CHAT = "-1001234"
@@ -99,9 +101,9 @@ def test_field_coverage_is_published_under_spidermon_names_as_spidermon_computes
     }
 
 
-def run_suite(problems: list[dict]) -> dict[str, str]:
+def run_suite(problems: list[dict], status: str = "degraded") -> dict[str, str]:
     """The failed monitor tests of the health suite on a run with ``problems``, by name."""
-    verdict = {"id": 7, "site": "digiato", "status": "degraded", "problems": problems}
+    verdict = {"id": 7, "site": "digiato", "status": status, "problems": problems}
     result = MonitorRunner().run(CrawlHealthMonitorSuite(), **{VERDICT: verdict, "crawler": None})
     return {item.item.name: item.error for item in result.monitors_failed_results}
 
@@ -124,6 +126,10 @@ def test_each_rule_is_one_monitor_failing_with_the_rules_numbers():
     assert list(failed) == ["newsarchive crawl health/finish reason"]
     failed = run_suite([{"check": "something-new", "message": "a rule added later"}])
     assert list(failed) == ["newsarchive crawl health/no other problem"]
+    # A suite run before the run extension judged the run must not pass for a healthy run.
+    failed = run_suite([], status="running")
+    assert list(failed) == ["newsarchive crawl health/no other problem"]
+    assert "the run was not judged yet" in failed["newsarchive crawl health/no other problem"]
 
 
 def test_the_alert_names_site_run_rule_numbers_and_the_runs_command_in_both_languages():
@@ -262,6 +268,38 @@ def test_a_degraded_crawl_alerts_once_and_still_exits_3(replay_server, stand_in,
     assert (problem["check"], problem["field"], problem["limit"]) == ("coverage", "lead", 1.0)
     assert body["text"] == (
         f"newsarchive: digiato run 3 is degraded\n• coverage/lead: {problem['message']}\n"
+        f"details: newsarchive runs --db {db}"
+    )
+
+
+@pytest.mark.slow
+def test_a_site_whose_articles_all_fail_alerts_the_webhook_with_the_listed_count(stand_in, tmp_path):
+    """Every listed article answers 404 (as in tests/test_health.py): the webhook hears which
+    rule failed, with its numbers, in English."""
+    root = tmp_path / "mirror"
+    shutil.copytree(MIRROR / "digiato.com", root / "digiato.com")
+    for article in load_expected("digiato.json"):
+        page = root / "digiato.com" / article["path"]
+        (page / "index.html" if page.is_dir() else page).unlink()
+    db = tmp_path / "archive.db"
+    with ReplayServer(root) as server:
+        hook = f"NEWSARCHIVE_ALERT_WEBHOOK_URL={stand_in.url}/hook"
+        result = scrapy_crawl("digiato", db, server.url, "-s", hook, check=False)
+    assert result.returncode == EXIT_DEGRADED, result.stderr[-3000:]
+    ((path, body),) = stand_in.received
+    (problem,) = body["problems"]
+    listed = problem["listed_new"]
+    assert listed >= 18
+    assert (path, body["site"], body["run_id"], body["status"]) == ("/hook", "digiato", 1, "degraded")
+    assert problem == {
+        "check": "nothing-kept",
+        "message": f"digiato: sitemaps/feeds listed {listed} new article(s) but the run kept none",
+        "listed_new": listed,
+        "kept": 0,
+    }
+    assert body["text"] == (
+        "newsarchive: digiato run 1 is degraded\n"
+        f"• nothing-kept: digiato: sitemaps/feeds listed {listed} new article(s) but the run kept none\n"
         f"details: newsarchive runs --db {db}"
     )
 

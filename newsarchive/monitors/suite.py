@@ -17,7 +17,7 @@ from spidermon import Monitor, MonitorSuite, monitors
 
 from newsarchive.archive import Archive, ArchiveError, resolve_db_path
 from newsarchive.archive.alerts import recorded_run
-from newsarchive.outcomes import ARCHIVE_ERROR, RUN_ID
+from newsarchive.outcomes import ARCHIVE_ERROR, RUN_ID, RunStatus
 
 #: The checks (``problem["check"]``) each monitor test stands for.
 RULES = {
@@ -31,6 +31,11 @@ RULES = {
     "archive": ("archive",),
 }
 KNOWN_CHECKS = frozenset(check for checks in RULES.values() for check in checks)
+#: Why a suite found the run still ``running``: it ran before the run extension judged it.
+NOT_JUDGED = (
+    "the run was not judged yet: run this suite after newsarchive.extensions.CrawlRun "
+    "(Spidermon's extension at a priority above 500)"
+)
 #: Key of the run's verdict in the monitors' data (see :func:`run_verdict`).
 VERDICT = "newsarchive_run"
 
@@ -109,6 +114,8 @@ class CrawlHealthMonitor(Monitor):
 
     def problems(self) -> list[dict[str, Any]]:
         verdict = self.data.get(VERDICT) or run_verdict(self.data.crawler)
+        if verdict["status"] == RunStatus.RUNNING:  # a check of its own, failing "no other problem"
+            return [{"check": "not-judged", "message": NOT_JUDGED}]
         problems: list[dict[str, Any]] = verdict["problems"]
         return problems
 
