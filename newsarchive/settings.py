@@ -176,6 +176,8 @@ NEWSARCHIVE_ALERT_SLACK_URL = None
 NEWSARCHIVE_ALERT_WEBHOOK_URL = None
 NEWSARCHIVE_ALERT_LANGUAGE = "en"
 NEWSARCHIVE_ALERT_REPEAT_HOURS = 24
+# Spidermon's HTML report of each degraded run, as reports/<site>-run-<id>.html beside the archive.
+NEWSARCHIVE_HEALTH_REPORTS = False
 # Distributed crawling (newsarchive.distributed): NEWSARCHIVE_REDIS_URL=redis://HOST:PORT/DB makes
 # this process a worker (scrapy-redis scheduler and dupe filter, items to Redis for
 # `newsarchive ingest`); unset, the add-on changes nothing and Redis is never imported.

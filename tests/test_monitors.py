@@ -204,8 +204,10 @@ def test_a_crawl_without_alert_settings_runs_no_monitor(replay_server, tmp_path)
 @pytest.mark.slow
 def test_a_healthy_crawl_sends_nothing(replay_server, stand_in, tmp_path):
     db = tmp_path / "archive.db"
-    result = scrapy_crawl("digiato", db, replay_server.url, *alert_settings(stand_in), check=False)
+    reports = alert_settings(stand_in, "NEWSARCHIVE_HEALTH_REPORTS=True")
+    result = scrapy_crawl("digiato", db, replay_server.url, *reports, check=False)
     assert result.returncode == EXIT_OK, result.stderr[-3000:]
+    assert not (tmp_path / "reports").exists()  # reports are of degraded runs only
     assert "[Spidermon] newsarchive crawl health/field coverage... OK" in result.stderr
     assert stand_in.received == []
     assert "ScrapyDeprecationWarning" not in result.stderr  # Spidermon's runner logs through spider.logger
@@ -284,7 +286,9 @@ def test_a_site_whose_articles_all_fail_alerts_the_webhook_with_the_listed_count
     db = tmp_path / "archive.db"
     with ReplayServer(root) as server:
         hook = f"NEWSARCHIVE_ALERT_WEBHOOK_URL={stand_in.url}/hook"
-        result = scrapy_crawl("digiato", db, server.url, "-s", hook, check=False)
+        result = scrapy_crawl(
+            "digiato", db, server.url, "-s", hook, "-s", "NEWSARCHIVE_HEALTH_REPORTS=True", check=False
+        )
     assert result.returncode == EXIT_DEGRADED, result.stderr[-3000:]
     ((path, body),) = stand_in.received
     (problem,) = body["problems"]
@@ -302,6 +306,10 @@ def test_a_site_whose_articles_all_fail_alerts_the_webhook_with_the_listed_count
         f"• nothing-kept: digiato: sitemaps/feeds listed {listed} new article(s) but the run kept none\n"
         f"details: newsarchive runs --db {db}"
     )
+    # Spidermon's HTML report of the run, beside the archive.
+    report = (tmp_path / "reports" / "digiato-run-1.html").read_text("utf-8")
+    assert "<html" in report and "listed articles kept" in report
+    assert f"sitemaps/feeds listed {listed} new article(s) but the run kept none" in report
 
 
 @pytest.mark.slow

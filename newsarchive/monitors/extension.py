@@ -53,12 +53,15 @@ ASKING_SETTINGS = (
     "NEWSARCHIVE_ALERT_TELEGRAM_CHAT_ID",
     "NEWSARCHIVE_ALERT_SLACK_URL",
     "NEWSARCHIVE_ALERT_WEBHOOK_URL",
+    "NEWSARCHIVE_HEALTH_REPORTS",
 )
+#: Of those, the ones that are switches (``-s NEWSARCHIVE_MONITORS=False`` is off).
+SWITCHES = ("NEWSARCHIVE_MONITORS", "NEWSARCHIVE_HEALTH_REPORTS")
 
 
 def monitors_asked_for(settings: Any) -> bool:
-    """Whether the health suite runs: ``NEWSARCHIVE_MONITORS`` or any alert setting."""
-    return settings.getbool("NEWSARCHIVE_MONITORS") or any(settings.get(name) for name in ASKING_SETTINGS[1:])
+    """Whether the health suite runs: ``NEWSARCHIVE_MONITORS``, reports or any alert setting."""
+    return any(settings.getbool(name) if name in SWITCHES else settings.get(name) for name in ASKING_SETTINGS)
 
 
 class CrawlHealthMonitors:
@@ -104,7 +107,11 @@ class CrawlHealthMonitors:
         from newsarchive.monitors.alerts import SendCrawlAlert
         from newsarchive.monitors.suite import VERDICT, CrawlHealthMonitorSuite, run_verdict
 
-        actions = [SendCrawlAlert] if self.alerts else []
+        actions: list[type] = [SendCrawlAlert] if self.alerts else []
+        if self.crawler.settings.getbool("NEWSARCHIVE_HEALTH_REPORTS"):
+            from newsarchive.monitors.report import WriteRunReport
+
+            actions.append(WriteRunReport)
         suite = CrawlHealthMonitorSuite(crawler=self.crawler, monitors_failed_actions=actions)
         assert self.crawler.stats is not None
         _runner(self.spider).run(
