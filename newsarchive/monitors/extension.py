@@ -1,14 +1,14 @@
 """The extension that runs the health monitors at the end of a crawl and publishes field coverage.
 
-Off unless asked for: ``NEWSARCHIVE_MONITORS = True`` or an alert channel (see
-:mod:`newsarchive.monitors.alerts`) runs :class:`~newsarchive.monitors.suite.CrawlHealthMonitorSuite`;
+Off unless asked for: ``NEWSARCHIVE_MONITORS = True``, ``NEWSARCHIVE_HEALTH_REPORTS = True``
+or an alert channel (see :mod:`newsarchive.monitors.alerts`) runs :class:`~newsarchive.monitors.suite.CrawlHealthMonitorSuite`;
 ``SPIDERMON_ENABLED`` alone only publishes the field coverage for a user's own monitors.
 
 Two moments, because two extensions must see different things. At ``spider_closed`` (this
 extension loads before the run extension and Spidermon's, priority 100) the run's field
 coverage is written under Spidermon's names, so Spidermon's ``FieldCoverageMonitor`` finds
 it. At ``engine_stopped``, when the run extension has judged and recorded the run, the
-suite reads that verdict and its failed-actions send the alerts.
+suite reads that verdict and its failed-actions send the alerts and write the report.
 
 The module imports no Spidermon: every crawl loads it, and Spidermon is an optional extra.
 """
