@@ -89,6 +89,9 @@ def scrapy_crawl(
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("NEWSARCHIVE_DB", None)
+    # A developer's own alert settings must never send real alerts from test crawls.
+    for name in [name for name in env if name.startswith("NEWSARCHIVE_ALERT_")]:
+        del env[name]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     if check and result.returncode != 0:
         raise AssertionError(f"scrapy crawl failed ({result.returncode}):\n{result.stderr[-5000:]}")
