@@ -174,6 +174,16 @@ NEWSARCHIVE_ALERT_TELEGRAM_CHAT_ID = os.environ.get("NEWSARCHIVE_ALERT_TELEGRAM_
 NEWSARCHIVE_ALERT_TELEGRAM_API = "https://api.telegram.org"
 NEWSARCHIVE_ALERT_SLACK_URL = None
 NEWSARCHIVE_ALERT_WEBHOOK_URL = None
+# Email (newsarchive.monitors.mail): all three of _EMAIL_TO (commas between addresses),
+# _EMAIL_FROM and _SMTP_HOST, or none; a login is _SMTP_USER with _SMTP_PASSWORD (which may
+# come from the environment). STARTTLS unless NEWSARCHIVE_ALERT_SMTP_STARTTLS=False.
+NEWSARCHIVE_ALERT_EMAIL_TO = None
+NEWSARCHIVE_ALERT_EMAIL_FROM = None
+NEWSARCHIVE_ALERT_SMTP_HOST = None
+NEWSARCHIVE_ALERT_SMTP_PORT = 587
+NEWSARCHIVE_ALERT_SMTP_USER = None
+NEWSARCHIVE_ALERT_SMTP_PASSWORD = os.environ.get("NEWSARCHIVE_ALERT_SMTP_PASSWORD") or None
+NEWSARCHIVE_ALERT_SMTP_STARTTLS = True
 NEWSARCHIVE_ALERT_LANGUAGE = "en"
 NEWSARCHIVE_ALERT_REPEAT_HOURS = 24
 # Spidermon's HTML report of each degraded run, as reports/<site>-run-<id>.html beside the archive.

@@ -9,9 +9,13 @@ sends one alert per channel and still exits 3, the same problem an hour later is
 
 from __future__ import annotations
 
+import base64
+import email
+import email.policy
 import json
 import logging
 import shutil
+import socketserver
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,6 +34,7 @@ from newsarchive.crawl import project_settings
 from newsarchive.health import EXIT_DEGRADED, EXIT_OK
 from newsarchive.monitors.alerts import Channel, alert_channels, alert_text, post_json
 from newsarchive.monitors.extension import CrawlHealthMonitors, spidermon_field_coverage
+from newsarchive.monitors.mail import EmailChannel, send_email
 from newsarchive.monitors.suite import VERDICT, CrawlHealthMonitorSuite
 from newsarchive.replay import ReplayServer
 
@@ -73,6 +78,85 @@ def stand_in():
     yield server
     server.shutdown()
     server.server_close()
+
+
+class SmtpStandIn(socketserver.ThreadingTCPServer):
+    """An SMTP server on loopback: each message taken kept as (envelope, parsed message).
+    It offers no STARTTLS; with ``login`` it asks for ``AUTH PLAIN`` and keeps the credentials."""
+
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        self.received: list[tuple[dict, email.message.EmailMessage]] = []
+        self.logins: list[bytes] = []
+        super().__init__(("127.0.0.1", 0), _SmtpHandler)
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]
+
+
+class _SmtpHandler(socketserver.StreamRequestHandler):
+    server: SmtpStandIn
+
+    def reply(self, line: str) -> None:
+        self.wfile.write(line.encode() + b"\r\n")
+
+    def handle(self) -> None:
+        self.reply("220 127.0.0.1 stand-in")
+        envelope: dict = {"to": []}
+        while line := self.rfile.readline():
+            command = line.decode("ascii").strip()
+            verb = command.split(" ", 1)[0].upper()
+            if verb == "EHLO":
+                self.reply("250-127.0.0.1")
+                self.reply("250-8BITMIME")
+                self.reply("250 AUTH PLAIN")
+            elif verb == "AUTH":
+                self.server.logins.append(base64.b64decode(command.split()[2]))
+                self.reply("235 ok")
+            elif verb == "MAIL":
+                envelope["from"] = command.split(":", 1)[1].split()[0]
+                self.reply("250 ok")
+            elif verb == "RCPT":
+                envelope["to"].append(command.split(":", 1)[1].strip())
+                self.reply("250 ok")
+            elif verb == "DATA":
+                self.reply("354 go on")
+                lines = iter(lambda: self.rfile.readline(), b".\r\n")  # SMTP's lines, dot-stuffed
+                data = b"".join(line[1:] if line.startswith(b"..") else line for line in lines)
+                data = data.replace(b"\r\n", b"\n")
+                message = email.message_from_bytes(data, policy=email.policy.default)
+                self.server.received.append((dict(envelope), message))
+                envelope = {"to": []}
+                self.reply("250 queued")
+            elif verb == "QUIT":
+                self.reply("221 bye")
+                return
+            else:
+                self.reply("502 not here")
+
+
+@pytest.fixture
+def smtp_stand_in():
+    server = SmtpStandIn()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def email_settings(server: SmtpStandIn, *extra: str) -> list[str]:
+    settings = [
+        "NEWSARCHIVE_ALERT_EMAIL_TO=desk@example.org, oncall@example.org",
+        "NEWSARCHIVE_ALERT_EMAIL_FROM=newsarchive@example.org",
+        "NEWSARCHIVE_ALERT_SMTP_HOST=127.0.0.1",
+        f"NEWSARCHIVE_ALERT_SMTP_PORT={server.port}",
+        "NEWSARCHIVE_ALERT_SMTP_STARTTLS=False",
+        *extra,
+    ]
+    return [arg for setting in settings for arg in ("-s", setting)]
 
 
 def alert_settings(server: StandIn, *extra: str) -> list[str]:
@@ -182,6 +266,52 @@ def test_a_failed_delivery_is_logged_without_the_token(stand_in, caplog):
     assert "crawl alert to telegram failed: HTTP Error 500" in caplog.text
     assert "unknown url type: 'nonsense/bot***/sendMessage'" in caplog.text
     assert TOKEN not in caplog.text
+
+
+def test_email_settings_are_off_by_default_and_refuse_half_a_setup():
+    full = {
+        "NEWSARCHIVE_ALERT_EMAIL_TO": "desk@example.org,oncall@example.org",
+        "NEWSARCHIVE_ALERT_EMAIL_FROM": "newsarchive@example.org",
+        "NEWSARCHIVE_ALERT_SMTP_HOST": "smtp.example.org",
+    }
+    (channel,) = alert_channels(Settings(full))
+    assert channel == EmailChannel(
+        "smtp.example.org", 587, "newsarchive@example.org", ("desk@example.org", "oncall@example.org")
+    )
+    assert channel.starttls is True  # by default nothing goes out in clear
+    for left_out in full:
+        half = {name: value for name, value in full.items() if name != left_out}
+        with pytest.raises(ValueError, match=left_out):
+            alert_channels(Settings(half))
+        with pytest.raises(ValueError, match=left_out):
+            CrawlHealthMonitors.from_crawler(get_crawler(settings_dict=half))
+    with pytest.raises(ValueError, match="SMTP_USER and _PASSWORD"):
+        alert_channels(Settings({**full, "NEWSARCHIVE_ALERT_SMTP_PASSWORD": "pw"}))
+    with pytest.raises(ValueError, match="NEWSARCHIVE_ALERT_EMAIL_TO"):  # a password from the env alone
+        CrawlHealthMonitors.from_crawler(get_crawler(settings_dict={"NEWSARCHIVE_ALERT_SMTP_PASSWORD": "pw"}))
+    assert CrawlHealthMonitors.from_crawler(get_crawler(settings_dict=full)).alerts is True
+
+
+def test_email_logs_in_refuses_a_server_without_starttls_and_never_logs_the_password(smtp_stand_in, caplog):
+    caplog.set_level(logging.DEBUG)
+    password = "s3cret-SMTP-pass"
+    login = EmailChannel(
+        "127.0.0.1", smtp_stand_in.port, "a@example.org", ("b@example.org",), False, "archiver", password
+    )
+    assert "s3cret" not in repr(login)
+    assert send_email(login, "subject\nbody", 5) is True
+    assert smtp_stand_in.logins == [f"\0archiver\0{password}".encode()]
+    ((envelope, message),) = smtp_stand_in.received
+    assert envelope == {"from": "<a@example.org>", "to": ["<b@example.org>"]}
+    assert (message["Subject"], message.get_content()) == ("subject", "subject\nbody\n")
+    # STARTTLS by default: a server that cannot is not sent the alert (nor the password) in clear.
+    assert send_email(EmailChannel(**{**login.__dict__, "starttls": True}), "x", 5) is False
+    assert "crawl alert to email (127.0.0.1:" in caplog.text
+    assert "STARTTLS extension not supported by server" in caplog.text
+    assert len(smtp_stand_in.received) == 1 and len(smtp_stand_in.logins) == 1
+    closed = EmailChannel("127.0.0.1", 1, "a@example.org", ("b@example.org",), False, "archiver", password)
+    assert send_email(closed, "x", 5) is False
+    assert password not in caplog.text
 
 
 # --- real crawls ---------------------------------------------------------------------
@@ -347,3 +477,32 @@ def test_a_users_own_spidermon_suites_see_the_coverage_and_the_health_suite(repl
     assert "ArticleItem/published (expected" not in result.stderr  # on every article: passed
     assert "[Spidermon] newsarchive crawl health/field coverage... FAIL" in result.stderr
     assert "AssertionError: digiato: lead on 83% of 18 articles; at least 100% expected" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_degraded_crawl_emails_the_alert_once_in_persian(replay_server, smtp_stand_in, tmp_path):
+    db = tmp_path / "archive.db"
+    crawl = ("digiato", db, replay_server.url, "-s", LEAD_REQUIRED, *REFETCH_ALL)
+    result = scrapy_crawl(
+        *crawl, *email_settings(smtp_stand_in, "NEWSARCHIVE_ALERT_LANGUAGE=fa"), check=False
+    )
+    assert result.returncode == EXIT_DEGRADED, result.stderr[-3000:]
+    ((envelope, message),) = smtp_stand_in.received
+    assert envelope == {
+        "from": "<newsarchive@example.org>",
+        "to": ["<desk@example.org>", "<oncall@example.org>"],
+    }
+    assert message["From"] == "newsarchive@example.org"
+    assert message["To"] == "desk@example.org, oncall@example.org"
+    assert message["Subject"] == "newsarchive: خزش digiato، اجرای 1: degraded"
+    assert message.get_content_charset() == "utf-8"
+    assert message.get_content() == (
+        "newsarchive: خزش digiato، اجرای 1: degraded\n"
+        "• coverage/lead: digiato: فیلد lead فقط در 83% از 18 خبر؛ دست\u200cکم 100% لازم است\n"
+        f"جزئیات: newsarchive runs --db {db}\n"
+    )
+    assert "crawl alert sent to email: coverage/lead" in result.stderr
+    # The same problem on the next run is not mailed again.
+    again = scrapy_crawl(*crawl, *email_settings(smtp_stand_in), check=False)
+    assert again.returncode == EXIT_DEGRADED, again.stderr[-3000:]
+    assert len(smtp_stand_in.received) == 1

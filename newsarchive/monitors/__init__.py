@@ -2,7 +2,7 @@
 
 :mod:`.suite` turns the problems :mod:`newsarchive.health` found in a run into
 Spidermon monitor results, one test per rule; :mod:`.alerts` sends the failed rules to
-Telegram or webhooks, once per rule per repeat interval; :mod:`.extension` runs both at
+Telegram, webhooks or email, once per rule per repeat interval; :mod:`.extension` runs both at
 the end of a crawl and publishes field coverage under Spidermon's stats names. All off
 by default; Spidermon comes with ``pip install 'newsarchive[alerts]'``.
 """

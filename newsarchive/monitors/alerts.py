@@ -12,6 +12,7 @@ Settings (all unset by default: nothing is sent):
   API at ``NEWSARCHIVE_ALERT_TELEGRAM_API`` (default ``https://api.telegram.org``).
 * ``NEWSARCHIVE_ALERT_SLACK_URL``: a Slack (or Mattermost, Discord ``/slack``) incoming webhook.
 * ``NEWSARCHIVE_ALERT_WEBHOOK_URL``: a plain JSON POST with the run and its problems.
+* ``NEWSARCHIVE_ALERT_EMAIL_TO`` and the SMTP settings of :mod:`newsarchive.monitors.mail`.
 * ``NEWSARCHIVE_ALERT_LANGUAGE``: ``fa`` or ``en`` (default ``en``).
 * ``NEWSARCHIVE_ALERT_REPEAT_HOURS`` (24): a rule still failing is announced again only
   after this long (see :mod:`newsarchive.archive.alerts`).
@@ -33,6 +34,7 @@ from spidermon.exceptions import SkipAction
 
 from newsarchive.archive import Archive, ArchiveError, resolve_db_path
 from newsarchive.archive.alerts import alerted_since, remember_alerts
+from newsarchive.monitors.mail import EmailChannel, email_channel, send_email
 from newsarchive.monitors.suite import VERDICT, rule_of
 
 logger = logging.getLogger(__name__)
@@ -54,9 +56,9 @@ class Channel:
     secret: str = ""
 
 
-def alert_channels(settings: Any) -> list[Channel]:
-    """The channels the settings configure (none by default); half a Telegram setup is an error."""
-    channels = []
+def alert_channels(settings: Any) -> list[Channel | EmailChannel]:
+    """The channels the settings configure (none by default); half a Telegram or email setup is an error."""
+    channels: list[Channel | EmailChannel] = []
     token = settings.get("NEWSARCHIVE_ALERT_TELEGRAM_TOKEN")
     chat_id = settings.get("NEWSARCHIVE_ALERT_TELEGRAM_CHAT_ID")
     if bool(token) != bool(chat_id):
@@ -69,6 +71,8 @@ def alert_channels(settings: Any) -> list[Channel]:
         channels.append(Channel("slack webhook", slack, "slack", secret=slack))
     if webhook := settings.get("NEWSARCHIVE_ALERT_WEBHOOK_URL"):
         channels.append(Channel("webhook", webhook, "webhook"))
+    if email := email_channel(settings):
+        channels.append(email)
     language = settings.get("NEWSARCHIVE_ALERT_LANGUAGE") or "en"
     if language not in LANGUAGES:
         raise ValueError(f"NEWSARCHIVE_ALERT_LANGUAGE: {language!r}; one of {', '.join(LANGUAGES)}")
@@ -150,13 +154,24 @@ def post_json(channel: Channel, body: dict[str, Any]) -> bool:
         return False
 
 
+def deliver(
+    channel: Channel | EmailChannel, text: str, verdict: dict[str, Any], problems: list[dict[str, Any]]
+) -> bool:
+    """Send the alert to one channel; True when it took it."""
+    if isinstance(channel, EmailChannel):
+        return send_email(channel, text, TIMEOUT_SECONDS)
+    return post_json(channel, payload(channel, text, verdict, problems))
+
+
 # --- the Spidermon action ------------------------------------------------------------------
 
 
 class SendCrawlAlert(Action):
     """Tell the configured channels which rules failed, once per rule per repeat interval."""
 
-    def __init__(self, channels: list[Channel], language: str, repeat_hours: float, db_path: str):
+    def __init__(
+        self, channels: list[Channel | EmailChannel], language: str, repeat_hours: float, db_path: str
+    ):
         super().__init__()
         self.channels = channels
         self.language = language
@@ -188,11 +203,7 @@ class SendCrawlAlert(Action):
         if not fresh:
             raise SkipAction(f"alerted less than {self.repeat_hours:g} h ago: {', '.join(sorted(told))}")
         text = alert_text(verdict, fresh, self.db_path, self.language)
-        sent = [
-            channel.name
-            for channel in self.channels
-            if post_json(channel, payload(channel, text, verdict, fresh))
-        ]
+        sent = [channel.name for channel in self.channels if deliver(channel, text, verdict, fresh)]
         if not sent:
             raise RuntimeError("no channel took the crawl alert (see the errors above)")
         logger.warning("crawl alert sent to %s: %s", ", ".join(sent), ", ".join(rule_of(p) for p in fresh))
