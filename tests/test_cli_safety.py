@@ -98,18 +98,24 @@ def sound(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def damaged(sound, tmp_path_factory) -> Path:
-    """The same archive with a few pages in its middle overwritten with random bytes."""
+    """The same archive with a few pages in the middle of its article rows overwritten with
+    random bytes (chosen with SQLite's dbstat, so a schema change that moves pages cannot
+    move the damage out of the rows every command reads)."""
     path = tmp_path_factory.mktemp("damaged") / "archive.db"
     path.write_bytes(sound.read_bytes())
     conn = sqlite3.connect(path)
     page_size = conn.execute("PRAGMA page_size").fetchone()[0]
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    rows = [
+        page for (page,) in conn.execute("select pageno from dbstat where name = 'articles' order by pageno")
+    ]
     conn.close()
-    assert pages > 1000  # many pages: the damage is in the middle, far from the schema
+    assert pages > 1000 and len(rows) > 100  # many pages: the damage is far from the schema
     rng = random.Random(7)
     with open(path, "r+b") as file:
-        for page in range(pages // 2, pages // 2 + 4):
-            file.seek(page * page_size)
+        middle = len(rows) // 2
+        for page in rows[middle : middle + 4]:
+            file.seek((page - 1) * page_size)  # dbstat counts pages from 1
             file.write(rng.randbytes(page_size))
     return path
 
