@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 from conftest import MIRROR, load_expected, scrapy_crawl
+from faultserver import CLOUDFLARE_CHALLENGE
 from scrapy.exceptions import NotConfigured
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
@@ -506,3 +507,85 @@ def test_a_degraded_crawl_emails_the_alert_once_in_persian(replay_server, smtp_s
     again = scrapy_crawl(*crawl, *email_settings(smtp_stand_in), check=False)
     assert again.returncode == EXIT_DEGRADED, again.stderr[-3000:]
     assert len(smtp_stand_in.received) == 1
+
+
+def mirror_copy(tmp_path: Path) -> tuple[Path, list[Path]]:
+    """A copy of the Digiato mirror to change, and its article pages."""
+    root = tmp_path / "mirror"
+    shutil.copytree(MIRROR / "digiato.com", root / "digiato.com")
+    pages = [root / "digiato.com" / article["path"] for article in load_expected("digiato.json")]
+    return root, [page / "index.html" if page.is_dir() else page for page in pages]
+
+
+@pytest.mark.slow
+def test_a_crawl_served_challenge_pages_alerts_the_blocked_rule_with_its_counts(stand_in, tmp_path):
+    """Three article pages answer Cloudflare's challenge (status 200, as it often comes): the
+    webhook hears of the blocked rule, with how many requests of how many, and nothing else."""
+    root, pages = mirror_copy(tmp_path)
+    for page in pages[:3]:
+        page.write_bytes(CLOUDFLARE_CHALLENGE)
+    db = tmp_path / "archive.db"
+    with ReplayServer(root) as server:
+        hook = f"NEWSARCHIVE_ALERT_WEBHOOK_URL={stand_in.url}/hook"
+        result = scrapy_crawl("digiato", db, server.url, "-s", hook, check=False)
+    assert result.returncode == EXIT_DEGRADED, result.stderr[-3000:]
+    ((path, body),) = stand_in.received
+    (problem,) = body["problems"]
+    requests = recorded_stats(db)["downloader/request_count"]
+    assert requests > 18
+    assert (path, body["site"], body["run_id"], body["status"]) == ("/hook", "digiato", 1, "degraded")
+    assert problem == {
+        "check": "blocked",
+        "message": f"site digiato blocked 3 of {requests} requests — this is not a quiet day",
+        "blocked": 3,
+        "requests": requests,
+    }
+    assert body["text"] == (
+        "newsarchive: digiato run 1 is degraded\n"
+        f"• blocked: site digiato blocked 3 of {requests} requests — this is not a quiet day\n"
+        f"details: newsarchive runs --db {db}"
+    )
+    assert "[Spidermon] newsarchive crawl health/blocked responses... FAIL" in result.stderr
+
+
+#: A newsroom that wants every article's categories (all 18 of the mirror's have them).
+CATEGORIES_REQUIRED = 'NEWSARCHIVE_HEALTH_MIN_COVERAGE={"categories": 1.0}'
+
+
+@pytest.mark.slow
+def test_a_redesign_that_breaks_the_selectors_alerts_the_coverage_rule(replay_server, stand_in, tmp_path):
+    """The site renames the classes its selectors use: JSON-LD and ``<meta>`` still give title,
+    body and date, but four articles lose their categories, which the settings require."""
+    settings = [*alert_settings(stand_in)[:6], "-s", CATEGORIES_REQUIRED]  # Telegram only
+    before = scrapy_crawl("digiato", tmp_path / "before.db", replay_server.url, *settings, check=False)
+    assert before.returncode == EXIT_OK, before.stderr[-3000:]  # the same settings, before the redesign
+    assert stand_in.received == []
+
+    root, pages = mirror_copy(tmp_path)
+    renamed = {"articlePost": "post-body", "dailyNewsPageHead": "news-head", "breadcrumb": "trail"}
+    renamed |= {"postTools": "post-tools"}
+    for page in pages:
+        html = page.read_text("utf-8")
+        for old, new in renamed.items():
+            html = html.replace(old, new)
+        page.write_text(html, "utf-8")
+    db = tmp_path / "archive.db"
+    with ReplayServer(root) as server:
+        result = scrapy_crawl("digiato", db, server.url, *settings, check=False)
+    assert result.returncode == EXIT_DEGRADED, result.stderr[-3000:]
+    stats = recorded_stats(db)
+    healthy = recorded_stats(tmp_path / "before.db")
+    assert (healthy["newsarchive/layer/body/site"], stats["newsarchive/layer/body/site"]) == (18, 2)
+    assert stats["newsarchive/field/title"] == stats["newsarchive/field/body"] == 18  # metadata did
+    text = (
+        "newsarchive: digiato run 1 is degraded\n"
+        "• coverage/categories: digiato: categories on 78% of 18 articles; at least 100% expected\n"
+        f"details: newsarchive runs --db {db}"
+    )
+    assert stand_in.received == [
+        (
+            f"/telegram/bot{TOKEN}/sendMessage",
+            {"chat_id": CHAT, "text": text, "disable_web_page_preview": True},
+        ),
+    ]
+    assert "[Spidermon] newsarchive crawl health/field coverage... FAIL" in result.stderr
