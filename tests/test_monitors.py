@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
+import importlib
 import json
 import logging
 import shutil
@@ -31,6 +32,7 @@ from spidermon.runners import MonitorRunner
 from spidermon.utils.field_coverage import calculate_field_coverage
 from test_health import LEAD_REQUIRED, problems_of, run_stats
 
+import newsarchive.settings
 from newsarchive.crawl import project_settings
 from newsarchive.health import EXIT_DEGRADED, EXIT_OK
 from newsarchive.monitors.alerts import Channel, alert_channels, alert_text, post_json
@@ -269,6 +271,24 @@ def test_a_failed_delivery_is_logged_without_the_token(stand_in, caplog):
     assert TOKEN not in caplog.text
 
 
+SMTP_PASSWORD = "s3cret-SMTP-pass"
+
+
+def test_the_smtp_password_may_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("NEWSARCHIVE_ALERT_SMTP_PASSWORD", SMTP_PASSWORD)
+    try:
+        settings = Settings()
+        settings.setmodule(importlib.reload(newsarchive.settings))
+    finally:
+        monkeypatch.delenv("NEWSARCHIVE_ALERT_SMTP_PASSWORD")
+        importlib.reload(newsarchive.settings)
+    settings.setdict({"NEWSARCHIVE_ALERT_EMAIL_TO": "desk@example.org", "NEWSARCHIVE_ALERT_SMTP_USER": "a"})
+    settings.setdict({"NEWSARCHIVE_ALERT_EMAIL_FROM": "n@example.org", "NEWSARCHIVE_ALERT_SMTP_HOST": "smtp"})
+    (channel,) = alert_channels(settings)
+    assert isinstance(channel, EmailChannel) and channel.password == SMTP_PASSWORD
+    assert newsarchive.settings.NEWSARCHIVE_ALERT_SMTP_PASSWORD is None
+
+
 def test_email_settings_are_off_by_default_and_refuse_half_a_setup():
     full = {
         "NEWSARCHIVE_ALERT_EMAIL_TO": "desk@example.org,oncall@example.org",
@@ -295,7 +315,7 @@ def test_email_settings_are_off_by_default_and_refuse_half_a_setup():
 
 def test_email_logs_in_refuses_a_server_without_starttls_and_never_logs_the_password(smtp_stand_in, caplog):
     caplog.set_level(logging.DEBUG)
-    password = "s3cret-SMTP-pass"
+    password = SMTP_PASSWORD
     login = EmailChannel(
         "127.0.0.1", smtp_stand_in.port, "a@example.org", ("b@example.org",), False, "archiver", password
     )
@@ -484,10 +504,12 @@ def test_a_users_own_spidermon_suites_see_the_coverage_and_the_health_suite(repl
 def test_a_degraded_crawl_emails_the_alert_once_in_persian(replay_server, smtp_stand_in, tmp_path):
     db = tmp_path / "archive.db"
     crawl = ("digiato", db, replay_server.url, "-s", LEAD_REQUIRED, *REFETCH_ALL)
-    result = scrapy_crawl(
-        *crawl, *email_settings(smtp_stand_in, "NEWSARCHIVE_ALERT_LANGUAGE=fa"), check=False
-    )
+    login = ("NEWSARCHIVE_ALERT_SMTP_USER=archiver", f"NEWSARCHIVE_ALERT_SMTP_PASSWORD={SMTP_PASSWORD}")
+    farsi = email_settings(smtp_stand_in, "NEWSARCHIVE_ALERT_LANGUAGE=fa", *login)
+    result = scrapy_crawl(*crawl, *farsi, check=False)
     assert result.returncode == EXIT_DEGRADED, result.stderr[-3000:]
+    assert smtp_stand_in.logins == [f"\0archiver\0{SMTP_PASSWORD}".encode()]
+    assert SMTP_PASSWORD not in result.stderr
     ((envelope, message),) = smtp_stand_in.received
     assert envelope == {
         "from": "<newsarchive@example.org>",
