@@ -66,9 +66,15 @@ def replay_server():
 
 
 def scrapy_crawl(
-    spider: str, db: Path, replay_url: str, *extra: str, check: bool = True
+    spider: str,
+    db: Path,
+    replay_url: str,
+    *extra: str,
+    check: bool = True,
+    environ: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
-    """Run the real ``scrapy crawl`` in a subprocess, as cron would."""
+    """Run the real ``scrapy crawl`` in a subprocess, as cron would; ``environ`` adds to its
+    environment (the test's own, without the developer's NEWSARCHIVE_DB and alert settings)."""
     command = [
         sys.executable,
         "-m",
@@ -92,6 +98,7 @@ def scrapy_crawl(
     # A developer's own alert settings must never send real alerts from test crawls.
     for name in [name for name in env if name.startswith("NEWSARCHIVE_ALERT_")]:
         del env[name]
+    env.update(environ or {})
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     if check and result.returncode != 0:
         raise AssertionError(f"scrapy crawl failed ({result.returncode}):\n{result.stderr[-5000:]}")

@@ -376,17 +376,14 @@ REFETCH_ALL = [
 
 
 @pytest.mark.slow
-def test_a_degraded_crawl_alerts_once_and_still_exits_3(replay_server, stand_in, tmp_path, monkeypatch):
+def test_a_degraded_crawl_alerts_once_and_still_exits_3(replay_server, stand_in, tmp_path):
     db = tmp_path / "archive.db"
     crawl = ("digiato", db, replay_server.url, "-s", LEAD_REQUIRED, *REFETCH_ALL)
     # The first run as in cron: the bot token and chat id from the environment, off the command line.
-    monkeypatch.setenv("NEWSARCHIVE_ALERT_TELEGRAM_TOKEN", TOKEN)
-    monkeypatch.setenv("NEWSARCHIVE_ALERT_TELEGRAM_CHAT_ID", CHAT)
+    cron_environment = {"NEWSARCHIVE_ALERT_TELEGRAM_TOKEN": TOKEN, "NEWSARCHIVE_ALERT_TELEGRAM_CHAT_ID": CHAT}
     first = alert_settings(stand_in, "NEWSARCHIVE_ALERT_LANGUAGE=fa")[4:]  # without token and chat id
     assert not any(TOKEN in arg or CHAT in arg for arg in first)
-    result = scrapy_crawl(*crawl, *first, check=False)
-    monkeypatch.delenv("NEWSARCHIVE_ALERT_TELEGRAM_TOKEN")
-    monkeypatch.delenv("NEWSARCHIVE_ALERT_TELEGRAM_CHAT_ID")
+    result = scrapy_crawl(*crawl, *first, check=False, environ=cron_environment)
     assert result.returncode == EXIT_DEGRADED, result.stderr[-3000:]
     persian = (
         "newsarchive: خزش digiato، اجرای 1: degraded\n"
