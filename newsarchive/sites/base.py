@@ -62,6 +62,8 @@ class Site:
     name: str
     base_url: str
     article_paths: tuple[str, ...]
+    #: The CMS family whose generic profile the site uses ("" when none), e.g. ``"wordpress"``.
+    cms: str = ""
     not_article_paths: tuple[str, ...] = ()
     sponsored_paths: tuple[str, ...] = ()
     extra_hosts: tuple[str, ...] = ()
