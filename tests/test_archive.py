@@ -153,6 +153,26 @@ def test_crawl_runs_are_recorded(archive):
     assert archive.runs()[0]["status"] == "finished"
 
 
+def test_site_coverage_is_each_sites_last_run_that_stored_articles(archive):
+    def run(spider: str, articles: int, title: float, layers: dict[str, int]) -> int:
+        run_id = archive.start_run(spider)
+        coverage = {"articles": articles, "fields": {"title": title}, "layers": {"title": layers}}
+        archive.finish_run(run_id, "finished", {"coverage": coverage}, {})
+        return run_id
+
+    run("digiato", 10, 1.0, {"site": 10})
+    latest = run("digiato", 4, 0.5, {"site": 1, "generic": 1})
+    run("digiato", 0, 0.0, {})  # a run with nothing new does not hide the last real figures
+    zoomit = run("zoomit", 2, 1.0, {"jsonld": 2})
+    archive.start_run("zoomit")  # still running: no coverage yet
+    coverage = {row["site"]: row for row in archive.site_coverage()}
+    assert list(coverage) == ["digiato", "zoomit"]
+    assert coverage["digiato"]["run"] == latest
+    assert coverage["digiato"]["fields"] == {"title": 0.5}
+    assert coverage["digiato"]["layers"] == {"title": {"site": 1, "generic": 1}}
+    assert (coverage["zoomit"]["run"], coverage["zoomit"]["articles"]) == (zoomit, 2)
+
+
 def test_last_run_completed_judges_the_latest_run_started_before_this_one(archive):
     def run(status: str, started_at: str) -> None:
         run_id = archive.start_run("digiato")

@@ -155,3 +155,38 @@ class RunsMixin:
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         return list(self.db.query("select * from crawl_runs order by id desc limit :limit", {"limit": limit}))
+
+    def site_coverage(self) -> list[dict[str, Any]]:
+        """Per site, the field coverage of its last run that stored articles.
+
+        One record per spider: ``run`` (its id), ``finished_at``, ``status``, ``articles``,
+        ``fields`` (field: share of stored articles that have it) and ``layers`` (field:
+        {layer: count}: which extraction path produced it). A weak site entry, or a
+        redesign that sent fields to the fallback layers, shows here at once.
+        """
+        rows = self.db.query(
+            """
+            select id, spider, finished_at, status, coverage from crawl_runs
+            where id in (
+                select max(id) from crawl_runs
+                where coverage is not null and json_extract(coverage, '$.articles') > 0
+                group by spider
+            )
+            order by spider
+            """
+        )
+        sites = []
+        for row in rows:
+            coverage = json.loads(row["coverage"])
+            sites.append(
+                {
+                    "site": row["spider"],
+                    "run": row["id"],
+                    "finished_at": row["finished_at"],
+                    "status": row["status"],
+                    "articles": coverage.get("articles", 0),
+                    "fields": coverage.get("fields") or {},
+                    "layers": coverage.get("layers") or {},
+                }
+            )
+        return sites
