@@ -1,10 +1,10 @@
 """What a news site is, declared as data.
 
-A site module builds one :class:`Site`: its hosts, which URLs are articles,
-where discovery starts, and the CSS selectors of its own layouts. Crawling
-(:mod:`newsarchive.spiders.base`) and layered extraction
-(:mod:`newsarchive.extract`) are shared by every site, so adding a site means a
-module like :mod:`newsarchive.sites.digiato`, a registry line, fixtures and tests.
+A :class:`Site` holds a site's hosts, which URLs are articles, where discovery starts, and
+the CSS selectors of its own layouts: the typed form of one ``[sites.<name>]`` entry of a
+TOML file (:mod:`newsarchive.sites.loader`, e.g. ``newsarchive/sites/digiato.toml``).
+Crawling (:mod:`newsarchive.spiders.base`) and layered extraction (:mod:`newsarchive.extract`)
+are shared by every site, so adding a site means such an entry, fixtures and tests.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from urllib.parse import unquote, urlsplit
 from newsarchive.urls import canonical_url, host_of
 
 
-def _any_of(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
-    """One regex matching any of ``patterns`` (None when there are none)."""
+def any_of(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One regex matching any of ``patterns`` (None when there are none); raises ``re.error``."""
     return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
 
@@ -87,9 +87,9 @@ class Site:
     _sponsored_re: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_article_re", _any_of(self.article_paths))
-        object.__setattr__(self, "_not_article_re", _any_of(self.not_article_paths))
-        object.__setattr__(self, "_sponsored_re", _any_of(self.sponsored_paths))
+        object.__setattr__(self, "_article_re", any_of(self.article_paths))
+        object.__setattr__(self, "_not_article_re", any_of(self.not_article_paths))
+        object.__setattr__(self, "_sponsored_re", any_of(self.sponsored_paths))
 
     @property
     def host(self) -> str:

@@ -1,10 +1,12 @@
-"""One spider per registered site (``scrapy list``), made from :data:`newsarchive.sites.SITES`.
+"""One spider per bundled site (``scrapy list``), made from :data:`newsarchive.sites.SITES`.
 
-A site needs no spider code of its own: everything site-specific is data in
-its site module, and :class:`~newsarchive.spiders.base.NewsSpider` does the
-crawling. ``scrapy crawl digiato`` finds ``DigiatoSpider`` here.
+A site needs no spider code of its own: everything site-specific is data in its TOML
+entry, and :class:`~newsarchive.spiders.base.NewsSpider` does the crawling.
+``scrapy crawl digiato`` finds ``DigiatoSpider`` here; the user's own sites get theirs
+from :class:`newsarchive.spiderloader.SiteSpiderLoader`, with the same :func:`spider_class`.
 """
 
+import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -32,7 +34,7 @@ def _contract_method(name: str, url: str) -> Callable[[NewsSpider, Response], As
 
 def spider_class(site: Site) -> type[NewsSpider]:
     """A :class:`NewsSpider` subclass named after ``site``, with a contract per sample URL."""
-    class_name = "".join(part.title() for part in site.name.split("_")) + "Spider"
+    class_name = "".join(part.title() for part in re.split(r"[_-]", site.name)) + "Spider"
     names = [f"check_article_{n}" for n in range(1, len(site.contract_urls) + 1)]
     contracts = {name: _contract_method(name, url) for name, url in zip(names, site.contract_urls)}
     return type(
@@ -42,7 +44,7 @@ def spider_class(site: Site) -> type[NewsSpider]:
             "name": site.name,
             "site": site,
             "__module__": __name__,
-            "__doc__": f"Crawls {site.base_url} (see newsarchive.sites.{site.name}).",
+            "__doc__": f"Crawls {site.base_url} (the site {site.name!r} of a sites TOML file).",
             **contracts,
         },
     )
