@@ -99,7 +99,7 @@ def key_line(text: str, key: tuple[str, ...]) -> int | None:
             path = table + _key_parts(assignment[1])
         else:
             continue
-        if path == key:
+        if path[: len(key)] == key:  # the key itself, or the first thing written inside it
             return number
         if key[: len(path)] == path and len(path) > best_depth:
             best, best_depth = number, len(path)
@@ -243,6 +243,17 @@ def _site(source: _Source, name: str, entry: Mapping[str, Any]) -> tuple[Site, b
     return Site(name=name, **arguments), override
 
 
+def _syntax_error(path: str | os.PathLike[str], text: str, error: tomllib.TOMLDecodeError) -> SiteConfigError:
+    """tomllib's message, with the position it ends with (in its text in Python 3.11) as the line."""
+    message = str(error)
+    position = _TOML_POSITION.search(message)
+    if position is None:
+        return SiteConfigError(path, f"not valid TOML: {message}")
+    where = f" (column {position[2]})" if position[2] else " (at the end of the file)"
+    line = int(position[1]) if position[1] else len(text.splitlines()) or None
+    return SiteConfigError(path, f"not valid TOML{where}: {message[: position.start()]}", line=line)
+
+
 def read_sites(path: str | os.PathLike[str]) -> dict[str, tuple[Site, bool]]:
     """Each site the TOML file at ``path`` declares, by name, with its ``override`` flag.
 
@@ -258,12 +269,7 @@ def read_sites(path: str | os.PathLike[str]) -> dict[str, tuple[Site, bool]]:
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        message = str(error)
-        position = _TOML_POSITION.search(message)
-        line = int(position[1]) if position and position[1] else None
-        raise SiteConfigError(
-            path, f"not valid TOML: {message[: position.start()] if position else message}", line=line
-        ) from None
+        raise _syntax_error(path, text, error) from None
     for name in document:
         if name != "sites":
             raise _unknown_key(source, (name,), ["sites"])

@@ -2,8 +2,8 @@
 
 A site needs no spider code of its own: everything site-specific is data in its TOML
 entry, and :class:`~newsarchive.spiders.base.NewsSpider` does the crawling.
-``scrapy crawl digiato`` finds ``DigiatoSpider`` here; the user's own sites get theirs
-from :class:`newsarchive.spiderloader.SiteSpiderLoader`, with the same :func:`spider_class`.
+``scrapy crawl digiato`` finds ``DigiatoSpider`` here. The user's own sites get theirs from
+:func:`site_spiders`, through :class:`newsarchive.spiderloader.SiteSpiderLoader` for Scrapy.
 """
 
 import re
@@ -13,7 +13,7 @@ from typing import Any
 from scrapy.http import Response
 
 from newsarchive.contracts import article_contract_docstring
-from newsarchive.sites import SITES
+from newsarchive.sites import SITES, load_sites
 from newsarchive.sites.base import Site
 from newsarchive.spiders.base import NewsSpider
 
@@ -52,3 +52,13 @@ def spider_class(site: Site) -> type[NewsSpider]:
 
 SPIDERS = {name: spider_class(site) for name, site in SITES.items()}
 globals().update({cls.__name__: cls for cls in SPIDERS.values()})
+
+
+def site_spiders(sites_file: str | None = None) -> dict[str, type[NewsSpider]]:
+    """A spider per site of :func:`~newsarchive.sites.load_sites` (the bundled ones and the
+    user's): :data:`SPIDERS` for the bundled sites, new classes for the user's.
+    Raises :class:`~newsarchive.sites.SiteConfigError`."""
+    return {
+        name: SPIDERS[name] if site is SITES.get(name) else spider_class(site)
+        for name, site in load_sites(sites_file).items()
+    }
