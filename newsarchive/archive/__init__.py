@@ -9,7 +9,8 @@ transaction; WAL mode lets searches read while a crawl writes.
 and takes its other methods from the modules here: :mod:`.schema` (tables,
 migrations, the search index), :mod:`.articles` (articles with versions and
 aliases), :mod:`.runs` (crawl runs and what a crawl remembers between them),
-:mod:`.captures` (the WARC captures index) and :mod:`.queries` (search, a reader's
+:mod:`.captures` (the WARC captures index), :mod:`.stories` (articles that are copies
+of one another, grouped) and :mod:`.queries` (search, a reader's
 article list and export reads, over filters as lists of clauses, with :mod:`.reading`
 turning rows into plain values and DataFrames); :mod:`.errors` holds what can go wrong.
 A notebook starts with :meth:`Archive.open` (README: "Python API (notebooks)").
@@ -79,6 +80,7 @@ from newsarchive.archive.schema import (
     search_forms,
     utc_now,
 )
+from newsarchive.archive.stories import StoriesMixin
 
 __all__ = [
     "CONTENT_COLUMNS",
@@ -132,11 +134,11 @@ class _ProbeDone(Exception):
     """Rolls back :meth:`Archive.probe_write`."""
 
 
-class Archive(SchemaMixin, ArticlesMixin, RunsMixin, CapturesMixin, QueriesMixin):
+class Archive(SchemaMixin, ArticlesMixin, RunsMixin, CapturesMixin, QueriesMixin, StoriesMixin):
     """An open archive. Use as a context manager or call :meth:`close`.
 
     This class opens the file and owns the write transaction; its other methods come
-    from the modules of this package (schema, articles, runs, captures, queries).
+    from the modules of this package (schema, articles, runs, captures, queries, stories).
     A reader opens an existing archive with :meth:`open`; ``Archive(path)`` is the
     writer's door, and makes a new empty archive where there is none.
     """

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
@@ -46,6 +46,10 @@ class ArticlesMixin(DeletionMixin):
     if TYPE_CHECKING:
 
         def write(self) -> AbstractContextManager[None]: ...
+
+        def _assign_story(self, article: Mapping[str, Any], search_body: str | None = None) -> str: ...
+
+        def _follow_story(self, existing: Mapping[str, Any], changes: Mapping[str, Any]) -> None: ...
 
     def find_article(self, url: str) -> dict[str, Any] | None:
         """The article stored under ``url`` or one of its aliases."""
@@ -137,6 +141,7 @@ class ArticlesMixin(DeletionMixin):
             self._count_template_blocks(
                 article.get("source"), article.get("template_blocks") or {}, fetched_at
             )
+            self._assign_story(record, record["search_body"])
         else:
             target = existing["id"]
             if existing["content_hash"] == record["content_hash"]:
@@ -175,6 +180,7 @@ class ArticlesMixin(DeletionMixin):
                 changes["modified_at"] = record.get("modified_at") or fetched_at
                 outcome = "updated"
             self._update_article(target, changes)
+            self._follow_story(existing, changes)
         row_url = existing["url"] if existing else article["url"]
         for url in urls:
             if url != row_url:
@@ -292,7 +298,8 @@ class ArticlesMixin(DeletionMixin):
 
         Rows are built as :meth:`save_article` builds them (ids, JSON columns, search
         forms; the FTS index follows through its triggers), but nothing is looked up:
-        every URL must be new, and aliases and versions are not recorded. Articles deleted on
+        every URL must be new, and aliases and versions are not recorded; each article gets its
+        story as a stored one does. Articles deleted on
         request (tombstoned, as :meth:`store_article` sees them) are left out and not counted.
         """
         fetched_at = fetched_at or utc_now()
@@ -312,5 +319,18 @@ class ArticlesMixin(DeletionMixin):
                 yield record
 
         with self.write():
-            self.db.table("articles").insert_all(records(), batch_size=batch_size)
+            batch: list[dict[str, Any]] = []
+            for record in records():
+                batch.append(record)
+                if len(batch) == batch_size:
+                    self._insert_batch(batch)
+                    batch = []
+            self._insert_batch(batch)
         return count
+
+    def _insert_batch(self, records: list[dict[str, Any]]) -> None:
+        """New article rows, then their stories (in the order given: the stored order)."""
+        if records:
+            self.db.table("articles").insert_all(records, batch_size=len(records))
+        for record in records:
+            self._assign_story(record, record["search_body"])

@@ -8,6 +8,9 @@ pointing at its stored responses:
 * its earlier versions (``article_versions``) and its other URLs (``article_aliases``);
 * the ``captures`` rows of each of its URLs: the index through which newsarchive reaches a
   stored response (``reparse``, revisits, the captures listed in Datasette);
+* its place in a story (:mod:`.stories`): its pairs, its signature and band keys, and its
+  ``story_id`` (the story's row is rewritten, and the story splits when this article was
+  the only link between its parts; a story of this article alone is gone);
 * its share of ``template_blocks``: the counts its body added go down by one, so a short
   paragraph that only this article carried (the row holds its text) is gone, and shared
   template lines keep an honest count.
@@ -93,6 +96,8 @@ class DeletionMixin:
         def write(self) -> AbstractContextManager[None]: ...
 
         def find_article(self, url: str) -> dict[str, Any] | None: ...
+
+        def _leave_story(self, article_id: str) -> None: ...
 
     # --- deleting -------------------------------------------------------
 
@@ -196,6 +201,7 @@ class DeletionMixin:
         )
         self.db.execute(f"delete from captures where url in ({_marks(urls)})", urls)
         self._uncount_template_blocks(article)
+        self._leave_story(article.id)
         self.db.execute("delete from article_aliases where article_id = ?", [article.id])
         self.db.execute("delete from article_versions where article_id = ?", [article.id])
         self.db.execute("delete from articles where id = ?", [article.id])

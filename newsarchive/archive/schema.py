@@ -294,6 +294,46 @@ def _migration_8(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migration_9(db: sqlite_utils.Database) -> None:
+    """Stories (see :mod:`.stories`): ``articles.story_id``, the ``stories`` they form, the
+    ``story_pairs`` of alike articles (similarity and kind), and the LSH index over the
+    articles' MinHash signatures (``story_signatures``, ``story_bands``). Tables and
+    columns only: :meth:`~newsarchive.archive.Archive.rebuild_stories` fills an older archive's."""
+    db.table("articles").add_column("story_id", str)
+    db.table("articles").create_index(["story_id"])
+    db.table("stories").create(
+        {
+            "id": str,
+            "title": str,
+            "first_published_at": str,
+            "first_source": str,
+            "first_article_id": str,
+            "first_seen_at": str,
+            "last_published_at": str,
+            "sources": str,
+            "article_count": int,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    db.table("stories").create_index(["last_published_at"])
+    db.table("story_pairs").create(
+        {"article_id": str, "other_id": str, "similarity": float, "kind": str, "same_site": int},
+        pk=("article_id", "other_id"),
+        not_null={"similarity", "kind", "same_site"},
+    )
+    db.table("story_pairs").create_index(["other_id"])
+    db.execute(
+        "create table story_signatures (id integer primary key, article_id text not null unique, "
+        "minhash blob not null, shingles integer not null, text_key text not null)"
+    )
+    db.execute(
+        "create table story_bands (bucket integer not null, signature_id integer not null, "
+        "primary key (bucket, signature_id)) without rowid"
+    )
+    db.table("story_settings").create({"name": str, "value": str}, pk="name")
+
+
 #: Migrations in order; the archive's ``PRAGMA user_version`` counts those applied.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_1,
@@ -304,6 +344,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     _migration_6,
     _migration_7,
     _migration_8,
+    _migration_9,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
