@@ -19,6 +19,12 @@ path:
   and resolving symlinks, must lie under it (a symlink pointing out is a 404).
   A NUL or control character in the path, query or host is a 400.
 * ``.replay.json`` in a root may hold ``{"redirects": {"/old": "https://site/new"}}``.
+* A recorded file may carry its own status and headers in a sidecar named after it plus
+  ``.headers.json``: ``{"status": 200, "headers": {"X-WP-Total": "250", "X-WP-TotalPages":
+  "3"}}`` next to ``ROOT/wp-json/wp/v2/posts?…&page=1`` (WordPress's pagination headers), or
+  ``{"status": 401}`` for an API closed to the public. Both keys are optional; the headers
+  are added to (or replace) the sniffed ``Content-Type``. A sidecar is never served itself,
+  and one outside the root is never read.
 * Anything else is a 404.
 
 A WARC file, or a folder of them, is served instead of a directory of pages
@@ -39,6 +45,8 @@ from typing import Protocol, TypeAlias
 from urllib.parse import unquote, urlsplit
 
 REPLAY_HOST_HEADER = "X-Replay-Host"
+#: The suffix of a recorded file's sidecar of status and headers.
+SIDECAR = ".headers.json"
 #: The only host headers that choose a folder: a header is the client's to write.
 PLAIN_HOST = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]+)?")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -131,16 +139,26 @@ class Mirror:
         for option in options:
             # Resolved, then checked: ``..``, ``%2e%2e`` and symlinks pointing out all end here.
             found = _confined_file(root, option)
-            if found is not None and found.name != ".replay.json":
+            if found is not None and found.name != ".replay.json" and not found.name.endswith(SIDECAR):
                 return 200, found
         return 404, None
+
+    def _sidecar(self, target: Path) -> tuple[int, dict[str, str]]:
+        """The status and headers recorded beside ``target`` (see the module's docstring)."""
+        sidecar = _confined_file(self.root, target.with_name(target.name + SIDECAR))
+        if sidecar is None:
+            return 200, {}
+        recorded = json.loads(sidecar.read_text("utf-8"))
+        headers = {str(name): str(value) for name, value in recorded.get("headers", {}).items()}
+        return int(recorded.get("status", 200)), headers
 
     def response(self, host: str | None, raw_path: str) -> tuple[int, dict[str, str], bytes] | None:
         """``(status, headers, body)`` for a request, or None for a 404 (the server's page)."""
         status, target = self.resolve(host, raw_path)
         if status == 200 and isinstance(target, Path):
             body = target.read_bytes()
-            return 200, {"Content-Type": sniff_content_type(target, body[:64])}, body
+            recorded_status, headers = self._sidecar(target)
+            return recorded_status, {"Content-Type": sniff_content_type(target, body[:64]), **headers}, body
         if status == 301 and isinstance(target, str):
             return 301, {"Location": target}, b""
         return None

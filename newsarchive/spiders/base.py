@@ -10,6 +10,9 @@ sure each article is fetched once whichever path finds it first:
 3. the listing pages, following "next page" links up to
    ``NEWSARCHIVE_MAX_LISTING_PAGES``.
 
+A site whose ``cms`` has a profile (:mod:`newsarchive.cms`, e.g. WordPress's REST API) starts
+from its CMS's API instead, and takes these paths only when the API does not answer.
+
 An index's sitemaps are read one after another, or all at once with
 ``NEWSARCHIVE_QUEUE_ALL_SITEMAPS`` (set by the distributed add-on: the request queue is
 shared, and another worker may read the next one). Whether a discovered article is
@@ -40,6 +43,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
+from newsarchive.cms import CmsProfile, open_profile
 from newsarchive.items import ArticleItem
 from newsarchive.memory import CrawlMemory, RefreshPolicy, open_memory
 from newsarchive.outcomes import (
@@ -148,7 +152,27 @@ class NewsSpider(scrapy.Spider):
     def policy(self) -> RefreshPolicy:
         return RefreshPolicy.from_settings(self.settings)
 
+    @cached_property
+    def profile(self) -> CmsProfile | None:
+        """The site's CMS profile (:mod:`newsarchive.cms`), which starts the run and reads its
+        answers (a CMS's API) and falls back to :meth:`discovery_requests`; None for most sites."""
+        return open_profile(self)
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        for request in self.profile.start_requests() if self.profile else self.discovery_requests():
+            yield request
+
+    def parse_cms(self, response: Response) -> Iterator[Any]:
+        """Callback of the profile's requests (a spider method, so queued requests serialize)."""
+        assert self.profile is not None
+        yield from self.profile.parse(response)
+
+    def cms_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        assert self.profile is not None
+        yield from self.profile.failed(failure)
+
+    def discovery_requests(self) -> Iterator[scrapy.Request]:
+        """robots.txt, the feeds and the listings: where discovery starts without a CMS profile."""
         yield scrapy.Request(
             self.site.url("/robots.txt"),
             callback=self.parse_robots,
@@ -170,10 +194,9 @@ class NewsSpider(scrapy.Spider):
         run may not have fetched every article they listed."""
         if "archive" not in self.__dict__:
             return
-        if reason == "finished" and self.sitemaps_read:
-            self.archive.remember_discovery(
-                self.sitemaps_read
-            )  # a refusal stops the run (newsarchive.memory)
+        read = {**self.sitemaps_read, **(self.profile.remembered() if self.profile else {})}
+        if reason == "finished" and read:
+            self.archive.remember_discovery(read)  # a refusal stops the run (newsarchive.memory)
         self.archive.close()
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
@@ -418,13 +441,8 @@ class NewsSpider(scrapy.Spider):
         dated = url_date(canonical)
         if self.since and dated and dated < self.since:
             return
-        reason = self.policy.reason_to_fetch(
-            self.archive.fetch_record(canonical), _timestamp(lastmod), self.started_at
-        )
-        if reason is None:
-            self.crawler.stats.inc_value(SKIPPED_KNOWN)
+        if self.fetch_reason(canonical, _timestamp(lastmod)) is None:
             return
-        self.crawler.stats.inc_value(f"{FETCH}{reason}")
         meta = {
             "newsarchive_kind": "article",
             "discovered_via": via,
@@ -432,6 +450,13 @@ class NewsSpider(scrapy.Spider):
             "feed_date": feed_date,
         }
         yield scrapy.Request(canonical, callback=self.parse_article, errback=self.article_failed, meta=meta)
+
+    def fetch_reason(self, url: str, lastmod: datetime | None) -> str | None:
+        """Why the article at the canonical ``url`` is wanted (:mod:`newsarchive.freshness`), counted
+        under ``fetch/<reason>``; None, counted as ``skipped/known``, when it is not."""
+        reason = self.policy.reason_to_fetch(self.archive.fetch_record(url), lastmod, self.started_at)
+        self.crawler.stats.inc_value(SKIPPED_KNOWN if reason is None else f"{FETCH}{reason}")
+        return reason
 
     def article_failed(self, failure: Failure) -> None:
         """A 404/410 is remembered (see freshness); other failures are counted and retried next run."""
