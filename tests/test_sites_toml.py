@@ -42,6 +42,22 @@ cms = "wordpress"
 title = ["h1.entry-title"]
 """
 
+#: The README's example of a sites.toml ("Your own sites"), word for word.
+README_EXAMPLE = """\
+# My own sites: one [sites.<name>] table each.
+[sites.myblog]
+base_url = "https://blog.example.ir"
+article_paths = ['^/\\d{4}/\\d{2}/[^/]+/?$']  # regular expressions on the decoded URL path
+feeds = ["/feed/"]
+listings = ["/category/news/"]
+
+# Optional: where this site's pages keep each field (CSS; each list is tried in order).
+[sites.myblog.selectors]
+title = ["h1.entry-title"]
+body = [".entry-content"]
+authors = [".byline a[rel=author]"]
+"""
+
 
 def write(path: Path, text: str) -> Path:
     path.write_text(text, "utf-8")
@@ -167,7 +183,7 @@ ERRORS = [
         HEAD + "article_paths = [\n  '^/a',\n  '^/(b',\n]\n",
         5,
         "sites.x.article_paths",
-        "not a valid regular expression '^/(b'",
+        "not a valid regular expression '^/(b': missing ), unterminated subpattern at position 2",
     ),
     (
         HEAD + "article_paths = ['^/a']\nauthor_separators = '[،'\n",
@@ -380,11 +396,11 @@ def scrapy(*argv: str, cwd: Path, environ: dict[str, str] | None = None) -> subp
 
 @pytest.mark.slow
 def test_scrapy_list_shows_sites_toml_the_setting_and_the_environment(tmp_path):
-    write(tmp_path / "sites.toml", USER_SITE)
-    write(tmp_path / "desk.toml", USER_SITE.replace("my-blog", "lab-news"))
+    write(tmp_path / "sites.toml", README_EXAMPLE)
+    write(tmp_path / "desk.toml", USER_SITE)
     by_setting = scrapy("list", "-s", "NEWSARCHIVE_SITES_FILE=desk.toml", cwd=tmp_path)
     assert by_setting.returncode == 0, by_setting.stderr[-2000:]
-    assert by_setting.stdout.split() == sorted([*SITES, "my-blog", "lab-news"])
+    assert by_setting.stdout.split() == sorted([*SITES, "myblog", "my-blog"])
     by_environment = scrapy(
         "list", cwd=tmp_path, environ={"NEWSARCHIVE_SITES_FILE": str(tmp_path / "desk.toml")}
     )

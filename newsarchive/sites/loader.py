@@ -158,14 +158,14 @@ def _check_css(source: _Source, key: tuple[str, ...], css: str) -> None:
     try:
         etree.XPath(_TRANSLATOR.css_to_xpath(css))
     except (SelectorError, ValueError, etree.XPathError) as error:
-        raise source.error(key, f"not a valid CSS selector {css!r}: {error}", css) from None
+        raise source.error(key, f"not a valid CSS selector '{css}': {error}", css) from None
 
 
 def _check_regex(source: _Source, key: tuple[str, ...], pattern: str) -> None:
     try:
-        re.compile(f"(?:{pattern})")
+        re.compile(pattern)
     except re.error as error:
-        raise source.error(key, f"not a valid regular expression {pattern!r}: {error}", pattern) from None
+        raise source.error(key, f"not a valid regular expression '{pattern}': {error}", pattern) from None
 
 
 def _convert(source: _Source, key: tuple[str, ...], value: Any, kind: Any) -> Any:
