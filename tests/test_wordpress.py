@@ -15,6 +15,7 @@ the fallback to the site's pages when the API does not answer.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -54,7 +55,7 @@ from newsarchive.outcomes import DROPPED, FETCH_NEW, SKIPPED_KNOWN
 from newsarchive.page import article_fields
 from newsarchive.pipelines import DatePipeline, NormalizationPipeline, ValidationPipeline
 from newsarchive.replay import Mirror, ReplayServer
-from newsarchive.sites import SITES, Site
+from newsarchive.sites import SITES, Selectors, Site
 from newsarchive.spiders.sites import spider_class
 
 ITIRAN = SITES["itiran"]
@@ -225,6 +226,16 @@ def test_rest_bodies_are_the_bodies_the_html_pages_give(rest_items):
         rest = rest_items[ITIRAN.canonical(expected["url"])]
         assert page["body"] == rest["body"]
         assert (page["url"], page["title"], page["tags"]) == (rest["url"], rest["title"], rest["tags"])
+
+
+def test_the_sites_own_noise_selectors_clean_rest_content_too():
+    post = mirror_posts()[0]
+    promo = "<div class='itiran-callout'><p>این جمله‌ای طولانی درباره دوره آموزشی شبکه است.</p></div>"
+    content = {"rendered": promo + post["content"]["rendered"]}
+    noisy = dataclasses.replace(ITIRAN, selectors=Selectors(noise=(".itiran-callout",)))
+    assert "دوره آموزشی شبکه" in post_fields(ITIRAN, {**post, "content": content}, FETCHED_AT)["body"]
+    fields = post_fields(noisy, {**post, "content": content}, FETCHED_AT)
+    assert "دوره آموزشی شبکه" not in fields["body"] and fields["boilerplate"]["site-noise"] == 1
 
 
 def test_a_post_whose_link_is_not_an_article_of_the_site_is_none():

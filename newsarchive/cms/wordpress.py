@@ -156,7 +156,7 @@ def excerpt_text(markup: str) -> str:
     fragment = _fragment(markup)
     if fragment is None:
         return ""
-    for link in fragment.iter("a"):
+    for link in list(fragment.iter("a")):
         if is_junk_line(element_text(link)):
             link.drop_tree()  # keeps the link's tail
     return _MORE.sub("", element_text(fragment)).strip()
