@@ -28,6 +28,20 @@ The checks (settings, override with ``-s NAME=VALUE``; dicts as JSON):
   none kept (new, updated or unchanged) is a problem, whatever the sample,
   unless every one of them answered 404/410 and they were fewer than the sample
   (an article deleted after it was listed is not a broken crawler).
+* ``NEWSARCHIVE_HEALTH_MAX_ERRORS`` (0): the most ERROR lines the run may log (Scrapy's
+  ``log_count/ERROR``; an exception raised in a spider callback, ``spider_exceptions/<type>``,
+  is one of them). The crawler logs at ERROR only what someone must look at, so by default
+  any is a problem, whatever the sample.
+* ``NEWSARCHIVE_HEALTH_MAX_FAILED_REQUESTS`` (0.2): the largest share of the run's requests
+  whose download failed for good, retries spent (timeouts, cut connections:
+  :data:`DOWNLOAD_ERROR_REASONS`), judged from :data:`FEWEST_FAILED_REQUESTS` such failures
+  on, whatever the sample: a site that cannot be reached is not a quiet day either.
+* ``NEWSARCHIVE_HEALTH_MAX_VALIDATION_ERRORS`` (0): with item validation on
+  (``NEWSARCHIVE_ITEM_VALIDATION``, :mod:`newsarchive.monitors.validation`), the most
+  schema errors Spidermon's ``ItemValidationPipeline`` may count (``spidermon/validation/fields/errors``).
+
+How a run ended (a time limit, ``closespider_*``, a shutdown) is judged by the run extension
+(:mod:`newsarchive.extensions`): such a run is ``failed``, not degraded.
 
 Everything here is pure: numbers in, problems out, no Scrapy needed.
 """
@@ -50,6 +64,7 @@ from newsarchive.outcomes import (  # noqa: F401
     FETCH_NEW,
     Drop,
     archive_exit_code,
+    stats_under,
 )
 
 if TYPE_CHECKING:  # the checks themselves need no Scrapy: only its settings' type is named
@@ -58,10 +73,26 @@ if TYPE_CHECKING:  # the checks themselves need no Scrapy: only its settings' ty
 DEFAULT_MIN_COVERAGE = {"title": 1.0, "body": 0.95, "published": 1.0}
 DEFAULT_MAX_EXTRACTION_DROPS = 0.05
 DEFAULT_MIN_SAMPLE = 5
+DEFAULT_MAX_ERRORS = 0
+DEFAULT_MAX_FAILED_REQUESTS = 0.2
+DEFAULT_MAX_VALIDATION_ERRORS = 0
+#: Fewer requests failed for good than this are a network hiccup, whatever their share.
+FEWEST_FAILED_REQUESTS = 2
 #: Drop reasons that mean "an article page, but the extraction found too little".
 EXTRACTION_REASONS = (Drop.NO_TITLE, Drop.NO_BODY, Drop.NO_DATE)
 #: Drop reasons that mean "discovery reached a bound" (see NewsSpider._within_discovery_limits).
 LIMIT_REASONS = (Drop.SITEMAP_DEPTH, Drop.SITEMAP_LIMIT)
+#: Drop reasons of a request whose download raised, every retry too (an HTTP answer is no such error).
+DOWNLOAD_ERROR_REASONS = (Drop.TIMEOUT, Drop.DATA_LOSS, Drop.CONNECTION_LOST, Drop.FETCH_ERROR)
+#: Scrapy's stats: ERROR lines logged while the spider ran, callback exceptions by type, retries made.
+LOG_ERRORS = "log_count/ERROR"
+SPIDER_EXCEPTIONS = "spider_exceptions/"
+RETRIES = "retry/count"
+#: Spidermon's item validation stats: items validated, items with errors, schema errors
+#: (``.../fields/errors/<error>/<field>`` one by one).
+VALIDATED_ITEMS = "spidermon/validation/items"
+INVALID_ITEMS = "spidermon/validation/items/errors"
+VALIDATION_ERRORS = "spidermon/validation/fields/errors"
 
 
 @dataclass(frozen=True)
@@ -69,6 +100,9 @@ class Thresholds:
     min_coverage: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_MIN_COVERAGE))
     max_extraction_drops: float = DEFAULT_MAX_EXTRACTION_DROPS
     min_sample: int = DEFAULT_MIN_SAMPLE
+    max_errors: int = DEFAULT_MAX_ERRORS
+    max_failed_requests: float = DEFAULT_MAX_FAILED_REQUESTS
+    max_validation_errors: int = DEFAULT_MAX_VALIDATION_ERRORS
 
     @classmethod
     def from_settings(cls, settings: BaseSettings, fields: tuple[str, ...] = ()) -> Thresholds:
@@ -92,6 +126,13 @@ class Thresholds:
                 "NEWSARCHIVE_HEALTH_MAX_EXTRACTION_DROPS", DEFAULT_MAX_EXTRACTION_DROPS
             ),
             min_sample=settings.getint("NEWSARCHIVE_HEALTH_MIN_SAMPLE", DEFAULT_MIN_SAMPLE),
+            max_errors=settings.getint("NEWSARCHIVE_HEALTH_MAX_ERRORS", DEFAULT_MAX_ERRORS),
+            max_failed_requests=settings.getfloat(
+                "NEWSARCHIVE_HEALTH_MAX_FAILED_REQUESTS", DEFAULT_MAX_FAILED_REQUESTS
+            ),
+            max_validation_errors=settings.getint(
+                "NEWSARCHIVE_HEALTH_MAX_VALIDATION_ERRORS", DEFAULT_MAX_VALIDATION_ERRORS
+            ),
         )
 
 
@@ -129,7 +170,7 @@ def check_health(
         problems.append(
             problem(
                 "discovery-limit",
-                f"{site}: discovery stopped at its limits ({_counts(limits)}); articles listed "
+                f"{site}: discovery stopped at its limits ({counts_text(limits)}); articles listed "
                 "beyond them were not fetched (NEWSARCHIVE_MAX_SITEMAPS, NEWSARCHIVE_MAX_SITEMAP_DEPTH)",
                 **limits,
             )
@@ -159,6 +200,9 @@ def check_health(
             )
         )
 
+    problems += error_problems(site, summary, stats, thresholds)
+    problems += validation_problems(site, stats, thresholds)
+
     extraction = {reason: dropped[reason] for reason in EXTRACTION_REASONS if dropped.get(reason)}
     pages = kept + sum(extraction.values())
     if pages < thresholds.min_sample:
@@ -169,7 +213,7 @@ def check_health(
         problems.append(
             problem(
                 "extraction-drops",
-                f"{site}: {share:.0%} of {pages} article pages dropped by extraction ({_counts(extraction)}); "
+                f"{site}: {share:.0%} of {pages} article pages dropped by extraction ({counts_text(extraction)}); "
                 f"at most {thresholds.max_extraction_drops:.0%} allowed",
                 share=round(share, 4),
                 pages=pages,
@@ -195,5 +239,83 @@ def check_health(
     return problems
 
 
-def _counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{name} {n}" for name, n in counts.items())
+def error_problems(
+    site: str, summary: dict[str, Any], stats: dict[str, Any], thresholds: Thresholds
+) -> list[dict[str, Any]]:
+    """ERROR lines (spider exceptions among them) beyond the limit, and requests failed for good."""
+    problems = []
+    # By type; Scrapy also keeps their total as ``spider_exceptions/count``.
+    exceptions = {name: n for name, n in stats_under(stats, SPIDER_EXCEPTIONS).items() if name != "count"}
+    # Each callback exception is logged at ERROR; with LOG_LEVEL=CRITICAL only its own stat counts it.
+    errors = max(stats.get(LOG_ERRORS, 0), sum(exceptions.values()))
+    if errors > thresholds.max_errors:
+        raised = f" (spider exceptions: {counts_text(exceptions)})" if exceptions else ""
+        problems.append(
+            problem(
+                "errors",
+                f"{site}: {errors} error(s) logged during the run{raised}; at most "
+                f"{thresholds.max_errors} allowed (the crawl log has each one)",
+                errors=errors,
+                spider_exceptions=exceptions,
+                limit=thresholds.max_errors,
+            )
+        )
+    dropped = summary.get("dropped") or {}
+    failed = {reason: dropped[reason] for reason in DOWNLOAD_ERROR_REASONS if dropped.get(reason)}
+    # Retries are requests too: a request's share is judged once, however often it was tried.
+    requests = summary.get("requests", 0) - stats.get(RETRIES, 0)
+    count = sum(failed.values())
+    if count >= FEWEST_FAILED_REQUESTS and requests > 0 and count / requests > thresholds.max_failed_requests:
+        problems.append(
+            problem(
+                "failed-requests",
+                f"{site}: {count} of {requests} requests failed after their retries ({counts_text(failed)}); "
+                f"at most {thresholds.max_failed_requests:.0%} allowed",
+                failed=count,
+                requests=requests,
+                share=round(count / requests, 4),
+                reasons=failed,
+                limit=thresholds.max_failed_requests,
+            )
+        )
+    return problems
+
+
+def validation_problems(site: str, stats: dict[str, Any], thresholds: Thresholds) -> list[dict[str, Any]]:
+    """Schema errors Spidermon's item validation counted beyond the limit (none when it is off)."""
+    errors = stats.get(VALIDATION_ERRORS, 0)
+    if errors <= thresholds.max_validation_errors:
+        return []
+    by_field: dict[str, dict[str, int]] = {}
+    for key, count in stats_under(stats, f"{VALIDATION_ERRORS}/").items():
+        if "/" in key:  # <error>/<field>; a bare <error> is that error's total
+            error, field_name = key.split("/", 1)
+            by_field.setdefault(field_name, {})[error] = count
+    items, invalid = stats.get(VALIDATED_ITEMS, 0), stats.get(INVALID_ITEMS, 0)
+    details = field_errors_text(by_field)
+    return [
+        problem(
+            "item-validation",
+            f"{site}: {invalid} of {items} items failed validation, {errors} schema error(s) ({details}); "
+            f"at most {thresholds.max_validation_errors} allowed",
+            errors=errors,
+            items=items,
+            invalid_items=invalid,
+            fields=by_field,
+            limit=thresholds.max_validation_errors,
+        )
+    ]
+
+
+def field_errors_text(by_field: dict[str, dict[str, int]], separator: str = ", ") -> str:
+    """``{"image_url": {"regex_not_matched": 2}}`` as ``image_url regex not matched 2``."""
+    return separator.join(
+        f"{name} {error.replace('_', ' ')} {count}"
+        for name, found in by_field.items()
+        for error, count in found.items()
+    )
+
+
+def counts_text(counts: dict[str, int], separator: str = ", ") -> str:
+    """``{"timeout": 2, "data-loss": 1}`` as ``timeout 2, data-loss 1`` (the alerts' Persian uses "، ")."""
+    return separator.join(f"{name} {n}" for name, n in counts.items())

@@ -207,7 +207,7 @@ def test_each_rule_is_one_monitor_failing_with_the_rules_numbers():
         in failed["newsarchive crawl health/field coverage"]
     )
     assert "site digiato blocked 3 of 40 requests" in failed["newsarchive crawl health/blocked responses"]
-    failed = run_suite(problems_of(run_stats(0, requests=7, fetch_new=3, timeout=3)))
+    failed = run_suite(problems_of(run_stats(0, requests=7, fetch_new=3, server_error=3)))
     assert list(failed) == ["newsarchive crawl health/listed articles kept"]
     failed = run_suite([{"check": "time-limit", "message": "the run reached its time limit"}])
     assert list(failed) == ["newsarchive crawl health/finish reason"]

@@ -34,6 +34,7 @@ from spidermon.exceptions import SkipAction
 
 from newsarchive.archive import Archive, ArchiveError, resolve_db_path
 from newsarchive.archive.alerts import alerted_since, remember_alerts
+from newsarchive.health import counts_text, field_errors_text
 from newsarchive.monitors.mail import EmailChannel, email_channel, send_email
 from newsarchive.monitors.suite import VERDICT, rule_of
 
@@ -100,6 +101,24 @@ def _persian(problem: dict[str, Any], site: str) -> str:
     if check == "nothing-kept":
         return (
             f"{site}: نقشه‌های سایت و فیدها {problem['listed_new']} خبر تازه فهرست کردند ولی هیچ‌کدام ذخیره نشد"
+        )
+    if check == "errors":
+        raised = problem["spider_exceptions"]
+        exceptions = f" (استثناهای اسپایدر: {counts_text(raised, '، ')})" if raised else ""
+        return (
+            f"{site}: {problem['errors']} خطا در گزارش این اجرا ثبت شد{exceptions}؛ "
+            f"حداکثر {problem['limit']} مجاز است"
+        )
+    if check == "failed-requests":
+        return (
+            f"{site}: {problem['failed']} درخواست از {problem['requests']} پس از همهٔ تلاش‌های دوباره "
+            f"ناموفق ماند ({counts_text(problem['reasons'], '، ')})؛ حداکثر {problem['limit']:.0%} مجاز است"
+        )
+    if check == "item-validation":
+        return (
+            f"{site}: {problem['invalid_items']} خبر از {problem['items']} در اعتبارسنجی رد شد، "
+            f"{problem['errors']} خطای طرح‌واره ({field_errors_text(problem['fields'], '، ')})؛ "
+            f"حداکثر {problem['limit']} مجاز است"
         )
     return str(problem["message"])
 

@@ -82,7 +82,7 @@ class CrawlHealthMonitors:
         settings = crawler.settings
         asked = monitors_asked_for(settings)
         if not asked and not settings.getbool("SPIDERMON_ENABLED"):
-            raise NotConfigured("no monitors nor alerts configured")
+            raise NotConfigured  # no message: Scrapy would log "Disabled" at WARNING in every crawl
         extension = cls(crawler, alerts=False)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         if asked:

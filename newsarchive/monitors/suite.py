@@ -28,6 +28,8 @@ RULES = {
     "discovery": ("discovery-limit",),
     "unsafe": ("unsafe-urls",),
     "finish": ("time-limit", "closed"),
+    "errors": ("errors", "failed-requests"),
+    "validation": ("item-validation",),
     "archive": ("archive",),
 }
 KNOWN_CHECKS = frozenset(check for checks in RULES.values() for check in checks)
@@ -100,6 +102,14 @@ class CrawlHealthMonitor(Monitor):
     @monitors.name("finish reason")
     def test_finish_reason(self) -> None:
         self.assert_rule_passed("finish")
+
+    @monitors.name("errors during the crawl")
+    def test_errors(self) -> None:
+        self.assert_rule_passed("errors")
+
+    @monitors.name("item validation")
+    def test_item_validation(self) -> None:
+        self.assert_rule_passed("validation")
 
     @monitors.name("archive written")
     def test_archive(self) -> None:
