@@ -40,6 +40,8 @@ class SearchHit:
     published_jalali: str | None
     snippet: str
     rank: float
+    #: The story the article belongs to (its copies on other sites share it).
+    story_id: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -67,6 +69,7 @@ EXPORT_COLUMNS = (
     "first_seen_at",
     "last_fetched_at",
     "content_hash",
+    "story_id",
 )
 
 
@@ -241,7 +244,7 @@ class QueriesMixin:
         sql = f"""
             with top as ({matches} order by rank limit :limit)
             select articles.id, articles.source, articles.url, articles.title, articles.lead, articles.body,
-                   articles.published_at, articles.published_jalali, top.rank
+                   articles.published_at, articles.published_jalali, articles.story_id, top.rank
             from top join articles on articles.rowid = top.rowid
             order by top.rank
         """
