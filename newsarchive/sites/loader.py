@@ -2,11 +2,11 @@
 
 A file holds one or more sites, each a table named after the site (its spider's name)::
 
-    [sites.techrato]
-    base_url = "https://techrato.com"
+    [sites.myblog]
+    base_url = "https://blog.example.ir"
     article_paths = ['^/\\d{4}/\\d{2}/[^/]+/?$']
 
-    [sites.techrato.selectors]
+    [sites.myblog.selectors]
     title = ["h1.entry-title"]
 
 Its keys are the fields of :class:`~newsarchive.sites.base.Site` (arrays of strings for
