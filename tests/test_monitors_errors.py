@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, load_expected, scrapy_crawl
+from faultserver import Fault, FaultServer, reset
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 from test_health import run_stats
@@ -451,3 +452,37 @@ def test_a_run_stopped_early_fails_the_finish_reason_monitor(replay_server, webh
         {"check": "closed", "message": "the crawl stopped early (closespider_itemcount)"}
     ]
     assert "[Spidermon] newsarchive crawl health/finish reason... FAIL" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_site_that_stops_answering_alerts_the_failed_requests_rule(webhook, tmp_path):
+    """Eight of the eighteen article pages reset the connection at every try: stored are the
+    others, and the webhook hears how many requests failed of how many (retries not counted)."""
+    faults = {f"/{article['path']}": Fault(reset()) for article in load_expected("digiato.json")[:8]}
+    db = tmp_path / "archive.db"
+    settings = {
+        "RETRY_TIMES": 1,
+        "NEWSARCHIVE_RETRY_BACKOFF_BASE": 0.1,
+        "NEWSARCHIVE_WARC": 0,
+        "NEWSARCHIVE_ALERT_WEBHOOK_URL": f"{webhook.url}/hook",
+    }
+    with FaultServer(faults) as server:
+        result = scrapy_crawl("digiato", db, server.url, *settings_args(settings), check=False)
+    assert result.returncode == EXIT_DEGRADED, result.stderr[-3000:]
+    stats = recorded_stats(db)
+    assert (stats["newsarchive/articles/new"], stats["newsarchive/dropped/connection-lost"]) == (10, 8)
+    requests = stats["downloader/request_count"] - stats["retry/count"]
+    ((path, body),) = webhook.received
+    assert (path, body["status"]) == ("/hook", "degraded")
+    (problem,) = body["problems"]
+    assert problem == {
+        "check": "failed-requests",
+        "message": f"digiato: 8 of {requests} requests failed after their retries (connection-lost 8); "
+        "at most 20% allowed",
+        "failed": 8,
+        "requests": requests,
+        "share": round(8 / requests, 4),
+        "reasons": {"connection-lost": 8},
+        "limit": 0.2,
+    }
+    assert "[Spidermon] newsarchive crawl health/errors during the crawl... FAIL" in result.stderr
