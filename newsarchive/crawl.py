@@ -20,6 +20,7 @@ from newsarchive.archive import resolve_db_path
 from newsarchive.memory import is_distributed_worker
 from newsarchive.outcomes import ARCHIVE_ERROR, EXIT_CODE, EXIT_FAILED, NOT_STARTED
 from newsarchive.runlock import RunLocked
+from newsarchive.sites import load_sites
 
 #: Replay servers are local: no need to be polite to them.
 REPLAY_SPEED_SETTINGS = {
@@ -54,12 +55,16 @@ def run_spiders(
     """Run the named spiders one after another in this process; returns each one's stats.
 
     Like ``scrapy crawl`` (:mod:`newsarchive.commands.crawl`), an archive that takes no
-    writes stops everything before the first request: :class:`ArchiveError` is raised.
+    writes stops everything before the first request: :class:`ArchiveError` is raised; so
+    does a sites file that does not load: :class:`~newsarchive.sites.SiteConfigError`.
     A run stopped by the archive mid-crawl ends the sequence, since the next would fail alike.
     """
     from newsarchive.extensions import check_archive
 
     settings = project_settings(overrides)
+    # A broken sites file stops everything before the reactor (SiteConfigError), as Scrapy's
+    # spider loader would only once the first spider is asked for.
+    load_sites(settings.get("NEWSARCHIVE_SITES_FILE"))
     if not is_distributed_worker(settings):  # a distributed worker never writes SQLite
         check_archive(resolve_db_path(settings.get("NEWSARCHIVE_DB")))
     install_reactor(settings["TWISTED_REACTOR"])

@@ -37,7 +37,7 @@ from newsarchive.cli.progress import Progress
 from newsarchive.cli.searching import print_hits
 from newsarchive.outcomes import ARTICLE_OUTCOMES, ARTICLES, EXIT_USAGE, archive_exit_code, stats_under
 from newsarchive.replay import ReplayServer, bundled_mirror
-from newsarchive.sites import SITES
+from newsarchive.sites import SITES, Site, load_sites
 
 #: What ``demo`` searches for once its crawl is done.
 DEMO_QUERY = "پیام‌رسان"
@@ -194,34 +194,36 @@ def add_demo_parser(commands: Commands) -> None:
     demo.set_defaults(func=cmd_demo)
 
 
-def _unknown_site(name: str) -> str:
-    close = close_names(name, SITES)
+def _unknown_site(name: str, sites: dict[str, Site]) -> str:
+    close = close_names(name, sites)
     return quoted(name) + (" (did you mean " + " or ".join(quoted(c) for c in close) + "?)" if close else "")
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
-    from newsarchive.crawl import exit_code, run_spiders
+    from newsarchive.crawl import exit_code, project_settings, run_spiders
 
-    names = list(SITES) if args.all else args.sites
-    unknown = [name for name in names if name not in SITES]
+    overrides = dict(pair.split("=", 1) for pair in args.set or [])
+    if args.db:
+        overrides["NEWSARCHIVE_DB"] = args.db
+    if args.redis:
+        overrides["NEWSARCHIVE_REDIS_URL"] = args.redis
+    # The bundled sites and the user's (./sites.toml, NEWSARCHIVE_SITES_FILE, also with -s)
+    sites = load_sites(project_settings(overrides).get("NEWSARCHIVE_SITES_FILE"))
+    names = list(sites) if args.all else args.sites
+    unknown = [name for name in names if name not in sites]
     if unknown or not names:
         problem = (
-            f"unknown site {', '.join(_unknown_site(name) for name in unknown)}"
+            f"unknown site {', '.join(_unknown_site(name, sites) for name in unknown)}"
             if unknown
             else "no site given (name sites, or --all)"
         )
-        print(f"newsarchive crawl: {problem}; known: {', '.join(SITES)}", file=sys.stderr)
+        print(f"newsarchive crawl: {problem}; known: {', '.join(sites)}", file=sys.stderr)
         return EXIT_USAGE
     try:
         day_bounds(args)  # the spiders would refuse it too, but only after the crawl began
     except ValueError as error:
         print(f"newsarchive crawl: {error}", file=sys.stderr)
         return EXIT_USAGE
-    overrides = dict(pair.split("=", 1) for pair in args.set or [])
-    if args.db:
-        overrides["NEWSARCHIVE_DB"] = args.db
-    if args.redis:
-        overrides["NEWSARCHIVE_REDIS_URL"] = args.redis
     spider_args = {"since": args.since} if args.since else {}
     try:
         with CrawlProgress(quiet=args.quiet):
@@ -242,8 +244,10 @@ def add_crawl_parser(commands: Commands) -> None:
         "changed articles are stored (earlier versions kept), each run recorded (newsarchive runs). "
         "On a terminal, a line per site counts the pages fetched.",
     )
-    crawl.add_argument("sites", nargs="*", help=f"sites to crawl ({', '.join(SITES)})")
-    crawl.add_argument("--all", action="store_true", help="crawl every site")
+    crawl.add_argument(
+        "sites", nargs="*", help=f"sites to crawl ({', '.join(SITES)}, and your own from ./sites.toml)"
+    )
+    crawl.add_argument("--all", action="store_true", help="crawl every site, bundled and your own")
     crawl.add_argument("--since", help="backfill from the start of this Tehran day: 2024-03-20 or 1403-01-01")
     crawl.add_argument(
         "-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy setting (repeat for several)"
