@@ -24,6 +24,7 @@ from conftest import ROOT, load_expected, scrapy_crawl
 from scrapy.exceptions import UsageError
 from scrapy.settings import Settings
 
+from newsarchive.cli import main
 from newsarchive.crawl import project_settings
 from newsarchive.sites import SITES, Listing, Selectors, Site, SiteConfigError, load_sites
 from newsarchive.sites.loader import BUNDLED_DIR, REGEX_FIELDS, TABLES, key_line, read_sites
@@ -376,6 +377,17 @@ def test_a_broken_sites_file_is_a_usage_error_when_spiders_are_asked_for(workdir
             UsageError, match=r"sites\.toml, line 3, key sites\.x\.article_paths: not a valid regular"
         ):
             ask()
+
+
+def test_newsarchive_crawl_knows_the_users_sites(workdir, capsys):
+    write(workdir / "sites.toml", USER_SITE)
+    write(workdir / "desk.toml", USER_SITE.replace("my-blog", "lab-news"))
+    argv = ["crawl", "my-blgo", "-s", "NEWSARCHIVE_SITES_FILE=desk.toml", "--db", str(workdir / "a.db")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "unknown site 'my-blgo' (did you mean 'my-blog'?)" in err
+    assert err.rstrip().endswith(", my-blog, lab-news")
+    assert not (workdir / "a.db").exists()
 
 
 # --- scrapy list / crawl -------------------------------------------------------------
