@@ -17,16 +17,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 import sqlite_utils
-from conftest import EXPECTED, MIRROR, ROOT, callback_output, scrapy_crawl
+from conftest import EXPECTED, MIRROR, callback_output, scrapy_crawl
 from itemadapter import ItemAdapter
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, TextResponse
@@ -34,6 +32,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import TimeoutError as TwistedTimeout
 from twisted.python.failure import Failure
+from wordpress_mirror import SITE, crawl_site, generated_post, write_changes, write_rest_pages
 
 from newsarchive.cms import open_profile
 from newsarchive.cms.wordpress import (
@@ -42,7 +41,6 @@ from newsarchive.cms.wordpress import (
     LAYER,
     MARGIN,
     MAX_PAGES,
-    PER_PAGE,
     latest_modified,
     modified_after,
     post_fields,
@@ -61,14 +59,6 @@ from newsarchive.spiders.sites import spider_class
 ITIRAN = SITES["itiran"]
 EXPECTED_POSTS = json.loads((EXPECTED / "wordpress" / "itiran.json").read_text("utf-8"))
 FETCHED_AT = "2026-12-01T00:00:00Z"
-#: A site of the generated mirrors: the generic profile only, as a user's one-line entry.
-TEST_SITE = Site(
-    name="wptest",
-    base_url="https://wp.example",
-    article_paths=(r"^/\d{4}/\d{2}/\d{2}/[^/]+/?$",),
-    cms="wordpress",
-    feeds=(),
-)
 
 
 def mirror_posts() -> list[dict]:
@@ -513,106 +503,27 @@ def test_scrapy_crawl_itiran_takes_every_post_from_two_requests(tmp_path, replay
     assert len(rows(db)) == len(EXPECTED_POSTS)
 
 
-#: Runs a spider made from a site given as JSON, in its own process (Twisted's reactor runs once).
-CRAWL_SCRIPT = """
-import json, sys
-from newsarchive.crawl import run_spiders
-from newsarchive.sites.base import Site
-from newsarchive.spiders.sites import spider_class
-site = Site(**{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(sys.argv[1]).items()})
-(stats,) = run_spiders([spider_class(site)], json.loads(sys.argv[2])).values()
-print(json.dumps({k: v for k, v in stats.items() if isinstance(v, int)}))
-"""
-
-
-def crawl_test_site(db: Path, replay_url: str) -> dict[str, int]:
-    """Crawl :data:`TEST_SITE` through ``replay_url`` into ``db``; the run's integer stats."""
-    site = {"name": TEST_SITE.name, "base_url": TEST_SITE.base_url, "cms": TEST_SITE.cms, "feeds": []}
-    site["article_paths"] = list(TEST_SITE.article_paths)
-    settings = {"NEWSARCHIVE_REPLAY_URL": replay_url, "NEWSARCHIVE_DB": str(db), "LOG_LEVEL": "WARNING"}
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSARCHIVE_")}
-    result = subprocess.run(
-        [sys.executable, "-c", CRAWL_SCRIPT, json.dumps(site), json.dumps(settings)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-5000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def generated_post(number: int) -> dict:
-    """Post ``number`` of the generated site: one a day from 2024, modified an hour later."""
-    published = datetime(2024, 1, 1, 8, tzinfo=UTC) + timedelta(hours=3 * number)
-    day = published.strftime("%Y/%m/%d")
-    return {
-        "link": f"https://wp.example/{day}/post-{number}/",
-        "title": {"rendered": f"خبر شماره {number} درباره 5G"},
-        "excerpt": {"rendered": f"<p>خلاصه خبر {number} [&hellip;]</p>"},
-        "content": {
-            "rendered": f"<p>متن خبر {number} با نیم\u200cفاصله.</p><div class='sharedaddy'>اشتراک</div>"
-        },
-        "date_gmt": published.strftime("%Y-%m-%dT%H:%M:%S"),
-        "modified_gmt": (published + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
-        "format": "standard",
-        "_links": {},
-        "_embedded": {
-            "author": [{"name": "نویسنده"}],
-            "wp:term": [[{"taxonomy": "category", "name": "اخبار"}]],
-        },
-    }
-
-
-def write_rest_pages(root: Path, posts: list[dict], after: datetime | None) -> None:
-    """The answers WordPress would give to the profile's queries for ``posts``: one file per
-    page of 100, with the pagination headers in its sidecar."""
-    pages = max(1, -(-len(posts) // PER_PAGE))
-    for page in range(1, pages + 1):
-        url = urlsplit(posts_url(TEST_SITE, page, after))
-        path = root / url.path.strip("/")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        answer = path.with_name(f"posts?{unquote(url.query)}")
-        answer.write_text(json.dumps(posts[(page - 1) * PER_PAGE : page * PER_PAGE], ensure_ascii=False))
-        headers = {"X-WP-Total": str(len(posts)), "X-WP-TotalPages": str(pages)}
-        answer.with_name(answer.name + ".headers.json").write_text(json.dumps({"headers": headers}))
-
-
 @pytest.mark.slow
 def test_backfill_then_ten_new_then_nothing_new_within_the_request_budget(tmp_path):
-    root = tmp_path / "mirror" / "wp.example"
-    db = tmp_path / "archive.db"
+    root, db = tmp_path / "mirror", tmp_path / "archive.db"
     backfill = [generated_post(n) for n in range(5000)]
     write_rest_pages(root, backfill, None)
-    with ReplayServer(tmp_path / "mirror") as server:
-        first = crawl_test_site(db, server.url)
+    with ReplayServer(root) as server:
+        first = crawl_site(db, server.url)
         assert first["downloader/request_count"] == 51 <= 60  # robots.txt and 50 pages
         assert first["newsarchive/articles/new"] == len(rows(db)) == 5000
 
-        # Ten new posts: asked after the watermark less the margin, which repeats the known
-        # posts changed in those hours (skipped, not stored again).
-        watermark = datetime.fromisoformat(backfill[-1]["modified_gmt"]).replace(tzinfo=UTC)
-        repeated = [
-            post
-            for post in backfill
-            if datetime.fromisoformat(post["modified_gmt"]).replace(tzinfo=UTC) > watermark - MARGIN
-        ]
+        # Ten new posts, asked after the watermark less the margin, which repeats the known
+        # posts changed in those hours: skipped, not stored again.
         new = [generated_post(n) for n in range(5000, 5010)]
-        write_rest_pages(root, repeated + new, watermark - MARGIN)
-        second = crawl_test_site(db, server.url)
+        repeated = write_changes(root, backfill, new)
+        second = crawl_site(db, server.url)
         assert second["downloader/request_count"] == 2 <= 3  # robots.txt and one page
         assert second["newsarchive/articles/new"] == 10 and len(rows(db)) == 5010
-        assert second["newsarchive/skipped/known"] == len(repeated)
+        assert second["newsarchive/skipped/known"] == repeated > 0
 
-        watermark = datetime.fromisoformat(new[-1]["modified_gmt"]).replace(tzinfo=UTC)
-        recent = [
-            post
-            for post in backfill + new
-            if datetime.fromisoformat(post["modified_gmt"]).replace(tzinfo=UTC) > watermark - MARGIN
-        ]
-        write_rest_pages(root, recent, watermark - MARGIN)
-        third = crawl_test_site(db, server.url)
+        write_changes(root, backfill + new, [])
+        third = crawl_site(db, server.url)
         assert third["downloader/request_count"] == 2
         assert "newsarchive/articles/new" not in third and len(rows(db)) == 5010
 
@@ -627,7 +538,7 @@ ARTICLE_PAGE = """<!DOCTYPE html><html lang="fa-IR"><head><title>{title} - سا�
 @pytest.mark.slow
 @pytest.mark.parametrize("api", ["missing", "closed", "html"])
 def test_without_a_usable_api_the_site_is_crawled_through_its_sitemap_and_pages(api, tmp_path):
-    root = tmp_path / "mirror" / "wp.example"
+    root = tmp_path / "mirror" / SITE.host
     urls = ["https://wp.example/2024/03/01/first/", "https://wp.example/2024/03/01/second/"]
     for number, url in enumerate(urls):
         page = root / urlsplit(url).path.strip("/") / "index.html"
@@ -641,7 +552,7 @@ def test_without_a_usable_api_the_site_is_crawled_through_its_sitemap_and_pages(
         f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
     )
     if api != "missing":
-        write_rest_pages(root, [generated_post(1)], None)
+        write_rest_pages(root.parent, [generated_post(1)], None)
         (answer,) = [path for path in (root / "wp-json/wp/v2").iterdir() if not path.name.endswith(".json")]
         if api == "closed":
             answer.with_name(answer.name + ".headers.json").write_text(json.dumps({"status": 401}))
@@ -652,8 +563,8 @@ def test_without_a_usable_api_the_site_is_crawled_through_its_sitemap_and_pages(
             answer.write_text("<!DOCTYPE html><html><body><h1>خانه</h1></body></html>")
     db = tmp_path / "archive.db"
     with ReplayServer(tmp_path / "mirror") as server:
-        stats = crawl_test_site(db, server.url)
+        stats = crawl_site(db, server.url)
     stored = rows(db)
-    assert set(stored) == {TEST_SITE.canonical(url) for url in urls}
+    assert set(stored) == {SITE.canonical(url) for url in urls}
     assert all(json.loads(row["field_sources"])["body"] != LAYER for row in stored.values())
     assert stats["downloader/request_count"] == 5  # robots.txt, the API, its sitemap, two pages
