@@ -5,7 +5,7 @@
 The crawl parses every article page once with lxml (:func:`newsarchive.extract.tree.html_selector`)
 and the extraction layers walk that tree. Lexbor, through selectolax, parses HTML faster; this
 measures by how much on the same pages, and how much of what the extraction uses it offers:
-the site modules' CSS selectors (without parsel's ``::text``/``::attr()``, which selectolax
+the site files' CSS selectors (without parsel's ``::text``/``::attr()``, which selectolax
 spells as methods) and the lxml tree operations the extraction code calls (XPath, parents,
 tails). Needs the ``bench`` extra (selectolax); without it the module says so and measures
 nothing.
@@ -114,7 +114,7 @@ def run(quick: bool = False) -> list[dict]:
             target="none",
             met=None,
             note=(
-                f"{len(selectors) - len(refused)} of {len(selectors)} distinct selectors of the site modules"
+                f"{len(selectors) - len(refused)} of {len(selectors)} distinct selectors of the site files"
                 + (f"; refused: {', '.join(refused[:8])}" if refused else "")
                 + "; a switch would also rewrite the lxml tree operations the extraction code calls "
                 "against selectolax's node API (no XPath; text as nodes of their own, no tails): "

@@ -12,7 +12,7 @@ to every request (robots.txt and redirects included, ``dont_filter`` or not) and
 A URL may be fetched when:
 
 * its scheme is ``http`` or ``https`` and it has no user name or password;
-* its host is one of the site's hosts or a subdomain of one (a site module
+* its host is one of the site's hosts or a subdomain of one (a site entry
   names its other hosts, such as a CDN, in ``extra_hosts``);
 * its port is the scheme's default;
 * its host is not an IP address in a loopback, private, link-local, shared,

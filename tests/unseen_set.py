@@ -1,6 +1,6 @@
 """Loader for the "unseen pages" test set (``tests/unseen/``).
 
-The set holds article pages in layouts the site modules were not written for
+The set holds article pages in layouts the site entries were not written for
 (older and newer themes, AMP, print views, Next.js, widgets moved into the body)
 and pages of other Persian news sites, each with hand-written expected values in
 ``tests/unseen/expected.json``.  The pages were built from public evidence of each
@@ -23,7 +23,7 @@ Expected values (see the README for the full list of keys):
   real DST history), or null when the page only gives a day; then
   ``published_date`` holds the Gregorian day and ``published_precision`` is
   ``"day"``.
-* ``site`` names the project's site module for the seven known sites, else null.
+* ``site`` names the project's site entry for the seven known sites, else null.
 * ``tags`` is null when the page shows no tags; ``lead`` and ``image_url`` are
   null when the page has none.
 * ``noise`` lists strings found on the page that must not appear in the body.
@@ -65,7 +65,7 @@ class Case:
 
     @property
     def site(self) -> str | None:
-        """The project's site module name for the seven known sites, else None."""
+        """The project's site name for the seven known sites, else None."""
         return self.expected["site"]
 
     @property
@@ -82,7 +82,7 @@ def load_expected() -> list[dict]:
 def load_unseen(site: str | None = None, *, known_sites_only: bool = False) -> list[Case]:
     """Every unseen page with its expected values.
 
-    ``site`` keeps only the pages of that site module; ``known_sites_only`` keeps
+    ``site`` keeps only the pages of that site entry; ``known_sites_only`` keeps
     the pages of the seven project sites (``site`` not null).
     """
     cases = []

@@ -11,7 +11,7 @@ The modules, from the page up:
 
 * :mod:`.page`: the parsed page and its lazily read metadata, shared by every layer;
 * :mod:`.layers`: the layers' order, what is kept of their values, the body choice;
-* the layers by source: :mod:`.site_layer` (a site module's selectors), :mod:`.metadata`
+* the layers by source: :mod:`.site_layer` (a site entry's selectors), :mod:`.metadata`
   (JSON-LD, ``<meta>``, ``<time>``), :mod:`.dateline` with :mod:`.dateline_marks` (a
   displayed date line), :mod:`.conventions` (WordPress themes and the last resort);
 * the rules they share: :mod:`.generic` (site names, people, images, Next.js data),

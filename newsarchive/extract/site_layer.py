@@ -1,4 +1,4 @@
-"""The site layer: a site module's own CSS selectors, the first and most precise layer.
+"""The site layer: a site entry's own CSS selectors, the first and most precise layer.
 
 Each module in :mod:`newsarchive.sites` names where its pages keep the title, lead, image,
 authors, categories, tags, displayed dates and body, and which boxes are noise. While a
