@@ -49,6 +49,7 @@ from newsarchive.cms.wordpress import (
     total_pages,
 )
 from newsarchive.crawl import project_settings
+from newsarchive.middlewares import PageCheckMiddleware, PageRejected
 from newsarchive.outcomes import DROPPED, FETCH_NEW, SKIPPED_KNOWN
 from newsarchive.page import article_fields
 from newsarchive.pipelines import DatePipeline, NormalizationPipeline, ValidationPipeline
@@ -251,8 +252,9 @@ def test_a_post_with_broken_parts_still_gives_what_it_has():
     assert fields["published_candidates"] == [] and fields["field_sources"] == {"title": LAYER}
 
 
-def spider_for(site: Site, db: Path, memory: object | None = None):
-    """A spider of ``site`` on a crawler with the project settings; ``memory`` replaces its crawl memory."""
+def spider_for(site: Site, db: Path, memory: object | None = None, **arguments: str):
+    """A spider of ``site`` (with spider ``arguments``) on a crawler with the project settings;
+    ``memory`` replaces its crawl memory."""
     cls = spider_class(site)
     settings = {
         **project_settings().copy_to_dict(),
@@ -260,7 +262,7 @@ def spider_for(site: Site, db: Path, memory: object | None = None):
         "EXTENSIONS": {"newsarchive.extensions.CrawlRun": None},
         "NEWSARCHIVE_DB": str(db),
     }
-    spider = cls.from_crawler(get_crawler(cls, settings))
+    spider = cls.from_crawler(get_crawler(cls, settings), **arguments)
     if memory is not None:
         spider.__dict__["archive"] = memory
     return spider
@@ -374,6 +376,19 @@ def test_an_incremental_run_asks_after_the_watermark_and_skips_what_the_archive_
     assert stats.get_value("newsarchive/fetch/changed") == 1
 
 
+def test_since_bounds_the_query_and_the_posts_taken(tmp_path):
+    spider = spider_for(ITIRAN, tmp_path / "a.db", Memory(), since="1405-09-04")  # 2026-11-25, Tehran
+    (request,) = start_requests(spider)
+    tehran_day = datetime(2026, 11, 24, 20, 30, tzinfo=UTC)
+    assert request.url == posts_url(ITIRAN, 1, tehran_day - MARGIN)
+    items = callback_output(request.callback(rest_response(request, json.dumps(mirror_posts()).encode())))
+    assert sorted(ItemAdapter(item)["published_candidates"][0][1] for item in items) == [
+        "2026-11-25T07:45:00Z",
+        "2026-11-26T05:20:00Z",
+    ]
+    assert spider.crawler.stats.get_value(FETCH_NEW) == 2
+
+
 def test_a_tombstoned_post_never_comes_back(tmp_path):
     post = mirror_posts()[0]
     gone = {"last_fetched_at": None, "published_at": None, "gone": False, "tombstoned": True}
@@ -434,6 +449,20 @@ def test_page_one_unreachable_falls_back_and_is_counted(tmp_path):
     failure.request = request
     assert discovery_urls(callback_output(request.errback(failure)))[0] == "https://itiran.com/robots.txt"
     assert spider.crawler.stats.get_value(f"{DROPPED}fetch-error") == 1
+
+
+def test_a_challenge_instead_of_page_one_falls_back_and_is_counted_once(tmp_path):
+    spider = spider_for(ITIRAN, tmp_path / "a.db", Memory())
+    (request,) = start_requests(spider)
+    challenge = HtmlResponse(
+        request.url, status=403, headers={"cf-mitigated": "challenge"}, body=b"<html></html>", request=request
+    )
+    with pytest.raises(PageRejected) as rejected:
+        PageCheckMiddleware(spider.crawler).process_response(request, challenge)
+    failure = Failure(rejected.value)
+    failure.request = request
+    assert discovery_urls(callback_output(request.errback(failure)))[0] == "https://itiran.com/robots.txt"
+    assert spider.crawler.stats.get_value(f"{DROPPED}blocked") == 1
 
 
 # --- the replay server's sidecars ----------------------------------------------------------

@@ -208,13 +208,19 @@ def _body(
     return text, {**body.removed, **({"echoes": echoes} if echoes else {})}
 
 
+def post_url(site: Site, post: Mapping[str, Any]) -> str | None:
+    """The canonical form of the post's ``link`` when it is one of the site's article URLs."""
+    link = post.get("link")
+    url = site.canonical(link) if isinstance(link, str) else ""
+    return url if url and site.is_article_url(url) else None
+
+
 def post_fields(site: Site, post: Mapping[str, Any], fetched_at: str) -> dict[str, Any] | None:
     """The raw item fields of one REST ``post`` of ``site`` (the keys of
     :func:`newsarchive.page.article_fields`), fetched at ``fetched_at``; None when its ``link``
     is not one of the site's article URLs."""
-    link = post.get("link")
-    url = site.canonical(link) if isinstance(link, str) else ""
-    if not url or not site.is_article_url(url):
+    url = post_url(site, post)
+    if url is None:
         return None
     title = html_text(_rendered(post, "title")) or None
     authors = _names(author for author in _embedded(post, "author") if isinstance(author, dict))

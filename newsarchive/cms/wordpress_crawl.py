@@ -31,6 +31,7 @@ from newsarchive.cms.wordpress import (
     modified_after,
     parse_gmt,
     post_fields,
+    post_url,
     posts_url,
     read_posts,
     total_pages,
@@ -100,17 +101,19 @@ class WordPressProfile:
                 yield item
 
     def _item(self, post: dict[str, Any], fetched_at: str) -> ArticleItem | None:
-        """The post as an item when the archive wants it (see :meth:`NewsSpider.fetch_reason`)."""
-        fields = post_fields(self.site, post, fetched_at)
-        if fields is None:
+        """The post as an item when the archive wants it (see :meth:`NewsSpider.fetch_reason`);
+        its body is extracted only then."""
+        url = post_url(self.site, post)
+        if url is None:
             count_drop(self.spider.crawler.stats, Drop.NOT_ARTICLE)
             return None
         published = parse_gmt(post.get("date_gmt"))
         if self.spider.since and published and published < self.spider.since:
             return None
-        if self.spider.fetch_reason(fields["url"], parse_gmt(post.get("modified_gmt"))) is None:
+        if self.spider.fetch_reason(url, parse_gmt(post.get("modified_gmt"))) is None:
             return None
-        return ArticleItem(**fields)
+        fields = post_fields(self.site, post, fetched_at)
+        return ArticleItem(**fields) if fields is not None else None
 
     def failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         request: scrapy.Request = failure.request  # type: ignore[attr-defined]
