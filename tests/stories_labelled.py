@@ -43,8 +43,10 @@ import itertools
 import json
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from math import comb
 from pathlib import Path
 
 from newsarchive.persian import fold, normalize
@@ -246,6 +248,35 @@ def with_opening(paragraphs: list[str], name: str) -> list[str]:
 
 def body_length(paragraphs: list[str] | tuple[str, ...]) -> int:
     return sum(len(p) for p in paragraphs)
+
+
+# --- scoring ------------------------------------------------------------------------------
+
+
+def scores(tp: int, fp: int, fn: int) -> tuple[float, float]:
+    """Precision and recall (1.0 for an empty denominator)."""
+    return (tp / (tp + fp) if tp + fp else 1.0, tp / (tp + fn) if tp + fn else 1.0)
+
+
+def membership_scores(groups: dict[str, str], stories: dict[str, str]) -> tuple[int, int, int]:
+    """(TP, FP, FN) over all pairs of articles: a positive pair is in one group (truth) /
+    one story (found). Counted from the contingency table, not pair by pair."""
+    both = Counter((groups[key], stories[key]) for key in groups)
+    true_pairs = sum(comb(n, 2) for n in Counter(groups.values()).values())
+    found_pairs = sum(comb(n, 2) for n in Counter(stories.values()).values())
+    tp = sum(comb(n, 2) for n in both.values())
+    return tp, found_pairs - tp, true_pairs - tp
+
+
+def store_shuffled(labelled: LabelledSet, archive) -> dict[str, str]:
+    """Store the set's articles one by one in ``archive`` (an open writable
+    :class:`~newsarchive.archive.Archive`), in a seeded random order (a copy is often stored
+    before its original, as crawls of several sites do); returns key -> story id."""
+    order = list(labelled.articles)
+    random.Random(SEED).shuffle(order)
+    for item in order:
+        archive.store_article(item.article, fetched_at="2024-06-01T00:00:00Z")
+    return {item.key: archive.find_article(item.article["url"])["story_id"] for item in labelled.articles}
 
 
 # --- the builder ----------------------------------------------------------------------------

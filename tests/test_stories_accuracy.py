@@ -13,12 +13,20 @@ pairs never NEAR.
 from __future__ import annotations
 
 import functools
-import random
 from collections import Counter
-from math import comb
+from collections.abc import Iterator
 
 import pytest
-from stories_labelled import SEED, LabelledSet, Pair, build, labelled_set
+from stories_labelled import (
+    SEED,
+    LabelledSet,
+    Pair,
+    build,
+    labelled_set,
+    membership_scores,
+    scores,
+    store_shuffled,
+)
 
 from newsarchive.archive import Archive, article_id
 from newsarchive.stories import EXACT, NEAR, Sameness, compare, story_text
@@ -47,11 +55,6 @@ def _never_near(pair: Pair) -> bool:
 
 def _is_copy(sameness: Sameness) -> bool:
     return sameness.kind in (EXACT, NEAR)
-
-
-def scores(tp: int, fp: int, fn: int) -> tuple[float, float]:
-    """Precision and recall (1.0 for an empty denominator)."""
-    return (tp / (tp + fp) if tp + fp else 1.0, tp / (tp + fn) if tp + fn else 1.0)
 
 
 def _listing(pairs: list[tuple[Pair, Sameness]], most: int = 15) -> str:
@@ -163,16 +166,6 @@ def test_boilerplate_and_shared_source_pairs_are_never_near():
 # --- stories in the archive ---------------------------------------------------------------
 
 
-def membership_scores(groups: dict[str, str], stories: dict[str, str]) -> tuple[int, int, int]:
-    """(TP, FP, FN) over all pairs of articles: a positive pair is in one group (truth) /
-    one story (found). Counted from the contingency table, not pair by pair."""
-    both = Counter((groups[key], stories[key]) for key in groups)
-    true_pairs = sum(comb(n, 2) for n in Counter(groups.values()).values())
-    found_pairs = sum(comb(n, 2) for n in Counter(stories.values()).values())
-    tp = sum(comb(n, 2) for n in both.values())
-    return tp, found_pairs - tp, true_pairs - tp
-
-
 def test_membership_scores_count_pairs():
     groups = {"a": "1", "b": "1", "c": "1", "d": "2", "e": "2"}
     assert membership_scores(groups, {"a": "x", "b": "x", "c": "y", "d": "y", "e": "y"}) == (2, 2, 2)
@@ -180,18 +173,11 @@ def test_membership_scores_count_pairs():
 
 
 @pytest.fixture(scope="module")
-def stored(tmp_path_factory) -> tuple[LabelledSet, dict[str, str], Archive]:
-    """The labelled articles stored one by one, in a seeded random order (a copy is often
-    stored before its original, as crawls of several sites do); key -> story id."""
+def stored(tmp_path_factory) -> Iterator[tuple[LabelledSet, dict[str, str], Archive]]:
+    """The labelled articles stored one by one in a seeded random order; key -> story id."""
     labelled = labelled_set()
-    order = list(labelled.articles)
-    random.Random(SEED).shuffle(order)
-    archive = Archive(tmp_path_factory.mktemp("stories") / "labelled.db")
-    for item in order:
-        archive.store_article(item.article, fetched_at="2024-06-01T00:00:00Z")
-    stories = {item.key: archive.find_article(item.article["url"])["story_id"] for item in labelled.articles}
-    yield labelled, stories, archive
-    archive.close()
+    with Archive(tmp_path_factory.mktemp("stories") / "labelled.db") as archive:
+        yield labelled, store_shuffled(labelled, archive), archive
 
 
 @pytest.mark.slow
