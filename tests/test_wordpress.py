@@ -389,6 +389,17 @@ def test_since_bounds_the_query_and_the_posts_taken(tmp_path):
     assert spider.crawler.stats.get_value(FETCH_NEW) == 2
 
 
+def test_the_next_pages_keep_the_query_of_page_one_whoever_reads_it(tmp_path):
+    """In a distributed crawl, page 1 may be read by a process that did not ask for it."""
+    watermark = "2026-11-26T09:15:03"
+    (request,) = start_requests(spider_for(ITIRAN, tmp_path / "a.db", Memory(watermark=watermark)))
+    other = spider_for(ITIRAN, tmp_path / "b.db", Memory())
+    response = rest_response(request, b"[]", **{"X-WP-TotalPages": "2"})
+    (page2,) = callback_output(other.parse_cms(response))
+    after = datetime(2026, 11, 26, 9, 15, 3, tzinfo=UTC) - MARGIN
+    assert page2.url == posts_url(ITIRAN, 2, after)
+
+
 def test_a_tombstoned_post_never_comes_back(tmp_path):
     post = mirror_posts()[0]
     gone = {"last_fetched_at": None, "published_at": None, "gone": False, "tombstoned": True}

@@ -8,7 +8,8 @@ wants it (new, changed since it was stored, or young); tombstoned URLs never com
 
 The watermark is the latest ``modified_gmt`` seen, kept in the crawl memory's discovery state
 under the posts URL when the run finishes with every page read (a page that failed keeps the
-old one, so its posts are asked again next time).
+old one, so its posts are asked again next time). In a distributed crawl each worker keeps
+the latest of the pages it read; a page failed in another worker is not known to it.
 
 When page 1 fails (404: no REST API; 401/403: closed to the public; a challenge page), or
 answers anything but a list of posts (an HTML page, an error object), or no posts at all on a
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 
 #: ``newsarchive_kind`` of the REST requests (and of their WARC captures).
 KIND = "wp-rest"
-_PAGE = "newsarchive_rest_page"
+_PAGE, _AFTER = "newsarchive_rest_page", "newsarchive_rest_after"
 
 
 class WordPressProfile:
@@ -54,30 +55,32 @@ class WordPressProfile:
         self.spider = spider
         self.site = spider.site
         self.endpoint = self.site.url(POSTS_PATH)
-        self.after: datetime | None = None
         #: The latest ``modified_gmt`` of the posts read, and whether every page was read.
         self.latest: str | None = None
         self.complete = True
 
     def start_requests(self) -> Iterator[scrapy.Request]:
-        self.after = modified_after(self.spider.archive.discovery_lastmod(self.endpoint), self.spider.since)
-        yield self._request(1)
+        yield self._request(
+            1, modified_after(self.spider.archive.discovery_lastmod(self.endpoint), self.spider.since)
+        )
 
-    def _request(self, page: int) -> scrapy.Request:
+    def _request(self, page: int, after: datetime | None) -> scrapy.Request:
+        """Page ``page`` of the posts changed after ``after``, which its meta carries to the
+        next pages (in a distributed crawl another process may read page 1)."""
         return scrapy.Request(
-            posts_url(self.site, page, self.after),
+            posts_url(self.site, page, after),
             callback=self.spider.parse_cms,
             errback=self.spider.cms_failed,
-            meta={"newsarchive_kind": KIND, _PAGE: page},
+            meta={"newsarchive_kind": KIND, _PAGE: page, _AFTER: after.isoformat() if after else None},
         )
 
     def remembered(self) -> dict[str, str]:
         return {self.endpoint: self.latest} if self.complete and self.latest else {}
 
     def parse(self, response: Response) -> Iterator[scrapy.Request | ArticleItem]:
-        page = response.meta.get(_PAGE, 1)
+        page, after = response.meta.get(_PAGE, 1), response.meta.get(_AFTER)
         posts = read_posts(response.body)
-        if page == 1 and (posts is None or (not posts and self.after is None)):
+        if page == 1 and (posts is None or (not posts and after is None)):
             yield from self._fall_back(response.url, "no posts" if posts == [] else "not a list of posts")
             return
         if posts is None:
@@ -90,7 +93,8 @@ class WordPressProfile:
                 name.decode("latin-1"): (response.headers.get(name) or b"").decode("latin-1")
                 for name in response.headers
             }
-            yield from (self._request(number) for number in range(2, total_pages(headers) + 1))
+            since = datetime.fromisoformat(after) if after else None
+            yield from (self._request(number, since) for number in range(2, total_pages(headers) + 1))
         self.latest = latest_modified([*posts, {"modified_gmt": self.latest}])
         fetched_at = response.meta.get("newsarchive_fetched_at") or datetime.now(UTC).strftime(
             "%Y-%m-%dT%H:%M:%SZ"
