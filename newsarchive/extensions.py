@@ -259,7 +259,10 @@ class CrawlRun:
             logger.error("%s run %s: %s", site, self.run_id, message)
             return RunStatus.FAILED, [{"check": "time-limit", "message": message}]
         if reason != "finished":
-            return RunStatus.FAILED, [{"check": "closed", "message": f"the crawl stopped early ({reason})"}]
+            set_exit_code(stats, EXIT_FAILED)
+            message = f"the crawl stopped early ({reason})"
+            logger.error("%s run %s: %s", site, self.run_id, message)
+            return RunStatus.FAILED, [{"check": "closed", "message": message, "reason": reason}]
         problems = check_health(site, summary, stats.get_stats(), self.thresholds)
         if not problems:
             return RunStatus.FINISHED, []

@@ -446,10 +446,15 @@ def test_a_run_stopped_early_fails_the_finish_reason_monitor(replay_server, webh
     settings = {"CLOSESPIDER_ITEMCOUNT": 3, "NEWSARCHIVE_ALERT_WEBHOOK_URL": f"{webhook.url}/hook"}
     result = scrapy_crawl("digiato", db, replay_server.url, *settings_args(settings), check=False)
     assert "'finish_reason': 'closespider_itemcount'" in result.stderr
+    assert result.returncode == 1, "a run that did not finish is failed: exit 1"
     ((path, body),) = webhook.received
     assert (path, body["run_id"], body["status"]) == ("/hook", 1, "failed")
     assert body["problems"] == [
-        {"check": "closed", "message": "the crawl stopped early (closespider_itemcount)"}
+        {
+            "check": "closed",
+            "message": "the crawl stopped early (closespider_itemcount)",
+            "reason": "closespider_itemcount",
+        }
     ]
     assert "[Spidermon] newsarchive crawl health/finish reason... FAIL" in result.stderr
 

@@ -28,7 +28,7 @@ from newsarchive.archive import Archive, resolve_db_path
 from newsarchive.archive.deletion import TOMBSTONED
 from newsarchive.distributed.connection import DEFAULT_PREFIX, redis_client
 from newsarchive.extensions import record_coverage, run_summary
-from newsarchive.health import check_health
+from newsarchive.health import LOG_ERRORS, SPIDER_EXCEPTIONS, VALIDATED_ITEMS, VALIDATION_ERRORS, check_health
 from newsarchive.outcomes import (
     ARTICLE_OUTCOMES,
     ARTICLES,
@@ -65,6 +65,11 @@ SUMMED_STATS = (
     "retry/",
     "scheduler/",
     "robotstxt/",
+    # What the health rules on errors and item validation read (newsarchive.health).
+    LOG_ERRORS,
+    SPIDER_EXCEPTIONS,
+    VALIDATED_ITEMS,
+    VALIDATION_ERRORS,
 )
 
 #: crawl_runs.stats keys where the ingester keeps a crawl's state (written with each batch).
