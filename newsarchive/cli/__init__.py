@@ -11,6 +11,7 @@ Each group of commands is a module of this package, with its parsers next to its
 * :mod:`~newsarchive.cli.crawling`: ``demo``, ``crawl``, ``runs``, ``replay``, ``ingest``;
 * :mod:`~newsarchive.cli.searching`: ``search``, ``sources``, ``stats``, ``serve``;
 * :mod:`~newsarchive.cli.exporting`: ``export``;
+* :mod:`~newsarchive.cli.stories`: ``stories`` (and ``search --stories``'s grouping);
 * :mod:`~newsarchive.cli.progress`: the progress bar of the long commands;
 * :mod:`~newsarchive.cli.maintenance`: ``reindex``, ``reparse``;
 * :mod:`~newsarchive.cli.deleting`: ``delete`` (takedown requests, tombstones);
@@ -58,6 +59,7 @@ from newsarchive.cli.searching import (
     cmd_sources,
     cmd_stats,
 )
+from newsarchive.cli.stories import add_stories_parser, cmd_stories
 
 DESCRIPTION = """\
 Archive Persian tech news into a searchable SQLite archive: crawl news sites, search
@@ -97,6 +99,7 @@ __all__ = [
     "cmd_serve",
     "cmd_sources",
     "cmd_stats",
+    "cmd_stories",
     "main",
 ]
 
@@ -115,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_demo_parser,
         add_crawl_parser,
         add_search_parser,
+        add_stories_parser,
         add_sources_parser,
         add_reindex_parser,
         add_serve_parser,

@@ -28,6 +28,7 @@ from newsarchive.cli.options import (
     print_json_line,
     run_record,
 )
+from newsarchive.cli.stories import story_hits, story_size
 
 SEARCH_HELP = """\
 query language:
@@ -61,16 +62,19 @@ def cmd_search(args: argparse.Namespace) -> int:
         day_bounds(args)  # the library checks the days too; this names the option
         with Archive(args.db, readonly=True) as archive:
             check_filter_names(archive, sources=args.source, categories=args.category, tags=args.tag)
-            hits = archive.search(
-                args.query,
-                limit=args.limit,
-                sources=args.source or (),
-                since=args.since,
-                until=args.until,
-                categories=args.category or (),
-                tags=args.tag or (),
-                marks=marks,
-            )
+            filters = {
+                "sources": args.source or (),
+                "since": args.since,
+                "until": args.until,
+                "categories": args.category or (),
+                "tags": args.tag or (),
+                "marks": marks,
+            }
+            if args.stories:
+                stories = story_hits(archive, args.query, limit=args.limit, **filters)
+                hits = [story.hit for story in stories]
+            else:
+                hits = archive.search(args.query, limit=args.limit, **filters)
             if not hits and (found := archive.damage()):
                 raise sqlite3.DatabaseError(found)  # "no matches" from a damaged file would be a lie
     except (QueryError, UsageError) as error:
@@ -83,6 +87,19 @@ def cmd_search(args: argparse.Namespace) -> int:
             raise
         print(f"newsarchive search: --limit must be 1 or more (got {args.limit})", file=sys.stderr)
         return 2
+    if args.stories:
+        if args.json:
+            for story in stories:
+                print_json_line(story.as_dict())
+        else:
+            print_hits(
+                hits,
+                [
+                    f"{story_size(story.articles, story.sources)} · story {story.story_id}"
+                    for story in stories
+                ],
+            )
+        return 0
     if args.json:
         for hit in hits:
             print_json_line(hit.as_dict())
@@ -114,12 +131,19 @@ def add_search_parser(commands: Commands) -> None:
         default=20,
         help=f"at most this many matches, 1 to {MAX_LIMIT:,} (default 20)",
     )
+    search.add_argument(
+        "--stories",
+        action="store_true",
+        help="one result per story (the same news on several sites): its best-ranked article, with "
+        "the story's number of articles and sources (`newsarchive stories --story ID` lists them)",
+    )
     search.add_argument("--json", action="store_true", help="JSON lines instead of a table")
     search.set_defaults(func=cmd_search)
 
 
-def print_hits(hits: Sequence[SearchHit]) -> None:
-    """Search hits as a numbered table: title, dates, source, URL and the wrapped snippet."""
+def print_hits(hits: Sequence[SearchHit], notes: Sequence[str] = ()) -> None:
+    """Search hits as a numbered table: title, dates, source, URL, the hit's line of ``notes``
+    if given (``--stories``: the story's size), and the wrapped snippet."""
     if not hits:
         print("  no matches")
     width = min(shutil.get_terminal_size((100, 20)).columns, 120)
@@ -127,6 +151,8 @@ def print_hits(hits: Sequence[SearchHit]) -> None:
         print(f"{number:>3}. {hit.title}")
         print(f"     {hit.published_jalali or '?'} (Tehran) · {hit.published_at or '?'} · {hit.source}")
         print(f"     {hit.url}")
+        if notes:
+            print(f"     {notes[number - 1]}")
         # Wrap on spaces only: a ZWNJ word or an ANSI mark must never be cut.
         print(
             textwrap.fill(
