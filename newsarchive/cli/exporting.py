@@ -35,6 +35,7 @@ def _export_command(args: argparse.Namespace) -> str:
         ("--until", args.until),
         ("--query", args.query),
         ("--fields", args.fields),
+        ("--dedupe", args.dedupe),
     ):
         if value is not None:
             words += [option, str(value)]
@@ -136,6 +137,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             filters=filters,
             fields=tuple(args.fields.split(",")) if args.fields else None,
             with_versions=args.with_versions,
+            dedupe=args.dedupe,
             force=args.force,
             command=_export_command(args),
             bounds={"since": args.since, "until": args.until},
@@ -163,15 +165,16 @@ def cmd_export(args: argparse.Namespace) -> int:
         # The reader of --out - stopped (`| head`): end quietly, as a tool killed by SIGPIPE would.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 141
+    what = "stories (one article each)" if args.dedupe else "articles"
     if result.outputs is None:
         print(
-            f"{result.records:,} articles → stdout ({result.bytes:,} bytes, sha256 {result.sha256}); "
+            f"{result.records:,} {what} → stdout ({result.bytes:,} bytes, sha256 {result.sha256}); "
             "no manifest, datasheet or chart with --out - (give --out FILE for them)",
             file=sys.stderr,
         )
         return 0
     print(
-        f"{result.records:,} articles → {result.outputs.data} ({result.bytes:,} bytes, sha256 {result.sha256})"
+        f"{result.records:,} {what} → {result.outputs.data} ({result.bytes:,} bytes, sha256 {result.sha256})"
     )
     print(
         f"manifest {result.outputs.manifest}, datasheet {result.outputs.datasheet}, chart {result.outputs.chart}"
@@ -235,6 +238,12 @@ def add_export_parser(commands: Commands) -> None:
     )
     export.add_argument(
         "--with-versions", action="store_true", help="add each article's earlier versions (field versions)"
+    )
+    export.add_argument(
+        "--dedupe",
+        choices=("story",),
+        help="story: one record per story (the same news on several sites), the earliest of its "
+        "articles the filters keep, with story_size and story_urls (the story's other articles)",
     )
     export.add_argument(
         "--force",

@@ -35,10 +35,15 @@ Properties the tests hold it to:
   ``datasets/`` folder is created. ``out="-"`` streams JSON Lines, JSON or CSV
   to stdout instead, without side files.
 
+Stories (the same news on several sites): every record has its ``story_id``;
+``dedupe="story"`` writes one record per story with ``story_size`` and ``story_urls`` (the
+others' URLs), and the side files count originals and copies per source and month.
+
 The modules, in the order an export uses them: ``fields`` (what each field means and
-reads), ``paths`` (names and destination checks), ``stream`` (the row loop and the
-encoder processes), ``writers`` (JSON Lines, JSON, CSV, Parquet), ``manifest``,
-``datasheet`` and ``chart`` (the side files), ``exporter`` (:func:`export` itself),
+reads), ``paths`` (names and destination checks), ``stories`` (the archive's stories
+with copies, read once per export), ``stream`` (the row loop and the encoder
+processes), ``writers`` (JSON Lines, JSON, CSV, Parquet), ``manifest``, ``datasheet``
+and ``chart`` (the side files), ``exporter`` (:func:`export` itself),
 ``errors`` (what a refused export raises: values, never command-line options, which
 :mod:`newsarchive.cli` adds). No SQL here: the archive module reads; this package
 writes files.

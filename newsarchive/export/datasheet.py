@@ -132,6 +132,52 @@ def _month_table(per_month: dict[str, dict[str, int]], label: str) -> list[str]:
     return lines
 
 
+def _story_section(stories: dict[str, Any] | None, dedupe: str | None) -> list[str]:
+    """The datasheet's *Stories* section: originals and copies per source and month."""
+    if stories is None:
+        return []
+    lines = [
+        "## Stories",
+        "",
+        stories["note"],
+        "",
+        f"{stories['stories']:,} stories, {stories['stories_with_copies']:,} of them with copies: "
+        f"{stories['originals']:,} records are originals (their story's first publication), "
+        f"{stories['copies']:,} copies. Articles are one story from a similarity of {stories['threshold']} "
+        "on (`newsarchive stories --threshold X` regroups the archive at another).",
+        "",
+    ]
+    if dedupe == "story":
+        lines += [
+            "One record per story (`--dedupe story`): the earliest of the story's articles the "
+            "selection holds, with `story_size` (the story's articles in the archive) and `story_urls` "
+            "(the others' URLs, the first publication first). A copy below is a record whose story was "
+            "first published by an article outside the selection.",
+            "",
+        ]
+    per_month = stories["per_month"]
+    sources = sorted(per_month)
+    months = sorted({month for counts in per_month.values() for month in counts})
+    if not months:
+        return [*lines, "(no articles)", ""]
+    lines += [
+        "Originals / copies per Gregorian month (UTC `published_at`) and source:",
+        "",
+        "| month | " + " | ".join(map(_md, sources)) + " | total |",
+        "|---|" + "---:|" * (len(sources) + 1),
+    ]
+    for month in months:
+        cells = [per_month[source].get(month, {"originals": 0, "copies": 0}) for source in sources]
+        originals = sum(cell["originals"] for cell in cells)
+        copies = sum(cell["copies"] for cell in cells)
+        lines.append(
+            f"| {month} | "
+            + " | ".join(f"{cell['originals']} / {cell['copies']}" for cell in cells)
+            + f" | {originals} / {copies} |"
+        )
+    return [*lines, ""]
+
+
 def _selection(filters: dict[str, Any]) -> str:
     """The filters of an export in words."""
     parts = []
@@ -148,7 +194,8 @@ def _selection(filters: dict[str, Any]) -> str:
             parts.append(f"{label} (any of) " + ", ".join(filters[label]))
     if filters["query"]:
         parts.append(f"matching the search {filters['query']!r}")
-    return "; ".join(parts) or "the whole archive"
+    selection = "; ".join(parts) or "the whole archive"
+    return selection + ("; one record per story" if filters.get("dedupe") == "story" else "")
 
 
 def datasheet(manifest: dict[str, Any]) -> str:
@@ -212,6 +259,7 @@ def datasheet(manifest: dict[str, Any]) -> str:
         "",
         *_month_table(manifest["per_month"]["jalali"], "ماه (month)"),
         "",
+        *_story_section(manifest.get("stories"), manifest["filters"].get("dedupe")),
         "## Fields",
         "",
         f"Types as this {_FORMAT_NAMES[data['format']]} file writes them (see *The file* below).",

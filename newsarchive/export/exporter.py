@@ -46,6 +46,7 @@ from newsarchive.export.paths import (
     split_name,
     temp_path,
 )
+from newsarchive.export.stories import DEDUPE, StoryIndex, StoryTally
 from newsarchive.export.stream import (
     PARALLEL_MIN_ARTICLES,
     ExportSpec,
@@ -75,6 +76,9 @@ class ExportOptions:
     fields: tuple[str, ...] | None = None
     with_versions: bool = False
     force: bool = False
+    #: ``story``: one record per story, the earliest article of it the filters keep, with
+    #: ``story_size`` and ``story_urls`` (the story's other articles).
+    dedupe: str | None = None
     command: str = "newsarchive export"
     #: The since/until text as given, for the manifest (``filters`` holds them in UTC).
     bounds: dict[str, str | None] = field(default_factory=dict)
@@ -121,10 +125,12 @@ def _write_data(
     target: Path | IO[bytes],
     progress: Callable[[int], None],
     parallel: bool,
+    stories: StoryIndex | None,
 ) -> tuple[int, Tally, str, int]:
     """Write the data to the file at ``target`` (truncated first), or to an open binary stream
-    (not Parquet; left open): (records, tally, SHA-256, bytes)."""
-    tally = Tally(spec.fields)
+    (not Parquet; left open): (records, tally, SHA-256, bytes). ``stories``: the archive's
+    stories, for the story fields, one record per story and the tally's copies."""
+    tally = Tally(spec.fields, StoryTally(stories) if stories is not None else None)
     owned = isinstance(target, Path)
     pool = start_pool(spec) if parallel else None
     try:
@@ -142,7 +148,7 @@ def _write_data(
             if pool is not None:
                 count = write_parallel(archive, filters, spec, pool, writer, tally, progress)
             else:
-                count = write_serial(archive, filters, spec, writer, tally, progress)
+                count = write_serial(archive, filters, spec, writer, tally, progress, stories)
             sha256, size = writer.close()
             if raw is not None:
                 raw.flush()
@@ -185,7 +191,10 @@ def export(
         if kind:
             raise UnsafeDestination(out, kind, data=True)
     fmt, gzipped = _resolve_format(options)
-    fields = choose_fields(options.fields, with_versions=options.with_versions)
+    if options.dedupe not in (None, *DEDUPE):
+        raise ExportError(f"unknown dedupe {options.dedupe!r}; choose {', '.join(DEDUPE)}")
+    one_per_story = options.dedupe == "story"
+    fields = choose_fields(options.fields, with_versions=options.with_versions, with_stories=one_per_story)
     streamed = options.out is not None and str(options.out) == STDOUT
     if fmt == "parquet" and streamed:
         raise NotStreamable(fmt)
@@ -198,7 +207,9 @@ def export(
     )
     now = now or datetime.now(UTC)
     summary = archive.export_summary(filters)
-    spec = ExportSpec.of(archive.path, fields, fmt, excel=options.excel)
+    spec = ExportSpec.of(archive.path, fields, fmt, excel=options.excel, one_per_story=one_per_story)
+    # The side files count originals and copies; the story fields and --dedupe need the index too.
+    stories = StoryIndex(archive) if spec.serial or not streamed else None
 
     def report(done: int) -> None:
         if progress is not None:
@@ -208,12 +219,14 @@ def export(
         # One pass in this process: the encoder processes may need a second pass (below), and
         # what went down a pipe cannot be taken back.
         count, _, sha256, size = _write_data(
-            archive, filters, spec, gzipped, sys.stdout.buffer, report, False
+            archive, filters, spec, gzipped, sys.stdout.buffer, report, False, stories
         )
         return ExportResult(outputs=None, records=count, sha256=sha256, bytes=size, manifest=None)
     if options.out is None:
         suffix = SUFFIXES[fmt] + (".gz" if gzipped else "")
-        name = default_name(filters, summary, now, with_versions=options.with_versions)
+        name = default_name(
+            filters, summary, now, with_versions=options.with_versions, one_per_story=one_per_story
+        )
         data_path = DEFAULT_DIR / (name + suffix)
     else:
         data_path = Path(options.out)
@@ -227,14 +240,16 @@ def export(
         parallel = options.parallel
         if parallel is None:
             parallel = summary["articles"] >= PARALLEL_MIN_ARTICLES
-        parallel = bool(parallel) and fmt != "parquet" and fork_context() is not None
+        parallel = bool(parallel) and fmt != "parquet" and not spec.serial and fork_context() is not None
         before = archive.data_version()
-        count, tally, sha256, size = _write_data(archive, filters, spec, gzipped, data_temp, report, parallel)
+        count, tally, sha256, size = _write_data(
+            archive, filters, spec, gzipped, data_temp, report, parallel, stories
+        )
         if parallel and archive.data_version() != before:
             # Another connection committed while the encoder processes read: their rows
             # may be newer than this process's snapshot. Write again, in one snapshot.
             count, tally, sha256, size = _write_data(
-                archive, filters, spec, gzipped, data_temp, report, False
+                archive, filters, spec, gzipped, data_temp, report, False, stories
             )
 
         manifest = build_manifest(
@@ -251,6 +266,7 @@ def export(
             sha256=sha256,
             size=size,
             generated=now,
+            dedupe=options.dedupe,
         )
         chart = chart_svg(
             tally.per_month("gregorian"),

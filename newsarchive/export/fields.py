@@ -199,7 +199,27 @@ FIELDS: dict[str, Field] = {
             (),
             checked=False,
         ),
-        # Not exported unless asked for with --fields:
+        Field(
+            "story_id",
+            "The story the article belongs to: the same news on several sites (or several URLs of one "
+            "site), an article and its copies, exact or edited, grouped by their folded body text. The id "
+            "of the story's first stored article; an article without copies is a story of its own. Equal "
+            "`story_id`s mean copies of one story (`newsarchive stories --story ID` lists them).",
+            nullable=True,
+        ),
+        # Not exported unless asked for with --fields (or --dedupe story):
+        Field(
+            "story_size",
+            "How many articles the story has in the archive (1: no copies); with `--dedupe story`.",
+            kind="int",
+            checked=False,
+        ),
+        Field(
+            "story_urls",
+            "URLs of the story's other articles in the archive, the first publication first (empty: no "
+            "copies); with `--dedupe story`.",
+            kind="strings",
+        ),
         Field("page_type", "Kind of page (`article`, `video`, ...).", nullable=True),
         Field("sponsored", "True for paid or promoted content.", bool, kind="bool", checked=False),
         Field(
@@ -241,13 +261,19 @@ DEFAULT_FIELDS = (
     "modified_at",
     "word_count",
     "language",
+    "story_id",
 )
+#: The fields :mod:`newsarchive.export.stories` makes (not archive columns); ``--dedupe story`` adds them.
+STORY_FIELDS = ("story_size", "story_urls")
 #: Columns read whatever the fields: the manifest counts by source, month and site.
 TALLY_COLUMNS = ("source", "url", "published_at", "published_jalali")
 
 
-def choose_fields(names: Iterable[str] | None, *, with_versions: bool) -> tuple[str, ...]:
-    """The exported fields in order: ``names`` (checked) or the defaults, plus ``versions`` if asked."""
+def choose_fields(
+    names: Iterable[str] | None, *, with_versions: bool, with_stories: bool = False
+) -> tuple[str, ...]:
+    """The exported fields in order: ``names`` (checked) or the defaults, plus ``versions`` if
+    asked, and ``story_size`` and ``story_urls`` with ``with_stories`` (one record per story)."""
     chosen = list(dict.fromkeys(n.strip() for n in names if n.strip())) if names else list(DEFAULT_FIELDS)
     unknown = [name for name in chosen if name not in FIELDS]
     if unknown or not chosen:
@@ -256,12 +282,15 @@ def choose_fields(names: Iterable[str] | None, *, with_versions: bool) -> tuple[
         )
     if with_versions and "versions" not in chosen:
         chosen.append("versions")
+    if with_stories:
+        chosen += [name for name in STORY_FIELDS if name not in chosen]
     return tuple(chosen)
 
 
 def columns_for(fields: Iterable[str]) -> tuple[str, ...]:
     """The archive columns the records of ``fields`` and the tally read, in table order
-    (``versions`` is not a column: ``Archive.export_rows`` adds it on request)."""
+    (``versions`` is not a column: ``Archive.export_rows`` adds it on request; nor are
+    ``story_size`` and ``story_urls``: :mod:`newsarchive.export.stories` makes them)."""
     needed = set(TALLY_COLUMNS).union(*(FIELDS[name].columns for name in fields))
     return tuple(column for column in EXPORT_COLUMNS if column in needed)
 

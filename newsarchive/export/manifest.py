@@ -23,6 +23,7 @@ from newsarchive import __version__
 from newsarchive.archive import Archive, ArticleFilter
 from newsarchive.export.fields import FIELDS, TYPES, jalali_slashes
 from newsarchive.export.paths import Outputs, split_name
+from newsarchive.export.stories import StoryTally
 from newsarchive.persian import normalize
 
 NORMALIZATION_SUMMARY = (
@@ -102,14 +103,16 @@ def layout(fmt: str, *, excel: bool = False) -> list[str]:
 
 
 class Tally:
-    """Counts kept while streaming: per source, per month (both calendars), field fill.
+    """Counts kept while streaming: per source, per month (both calendars), field fill, and
+    with ``stories`` the originals and copies (:class:`StoryTally`).
 
     Memory is one counter entry per (source, Gregorian month, Jalali month), whatever
     the number of records; the rows arrive ordered by ``published_at``.
     """
 
-    def __init__(self, fields: tuple[str, ...]):
+    def __init__(self, fields: tuple[str, ...], stories: StoryTally | None = None):
         self.fields = fields
+        self.stories = stories
         self.checked = tuple(name for name in fields if FIELDS[name].checked and name != "versions")
         self.with_versions = "versions" in fields
         self.months: Counter = Counter()
@@ -126,6 +129,8 @@ class Tally:
 
     def add_key(self, source: str, url: str, published_at: str, jalali: str | None) -> None:
         self.months[source, published_at[:7], jalali[:7] if jalali else "unknown"] += 1
+        if self.stories is not None:
+            self.stories.add(source, url, published_at)
         self.last[source] = (published_at, jalali)
         if source not in self.first:
             self.first[source] = (published_at, jalali)
@@ -187,10 +192,11 @@ def build_manifest(
     sha256: str,
     size: int,
     generated: datetime,
+    dedupe: str | None = None,
 ) -> dict[str, Any]:
     """Everything a reader needs to trust and use the data file, as JSON. ``command`` made
     the export; ``bounds`` are its ``since``/``until`` as given (``filters`` holds them in UTC);
-    ``excel``: a CSV file written for Excel."""
+    ``excel``: a CSV file written for Excel; ``dedupe``: ``story`` for one record per story."""
     coverage = tally.coverage()
     records = tally.records
     return {
@@ -218,6 +224,7 @@ def build_manifest(
             "categories": list(filters.categories),
             "tags": list(filters.tags),
             "query": filters.query,
+            "dedupe": dedupe,
         },
         "order": ["published_at", "url"],
         "generated_at": generated.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -245,6 +252,11 @@ def build_manifest(
             "jalali": tally.per_month("jalali"),
             "note": "Gregorian months of the UTC published_at; Jalali months of the Tehran published_jalali.",
         },
+        "stories": (
+            {**tally.stories.summary(), "threshold": archive.story_cutoff()}
+            if tally.stories is not None
+            else None
+        ),
         "fields": [
             {
                 "name": name,

@@ -44,10 +44,15 @@ def _slug(text: str, limit: int = 40) -> str:
 
 
 def default_name(
-    filters: ArticleFilter, summary: dict[str, Any], exported: datetime, *, with_versions: bool = False
+    filters: ArticleFilter,
+    summary: dict[str, Any],
+    exported: datetime,
+    *,
+    with_versions: bool = False,
+    one_per_story: bool = False,
 ) -> str:
-    """``<sources>_<first day>_<last day>[_<filters>][_with-versions]_exported-<day>`` (UTC days
-    of ``published_at``): two exports that hold different things get different names."""
+    """``<sources>_<first day>_<last day>[_<filters>][_with-versions][_one-per-story]_exported-<day>``
+    (UTC days of ``published_at``): two exports that hold different things get different names."""
     parts = ["+".join(_slug(s) for s in sorted(set(filters.sources))) if filters.sources else "all"]
     if summary.get("articles"):
         parts += [summary["first"][:10], summary["last"][:10]]
@@ -59,6 +64,8 @@ def default_name(
         parts.append(f"query-{_slug(filters.query)}")
     if with_versions:
         parts.append("with-versions")
+    if one_per_story:
+        parts.append("one-per-story")
     parts.append(f"exported-{exported:%Y-%m-%d}")
     return "_".join(parts)
 

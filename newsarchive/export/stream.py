@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from newsarchive.archive import Archive, ArticleFilter
-from newsarchive.export.fields import columns_for, record_builder, separator_check
+from newsarchive.export.fields import STORY_FIELDS, columns_for, record_builder, separator_check
 from newsarchive.export.manifest import Tally
+from newsarchive.export.stories import StoryIndex
 from newsarchive.export.writers import ParquetWriter, TextWriter, line_encoder
 
 #: From this many articles on, two forked processes read and encode batches of rows
@@ -45,12 +46,30 @@ class ExportSpec:
     with_versions: bool
     fmt: str = "jsonl"
     excel: bool = False
+    #: One record per story (``dedupe="story"``): only the first article of each story.
+    one_per_story: bool = False
 
     @classmethod
     def of(
-        cls, db_path: Path, fields: tuple[str, ...], fmt: str = "jsonl", *, excel: bool = False
+        cls,
+        db_path: Path,
+        fields: tuple[str, ...],
+        fmt: str = "jsonl",
+        *,
+        excel: bool = False,
+        one_per_story: bool = False,
     ) -> ExportSpec:
-        return cls(str(db_path), fields, columns_for(fields), "versions" in fields, fmt, excel)
+        return cls(str(db_path), fields, columns_for(fields), "versions" in fields, fmt, excel, one_per_story)
+
+    @property
+    def story_columns(self) -> bool:
+        """Whether the records have fields made from the story index (``story_size``, ``story_urls``)."""
+        return any(name in STORY_FIELDS for name in self.fields)
+
+    @property
+    def serial(self) -> bool:
+        """Whether rows must be read in this process: the story index lives here only."""
+        return self.one_per_story or self.story_columns
 
 
 def fork_context() -> Any:
@@ -104,12 +123,20 @@ def write_serial(
     writer: TextWriter | ParquetWriter,
     tally: Tally,
     progress: Callable[[int], None],
+    stories: StoryIndex | None = None,
 ) -> int:
-    """Read, encode and write every row in this process; the number of records."""
+    """Read, encode and write every row in this process; the number of records. ``stories``
+    (needed when ``spec.serial``) keeps one record per story and makes the story fields."""
     build = record_builder(spec.fields)
     separators = separator_check(spec.columns, with_versions=spec.with_versions)
+    first_of_story = stories.first_of_story() if stories is not None and spec.one_per_story else None
+    story_columns = stories.columns if stories is not None and spec.story_columns else None
     count = 0
     for row in archive.iter_export_rows(filters, columns=spec.columns, with_versions=spec.with_versions):
+        if first_of_story is not None and not first_of_story(row["url"]):
+            continue
+        if story_columns is not None:
+            row.update(story_columns(row["url"]))
         writer.write(build(row), line_separators=separators(row))
         tally.add(row)
         count += 1
