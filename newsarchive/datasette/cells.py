@@ -33,6 +33,11 @@ def chip_url(table_url: str, column: str, name: str) -> str:
     return f"{table_url}?{urllib.parse.urlencode({f'{column}__arraycontains': name})}"
 
 
+def story_url(table_url: str, story_id: str) -> str:
+    """The articles of a story (what a ``story_id`` links to)."""
+    return f"{table_url}?{urllib.parse.urlencode({'story_id': story_id})}"
+
+
 def direction(text: str) -> str:
     """``rtl`` for text with a Persian (right-to-left) letter, ``ltr`` for Latin-only text, else ``auto``."""
     if RTL_LETTER.search(text):

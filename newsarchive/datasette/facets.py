@@ -1,10 +1,14 @@
-"""Jalali year and month facets: the calendar a Persian reader counts in.
+"""Jalali year and month facets (the calendar a Persian reader counts in) and the story facet.
 
 ``published_jalali`` is stored as ``YYYY-MM-DD HH:MM`` (Tehran), so a year is its first
 four characters and a month its first seven; selecting one filters the table with
 ``published_jalali__startswith=1403-02``. Newest first, months labelled with their
 Persian names. Configured like Datasette's own facets: ``{"jalali_month":
 "published_jalali"}`` in the metadata or ``?_facet_jalali_month=published_jalali``.
+
+The story facet (``{"story": "story_id"}``) lists the stories with copies among the rows,
+the largest first, by their titles: the same news on several sites, one click away.
+:class:`GroupFacet` is what they share: a count per group, a filter per selected value.
 """
 
 from __future__ import annotations
@@ -18,13 +22,21 @@ from datasette.facets import Facet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 
 
-class JalaliFacet(Facet):
-    """Counts by the first ``width`` characters of a Jalali date column."""
+class GroupFacet(Facet):
+    """Counts of the table's rows grouped by an expression of a column; selecting a value
+    filters the table with ``column__lookup=value``. Subclasses say how to group, which
+    groups to keep, their order, the lookup and the labels."""
 
-    width = 0
+    #: The filter a selected value adds (``startswith``, ``exact``).
+    lookup = "exact"
 
-    def label(self, value: str) -> str:
-        return value
+    def grouping(self, column: str) -> tuple[str, str, str]:
+        """(value expression, where, having-and-order) of the facet's query for ``column``."""
+        raise NotImplementedError
+
+    async def labels(self, values: list[Any]) -> dict[Any, str]:
+        """A reader's label of each value (the value itself when missing)."""
+        return {}
 
     async def facet_results(self) -> tuple[list[dict[str, Any]], list[str]]:
         results: list[dict[str, Any]] = []
@@ -36,13 +48,12 @@ class JalaliFacet(Facet):
             column = config["config"].get("column") or config["config"]["simple"]
             if column not in columns:
                 continue
-            prefix = f"substr({escape_sqlite(column)}, 1, {self.width})"
+            value, where, tail = self.grouping(escape_sqlite(column))
             try:
                 rows = await self.ds.execute(
                     self.database,
-                    f"select {prefix} as value, count(*) as count from ({self.sql}) "
-                    f"where length({escape_sqlite(column)}) >= {self.width} "
-                    f"group by value order by value desc limit {size + 1}",
+                    f"select {value} as value, count(*) as count from ({self.sql}) "
+                    f"where {where} group by value {tail} limit {size + 1}",
                     self.params,
                     truncate=False,
                     custom_time_limit=self.ds.setting("facet_time_limit_ms"),
@@ -50,15 +61,17 @@ class JalaliFacet(Facet):
             except QueryInterrupted:
                 timed_out.append(column)
                 continue
-            lookup = f"{column}__startswith"
+            lookup = f"{column}__{self.lookup}"
+            shown = rows.rows[:size]
+            labels = await self.labels([row["value"] for row in shown])
             values = []
-            for row in rows.rows[:size]:
+            for row in shown:
                 selected = (lookup, row["value"]) in pairs
                 change = path_with_removed_args if selected else path_with_added_args
                 values.append(
                     {
                         "value": row["value"],
-                        "label": self.label(row["value"]),
+                        "label": labels.get(row["value"]) or row["value"],
                         "count": row["count"],
                         "toggle_url": self.ds.absolute_url(
                             self.request, self.ds.urls.path(change(self.request, {lookup: row["value"]}))
@@ -81,6 +94,26 @@ class JalaliFacet(Facet):
         return results, timed_out
 
 
+class JalaliFacet(GroupFacet):
+    """Counts by the first ``width`` characters of a Jalali date column."""
+
+    width = 0
+    lookup = "startswith"
+
+    def label(self, value: str) -> str:
+        return value
+
+    def grouping(self, column: str) -> tuple[str, str, str]:
+        return (
+            f"substr({column}, 1, {self.width})",
+            f"length({column}) >= {self.width}",
+            "order by value desc",
+        )
+
+    async def labels(self, values: list[Any]) -> dict[Any, str]:
+        return {value: self.label(value) for value in values}
+
+
 class JalaliYearFacet(JalaliFacet):
     type = "jalali_year"
     width = 4
@@ -95,3 +128,23 @@ class JalaliMonthFacet(JalaliFacet):
         month = int(value[5:7]) if value[5:7].isdigit() else 0
         names = jdatetime.date.j_months_fa
         return f"{names[month - 1]} {value[:4]}" if 1 <= month <= len(names) else value
+
+
+class StoryFacet(GroupFacet):
+    """The stories with copies among the table's rows, the largest first, labelled with their
+    titles; selecting one filters the table with ``story_id__exact=``. Configured as
+    ``{"story": "story_id"}``."""
+
+    type = "story"
+
+    def grouping(self, column: str) -> tuple[str, str, str]:
+        return column, f"{column} is not null", "having count(*) > 1 order by count desc, value"
+
+    async def labels(self, values: list[Any]) -> dict[Any, str]:
+        if not values:
+            return {}
+        marks = ", ".join("?" for _ in values)
+        rows = await self.ds.execute(
+            self.database, f"select id, title from stories where id in ({marks})", values
+        )
+        return {row["id"]: row["title"] for row in rows}

@@ -1,8 +1,9 @@
 """What the article page and the relevance-ordered search show, read for the templates.
 
-* :func:`article_page`: one article with its aliases, earlier versions and the WARC
+* :func:`article_page`: one article with its aliases, earlier versions, the WARC
   captures of its URLs (``captures`` indexes every response record: file, offset,
-  length), for ``row.html`` on the ``articles`` table.
+  length) and the other articles of its story (:func:`same_story`, read through
+  :meth:`newsarchive.archive.Archive.story`), for ``row.html`` on the ``articles`` table.
 * :func:`relevance`: a table search (``?_search=``) ranked as ``newsarchive search``
   ranks it, through :meth:`newsarchive.archive.Archive.search` itself (bm25 with
   :data:`newsarchive.archive.SEARCH_WEIGHTS`, snippets from the display text), with the
@@ -28,6 +29,7 @@ from newsarchive.datasette.cells import (
     json_strings,
     marked_html,
     paragraphs,
+    story_url,
 )
 
 PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
@@ -98,6 +100,7 @@ async def article_page(datasette: Any, database: str, pks: str) -> dict[str, Any
         capture["link"] = datasette.urls.row(database, "captures", tilde_encode(str(capture["id"])))
     table = datasette.urls.table(database, "articles")
     return {
+        "story": await same_story(datasette, database, article),
         "article": article,
         "date_line": jalali_date_line(article.get("published_jalali")),
         "paragraphs": paragraphs(article.get("body")),
@@ -108,6 +111,40 @@ async def article_page(datasette: Any, database: str, pks: str) -> dict[str, Any
             column: {name: chip_url(table, column, name) for name in article[column]}
             for column in CHIP_COLUMNS
         },
+    }
+
+
+async def same_story(datasette: Any, database: str, article: dict[str, Any]) -> dict[str, Any] | None:
+    """The story of ``article`` for its page: its size, sources, the link to its articles in
+    the table, and the other articles (kind and similarity to the story's first, the first
+    marked); None for an article without copies."""
+    path = getattr(datasette.get_database(database), "path", None)
+    story_id = article.get("story_id")
+    if not path or not story_id:
+        return None
+
+    def read() -> dict[str, Any] | None:
+        with Archive(path, readonly=True) as archive:
+            return archive.story(story_id)
+
+    story = await asyncio.to_thread(read)
+    if story is None or len(story["articles"]) < 2:
+        return None
+    first = story["articles"][0]["id"]
+    members = [
+        {
+            **member,
+            "first": member["id"] == first,
+            "similarity": None if member["similarity"] is None else f"{member['similarity']:.2f}",
+            "link": datasette.urls.row(database, "articles", tilde_encode(member["id"])),
+        }
+        for member in story["articles"]
+    ]
+    return {
+        **{key: story[key] for key in ("id", "title", "sources", "article_count", "first_source")},
+        "this": next((member for member in members if member["id"] == article["id"]), None),
+        "others": [member for member in members if member["id"] != article["id"]],
+        "table_link": story_url(datasette.urls.table(database, "articles"), story["id"]),
     }
 
 

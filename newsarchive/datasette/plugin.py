@@ -12,10 +12,12 @@ the file name):
   (``?_searchmode=raw`` still passes raw FTS5); ``jalali_month()`` gives the current
   Tehran month (``1405-09``) to the canned queries.
 * a reader's pages: cells with their direction and JSON arrays as chips
-  (:mod:`.cells`), the articles table without its long and search-only columns,
-  searches ranked as ``newsarchive search`` ranks them with snippets, an article page,
-  Jalali year/month facets (:mod:`.facets`), the site title on every page; the
-  templates and CSS are in ``templates/`` and ``static/`` beside this module.
+  (:mod:`.cells`), story ids as links to the story's articles (``?story_id=``), the
+  articles table without its long and search-only columns, searches ranked as
+  ``newsarchive search`` ranks them with snippets, an article page (with the other
+  articles of its story), Jalali year/month facets and a facet of the stories with
+  copies (:mod:`.facets`), the site title on every page; the templates and CSS are in
+  ``templates/`` and ``static/`` beside this module.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ from markupsafe import Markup
 
 from newsarchive.archive import SEARCH_COLUMNS
 from newsarchive.datasette import is_archive, metadata
-from newsarchive.datasette.cells import CHIP_COLUMNS, cell_html, chip_url, direction
-from newsarchive.datasette.facets import JalaliMonthFacet, JalaliYearFacet
+from newsarchive.datasette.cells import CHIP_COLUMNS, cell_html, chip_url, direction, link_html, story_url
+from newsarchive.datasette.facets import JalaliMonthFacet, JalaliYearFacet, StoryFacet
 from newsarchive.datasette.pages import article_page, date_order, relevance
 from newsarchive.export.chart import chart_svg
 from newsarchive.persian.dates import TEHRAN, gregorian_to_jalali
@@ -56,11 +58,13 @@ READER_COLUMNS = (
     "published_at",
     "lead",
     "tags",
+    "story_id",
     "url",
     "image_url",
 )
-#: Columns never offered as facets: JSON objects, notes, text and its search forms.
-NOT_FACETS = ("field_sources", "notes", "body", "lead", "title", *SEARCH_COLUMNS)
+#: Columns never offered as facets: JSON objects, notes, text and its search forms, and
+#: ``story_id`` (the story facet shows it, by title).
+NOT_FACETS = ("field_sources", "notes", "body", "lead", "title", "story_id", *SEARCH_COLUMNS)
 #: The canned query whose rows (month, source, articles) are drawn as a chart.
 CHART_QUERY = "articles_per_month"
 _archive_files: dict[tuple[str, str], bool] = {}
@@ -151,7 +155,7 @@ def prepare_connection(conn, database, datasette):
 
 @hookimpl
 def register_facet_classes():
-    return [JalaliYearFacet, JalaliMonthFacet]
+    return [JalaliYearFacet, JalaliMonthFacet, StoryFacet]
 
 
 @hookimpl
@@ -163,10 +167,16 @@ def render_cell(row, value, column, table, database, datasette):
     def chip_link(column: str, name: str) -> str:
         return chip_url(articles, column, name)
 
+    if column == "story_id" and isinstance(value, str) and value:
+        return link_html(story_url(articles, value), value, css_class="na-story-link")
+    if table == "stories" and column == "first_article_id" and isinstance(value, str) and value:
+        return link_html(datasette.urls.row(database, "articles", tilde_encode(value)), value)
     title_link = None
     # sqlite3.Row: "in" would look among the values, keys() has the column names.
     if table == "articles" and column == "title" and "id" in row.keys():  # noqa: SIM118
         title_link = datasette.urls.row(database, "articles", tilde_encode(str(row["id"])))
+    if table == "stories" and column == "title" and "id" in row.keys():  # noqa: SIM118
+        title_link = story_url(articles, str(row["id"]))
     return cell_html(value, column, chip_link=chip_link, title_link=title_link)
 
 
