@@ -203,10 +203,10 @@ def test_a_rolled_back_store_leaves_no_story(archive):
 
 
 def test_a_failure_while_assigning_stores_nothing(archive, monkeypatch):
-    def broken(self, ids):
+    def broken(self, article_id, stories):  # after the signature and its bands are written
         raise OSError("disk gone")
 
-    monkeypatch.setattr(Archive, "_summarize_stories", broken)
+    monkeypatch.setattr(Archive, "_join_stories", broken)
     with pytest.raises(OSError):
         archive.store_article(item("https://digiato.com/a1", BODY))
     assert archive.count() == archive.db["story_signatures"].count == archive.db["story_bands"].count == 0

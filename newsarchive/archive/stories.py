@@ -26,8 +26,8 @@ opening an archive to read it loads neither numpy nor the stories library.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -50,18 +50,17 @@ STORY_METADATA = frozenset({"title", "published_at", "source"})
 BOILERPLATE_ARTICLES = 3
 #: The newest signatures read from one band bucket: a story copied a thousand times needs
 #: only some of them to be found, and a look-up stays bounded.
-BUCKET_READ = 50
+BUCKET_READ = 20
 #: Candidates verified per article, those sharing the most bands first.
-MAX_CANDIDATES = 100
+MAX_CANDIDATES = 50
 _CUTOFF_SETTING = "story_cutoff"
 
-#: One row per story from its members (``:ids`` a JSON list of story ids, or NULL for all).
+#: One row per story from its members: ``{members}`` is the clause choosing the articles.
 _SUMMARY_SQL = """
 with members as (
     select story_id, id, title, source, published_at, first_seen_at,
         row_number() over (partition by story_id order by published_at, rowid) as place
-    from articles
-    where story_id is not null and (:ids is null or story_id in (select value from json_each(:ids)))
+    from articles where {members}
 )
 insert or replace into stories (id, title, first_published_at, first_source, first_article_id,
     first_seen_at, last_published_at, sources, article_count, updated_at)
@@ -79,6 +78,15 @@ select story_id,
     :now
 from members group by story_id
 """
+#: The row of a story of one article (the same values :data:`_SUMMARY_SQL` gives, cheaper).
+_SINGLE_SQL = """
+insert or replace into stories (id, title, first_published_at, first_source, first_article_id,
+    first_seen_at, last_published_at, sources, article_count, updated_at)
+select id, title, published_at, source, id, first_seen_at, published_at, json_array(source), 1, :now
+from articles where id = :id
+"""
+#: The members of the stories named in ``:ids`` (a JSON list), read through the story_id index.
+_SOME_STORIES = "story_id in (select value from json_each(:ids))"
 
 _STORY_COLUMNS = (
     "stories.id, stories.title, stories.first_published_at, stories.first_source, "
@@ -89,6 +97,21 @@ _STORY_COLUMNS = (
 
 def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" for _ in values)
+
+
+@functools.cache
+def _candidates_sql(bands: int) -> str:
+    """The signatures sharing a band key with one of ``bands`` keys (the newest
+    :data:`BUCKET_READ` of each bucket), those sharing the most first."""
+    buckets = " union all ".join(
+        "select * from (select signature_id from story_bands where bucket = ? "
+        f"order by signature_id desc limit {BUCKET_READ})"
+        for _ in range(bands)
+    )
+    return (
+        f"select signature_id from ({buckets}) group by signature_id "
+        f"order by count(*) desc, signature_id desc limit {MAX_CANDIDATES}"
+    )
 
 
 def _group(order: Sequence[str], pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -158,12 +181,7 @@ class StoriesMixin:
 
         conn = self.db.conn
         bands = print_.bands
-        bucket_read = " union all ".join(
-            f"select * from (select signature_id from story_bands where bucket = ? "
-            f"order by signature_id desc limit {BUCKET_READ})"
-            for _ in bands
-        )
-        shared_bands = Counter(row[0] for row in conn.execute(bucket_read, bands))
+        chosen = [row[0] for row in conn.execute(_candidates_sql(len(bands)), bands)]
         signature_id = conn.execute(
             "insert into story_signatures (article_id, minhash, shingles, text_key) values (?, ?, ?, ?)",
             [article_id, print_.minhash, print_.size, print_.key],
@@ -172,7 +190,6 @@ class StoriesMixin:
             "insert or ignore into story_bands (bucket, signature_id) values (?, ?)",
             [(bucket, signature_id) for bucket in bands],
         )
-        chosen = [candidate for candidate, _ in shared_bands.most_common(MAX_CANDIDATES)]
         if not chosen:
             return []
         rows = conn.execute(
@@ -220,14 +237,20 @@ class StoriesMixin:
                 )
                 self.db.execute(f"delete from stories where id in ({_marks(merged)})", merged)
         self.db.execute("update articles set story_id = ? where id = ?", [story, article_id])
-        self._summarize_stories([story])
+        if story == article_id:  # a story of its own: its row is the article's
+            self.db.execute(_SINGLE_SQL, {"id": article_id, "now": utc_now()})
+        else:
+            self._summarize_stories([story])
         return story
 
     def _summarize_stories(self, ids: Sequence[str] | None) -> None:
         """Write the ``stories`` rows of ``ids`` from their members (all stories: None); a story
         left without members loses its row."""
+        if ids is None:
+            self.db.execute(_SUMMARY_SQL.format(members="story_id is not null"), {"now": utc_now()})
+            return
         self.db.execute(
-            _SUMMARY_SQL, {"ids": None if ids is None else json.dumps(list(ids)), "now": utc_now()}
+            _SUMMARY_SQL.format(members=_SOME_STORIES), {"ids": json.dumps(list(ids)), "now": utc_now()}
         )
         if ids:
             self.db.execute(

@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from newsarchive.stories.text import MIN_SHINGLES, shingle_hashes, story_form, text_key
+from newsarchive.stories.text import (
+    MIN_SHINGLES,
+    letter_shingles,
+    letters,
+    letters_key,
+    shingle_hashes,
+    story_form,
+)
 
 if TYPE_CHECKING:
     from datasketch import LeanMinHash, MinHash
@@ -136,10 +143,11 @@ class Fingerprint:
 
 def fingerprint(form: str) -> Fingerprint | None:
     """The fingerprint of a folded text; None when it has under :data:`MIN_SHINGLES` shingles."""
-    hashes = shingle_hashes(form)
+    stream = letters(form)
+    hashes = letter_shingles(stream)
     if len(hashes) < MIN_SHINGLES:
         return None
-    return Fingerprint(values=minhash_values(hashes), size=len(hashes), key=text_key(form))
+    return Fingerprint(values=minhash_values(hashes), size=len(hashes), key=letters_key(stream))
 
 
 def values_from_bytes(data: bytes) -> npt.NDArray[np.uint32]:

@@ -69,17 +69,26 @@ def letters(form: str) -> str:
 
 def text_key(form: str) -> str:
     """A digest of a folded text's letters: equal keys are an exact copy."""
-    return hashlib.blake2b(letters(form).encode("utf-8"), digest_size=8).hexdigest()
+    return letters_key(letters(form))
+
+
+def letters_key(stream: str) -> str:
+    """:func:`text_key` of a text's letters (:func:`letters`)."""
+    return hashlib.blake2b(stream.encode("utf-8"), digest_size=8).hexdigest()
 
 
 def shingle_hashes(form: str) -> npt.NDArray[np.uint32]:
-    """The distinct shingles of a folded text, as sorted 32-bit hashes.
+    """The distinct shingles of a folded text, as sorted 32-bit hashes (see :func:`letter_shingles`)."""
+    return letter_shingles(letters(form))
+
+
+def letter_shingles(stream: str) -> npt.NDArray[np.uint32]:
+    """The distinct shingles of a stream of letters (:func:`letters`), as sorted 32-bit hashes.
 
     A polynomial hash of each run of :data:`SHINGLE_CHARS` code points (numpy, wrapping at
     64 bits), mixed and cut to its high 32 bits: stable across processes and runs,
     unlike Python's ``hash``.
     """
-    stream = letters(form)
     points = np.frombuffer(stream.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
     count = len(points) - SHINGLE_CHARS + 1
     if count <= 0:
