@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -73,6 +75,15 @@ def mirror_posts() -> list[dict]:
 
 
 # --- URLs, watermark, headers -------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_rest_functions_need_no_scrapy():
+    script = "import sys, newsarchive.cms.wordpress; print('scrapy' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "False"
 
 
 def test_posts_url_asks_for_the_used_fields_and_embeds_100_posts_oldest_change_first():
@@ -608,3 +619,21 @@ def test_without_a_usable_api_the_site_is_crawled_through_its_sitemap_and_pages(
     assert set(stored) == {SITE.canonical(url) for url in urls}
     assert all(json.loads(row["field_sources"])["body"] != LAYER for row in stored.values())
     assert stats["downloader/request_count"] == 5  # robots.txt, the API, its sitemap, two pages
+
+
+@pytest.mark.slow
+def test_itiran_without_its_api_is_crawled_from_its_pages_to_the_same_articles(tmp_path):
+    root = tmp_path / "mirror"
+    shutil.copytree(MIRROR / "itiran.com", root / "itiran.com", ignore=shutil.ignore_patterns("wp-json"))
+    db = tmp_path / "archive.db"
+    with ReplayServer(root) as server:
+        result = scrapy_crawl("itiran", db, server.url)
+    assert "WordPress REST API not usable" in result.stderr
+    stored = rows(db)
+    with_pages = [e for e in EXPECTED_POSTS if e["html_page"]]
+    assert set(stored) == {ITIRAN.canonical(e["url"]) for e in with_pages}
+    for expected in with_pages:
+        row = stored[ITIRAN.canonical(expected["url"])]
+        for name in ("title", "body", "published_at", "modified_at"):
+            assert row[name] == expected[name], name
+        assert json.loads(row["field_sources"])["body"] == "wordpress"
