@@ -358,3 +358,10 @@ def test_regroup_and_rebuild_wait_for_no_one_while_another_maintenance_runs(tmp_
             code, out, err = run(capsys, "stories", "--db", str(db), *argv)
             assert (code, out) == (5, "") and "another rebuild or reindex of this archive is running" in err
     assert story_sizes(capsys, db) == {"a-first": 3, "c-first": 2}  # nothing changed
+
+
+def test_an_empty_list_says_how_to_see_every_story(story_db, capsys):
+    code, out, _ = run(capsys, "stories", "--db", str(story_db), "--source", "itna", "--since", "2024-06-01")
+    assert (code, out) == (0, "  no stories with copies (--min-articles 1 lists every story)\n")
+    argv = ("stories", "--db", str(story_db), "--since", "2024-07-01", "--min-articles", "1")
+    assert run(capsys, *argv)[:2] == (0, "  no stories\n")

@@ -134,14 +134,15 @@ def cmd_stories(args: argparse.Namespace) -> int:
         for story in found:
             print_json_line(story)
     else:
-        print_stories(found)
+        print_stories(found, every=args.min_articles == 1)
     return 0
 
 
-def print_stories(stories: Sequence[dict[str, Any]]) -> None:
-    """Stories as a numbered list: title, who was first and when, size and sources, id."""
+def print_stories(stories: Sequence[dict[str, Any]], *, every: bool = False) -> None:
+    """Stories as a numbered list: title, who was first and when, size and sources, id.
+    ``every``: stories of one article were asked for too (else the empty list says how)."""
     if not stories:
-        print("  no stories (--min-articles 1 lists stories of one article too)")
+        print("  no stories" + ("" if every else " with copies (--min-articles 1 lists every story)"))
     for number, story in enumerate(stories, 1):
         print(f"{number:>3}. {story['title']}")
         print(
