@@ -2,7 +2,10 @@
 ``tests/expected/<site>_pages.json`` (format: see ``digiato.json`` and the ``notes`` of the
 ``_pages`` files). Nothing here names a site.
 
-* extraction, field by field, of every expected page (spider ``parse_article`` + pipelines);
+* extraction, field by field, of every expected page (spider ``parse_article`` + pipelines),
+  and the layer title and body came from: the site's selectors when its entry (or its CMS
+  family, ``cms = "<family>"``) has them for the field, else a generic layer; a page's
+  expected entry may pin the layers with ``"field_sources": {"title": "jsonld", ...}``;
 * URL rules: expected pages are articles, listings/feeds/sitemaps are not;
 * discovery: robots.txt, sitemaps, feeds and listings followed through the mirror files find each
   article by exactly the paths in its ``discovered_via``;
@@ -40,8 +43,10 @@ from scrapy.exceptions import ContractFail, IgnoreRequest
 from scrapy.http import TextResponse
 from twisted.python.failure import Failure
 
+from newsarchive.cms.wordpress import LAYER as WORDPRESS_REST
 from newsarchive.contracts import ARTICLE_CONTRACTS, FillsContract
 from newsarchive.extract import extract_article
+from newsarchive.extract.layers import LAYERS as EXTRACTION_LAYERS
 from newsarchive.items import ArticleItem
 from newsarchive.replay import Mirror
 from newsarchive.sites import SITES, Selectors, Site
@@ -68,7 +73,8 @@ FIELDS = (
     "page_type",
     "sponsored",
 )
-LAYERS = {"site", "jsonld", "meta", "time", "wordpress", "fallback", "feed"}
+#: Every layer a field may be recorded from: the extraction's, the feed's and WordPress's REST API.
+LAYERS = {layer.name for layer in EXTRACTION_LAYERS} | {"feed", WORDPRESS_REST}
 
 
 def pages(site: str) -> dict:
@@ -135,10 +141,24 @@ def test_zwnj_is_kept(case):
         assert item[field].count(ZWNJ) == expected[field].count(ZWNJ)
 
 
-def test_the_title_and_body_came_from_the_site_layer(case):
-    _, _, item = case
-    assert set(item["field_sources"].values()) <= LAYERS
-    assert item["field_sources"]["title"] == item["field_sources"]["body"] == "site"
+def expected_sources(site: str, expected: dict) -> dict[str, str | None]:
+    """The layer each of title and body must come from: the page's ``field_sources`` when its
+    expected entry pins them; else ``"site"`` for a field the site's entry (or its CMS family)
+    has selectors for, and None (any layer but the site's) for one it has none for."""
+    selectors = SITES[site].selectors
+    default = {field: "site" if getattr(selectors, field) else None for field in ("title", "body")}
+    return default | expected.get("field_sources", {})
+
+
+def test_title_and_body_come_from_the_layers_the_site_entry_implies(case):
+    site, expected, item = case
+    sources = item["field_sources"]
+    assert set(sources.values()) <= LAYERS
+    for field, layer in expected_sources(site, expected).items():
+        if layer is None:  # no selectors of its own: a generic layer found it (test_field: rightly)
+            assert sources[field] in LAYERS - {"site"}, (field, sources)
+        else:
+            assert sources[field] == layer, (field, sources)
 
 
 @pytest.mark.parametrize("site", DATA_SITES)
