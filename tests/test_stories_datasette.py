@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from html import unescape
 from pathlib import Path
@@ -114,3 +115,27 @@ def test_a_copy_on_the_same_site_is_one_source(tmp_path):
     assert "Same story (2 articles, 1 source)" in html
     assert "This article is a <span" in html and "exact" in html
     assert url("zoomit", "report") in html and "first · نخستین" in html
+
+
+def test_canned_queries_list_the_latest_stories_and_who_was_first(story_db):
+    from test_datasette import fetch
+    from test_stories_cli import STORY_C
+
+    latest, first = (
+        response.json()
+        for response in fetch(
+            story_db, "/archive/latest_stories.json?_shape=array", "/archive/who_was_first.json?_shape=array"
+        )
+    )
+    assert [(row["story_id"], row["first_source"], row["article_count"]) for row in latest] == [
+        (STORY_C, "zoomit", 2),
+        (STORY_A, "digiato", 3),
+    ]
+    assert json.loads(latest[1]["sources"]) == ["digiato", "zoomit", "itna"]  # in order of publication
+    assert first == [
+        {"source": "digiato", "first": 1, "copies": 1, "first_percent": 50.0},
+        {"source": "zoomit", "first": 1, "copies": 1, "first_percent": 50.0},
+        {"source": "itna", "first": 0, "copies": 1, "first_percent": 0.0},
+    ]
+    html = page(story_db, "/archive/latest_stories")
+    assert f'href="/archive/articles?story_id={STORY_A}"' in html  # the story id links to its articles
