@@ -482,25 +482,25 @@ class _Builder:
             )
             self.pairs.append(Pair(a.key, b.key, "none", why))
         copies = [item for item in self.articles if item.variant not in ("original", "roundup")]
+        # Only copies that carry one donor paragraph, or one site's boilerplate, can share text.
+        alike: dict[str, list[int]] = {}
+        for number, item in enumerate(copies):
+            for donor in item.borrowed:
+                alike.setdefault(donor, []).append(number)
+            if "boilerplate" in item.variant:
+                alike.setdefault(f"site:{item.article['source']}", []).append(number)
+        candidates = sorted(
+            {pair for numbers in alike.values() for pair in itertools.combinations(numbers, 2)}
+        )
         labelled: set[tuple[str, str]] = set()
-        for a, b in itertools.combinations(copies, 2):
+        for a, b in ((copies[i], copies[j]) for i, j in candidates):
             if a.group == b.group:
                 continue
             if a.borrowed & b.borrowed:
-                why = (
-                    "release"
-                    if "release" in (a.variant, b.variant) and a.variant == b.variant
-                    else "same-donor"
-                )
-                self.pairs.append(Pair(a.key, b.key, "shared", why))
-            elif (
-                "boilerplate" in a.variant
-                and "boilerplate" in b.variant
-                and a.article["source"] == b.article["source"]
-            ):
-                self.pairs.append(Pair(a.key, b.key, "none", "boilerplate"))
+                both_release = a.variant == b.variant == "release"
+                self.pairs.append(Pair(a.key, b.key, "shared", "release" if both_release else "same-donor"))
             else:
-                continue
+                self.pairs.append(Pair(a.key, b.key, "none", "boilerplate"))
             labelled.add((a.key, b.key))
         drawn = 0
         while drawn < RANDOM_NEGATIVES:
