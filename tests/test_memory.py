@@ -28,6 +28,7 @@ SPIDER_MAY_IMPORT = {
     "newsarchive.outcomes",
     "newsarchive.memory",
     "newsarchive.workers",  # who reads article pages: worker processes or the crawl's own
+    "newsarchive.cms",  # a CMS family profile starts the run (e.g. WordPress's REST API)
 }
 
 
