@@ -8,12 +8,13 @@ import json
 import re
 from html import unescape
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
-from test_datasette import cell, facet_names, header_columns, page
-from test_stories_cli import STORY_A, build_story_archive, sameness, url
+from test_datasette import cell, facet_names, fetch, header_columns, page
+from test_stories_cli import STORY_A, STORY_C, A, build_story_archive, news, paragraphs, sameness, url
 
-from newsarchive.archive import article_id
+from newsarchive.archive import Archive, article_id
 from newsarchive.datasette.plugin import READER_COLUMNS
 
 
@@ -102,9 +103,6 @@ def test_the_stories_table_links_to_articles(story_db):
 
 
 def test_a_copy_on_the_same_site_is_one_source(tmp_path):
-    from test_stories_cli import news, paragraphs
-
-    from newsarchive.archive import Archive
 
     body = paragraphs(21, 4)
     db = tmp_path / "archive.db"
@@ -118,8 +116,6 @@ def test_a_copy_on_the_same_site_is_one_source(tmp_path):
 
 
 def test_canned_queries_list_the_latest_stories_and_who_was_first(story_db):
-    from test_datasette import fetch
-    from test_stories_cli import STORY_C
 
     latest, first = (
         response.json()
@@ -139,3 +135,19 @@ def test_canned_queries_list_the_latest_stories_and_who_was_first(story_db):
     ]
     html = page(story_db, "/archive/latest_stories")
     assert f'href="/archive/articles?story_id={STORY_A}"' in html  # the story id links to its articles
+
+
+def test_search_hits_with_copies_link_to_their_story(story_db):
+    html = page(story_db, f"/archive/articles?_search={quote(A[0].split()[0])}")
+    hits = re.findall(r'<li class="na-hit">(.*?)</li>', html, re.S)
+    assert len(hits) >= 5
+    for hit in hits:
+        link = re.search(r'href="https://([a-z]+)\.example/news/([a-z-]+)"', hit)
+        assert link, hit
+        slug = link.group(2)
+        if slug.startswith("a-"):
+            assert f'href="/archive/articles?story_id={STORY_A}">3 articles in this story</a>' in hit
+        elif slug.startswith("c-"):
+            assert f'href="/archive/articles?story_id={STORY_C}">2 articles in this story</a>' in hit
+        else:
+            assert "in this story" not in hit  # alone, or a shared source only

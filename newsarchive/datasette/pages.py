@@ -7,7 +7,8 @@
 * :func:`relevance`: a table search (``?_search=``) ranked as ``newsarchive search``
   ranks it, through :meth:`newsarchive.archive.Archive.search` itself (bm25 with
   :data:`newsarchive.archive.SEARCH_WEIGHTS`, snippets from the display text), with the
-  table's facet selections that the search understands. ``_sort``/``_sort_desc`` (the
+  table's facet selections that the search understands; a hit with copies links to its
+  story's articles. ``_sort``/``_sort_desc`` (the
   "newest first" link) leave the order to Datasette.
 
 Reads only, with parameters; Datasette's connections are read-only to the plugin.
@@ -148,6 +149,15 @@ async def same_story(datasette: Any, database: str, article: dict[str, Any]) -> 
     }
 
 
+def story_sizes(archive: Archive, story_ids: set[str]) -> dict[str, int]:
+    """How many articles each of these stories has (a search hit shows its story's size)."""
+    sizes = {}
+    for story_id in story_ids:
+        story = archive.story(story_id)
+        sizes[story_id] = story["article_count"] if story else 1
+    return sizes
+
+
 def jalali_days(prefix: str) -> tuple[str, str] | None:
     """The first and last day of a Jalali year (``1403``) or month (``1403-02``), or None."""
     year_text, _, month_text = prefix.partition("-")
@@ -195,13 +205,15 @@ async def relevance(datasette: Any, database: str, request: Any) -> dict[str, An
     if not query or not path or options is None:
         return None
     date_order = datasette.urls.path(path_with_added_args(request, {"_sort_desc": "published_at"}))
+    table = datasette.urls.table(database, "articles")
 
-    def search() -> list[Any]:
+    def search() -> tuple[list[Any], dict[str, int]]:
         with Archive(path, readonly=True) as archive:
-            return archive.search(query, limit=RELEVANCE_LIMIT, marks=SNIPPET_MARKS, **options)
+            hits = archive.search(query, limit=RELEVANCE_LIMIT, marks=SNIPPET_MARKS, **options)
+            return hits, story_sizes(archive, {hit.story_id for hit in hits if hit.story_id})
 
     try:
-        hits = await asyncio.to_thread(search)
+        hits, sizes = await asyncio.to_thread(search)
     except (ValueError, ArchiveError) as error:  # QueryError and unknown names: messages for the reader
         return {"hits": [], "error": str(error), "date_order_url": date_order}
     return {
@@ -215,6 +227,11 @@ async def relevance(datasette: Any, database: str, request: Any) -> dict[str, An
                 "date_line": jalali_date_line(hit.published_jalali),
                 "snippet": marked_html(hit.snippet),
                 "link": datasette.urls.row(database, "articles", tilde_encode(hit.id)),
+                "story": (
+                    {"size": sizes[hit.story_id], "link": story_url(table, hit.story_id)}
+                    if hit.story_id and sizes.get(hit.story_id, 1) > 1
+                    else None
+                ),
             }
             for hit in hits
         ],
