@@ -103,7 +103,6 @@ def test_the_stories_table_links_to_articles(story_db):
 
 
 def test_a_copy_on_the_same_site_is_one_source(tmp_path):
-
     body = paragraphs(21, 4)
     db = tmp_path / "archive.db"
     with Archive(db) as archive:
@@ -116,7 +115,6 @@ def test_a_copy_on_the_same_site_is_one_source(tmp_path):
 
 
 def test_canned_queries_list_the_latest_stories_and_who_was_first(story_db):
-
     latest, first = (
         response.json()
         for response in fetch(
