@@ -15,9 +15,11 @@ gets *copies* on other sites, each made the way Persian sites copy:
   dropped);
 * edits: ``para-added`` (a donor paragraph, at most half the body's length, inserted),
   ``para-removed`` (a paragraph of at most a third of the body dropped), ``lead``
-  (another first sentence, and another ``lead`` field), ``boilerplate`` (the copying
-  site's opening «به گزارش ...،» and its closing lines), ``release`` (a quoted press
-  release paragraph added, which other stories quote too);
+  (another first sentence, and another ``lead`` field), ``read-more`` (a «بیشتر بخوانید:»
+  line naming another article inserted), ``reparagraphed`` (the first two paragraphs
+  joined), ``boilerplate`` (the copying site's opening «به گزارش ...،» and its closing
+  lines), ``release`` (a quoted press release paragraph added, which other stories quote
+  too);
 * combinations of a spelling change with an edit.
 
 Each copy is labelled against its original: ``exact`` when the folded texts are equal
@@ -397,6 +399,10 @@ class _Builder:
             add("lead", [" ".join([new_lead, *first[1:]]), *base[1:]], lead=new_lead)
         site = self._other_site(original.source)
         add("boilerplate", wrapped(site), source=site)
+        others = [o.title for o in self.originals if o.key != original.key]
+        add("read-more", inserted(f"بیشتر بخوانید: {rng.choice(others)}"))
+        if len(base) >= 3:
+            add("reparagraphed", [f"{base[0]} {base[1]}", *base[2:]])
         if release:
             add(
                 "release",

@@ -83,6 +83,8 @@ def test_the_labelled_set_is_deterministic_and_covers_every_variant():
         "para-removed",
         "lead",
         "boilerplate",
+        "read-more",
+        "reparagraphed",
         "release",
         "roundup",
     ):
