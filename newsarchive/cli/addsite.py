@@ -156,7 +156,8 @@ def cmd_add_site(args: argparse.Namespace) -> int:
     except ProbeError as error:
         print(f"newsarchive add-site: {error}", file=sys.stderr)
         return EXIT_FAILED
-    entry = render_entry(proposal, "newsarchive add-site " + shlex.join([args.url, "--name", name]))
+    command = "newsarchive add-site " + shlex.join([args.url, "--name", name])
+    entry = render_entry(proposal, command, cms=proposal.cms)
     write = args.yes or (not args.dry_run and not args.json and _confirmed(target))
     if args.json:
         print_json_line({**proposal.record(), "toml": entry, "written": str(target) if write else None})

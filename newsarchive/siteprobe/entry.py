@@ -19,10 +19,14 @@ import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from newsarchive.siteprobe.proposal import Proposal
+from newsarchive.sites.base import Site
 from newsarchive.sites.loader import NAME, SiteConfigError, bundled_sites, load_sites, read_sites
+
+if TYPE_CHECKING:
+    from newsarchive.siteprobe.proposal import Proposal
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -47,29 +51,49 @@ def _array(values: Iterable[str]) -> str:
     return "[" + ", ".join(map(toml_string, values)) + "]"
 
 
-def render_entry(proposal: Proposal, command: str) -> str:
-    """The proposal's ``[sites.<name>]`` table, with how it was made as comments."""
+def render_entry(proposal: Proposal, command: str = "", *, cms: bool = True) -> str:
+    """The proposal's ``[sites.<name>]`` table, with how it was made as comments; without its
+    ``cms`` key when ``cms`` is false (a family this installation has no profile for)."""
     check = proposal.check
-    lines = [f"# Proposed by `{command}` on {_today()}."]
+    lines = [f"# Proposed by `{command}` on {_today()}."] if command else []
     if proposal.family.name:
-        lines.append(f"# CMS family {proposal.family.name}: {', '.join(proposal.family.evidence)}.")
+        unnamed = "" if cms else " (no profile or defaults for it in this newsarchive: not named below)"
+        lines.append(f"# CMS family {proposal.family.name}{unnamed}: {', '.join(proposal.family.evidence)}.")
     lines.append(
         f"# article_paths match {check.articles_matched} of {check.articles_seen} article URLs seen "
         f"and {len(check.listings_matched)} of {check.listings_seen} listing URLs."
     )
-    lines += [
-        f"[sites.{proposal.name}]",
-        f"base_url = {toml_string(proposal.base_url)}",
-    ]
-    if proposal.family.name:
+    lines += [f"[sites.{proposal.name}]", f"base_url = {toml_string(proposal.base_url)}"]
+    if proposal.family.name and cms:
         lines.append(f"cms = {toml_string(proposal.family.name)}")
     lines.append(f"article_paths = {_array(proposal.article_paths)}")
-    lines.append(f"feeds = {_array(proposal.feeds)}")
+    if proposal.feeds:
+        lines.append(f"feeds = {_array(proposal.feeds)}")
     if proposal.sitemaps:
         lines.append(f"sitemap_fallbacks = {_array(proposal.sitemaps)}")
     if proposal.samples:
         lines.append(f"contract_urls = {_array(proposal.samples[:3])}")
     return "\n".join(lines) + "\n"
+
+
+def _written(text: str, directory: Path | str = ".") -> str:
+    """A temporary file in ``directory`` holding ``text`` (flushed to disk): the caller removes it."""
+    handle, temporary = tempfile.mkstemp(prefix=".sites.", suffix=".toml.tmp", dir=directory)
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        file.write(text)
+        file.flush()
+        os.fsync(file.fileno())
+    return temporary
+
+
+def load_entry(entry: str, name: str) -> Site:
+    """The site ``entry`` declares, as the crawl would load it (a CMS family's defaults merged).
+    Raises :class:`SiteConfigError` when it does not load."""
+    temporary = _written(entry, tempfile.gettempdir())
+    try:
+        return read_sites(temporary)[name][0]
+    finally:
+        Path(temporary).unlink(missing_ok=True)
 
 
 def _umask() -> int:
@@ -110,12 +134,8 @@ def add_entry(target: Path, entry: str, name: str) -> None:
     missing), through a temporary file renamed over it once the whole file loads and declares
     ``name``. Raises :class:`SiteConfigError` (naming ``target``) and leaves ``target`` as it was."""
     existing = target.read_text("utf-8") if target.is_file() else ""
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    temporary = _written(added_text(existing, entry), target.parent)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(added_text(existing, entry))
-            file.flush()
-            os.fsync(file.fileno())
         try:
             declared = read_sites(temporary)
         except SiteConfigError as error:

@@ -15,18 +15,20 @@ A site that gives nothing to propose raises :class:`ProbeError` with the reason.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from newsarchive.cms.wordpress import post_fields
 from newsarchive.page import article_fields
+from newsarchive.siteprobe.entry import load_entry, render_entry
 from newsarchive.siteprobe.fingerprints import Family, cms_family
 from newsarchive.siteprobe.patterns import PatternCheck, infer_article_paths, pattern_check
 from newsarchive.siteprobe.spider import MIN_BODY, Findings
 from newsarchive.sites.base import Site
+from newsarchive.sites.loader import SiteConfigError
 
 #: The fields of the coverage table, in the order shown (``published``/``modified``: dates).
 COVERAGE_FIELDS = (
@@ -74,19 +76,16 @@ class Proposal:
     rest_coverage: list[Coverage] = field(default_factory=list)
     samples: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-    def site(self) -> Site:
-        """The proposal as the :class:`Site` the crawl would use."""
-        return proposed_site(
-            self.name, self.base_url, self.family.name, self.article_paths, self.feeds, self.sitemaps
-        )
+    #: Whether the entry names the family (``cms``): only one this installation knows.
+    cms: bool = True
 
     def record(self) -> dict[str, Any]:
         """The proposal as one flat JSON record (``--json``)."""
         return {
             "name": self.name,
             "base_url": self.base_url,
-            "cms": self.family.name,
+            "cms": self.family.name if self.cms else "",
+            "cms_family_detected": self.family.name,
             "cms_evidence": list(self.family.evidence),
             "article_paths": self.article_paths,
             "feeds": self.feeds,
@@ -100,20 +99,6 @@ class Proposal:
             "rest_coverage": {row.field: row.record() for row in self.rest_coverage},
             "notes": self.notes,
         }
-
-
-def proposed_site(
-    name: str,
-    base_url: str,
-    cms: str,
-    article_paths: Iterable[str],
-    feeds: Iterable[str],
-    sitemaps: Sequence[str],
-) -> Site:
-    """The :class:`Site` of a proposal: no selectors, so every field comes from the generic layers;
-    the sitemaps that answered as its fallbacks (the default ones when none did)."""
-    site = Site(name=name, base_url=base_url, article_paths=tuple(article_paths), cms=cms, feeds=tuple(feeds))
-    return replace(site, sitemap_fallbacks=tuple(sitemaps)) if sitemaps else site
 
 
 def relative(url: str) -> str:
@@ -170,7 +155,7 @@ def _not_article_like(findings: Findings) -> ProbeError:
 def propose(findings: Findings, name: str) -> Proposal:
     """The entry to propose for the probed site, named ``name``. Raises :class:`ProbeError`."""
     _require_answers(findings)
-    articles = [sample for sample in findings.samples if sample.article]
+    articles = [sample for sample in findings.samples if sample.article][: findings.sample_size]
     if not articles:
         raise _not_article_like(findings)
     not_articles = {sample.url for sample in findings.samples if not sample.article}
@@ -191,15 +176,32 @@ def propose(findings: Findings, name: str) -> Proposal:
         coverage=[],
         samples=[sample.url for sample in articles],
     )
-    site = proposal.site()
+    site = _site(proposal)
     fetched_at = _now()
     read = [article_fields(site, sample.html, sample.url, fetched_at) for sample in articles]
     proposal.coverage = coverage(record for record in read if record is not None)
     if findings.rest_posts:
         posts = (post_fields(site, post, fetched_at) for post in findings.rest_posts[: len(articles)])
         proposal.rest_coverage = coverage(record for record in posts if record is not None)
-    proposal.notes = _notes(findings, proposal)
+    proposal.notes += _notes(findings, proposal)
     return proposal
+
+
+def _site(proposal: Proposal) -> Site:
+    """The proposal's entry as the crawl will load it (a CMS family's defaults merged). A family
+    this installation knows neither a profile nor defaults for is left out of the entry
+    (``proposal.cms`` false), and said so."""
+    try:
+        return load_entry(render_entry(proposal), proposal.name)
+    except SiteConfigError as error:
+        if not error.key.endswith(".cms"):
+            raise
+    proposal.cms = False
+    proposal.notes.append(
+        f"CMS family {proposal.family.name} recognised, but this newsarchive has no profile or defaults "
+        "for it: the entry names none"
+    )
+    return load_entry(render_entry(proposal, cms=False), proposal.name)
 
 
 def _notes(findings: Findings, proposal: Proposal) -> list[str]:

@@ -94,6 +94,8 @@ class Findings:
 
     home_url: str
     base_url: str
+    #: The article pages wanted (``--sample``); a round may fetch one or two more.
+    sample_size: int = 5
     home_html: str | None = None
     #: Why the home page gave nothing: its failure, or its content type when not HTML.
     home_problem: str | None = None
@@ -174,7 +176,7 @@ class ProbeSpider(NewsSpider):
     def __init__(self, *args: Any, url: str, sample: int = 5, **kwargs: Any):
         self.site = Site(name=PROBE_NAME, base_url=origin(url), article_paths=(".",), feeds=())
         super().__init__(*args, **kwargs)
-        self.findings = Findings(home_url=url, base_url=self.site.base_url)
+        self.findings = Findings(home_url=url, base_url=self.site.base_url, sample_size=sample)
         self.sample_size = sample
         self.rounds = 0
         self._found = 0
