@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from newsarchive.cli.options import Commands, UsageError, int_between, print_json_line
 from newsarchive.outcomes import EXIT_FAILED, EXIT_USAGE
+from newsarchive.sites.base import Selectors
 from newsarchive.sites.loader import NAME, USER_FILE, SiteConfigError
 
 if TYPE_CHECKING:
@@ -121,9 +122,13 @@ def _table(title: str, rows: list[Coverage]) -> list[str]:
 
 def _report(proposal: Proposal, entry: str) -> str:
     lines = [entry.rstrip("\n"), ""]
+    site = proposal.site
+    if site is not None and site.selectors != Selectors():
+        layers = f"no selectors of its own; layer 'site' is the {site.cms} family's"
+    else:
+        layers = "no selectors: generic layers only"
     lines += _table(
-        f"Field coverage on {len(proposal.samples)} sampled article pages (generic layers, no selectors):",
-        proposal.coverage,
+        f"Field coverage on {len(proposal.samples)} sampled article pages ({layers}):", proposal.coverage
     )
     if proposal.rest_coverage:
         lines += _table("Through the WordPress REST API (what the crawl reads):", proposal.rest_coverage)

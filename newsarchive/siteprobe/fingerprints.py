@@ -32,6 +32,11 @@ MARKS: dict[str, tuple[tuple[str, re.Pattern[str]], ...]] = {
         ("Drupal.settings", re.compile(r"\bDrupal\.settings|drupalSettings")),
         ("/sites/default/files/ paths", re.compile(r"/sites/default/files/")),
     ),
+    # The Iranian agency platforms, by the classes public scrapers read (Targoman/PersianWebScraper
+    # NastoohBased.ts, AsamBased.ts, IranSamanehBased.ts; see newsarchive/cms/<family>.toml).
+    "nastooh": (("item-body/item-text classes", re.compile(r"""class=["'][^"']*\bitem-text\b""")),),
+    "asam": (("echo_detail body", re.compile(r"\becho_detail\b")),),
+    "iransamaneh": (("news_path/news_pdate_c classes", re.compile(r"\bnews_(?:path|pdate_c)\b")),),
     "nextjs": (
         ("__NEXT_DATA__", re.compile(r"""id=["']__NEXT_DATA__["']""")),
         ("/_next/static/ assets", re.compile(r"/_next/static/")),

@@ -78,6 +78,8 @@ class Proposal:
     notes: list[str] = field(default_factory=list)
     #: Whether the entry names the family (``cms``): only one this installation knows.
     cms: bool = True
+    #: The entry as the crawl loads it (the family's defaults merged); set by :func:`propose`.
+    site: Site | None = None
 
     def record(self) -> dict[str, Any]:
         """The proposal as one flat JSON record (``--json``)."""
@@ -176,7 +178,7 @@ def propose(findings: Findings, name: str) -> Proposal:
         coverage=[],
         samples=[sample.url for sample in articles],
     )
-    site = _site(proposal)
+    site = proposal.site = _site(proposal)
     fetched_at = _now()
     read = [article_fields(site, sample.html, sample.url, fetched_at) for sample in articles]
     proposal.coverage = coverage(record for record in read if record is not None)
