@@ -303,6 +303,23 @@ def test_yes_and_dry_run_together_are_refused(capsys):
     assert "not allowed with argument" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("terminal", "answer", "added"), [(True, "y", True), (True, "", False), (False, "y", False)]
+)
+def test_only_a_yes_on_a_terminal_adds_the_entry(terminal, answer, added, monkeypatch, tmp_path):
+    from newsarchive.cli import addsite
+
+    class Stdin:
+        def isatty(self):
+            return terminal
+
+    monkeypatch.setattr(sys, "stdin", Stdin())
+    monkeypatch.setattr(
+        "builtins.input", lambda prompt: answer if prompt == "Add to sites.toml? [y/N] " else ""
+    )
+    assert addsite._confirmed(Path("sites.toml")) is added
+
+
 def test_the_probe_spider_is_not_a_site_spider():
     from scrapy.spiderloader import get_spider_loader
 

@@ -62,7 +62,9 @@ def add_add_site_parser(commands: Commands) -> None:
     parser.add_argument(
         "--sites-file", metavar="PATH", help=f"the sites file to add it to (default ./{USER_FILE})"
     )
-    parser.add_argument("--json", action="store_true", help="the proposal as one JSON line")
+    parser.add_argument(
+        "--json", action="store_true", help="the proposal as one JSON line (never asks: --yes adds it)"
+    )
     parser.add_argument(
         "-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy setting (repeat for several)"
     )
@@ -156,6 +158,10 @@ def cmd_add_site(args: argparse.Namespace) -> int:
     target = _target(args)
     sites_file = project_settings(overrides).get("NEWSARCHIVE_SITES_FILE")
     name = _name(args, url, target, sites_file)
+    print(
+        f"probing {url}: robots.txt, sitemaps, feeds, the REST API, {args.sample} article pages",
+        file=sys.stderr,
+    )
     try:
         proposal = propose(run_probe(url, sample=args.sample, overrides=overrides), name)
     except ProbeError as error:

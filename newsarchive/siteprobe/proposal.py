@@ -217,6 +217,8 @@ def _notes(findings: Findings, proposal: Proposal) -> list[str]:
         notes.append("no feed answered")
     if not proposal.sitemaps:
         notes.append("no sitemap answered")
+    elif not findings.robots_sitemaps:
+        notes.append("robots.txt names no sitemap: sitemap_fallbacks names those found")
     check = proposal.check
     if check.articles_matched < check.articles_seen:
         notes.append(

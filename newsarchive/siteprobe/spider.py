@@ -108,6 +108,7 @@ class Findings:
     #: Top-level sitemaps and feeds that gave URLs, as absolute URLs.
     sitemaps: list[str] = field(default_factory=list)
     feeds: list[str] = field(default_factory=list)
+    #: Whether robots.txt named sitemaps (else the fallbacks were tried).
     robots_sitemaps: bool = False
     rest_posts: list[dict[str, Any]] | None = None
     samples: list[Sample] = field(default_factory=list)
@@ -177,7 +178,6 @@ class ProbeSpider(NewsSpider):
         self.site = Site(name=PROBE_NAME, base_url=origin(url), article_paths=(".",), feeds=())
         super().__init__(*args, **kwargs)
         self.findings = Findings(home_url=url, base_url=self.site.base_url, sample_size=sample)
-        self.sample_size = sample
         self.rounds = 0
         self._found = 0
         self._source = "sitemap"
@@ -318,7 +318,7 @@ class ProbeSpider(NewsSpider):
 
     def spider_idle(self) -> None:
         """Discovery is done: ask sample pages until enough read as articles, or rounds run out."""
-        wanted = self.sample_size - sum(sample.article for sample in self.findings.samples)
+        wanted = self.findings.sample_size - sum(sample.article for sample in self.findings.samples)
         if wanted <= 0 or self.rounds >= SAMPLE_ROUNDS:
             return
         self.rounds += 1
@@ -375,7 +375,9 @@ class ProbeSpider(NewsSpider):
         response = getattr(failure.value, "response", None)
         request = failure.request  # type: ignore[attr-defined]
         self.findings.failed[request.url] = (
-            f"HTTP {response.status}" if response is not None else type(failure.value).__name__
+            f"HTTP {response.status}"
+            if response is not None
+            else str(failure.value) or type(failure.value).__name__
         )
 
 
