@@ -16,6 +16,15 @@ rather than ``[[site]]`` arrays: the name is the first thing a reader looks for,
 itself refuses a name declared twice in one file. The package bundles one file per site,
 ``newsarchive/sites/<name>.toml``, in the same form, so any of them is a template.
 
+A site entry may name its CMS family, ``cms = "nastooh"``: the family's defaults
+(``newsarchive/cms/<family>.toml``, the keys of a site entry but the ones that name one site:
+article and not-article paths, feeds, listings, sitemaps, selectors, noise, author prefixes)
+are merged under the entry. The entry's own keys win, key by key inside ``selectors`` and
+``listing``; an array the entry declares replaces the family's whole, it is not added to (to
+keep a family's noise and add one selector, repeat the family's list). A family naming no
+TOML file but a crawl profile (``wordpress``, :mod:`newsarchive.cms`) adds no defaults; any
+other name is an error.
+
 A user's site never replaces a bundled one by accident: an entry with a bundled site's name
 must say ``override = true``, and then replaces the bundled entry whole.
 
@@ -43,10 +52,15 @@ from cssselect import SelectorError
 from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
+from newsarchive.cms import PROFILES
 from newsarchive.sites.base import Listing, Selectors, Site, any_of
 
 #: Where the bundled sites are: one ``<name>.toml`` each.
 BUNDLED_DIR = Path(__file__).parent
+#: Where the CMS families' defaults are: ``<family>.toml`` each.
+FAMILY_DIR = Path(__file__).parent.parent / "cms"
+#: Keys that name one site, which a CMS family cannot declare for all of its sites.
+SITE_ONLY = ("base_url", "cms", "extra_hosts", "contract_urls")
 #: The user's sites file looked for in the current directory.
 USER_FILE = "sites.toml"
 #: The key that lets a user's entry replace a bundled site of the same name.
@@ -187,7 +201,7 @@ def _convert(source: _Source, key: tuple[str, ...], value: Any, kind: Any) -> An
     for item in value:
         if name in REGEX_FIELDS:
             _check_regex(source, key, item)
-        elif key[-2] in TABLES:
+        elif len(key) > 1 and key[-2] in TABLES:
             _check_css(source, key, item)
     if name in REGEX_FIELDS:
         try:
@@ -206,15 +220,18 @@ def _toml_type(value: Any) -> str:
     return names.get(type(value), "a date or time")
 
 
-def _table(source: _Source, key: tuple[str, ...], table: Mapping[str, Any], cls: type) -> dict[str, Any]:
-    """The keyword arguments of ``cls`` that the TOML ``table`` at ``key`` declares."""
+def _table(
+    source: _Source, key: tuple[str, ...], table: Mapping[str, Any], cls: type, *, complete: bool = True
+) -> dict[str, Any]:
+    """The keyword arguments of ``cls`` that the TOML ``table`` at ``key`` declares; unless
+    ``complete`` is false (a CMS family's defaults), its required keys must be there."""
     types = _field_types(cls)
     if cls is Site:
         types.pop("name")
     for name in table:
         if name not in types:
             raise _unknown_key(source, (*key, name), list(types))
-    for name in _required(cls):
+    for name in _required(cls) if complete else ():
         if name not in table:
             raise source.error(key, f"the required key {name!r} is missing")
     return {name: _convert(source, (*key, name), value, types[name]) for name, value in table.items()}
@@ -232,7 +249,8 @@ def _site(source: _Source, name: str, entry: Mapping[str, Any]) -> tuple[Site, b
     override = entry.get(OVERRIDE, False)
     if not isinstance(override, bool):
         raise source.error((*key, OVERRIDE), f"must be true or false, not {_toml_type(override)}")
-    arguments = _table(source, key, {k: v for k, v in entry.items() if k != OVERRIDE}, Site)
+    declared = {k: v for k, v in entry.items() if k != OVERRIDE}
+    arguments = _table(source, key, _over_family(source, key, declared), Site)
     url = urlsplit(arguments["base_url"])
     if url.scheme not in ("http", "https") or not url.hostname:
         raise source.error(
@@ -241,6 +259,52 @@ def _site(source: _Source, name: str, entry: Mapping[str, Any]) -> tuple[Site, b
     if not arguments["article_paths"]:
         raise source.error((*key, "article_paths"), "must name at least one pattern of article paths")
     return Site(name=name, **arguments), override
+
+
+def _over_family(source: _Source, key: tuple[str, ...], entry: dict[str, Any]) -> dict[str, Any]:
+    """``entry`` merged over the defaults of the CMS family it names (see the module's docs)."""
+    family = entry.get("cms")
+    if not isinstance(family, str):  # none named, or a wrong type (said where the types are checked)
+        return entry
+    families = cms_families()
+    if family not in families and family not in PROFILES:
+        known = ", ".join(sorted({*families, *PROFILES}))
+        raise source.error((*key, "cms"), f"unknown CMS family {family!r}; known families: {known}")
+    defaults = families.get(family, {})
+    merged = {**defaults, **entry}
+    for table in TABLES:
+        if isinstance(defaults.get(table), dict) and isinstance(entry.get(table), dict):
+            merged[table] = {**defaults[table], **entry[table]}
+    return merged
+
+
+@cache
+def cms_families() -> dict[str, dict[str, Any]]:
+    """Each CMS family's defaults by name, as its ``newsarchive/cms/<family>.toml`` declares
+    them (checked like a site entry: a wrong key or value is a :class:`SiteConfigError`)."""
+    families = {}
+    for path in sorted(FAMILY_DIR.glob("*.toml")):
+        source, document = _read_toml(path)
+        for name in SITE_ONLY:
+            if name in document:
+                raise source.error((name,), "names one site: a CMS family declares only what its sites share")
+        _table(source, (), document, Site, complete=False)
+        families[path.stem] = document
+    return families
+
+
+def _read_toml(path: str | os.PathLike[str]) -> tuple[_Source, dict[str, Any]]:
+    """The file at ``path`` and the TOML document it holds; raises :class:`SiteConfigError`."""
+    try:
+        text = Path(path).read_bytes().decode("utf-8")
+    except OSError as error:
+        raise SiteConfigError(path, f"cannot read the sites file: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise SiteConfigError(path, f"not UTF-8 text ({error.reason} at byte {error.start})") from None
+    try:
+        return _Source(path, text), tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise _syntax_error(path, text, error) from None
 
 
 def _syntax_error(path: str | os.PathLike[str], text: str, error: tomllib.TOMLDecodeError) -> SiteConfigError:
@@ -259,17 +323,7 @@ def read_sites(path: str | os.PathLike[str]) -> dict[str, tuple[Site, bool]]:
 
     Raises :class:`SiteConfigError` for a file that cannot be read or declares anything wrong.
     """
-    try:
-        text = Path(path).read_bytes().decode("utf-8")
-    except OSError as error:
-        raise SiteConfigError(path, f"cannot read the sites file: {error.strerror or error}") from None
-    except UnicodeDecodeError as error:
-        raise SiteConfigError(path, f"not UTF-8 text ({error.reason} at byte {error.start})") from None
-    source = _Source(path, text)
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise _syntax_error(path, text, error) from None
+    source, document = _read_toml(path)
     for name in document:
         if name != "sites":
             raise _unknown_key(source, (name,), ["sites"])
