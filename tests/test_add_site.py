@@ -15,6 +15,7 @@ import sqlite_utils
 from conftest import EXPECTED, MIRROR, load_expected, scrapy_crawl
 
 from newsarchive.cli.addsite import main
+from newsarchive.replay import ReplayServer
 from newsarchive.siteprobe.entry import (
     add_entry,
     added_text,
@@ -435,3 +436,33 @@ def test_a_site_that_gives_nothing_is_a_clear_error(tmp_path, replay_server):
     assert unreachable.returncode == 1
     assert "newsarchive add-site: no answer from https://e.example.ir" in unreachable.stderr
     assert not (tmp_path / "sites.toml").exists()
+
+
+@pytest.mark.slow
+def test_a_site_without_feeds_or_sitemaps_is_sampled_from_its_home_pages_links(tmp_path):
+    """No robots.txt, sitemap, feed or REST API: the home page's links are sampled, the pages that
+    read as articles give the paths, and a JSON home page is not HTML."""
+    site = tmp_path / "mirror" / "links.example.ir"
+    article = ITIRAN_PAGE.read_text("utf-8")
+    stories = ["/story/1201/first-report", "/story/1202/گزارش-دوم", "/story/1310/third-one"]
+    for path in stories:
+        (site / path.strip("/")).mkdir(parents=True)
+        (site / path.strip("/") / "index.html").write_text(article, "utf-8")
+    (site / "about").mkdir()
+    (site / "about" / "index.html").write_text("<html><body><h1>About</h1><p>Us.</p></body></html>", "utf-8")
+    links = "".join(f'<a href="{path}">x</a>' for path in [*stories, "/about", "/tag/ai/"])
+    (site / "index.html").write_text(f"<html><body>{links}</body></html>", "utf-8")
+    (tmp_path / "mirror" / "data.example.ir").mkdir()
+    (tmp_path / "mirror" / "data.example.ir" / "data.json").write_text('{"a": 1}', "utf-8")
+    with ReplayServer(tmp_path / "mirror") as server:
+        result = add_site(tmp_path, "https://links.example.ir", "--json", replay=server.url)
+        not_html = add_site(tmp_path, "https://data.example.ir/data.json", "--dry-run", replay=server.url)
+    assert result.returncode == 0, result.stderr[-3000:]
+    proposal = json.loads(result.stdout)
+    assert proposal["article_paths"] == [r"^/story/\d+/[^/]+/?$"]
+    assert proposal["feeds"] == [] and proposal["sitemaps"] == [] and proposal["written"] is None
+    assert proposal["cms_family_detected"] == "wordpress"  # the copied pages' marks
+    assert len(proposal["samples"]) == 3
+    assert any("did not read as articles" in note and "/about" in note for note in proposal["notes"])
+    assert not_html.returncode == 1
+    assert "data.json is not HTML (application/json), and no HTML page was found" in not_html.stderr

@@ -67,8 +67,7 @@ def render_entry(proposal: Proposal, command: str = "", *, cms: bool = True) -> 
     if proposal.family.name and cms:
         lines.append(f"cms = {toml_string(proposal.family.name)}")
     lines.append(f"article_paths = {_array(proposal.article_paths)}")
-    if proposal.feeds:
-        lines.append(f"feeds = {_array(proposal.feeds)}")
+    lines.append(f"feeds = {_array(proposal.feeds)}")  # [] when none answered: none asked in vain
     if proposal.sitemaps:
         lines.append(f"sitemap_fallbacks = {_array(proposal.sitemaps)}")
     if proposal.samples:
