@@ -1,0 +1,69 @@
+"""The tech sites configured as data (``newsarchive/sites/{techrato,click,tejaratnews}.toml``):
+what tests/test_sites.py does not check for them.
+
+* a WordPress site whose REST API answers is crawled from it: every post from one page of
+  posts, and a scheduled run with nothing new costs robots.txt and that page only;
+* a WordPress site whose REST API is closed (403 ``rest_disabled``, Tejarat News) is crawled
+  from its sitemaps, feed and pages to the same articles, each read from its page.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+import sqlite_utils
+from conftest import load_expected, scrapy_crawl
+
+from newsarchive.cms.wordpress import LAYER
+from newsarchive.sites import SITES
+
+
+def request_count(result: subprocess.CompletedProcess) -> int:
+    """``downloader/request_count`` of the crawl's stats dump in its log."""
+    line = next(line for line in result.stderr.splitlines() if "'downloader/request_count':" in line)
+    return int(line.split("'downloader/request_count':")[1].split(",")[0])
+
+
+def stored(db) -> dict[str, dict]:
+    return {row["url"]: row for row in sqlite_utils.Database(db)["articles"].rows}
+
+
+def test_the_tech_sites_name_the_wordpress_profile():
+    for name in ("techrato", "click", "tejaratnews"):
+        assert SITES[name].cms == "wordpress", name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("site", ["techrato", "click"])
+def test_a_rest_site_takes_every_post_from_one_page_and_a_run_with_nothing_new_costs_two_requests(
+    site, tmp_path, replay_server
+):
+    db = tmp_path / "archive.db"
+    first = scrapy_crawl(site, db, replay_server.url)
+    assert request_count(first) == 2  # robots.txt and page 1 of the posts
+    expected = {SITES[site].canonical(e["url"]): e for e in load_expected(f"{site}.json")}
+    rows = stored(db)
+    assert set(rows) == set(expected)
+    for url, row in rows.items():
+        assert json.loads(row["field_sources"])["body"] == LAYER
+        assert row["body"] == expected[url]["body"]
+    again = scrapy_crawl(site, db, replay_server.url)
+    assert request_count(again) <= 2
+    assert "newsarchive/articles/new" not in again.stderr
+    assert len(stored(db)) == len(expected)
+
+
+@pytest.mark.slow
+def test_a_closed_rest_api_falls_back_to_the_sitemaps_feed_and_pages(tmp_path, replay_server):
+    db = tmp_path / "archive.db"
+    result = scrapy_crawl("tejaratnews", db, replay_server.url)
+    assert "WordPress REST API not usable" in result.stderr
+    expected = {SITES["tejaratnews"].canonical(e["url"]): e for e in load_expected("tejaratnews.json")}
+    rows = stored(db)
+    assert set(rows) == set(expected)
+    for url, row in rows.items():
+        assert json.loads(row["field_sources"])["body"] != LAYER
+        for name in ("title", "body", "published_at", "modified_at"):
+            assert row[name] == expected[url][name], (name, url)
