@@ -36,7 +36,6 @@ import sqlite_utils
 from newsarchive.archive.queries import Names, _checked_limit, filter_clauses, reader_filter
 from newsarchive.archive.schema import utc_now
 from newsarchive.archive.vocabulary import check_names
-from newsarchive.templates import template_blocks
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -48,11 +47,6 @@ if TYPE_CHECKING:
 STORY_METADATA = frozenset({"title", "published_at", "source"})
 #: A short paragraph counted in this many articles of a source is its boilerplate here.
 BOILERPLATE_ARTICLES = 3
-#: The newest signatures read from one band bucket: a story copied a thousand times needs
-#: only some of them to be found, and a look-up stays bounded.
-BUCKET_READ = 20
-#: Candidates verified per article, those sharing the most bands first.
-MAX_CANDIDATES = 50
 _CUTOFF_SETTING = "story_cutoff"
 
 #: One row per story from its members: ``{members}`` is the clause choosing the articles.
@@ -101,8 +95,11 @@ def _marks(values: Sequence[Any]) -> str:
 
 @functools.cache
 def _candidates_sql(bands: int) -> str:
-    """The signatures sharing a band key with one of ``bands`` keys (the newest
-    :data:`BUCKET_READ` of each bucket), those sharing the most first."""
+    """The signatures sharing one of ``bands`` band keys with an article, as
+    :mod:`newsarchive.stories.index` chooses them (the newest of each bucket, then those
+    sharing the most)."""
+    from newsarchive.stories.index import BUCKET_READ, MAX_CANDIDATES
+
     buckets = " union all ".join(
         "select * from (select signature_id from story_bands where bucket = ? "
         f"order by signature_id desc limit {BUCKET_READ})"
@@ -112,6 +109,15 @@ def _candidates_sql(bands: int) -> str:
         f"select signature_id from ({buckets}) group by signature_id "
         f"order by count(*) desc, signature_id desc limit {MAX_CANDIDATES}"
     )
+
+
+#: The candidates' rows (:class:`newsarchive.stories.index.Candidate`) for ``{marks}`` signature ids.
+_CANDIDATE_ROWS = (
+    "select articles.id, articles.source, articles.story_id, minhash, shingles, text_key "
+    "from story_signatures join articles on articles.id = story_signatures.article_id "
+    "where story_signatures.id in ({marks})"
+)
+_PAIR_INSERT = "insert or replace into story_pairs (article_id, other_id, similarity, kind, same_site) values (?, ?, ?, ?, ?)"
 
 
 def _group(order: Sequence[str], pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -148,36 +154,42 @@ class StoriesMixin:
         """Give the stored article ``article`` (its row's values: ``id``, ``source``, ``body``,
         ``lead``) its story, pairs and index rows; returns its story id. ``search_body`` is the
         row's search column when the caller has it (the body is then not folded again)."""
-        from newsarchive.search import index_text
-        from newsarchive.stories import fingerprint, story_text
-        from newsarchive.stories.text import folded_part, without_boilerplate
+        from newsarchive.stories.index import fingerprint_and_blocks
 
-        article_id, source = article["id"], article["source"]
-        text = story_text(article)
-        form = (
-            folded_part(search_body) if article.get("body") and search_body else folded_part(index_text(text))
-        )
-        print_ = fingerprint(without_boilerplate(form, self._boilerplate(source, text)))
-        joined = self._index_and_pair(article_id, source, print_) if print_ is not None else []
-        return self._join_stories(article_id, joined)
+        body, lead = article.get("body"), article.get("lead")
+        print_, blocks = fingerprint_and_blocks(body, lead, search_body)
+        print_ = self._without_boilerplate(print_, article["source"], blocks, (body, lead, search_body))
+        joined = self._index_and_pair(article["id"], article["source"], print_) if print_ is not None else []
+        return self._join_stories(article["id"], joined)
 
-    def _boilerplate(self, source: str, text: str) -> list[str]:
-        """The short paragraphs of ``text`` that ``source``'s template learning counted in at
-        least :data:`BOILERPLATE_ARTICLES` articles: its standard sentences."""
-        blocks = template_blocks(text)
+    def _without_boilerplate(
+        self,
+        print_: Fingerprint | None,
+        source: str,
+        blocks: Mapping[str, str],
+        texts: tuple[str | None, str | None, str | None],
+    ) -> Fingerprint | None:
+        """The fingerprint again without the short paragraphs (``blocks``) that ``source``'s
+        template learning counted in at least :data:`BOILERPLATE_ARTICLES` articles: its
+        standard sentences (``texts``: body, lead, search column); else ``print_``, as when
+        nothing else would be left (a page stored again and again under other URLs is not
+        its own boilerplate)."""
         if not blocks:
-            return []
+            return print_
         keys = list(blocks)
-        rows = self.db.execute(
+        learned = self.db.execute(
             f"select block from template_blocks where source = ? and articles >= ? and block in ({_marks(keys)})",
             [source, BOILERPLATE_ARTICLES, *keys],
         ).fetchall()
-        return [blocks[key] for (key,) in rows]
+        if not learned:
+            return print_
+        from newsarchive.stories.index import fingerprint_without
+
+        return fingerprint_without(*texts, [blocks[key] for (key,) in learned]) or print_
 
     def _index_and_pair(self, article_id: str, source: str, print_: Fingerprint) -> list[str]:
         """Index the fingerprint, keep the article's pairs; returns the stories it joins."""
-        from newsarchive.stories import estimate, kind_of
-        from newsarchive.stories.sketch import values_from_bytes
+        from newsarchive.stories.index import Candidate, judge
 
         conn = self.db.conn
         bands = print_.bands
@@ -192,30 +204,11 @@ class StoriesMixin:
         )
         if not chosen:
             return []
-        rows = conn.execute(
-            "select articles.id, articles.source, articles.story_id, minhash, shingles, text_key "
-            "from story_signatures join articles on articles.id = story_signatures.article_id "
-            f"where story_signatures.id in ({_marks(chosen)})",
-            chosen,
-        ).fetchall()
-        cutoff = self.story_cutoff()
-        pairs, joined = [], []
-        for other_id, other_source, other_story, minhash, size, key in rows:
-            exact = key == print_.key
-            similarity = (
-                1.0 if exact else estimate(print_.values, print_.size, values_from_bytes(minhash), size)
-            )
-            kind = kind_of(similarity, exact=exact)
-            if kind is None:
-                continue
-            pairs.append((article_id, other_id, round(similarity, 4), kind, int(source == other_source)))
-            if similarity >= cutoff and other_story:
-                joined.append(other_story)
-        conn.executemany(
-            "insert or replace into story_pairs (article_id, other_id, similarity, kind, same_site) "
-            "values (?, ?, ?, ?, ?)",
-            pairs,
-        )
+        candidates = [
+            Candidate(*row) for row in conn.execute(_CANDIDATE_ROWS.format(marks=_marks(chosen)), chosen)
+        ]
+        pairs, joined = judge(article_id, source, print_, candidates, self.story_cutoff())
+        conn.executemany(_PAIR_INSERT, pairs)
         return joined
 
     def _join_stories(self, article_id: str, stories: Iterable[str]) -> str:
@@ -397,52 +390,41 @@ class StoriesMixin:
                 f"threshold must be between {SHARED_THRESHOLD} (the least similarity kept) and 1 (got {threshold})"
             )
         with self.write():
-            order = [row[0] for row in self.db.execute("select id from articles order by rowid")]
-            pairs = self.db.execute(
-                "select article_id, other_id from story_pairs where similarity >= ?", [float(threshold)]
-            ).fetchall()
-            groups = _group(order, pairs)
-            current = dict(self.db.execute("select id, story_id from articles").fetchall())
-            moved = [(story, article) for article, story in groups.items() if current.get(article) != story]
-            self.db.conn.executemany("update articles set story_id = ? where id = ?", moved)
-            self.db.execute("delete from stories")
-            self._summarize_stories(None)
+            report = self._regroup(float(threshold))
             self.db.execute(
                 "insert or replace into story_settings (name, value) values (?, ?)",
                 [_CUTOFF_SETTING, str(float(threshold))],
             )
-            count = self.db.execute("select count(*) from stories").fetchone()[0]
-        return {"threshold": float(threshold), "articles": len(order), "stories": count, "moved": len(moved)}
+        return {"threshold": float(threshold), **report}
+
+    def _regroup(self, threshold: float) -> dict[str, int]:
+        """Every article's story from the pairs at or over ``threshold``, and every story's row
+        (inside the caller's transaction); returns ``articles``, ``stories`` and ``moved``."""
+        order = [row[0] for row in self.db.execute("select id from articles order by rowid")]
+        pairs = self.db.execute(
+            "select article_id, other_id from story_pairs where similarity >= ?", [threshold]
+        ).fetchall()
+        groups = _group(order, pairs)
+        current = dict(self.db.execute("select id, story_id from articles").fetchall())
+        moved = [(story, article) for article, story in groups.items() if current.get(article) != story]
+        self.db.conn.executemany("update articles set story_id = ? where id = ?", moved)
+        self.db.execute("delete from stories")
+        self._summarize_stories(None)
+        count = self.db.execute("select count(*) from stories").fetchone()[0]
+        return {"articles": len(order), "stories": count, "moved": len(moved)}
 
     def rebuild_stories(
-        self, progress: Callable[[int, int], None] | None = None, *, batch_size: int = 500
+        self, progress: Callable[[int, int], None] | None = None, *, workers: int | None = None
     ) -> dict[str, Any]:
-        """Compute every article's story from its stored text, in stored order, as the
-        incremental assignment would have (an archive made before stories, or after a change
-        of the shingles or signatures), in one transaction. ``progress(done, total)`` after
-        each batch. Returns ``articles``, ``stories`` and ``pairs``."""
+        """Compute every article's story from its stored text, as the incremental assignment
+        would have in stored order (an archive made before stories, or after a change of the
+        shingles or signatures), in one transaction. Fingerprints are computed on ``workers``
+        cores (default: every core this process may use); ``progress(done, total)`` follows
+        them. Returns ``articles``, ``stories`` and ``pairs``
+        (see :mod:`newsarchive.archive.stories_rebuild`)."""
+        from newsarchive.archive.stories_rebuild import rebuild_index
+
         with self.write():
-            for table in ("story_pairs", "story_bands", "story_signatures", "stories"):
-                self.db.execute(f"delete from {table}")
-            self.db.execute("update articles set story_id = null where story_id is not null")
-            total = self.db.execute("select count(*) from articles").fetchone()[0]
-            done, last = 0, -1
-            while True:
-                rows = self.db.execute(
-                    "select rowid, id, source, body, lead, search_body from articles where rowid > ? "
-                    "order by rowid limit ?",
-                    [last, batch_size],
-                ).fetchall()
-                if not rows:
-                    break
-                for rowid, article_id, source, body, lead, search_body in rows:
-                    self._assign_story(
-                        {"id": article_id, "source": source, "body": body, "lead": lead}, search_body
-                    )
-                    last = rowid
-                done += len(rows)
-                if progress:
-                    progress(done, total)
-            stories = self.db.execute("select count(*) from stories").fetchone()[0]
-            pairs = self.db.execute("select count(*) from story_pairs").fetchone()[0]
-        return {"articles": done, "stories": stories, "pairs": pairs}
+            pairs = rebuild_index(self.db, self.story_cutoff(), BOILERPLATE_ARTICLES, progress, workers)
+            report = self._regroup(self.story_cutoff())
+        return {"articles": report["articles"], "stories": report["stories"], "pairs": pairs}
