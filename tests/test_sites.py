@@ -164,7 +164,7 @@ def test_title_and_body_come_from_the_layers_the_site_entry_implies(case):
 @pytest.mark.parametrize("site", DATA_SITES)
 def test_a_site_has_zwnj_persian_digits_and_latin_tokens_in_its_bodies(site):
     bodies = [e["body"] for e in load_expected(f"{site}.json")]
-    assert len(bodies) >= 6
+    assert len(bodies) >= 3
     assert all(ZWNJ in body for body in bodies)
     assert any(any("۰" <= c <= "۹" for c in body) for body in bodies)
     assert any(any(c.isascii() and c.isalpha() for c in body) for body in bodies)
