@@ -207,6 +207,9 @@ def test_rebuild_finds_what_the_incremental_assignment_found(archive, workers):
     stories, pairs, _, _ = incremental
     assert len(set(stories.values())) < count - 25 and len(pairs) >= 300
     bands = archive.db["story_bands"].count
+    # Nothing of the old state is read: stale ids and a lost pair are found again.
+    archive.db.execute("update articles set story_id = 'stale' where rowid % 2 = 0")
+    archive.db.execute("delete from story_pairs where rowid = 1")
     progress = []
     report = archive.rebuild_stories(lambda done, total: progress.append((done, total)), workers=workers)
     assert story_state(archive) == incremental and archive.db["story_bands"].count == bands

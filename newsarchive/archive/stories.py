@@ -399,19 +399,34 @@ class StoriesMixin:
 
     def _regroup(self, threshold: float) -> dict[str, int]:
         """Every article's story from the pairs at or over ``threshold``, and every story's row
-        (inside the caller's transaction); returns ``articles``, ``stories`` and ``moved``."""
-        order = [row[0] for row in self.db.execute("select id from articles order by rowid")]
-        pairs = self.db.execute(
-            "select article_id, other_id from story_pairs where similarity >= ?", [threshold]
-        ).fetchall()
-        groups = _group(order, pairs)
-        current = dict(self.db.execute("select id, story_id from articles").fetchall())
-        moved = [(story, article) for article, story in groups.items() if current.get(article) != story]
-        self.db.conn.executemany("update articles set story_id = ? where id = ?", moved)
+        (inside the caller's transaction); returns ``articles``, ``stories`` and ``moved``.
+        Only the articles in such pairs are held in memory, by rowid."""
+        from newsarchive.stories import components
+
+        roots = components(
+            self.db.execute(
+                "select one.rowid, other.rowid from story_pairs join articles as one on one.id = article_id "
+                "join articles as other on other.id = other_id where similarity >= ?",
+                [threshold],
+            )
+        )
+        first_ids = dict(
+            self.db.execute(
+                "select rowid, id from articles where rowid in (select value from json_each(?))",
+                [json.dumps(sorted(set(roots.values())))],
+            )
+        )
+        moved, articles = [], 0
+        for rowid, article_id, story_id in self.db.execute("select rowid, id, story_id from articles"):
+            articles += 1
+            story = first_ids[roots[rowid]] if rowid in roots else article_id
+            if story != story_id:
+                moved.append((story, rowid))
+        self.db.conn.executemany("update articles set story_id = ? where rowid = ?", moved)
         self.db.execute("delete from stories")
         self._summarize_stories(None)
         count = self.db.execute("select count(*) from stories").fetchone()[0]
-        return {"articles": len(order), "stories": count, "moved": len(moved)}
+        return {"articles": articles, "stories": count, "moved": len(moved)}
 
     def rebuild_stories(
         self, progress: Callable[[int, int], None] | None = None, *, workers: int | None = None

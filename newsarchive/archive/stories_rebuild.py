@@ -42,10 +42,11 @@ def rebuild_index(
     workers: int | None,
 ) -> int:
     """Empty the stories tables and fill the index and ``story_pairs`` from every stored
-    article (the story ids are left empty: the caller groups); returns the pairs written."""
+    article; returns the pairs written. ``articles.story_id`` is left for the caller to
+    regroup: an update rewrites a whole row, body and all, so only the articles whose
+    story changed are written."""
     for table in ("story_pairs", "story_bands", "story_signatures", "stories"):
         db.execute(f"delete from {table}")
-    db.execute("update articles set story_id = null where story_id is not null")
     _index_signatures(db, boilerplate_articles, progress, workers)
     candidates = _candidates(db)
     return _judge_all(db, candidates, cutoff)

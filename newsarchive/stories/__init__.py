@@ -16,7 +16,7 @@ same story; :mod:`newsarchive.archive.stories` keeps the groups in the archive.
 
 from __future__ import annotations
 
-from newsarchive.stories.grouping import group
+from newsarchive.stories.grouping import components, group
 from newsarchive.stories.sameness import (
     EXACT,
     KINDS,
@@ -70,6 +70,7 @@ __all__ = [
     "Sameness",
     "band_keys",
     "compare",
+    "components",
     "estimate",
     "fingerprint",
     "group",
