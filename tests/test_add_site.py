@@ -27,7 +27,7 @@ from newsarchive.siteprobe.entry import (
 from newsarchive.siteprobe.fingerprints import cms_family, page_marks
 from newsarchive.siteprobe.patterns import infer_article_paths, pattern_check
 from newsarchive.siteprobe.proposal import ProbeError, propose
-from newsarchive.siteprobe.spider import PROBE_NAME, Findings, Sample, is_listing_url
+from newsarchive.siteprobe.spider import PROBE_NAME, Findings, ProbeSpider, Sample, is_listing_url
 from newsarchive.sites import SITES, Selectors
 from newsarchive.sites.loader import SiteConfigError, read_sites
 
@@ -89,6 +89,24 @@ def test_a_pattern_check_names_the_listings_it_matches():
     check = pattern_check([r"^/[^/]+/?$"], ["https://e.ir/a-b"], ["https://e.ir/tag", "https://e.ir/x/y"])
     assert not check.exact
     assert check.listings_matched == ("https://e.ir/tag",)
+
+
+def test_the_home_page_gives_the_base_url_its_feeds_and_listings():
+    from scrapy.http import HtmlResponse
+
+    spider = ProbeSpider(url="http://e.ir")
+    html = (
+        '<html><head><link rel="alternate" type="application/rss+xml" href="/rss"></head><body>'
+        '<a href="/tag/5g/">5G</a><a href="/news/12/x">x</a><a href="https://other.ir/a">o</a></body></html>'
+    )
+    redirected = HtmlResponse(
+        url="https://www.e.ir/", body=html.encode(), headers={"Content-Type": "text/html"}
+    )
+    requests = list(spider.parse_home(redirected))
+    assert [request.url for request in requests] == ["https://www.e.ir/rss"]
+    assert spider.findings.base_url == "https://www.e.ir"
+    assert list(spider.findings.listings) == ["https://e.ir/tag/5g"]  # canonical: https, no www, no slash
+    assert list(spider.findings.links) == ["https://e.ir/news/12/x"]
 
 
 def test_listing_urls_are_told_by_their_path_words():

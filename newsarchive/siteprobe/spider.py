@@ -288,6 +288,8 @@ class ProbeSpider(NewsSpider):
             self.findings.home_problem = f"not HTML ({content_type or 'no Content-Type'})"
             return
         self.findings.home_html = response.text
+        if self.site.owns(response.url):  # redirected to https, or to www.: the site's own address
+            self.findings.base_url = origin(response.url)
         yield from self._page_links(response)
 
     def home_failed(self, failure: Failure) -> None:
