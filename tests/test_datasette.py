@@ -200,7 +200,7 @@ def test_cells_and_inputs_carry_their_direction(archive_path):
 def test_column_descriptions_are_folded_away(archive_path):
     html = page(archive_path, "/archive/articles")
     details = html.split('<details class="na-column-descriptions">', 1)[1].split("</details>", 1)[0]
-    assert "<summary>Column descriptions (25)</summary>" in details and "<dt>published_jalali</dt>" in details
+    assert "<summary>Column descriptions (26)</summary>" in details and "<dt>published_jalali</dt>" in details
     assert html.index("na-column-descriptions") < html.index('<table class="rows-and-columns">')
 
 
@@ -221,6 +221,7 @@ def test_facets_are_the_readers_and_none_is_listed_twice(archive_path):
             "published_jalali (jalali_month)",
             "categories (array)",
             "tags (array)",
+            "story_id (story)",
             "sponsored",
             "page_type",
         ]
@@ -234,7 +235,7 @@ def test_facets_are_the_readers_and_none_is_listed_twice(archive_path):
 
 def test_a_jalali_facet_of_an_unknown_column_is_ignored(archive_path):
     html = page(archive_path, "/archive/articles?_facet_jalali_year=nosuch&_facet_jalali_month=title]; drop")
-    assert "nosuch" not in facet_names(html) and len(facet_names(html)) == 7
+    assert "nosuch" not in facet_names(html) and len(facet_names(html)) == 8
 
 
 def test_jalali_month_facet_names_months_and_filters_by_them(archive_path):

@@ -121,6 +121,7 @@ def expected_records(archive_path: Path, *, versions: bool = False) -> list[dict
             "modified_at": row["modified_at"],
             "word_count": len(row["body"].split()),
             "language": "fa",
+            "story_id": row["story_id"],
         }
         if versions:
             record["versions"] = [
@@ -567,6 +568,9 @@ def test_each_field_reads_only_the_columns_it_declares():
         "sponsored": 1,
         "published_jalali": "1403-02-15 10:15",
         "versions": '[{"title": "پیشین"}]',
+        # Made by newsarchive.export.stories, not archive columns:
+        "story_size": 2,
+        "story_urls": ["https://example.ir/copy"],
     }
     for name, field in FIELDS.items():
         only = {column: row.get(column) for column in field.columns}
