@@ -9,6 +9,10 @@ its HTML extraction. A site naming a family with no profile here is crawled that
 
 * ``wordpress``: the REST API's posts collection (:mod:`newsarchive.cms.wordpress` builds the
   URLs and reads the posts, :mod:`newsarchive.cms.wordpress_crawl` runs it in a crawl).
+
+HTML families (``nastooh``, ``asam``, ``iransamaneh``, ``joomla``, ``drupal``, ``nextjs``) are
+data, not code: ``<family>.toml`` here declares the defaults (URL patterns, discovery,
+selectors, noise) that :mod:`newsarchive.sites.loader` merges under a site entry naming it.
 """
 
 from __future__ import annotations
