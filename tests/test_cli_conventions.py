@@ -149,6 +149,48 @@ def test_stats_json_is_one_line_with_the_last_run_decoded(archive_path, capsys):
     assert record["last_run"]["responses"] == {"200": 5, "404": 2} and "stats" not in record["last_run"]
 
 
+def test_stats_shows_each_sites_field_coverage_layers_and_profile(tmp_path, capsys):
+    path = tmp_path / "archive.db"
+    with Archive(path) as archive:
+        for site, coverage in (
+            (
+                "digiato",
+                {
+                    "articles": 4,
+                    "fields": {"title": 1.0, "lead": 0.5},
+                    "layers": {"title": {"site": 4}, "lead": {"meta": 1, "site": 1}},
+                },
+            ),
+            (
+                "itiran",
+                {"articles": 2, "fields": {"title": 1.0, "lead": None}, "layers": {"title": {"wp-rest": 2}}},
+            ),
+            ("gone-site", {"articles": 1, "fields": {"title": 1.0}, "layers": {"title": {"generic": 1}}}),
+        ):
+            archive.finish_run(archive.start_run(site), "finished", {"coverage": coverage}, {})
+    code, out, _ = run(capsys, "stats", "--db", str(path))
+    assert code == 0
+    lines = [" ".join(line.split()) for line in out.splitlines()]
+    digiato = lines.index(next(line for line in lines if line.startswith("digiato run #1 finished")))
+    assert lines[digiato].endswith("4 articles, profile: selectors")
+    assert lines[digiato + 1] == "lead 50% (meta 1, site 1) · title 100% (site 4)"
+    itiran = lines.index(next(line for line in lines if line.startswith("itiran run #2")))
+    assert (
+        lines[itiran].endswith("profile: wordpress")
+        and lines[itiran + 1] == "lead — · title 100% (wp-rest 2)"
+    )
+    assert any(
+        line.startswith("gone-site run #3") and line.endswith("profile: unknown site") for line in lines
+    )
+    _, out, _ = run(capsys, "stats", "--db", str(path), "--json")
+    [record] = json_lines(out)
+    assert [(row["site"], row["profile"], row["articles"]) for row in record["coverage"]] == [
+        ("digiato", "selectors", 4),
+        ("gone-site", "unknown site", 1),
+        ("itiran", "wordpress", 2),
+    ]
+
+
 def test_the_convention_is_told_in_the_top_level_help(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
