@@ -44,6 +44,10 @@ COVERAGE_FIELDS = (
 )
 
 
+#: The article path of WordPress's ``/%postname%/`` permalinks: every one-segment path.
+ANY_ONE_SEGMENT = "^/[^/]+/?$"
+
+
 class ProbeError(Exception):
     """The site gave nothing to propose an entry from: no answer, no HTML, no article."""
 
@@ -220,6 +224,11 @@ def _notes(findings: Findings, proposal: Proposal) -> list[str]:
     elif not findings.robots_sitemaps:
         notes.append("robots.txt names no sitemap: sitemap_fallbacks names those found")
     check = proposal.check
+    if ANY_ONE_SEGMENT in proposal.article_paths:
+        notes.append(
+            "article_paths take any one-segment path (/<slug>/) as an article: add not_article_paths "
+            "for the site's other pages (/about/, /contact/, …)"
+        )
     if check.articles_matched < check.articles_seen:
         notes.append(
             f"article_paths match {check.articles_matched} of the {check.articles_seen} article URLs seen"

@@ -6,7 +6,8 @@ its sitemaps (or the sitemaps.org, Yoast/Rank Math and WordPress fallbacks) and 
 the project's safe XML parsing, size caps, robots rules, replay routing and allow-rule.
 Instead of fetching what discovery finds, it notes each URL (:meth:`_article_request`): an
 article candidate, or a listing when it came from a taxonomy sitemap (categories, tags).
-It also asks the home page (CMS marks, ``<link rel=alternate>`` feeds, links), WordPress's
+It also asks the feed paths WordPress and the CMS families use by default (:func:`feed_guesses`),
+the home page (CMS marks, ``<link rel=alternate>`` feeds, links), WordPress's
 REST posts collection as the WordPress profile would, and, once discovery is done (the
 spider is idle), a few candidate pages of different shapes, until ``sample`` of them read
 as articles. Nothing is stored: no pipelines, no WARC, no run record, and a crawl memory
@@ -37,12 +38,13 @@ from newsarchive.cms.wordpress import posts_url, read_posts
 from newsarchive.page import article_fields
 from newsarchive.siteprobe.patterns import path_segments
 from newsarchive.sites.base import Site
+from newsarchive.sites.loader import cms_families
 from newsarchive.spiders.base import NewsSpider
 
 #: The provisional site's name (the probe's spider name, never a site's).
 PROBE_NAME = "add-site-probe"
-#: Feeds asked whatever the home page says: WordPress's.
-FEED_GUESSES = ("/feed/",)
+#: Feeds asked whatever the home page says: WordPress's, and each CMS family's default ones.
+WORDPRESS_FEED = "/feed/"
 #: Words of a sitemap's file name that make its URLs listings (a Yoast ``category-sitemap.xml``).
 TAXONOMY_SITEMAP = re.compile(r"categor|tag|label|topic|author|page-sitemap|archive|section")
 #: Path words of listing pages, whose links on the pages probed are listings, not articles.
@@ -153,6 +155,16 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def feed_guesses() -> list[str]:
+    """The feed paths a probe asks: WordPress's and every CMS family's defaults (``/rss``, …)."""
+    families = cms_families()
+    return list(
+        dict.fromkeys(
+            [WORDPRESS_FEED, *(feed for family in families.values() for feed in family.get("feeds", []))]
+        )
+    )
+
+
 def is_listing_url(url: str) -> bool:
     """Whether the URL's path says listing (``/category/…``, ``/tag/…``, ``/page/2``) or home."""
     segments = path_segments(url)
@@ -199,7 +211,7 @@ class ProbeSpider(NewsSpider):
             errback=self.home_failed,
             meta={"newsarchive_kind": "listing"},
         )
-        for feed in FEED_GUESSES:
+        for feed in feed_guesses():
             yield self._feed_request(self.site.url(feed))
         yield scrapy.Request(
             posts_url(self.site),
