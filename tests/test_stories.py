@@ -34,8 +34,8 @@ from newsarchive.stories import (
     story_form,
     story_text,
 )
-from newsarchive.stories.sketch import _PERMUTATIONS, minhash_values
-from newsarchive.stories.text import shingle_hashes
+from newsarchive.stories.sketch import _PERMUTATIONS, lookups_from_bytes, minhash_values
+from newsarchive.stories.text import MAX_SENTENCES, SENTENCE_FLAG, sentence_keys, shingle_hashes
 
 EXPECTED = Path(__file__).parent / "expected"
 ZWNJ = "\u200c"
@@ -139,6 +139,18 @@ def test_a_site_s_standard_sentences_never_make_a_copy():
     assert compare(BODY + "\n\n" + footer[0], OTHER + "\n\n" + footer[0]).kind is None
 
 
+def test_long_sentences_are_keyed_whatever_their_spelling():
+    keys = sentence_keys(story_form(BODY))
+    assert keys and len(keys) <= MAX_SENTENCES and all(key >= SENTENCE_FLAG for key in keys)
+    assert sentence_keys(story_form(BODY.replace(ZWNJ, " ").replace("ی", "ي"))) == keys
+    assert not set(keys) & set(sentence_keys(story_form(OTHER)))
+    assert sentence_keys(story_form("جمله‌ای کوتاه. و یکی دیگر!")) == ()
+    quoted = "\n\n".join([OTHER, *paragraphs(BODY)[:2]])
+    assert set(keys) & set(sentence_keys(story_form(quoted)))
+    print_ = fingerprint(story_form(BODY))
+    assert print_.lookups == [*print_.bands, *keys] and max(print_.bands) < SENTENCE_FLAG
+
+
 def test_latin_tokens_keep_their_difference():
     a = "نسخه iOS 17.2 برای آیفون منتشر شد و مشکل باتری را برطرف کرد."
     b = "نسخه iOS 17.3 برای آیفون منتشر شد و مشکل باتری را برطرف کرد."
@@ -162,6 +174,9 @@ def test_signatures_are_datasketch_minhashes():
     assert (minhash_values(hashes) == reference.hashvalues).all()
     sig = signature(BODY)
     assert isinstance(sig, MinHash) and (sig.hashvalues == reference.hashvalues).all()
+    stored = fingerprint(story_form(BODY))
+    assert signature_from_bytes(stored.minhash).jaccard(sig) == 1.0  # the archive's form, sentence keys after
+    assert lookups_from_bytes(stored.minhash) == stored.lookups
     restored = signature_from_bytes(signature_bytes(sig))
     assert len(signature_bytes(sig)) == NUM_PERM * 4 and restored.jaccard(sig) == 1.0
     assert signature(BODY.replace(ZWNJ, " ")).jaccard(sig) == 1.0

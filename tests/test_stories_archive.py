@@ -114,6 +114,15 @@ def test_an_article_linking_two_stories_merges_them_into_the_older(archive):
     assert archive.db.execute("select count(distinct signature_id) from story_bands").fetchone()[0] == 2
 
 
+def test_a_quoted_release_is_a_shared_source_not_a_story(archive):
+    quote = "\n\n".join(paragraphs(BODY)[:2])
+    archive.store_article(item("https://digiato.com/q1", "\n\n".join([*PARTS[0:4], quote])))
+    archive.store_article(item("https://zoomit.ir/q2", "\n\n".join([quote, *PARTS[6:10]]), source="zoomit"))
+    (pair,) = archive.db["story_pairs"].rows
+    assert pair["kind"] == SHARED and pair["same_site"] == 0, pair
+    assert archive.db["stories"].count == 2
+
+
 def test_deleting_the_first_article_renames_the_story_after_the_next(archive):
     archive.store_article(item("https://digiato.com/a1", BODY))
     archive.store_article(item("https://zoomit.ir/b1", copy(BODY), source="zoomit"))

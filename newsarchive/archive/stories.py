@@ -7,8 +7,9 @@ called by ``store_article`` and ``bulk_insert``), never in a later pass over the
    source's standard paragraphs left out (``template_blocks`` counted in at least
    :data:`BOILERPLATE_ARTICLES` of its articles), gives a MinHash fingerprint;
 2. the LSH index finds the candidates: ``story_bands`` holds one row per band key of each
-   signature (``story_signatures``), so a look-up is 40 primary-key reads whatever the
-   archive's size, and the index lives on disk, not in memory;
+   signature (``story_signatures``) and per key of its longest sentences (a quoted
+   release), so a look-up is some 45 primary-key reads whatever the archive's size, and
+   the index lives on disk, not in memory;
 3. each candidate's similarity is estimated from the two signatures (or 1.0 for the same
    letters); every pair at or over :data:`~newsarchive.stories.SHARED_THRESHOLD` is kept in
    ``story_pairs`` with its kind, and ``same_site`` when both are of one source;
@@ -192,15 +193,15 @@ class StoriesMixin:
         from newsarchive.stories.index import Candidate, judge
 
         conn = self.db.conn
-        bands = print_.bands
-        chosen = [row[0] for row in conn.execute(_candidates_sql(len(bands)), bands)]
+        keys = print_.lookups
+        chosen = [row[0] for row in conn.execute(_candidates_sql(len(keys)), keys)]
         signature_id = conn.execute(
             "insert into story_signatures (article_id, minhash, shingles, text_key) values (?, ?, ?, ?)",
             [article_id, print_.minhash, print_.size, print_.key],
         ).lastrowid
         conn.executemany(
             "insert or ignore into story_bands (bucket, signature_id) values (?, ?)",
-            [(bucket, signature_id) for bucket in bands],
+            [(bucket, signature_id) for bucket in keys],
         )
         if not chosen:
             return []
@@ -255,8 +256,7 @@ class StoriesMixin:
     def _leave_story(self, article_id: str) -> None:
         """Take an article out of the index, its pairs and its story (before its row is deleted
         or its text re-assigned); the rest of the story is regrouped without it."""
-        from newsarchive.stories import band_keys
-        from newsarchive.stories.sketch import values_from_bytes
+        from newsarchive.stories.sketch import lookups_from_bytes
 
         row = self.db.execute("select story_id from articles where id = ?", [article_id]).fetchone()
         signature = self.db.execute(
@@ -264,7 +264,7 @@ class StoriesMixin:
         ).fetchone()
         if signature is not None:
             signature_id, minhash = signature
-            buckets = band_keys(values_from_bytes(minhash))
+            buckets = lookups_from_bytes(minhash)
             self.db.execute(
                 f"delete from story_bands where signature_id = ? and bucket in ({_marks(buckets)})",
                 [signature_id, *buckets],

@@ -82,7 +82,7 @@ def _index_signatures(
                 continue
             signature_id += 1
             signatures.append((signature_id, article_id, print_.minhash, print_.size, print_.key))
-            bands += [(bucket, signature_id) for bucket in print_.bands]
+            bands += [(bucket, signature_id) for bucket in print_.lookups]
         db.conn.executemany(
             "insert into story_signatures (id, article_id, minhash, shingles, text_key) values (?, ?, ?, ?, ?)",
             signatures,

@@ -13,7 +13,9 @@ The archive finds candidate copies by locality-sensitive hashing: the signature 
 into :data:`BANDS` bands of :data:`ROWS` values, and two texts whose signatures agree on
 a whole band share that band's key (:func:`band_keys`). Two texts with a Jaccard
 similarity J share some band with probability ``1 - (1 - J**3)**40``: 0.995 at J = 0.5,
-0.93 at 0.4, and 0.001 at 0.05 (two unrelated reports of one topic).
+0.93 at 0.4, and 0.001 at 0.05 (two unrelated reports of one topic). Texts sharing less
+(a quoted release in two different reports) are found through their longest sentences
+(:func:`newsarchive.stories.text.sentence_keys`), which the index holds beside the bands.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from newsarchive.stories.text import (
     letter_shingles,
     letters,
     letters_key,
+    sentence_keys,
     shingle_hashes,
     story_form,
 )
@@ -94,10 +97,11 @@ def signature_bytes(sig: MinHash) -> bytes:
 
 
 def signature_from_bytes(data: bytes) -> LeanMinHash:
-    """A signature back from :func:`signature_bytes` (lean: no permutations)."""
+    """A signature back from :func:`signature_bytes` (or the archive's stored form: its first
+    ``NUM_PERM`` values), lean: no permutations."""
     from datasketch import LeanMinHash
 
-    values = np.frombuffer(data, dtype="<u4").astype(np.uint32)
+    values = values_from_bytes(data).astype(np.uint32)
     return LeanMinHash(seed=SEED, hashvalues=values, scheme=_SCHEME)
 
 
@@ -126,19 +130,29 @@ def estimate(
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What the archive keeps of a story text: its signature's values, shingle count and exact key."""
+    """What the archive keeps of a story text: its signature's values, shingle count, exact
+    key, and the keys of its longest sentences (:func:`newsarchive.stories.text.sentence_keys`)."""
 
     values: npt.NDArray[np.uint32]
     size: int
     key: str
+    sentences: tuple[int, ...] = ()
 
     @property
     def minhash(self) -> bytes:
-        return np.asarray(self.values, dtype="<u4").tobytes()
+        """The stored form: the signature's values (:func:`signature_bytes`), then the sentence
+        keys, 8 bytes each (:func:`values_from_bytes`, :func:`sentences_from_bytes`)."""
+        values = np.asarray(self.values, dtype="<u4").tobytes()
+        return values + np.asarray(self.sentences, dtype="<u8").tobytes()
 
     @property
     def bands(self) -> list[int]:
         return band_keys(self.values)
+
+    @property
+    def lookups(self) -> list[int]:
+        """The keys the archive's index holds for this text: its band keys and sentence keys."""
+        return [*self.bands, *self.sentences]
 
 
 def fingerprint(form: str) -> Fingerprint | None:
@@ -147,9 +161,24 @@ def fingerprint(form: str) -> Fingerprint | None:
     hashes = letter_shingles(stream)
     if len(hashes) < MIN_SHINGLES:
         return None
-    return Fingerprint(values=minhash_values(hashes), size=len(hashes), key=letters_key(stream))
+    return Fingerprint(
+        values=minhash_values(hashes),
+        size=len(hashes),
+        key=letters_key(stream),
+        sentences=sentence_keys(form),
+    )
 
 
 def values_from_bytes(data: bytes) -> npt.NDArray[np.uint32]:
     """A stored signature's values (see :attr:`Fingerprint.minhash`)."""
-    return np.frombuffer(data, dtype="<u4")
+    return np.frombuffer(data, dtype="<u4", count=NUM_PERM)
+
+
+def sentences_from_bytes(data: bytes) -> list[int]:
+    """A stored signature's sentence keys (see :attr:`Fingerprint.minhash`)."""
+    return [int(key) for key in np.frombuffer(data, dtype="<u8", offset=NUM_PERM * 4)]
+
+
+def lookups_from_bytes(data: bytes) -> list[int]:
+    """The index keys of a stored signature (see :attr:`Fingerprint.lookups`)."""
+    return [*band_keys(values_from_bytes(data)), *sentences_from_bytes(data)]

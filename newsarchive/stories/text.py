@@ -17,6 +17,7 @@ the shingles around it.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -31,6 +32,15 @@ SHINGLE_CHARS = 10
 #: A text with fewer shingles is too short to say whom it copies: it is a story of its own.
 MIN_SHINGLES = 10
 
+#: A sentence of at least this many letters is also looked up whole: a quoted release's
+#: sentence finds the other articles quoting it, however little else they share.
+SENTENCE_LETTERS = 100
+#: The longest sentences of a text that are looked up.
+MAX_SENTENCES = 8
+#: Sentence keys carry this bit, so that they never equal a band key (48 bits).
+SENTENCE_FLAG = 1 << 48
+
+_SENTENCE_END = re.compile(r"[.!?؟؛…]+")
 _BASE = np.uint64(1099511628211)
 _MIX = np.uint64(0xBF58476D1CE4E5B9)
 
@@ -100,6 +110,20 @@ def letter_shingles(stream: str) -> npt.NDArray[np.uint32]:
     hashes *= _MIX
     hashes ^= hashes >> np.uint64(29)
     return np.unique((hashes >> np.uint64(32)).astype(np.uint32))
+
+
+def sentence_keys(form: str) -> tuple[int, ...]:
+    """Keys of the :data:`MAX_SENTENCES` longest sentences of a folded text that have at least
+    :data:`SENTENCE_LETTERS` letters (a sentence's letters hashed, :data:`SENTENCE_FLAG` set)."""
+    sentences = {letters(part) for part in _SENTENCE_END.split(form)}
+    longest = sorted((s for s in sentences if len(s) >= SENTENCE_LETTERS), key=lambda s: (-len(s), s))
+    return tuple(
+        sorted(
+            int.from_bytes(hashlib.blake2b(sentence.encode("utf-8"), digest_size=6).digest(), "little")
+            | SENTENCE_FLAG
+            for sentence in longest[:MAX_SENTENCES]
+        )
+    )
 
 
 def shingles(text: str | None, *, boilerplate: Iterable[str] = ()) -> set[int]:
