@@ -27,9 +27,17 @@ from newsarchive.siteprobe.entry import (
 from newsarchive.siteprobe.fingerprints import cms_family, page_marks
 from newsarchive.siteprobe.patterns import infer_article_paths, pattern_check
 from newsarchive.siteprobe.proposal import ProbeError, propose
-from newsarchive.siteprobe.spider import PROBE_NAME, Findings, ProbeSpider, Sample, is_listing_url
+from newsarchive.siteprobe.spider import (
+    PROBE_NAME,
+    Findings,
+    ProbeMemory,
+    ProbeSpider,
+    Sample,
+    feed_guesses,
+    is_listing_url,
+)
 from newsarchive.sites import SITES, Selectors
-from newsarchive.sites.loader import SiteConfigError, read_sites
+from newsarchive.sites.loader import SiteConfigError, cms_families, read_sites
 
 ITIRAN_PAGE = next((MIRROR / "itiran.com" / "2026" / "11" / "23").rglob("index.html"))
 JOOMLA_PAGE = MIRROR / "shahrsakhtafzar.com" / "fa" / "news" / "security" / "48933-snapfood-hacked"
@@ -107,6 +115,24 @@ def test_the_home_page_gives_the_base_url_its_feeds_and_listings():
     assert spider.findings.base_url == "https://www.e.ir"
     assert list(spider.findings.listings) == ["https://e.ir/tag/5g"]  # canonical: https, no www, no slash
     assert list(spider.findings.links) == ["https://e.ir/news/12/x"]
+
+
+def test_the_probe_asks_wordpress_and_every_cms_familys_feed():
+    guesses = feed_guesses()
+    assert guesses[0] == "/feed/"
+    for family in cms_families().values():
+        assert set(family.get("feeds", [])) <= set(guesses)
+
+
+def test_the_probe_never_stores_nor_joins_a_distributed_crawl():
+    settings = ProbeSpider.custom_settings
+    assert settings["ITEM_PIPELINES"] == {} and settings["EXTENSIONS"] == {}
+    assert settings["NEWSARCHIVE_WARC"] == "0" and settings["NEWSARCHIVE_REDIS_URL"] is None
+    memory = ProbeMemory.from_crawler(None)
+    assert (
+        memory.fetch_record("https://e.ir/a") is None
+        and memory.discovery_lastmod("https://e.ir/s.xml") is None
+    )
 
 
 def test_listing_urls_are_told_by_their_path_words():

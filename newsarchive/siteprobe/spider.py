@@ -184,6 +184,7 @@ class ProbeSpider(NewsSpider):
         "RETRY_TIMES": 1,
         "DOWNLOAD_TIMEOUT": 20,
         "CLOSESPIDER_TIMEOUT": 600,
+        "NEWSARCHIVE_REDIS_URL": None,  # never a worker of a distributed crawl
     }
 
     def __init__(self, *args: Any, url: str, sample: int = 5, **kwargs: Any):
