@@ -448,3 +448,19 @@ def test_a_users_site_is_crawled_by_scrapy_crawl_without_python(tmp_path, replay
 def test_the_repository_has_no_sites_toml_of_its_own():
     # The tests run scrapy from the repository root: a sites.toml there would join every run.
     assert not (ROOT / "sites.toml").exists()
+
+
+@pytest.mark.parametrize("argv", [["crawl", "digiato"], ["crawl", "--all"], ["demo"]])
+def test_newsarchive_names_a_broken_sites_file_and_exits_2(workdir, capsys, argv):
+    write(workdir / "sites.toml", HEAD + "article_paths = ['(']\n")
+    assert main([*argv, "--db", str(workdir / "a.db")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"newsarchive {argv[0]}: sites.toml, line 3, key sites.x.article_paths: not a valid regular"
+    )
+    assert not (workdir / "a.db").exists(), "nothing starts"
+
+
+def test_newsarchive_crawl_refuses_a_sites_file_setting_naming_no_file(workdir, capsys):
+    assert main(["crawl", "digiato", "-s", "NEWSARCHIVE_SITES_FILE=nowhere.toml"]) == 2
+    assert "nowhere.toml: no such file (named by NEWSARCHIVE_SITES_FILE)" in capsys.readouterr().err

@@ -9,6 +9,7 @@ a :class:`~newsarchive.cli.options.UsageError` is printed here with exit status 
 Each group of commands is a module of this package, with its parsers next to its commands:
 
 * :mod:`~newsarchive.cli.crawling`: ``demo``, ``crawl``, ``runs``, ``replay``, ``ingest``;
+* :mod:`~newsarchive.cli.addsite`: ``add-site`` (probe a site, propose its sites.toml entry);
 * :mod:`~newsarchive.cli.searching`: ``search``, ``sources``, ``stats``, ``serve``;
 * :mod:`~newsarchive.cli.exporting`: ``export``;
 * :mod:`~newsarchive.cli.stories`: ``stories`` (and ``search --stories``'s grouping);
@@ -30,6 +31,7 @@ import sqlite3
 import sys
 
 from newsarchive.archive import ArchiveError, damaged_archive
+from newsarchive.cli.addsite import add_add_site_parser, cmd_add_site
 from newsarchive.cli.crawling import (
     DEMO_QUERY,
     add_crawl_parser,
@@ -60,6 +62,7 @@ from newsarchive.cli.searching import (
     cmd_stats,
 )
 from newsarchive.cli.stories import add_stories_parser, cmd_stories
+from newsarchive.sites import SiteConfigError
 
 DESCRIPTION = """\
 Archive Persian tech news into a searchable SQLite archive: crawl news sites, search
@@ -86,6 +89,7 @@ __all__ = [
     "SEARCH_HELP",
     "Progress",
     "build_parser",
+    "cmd_add_site",
     "cmd_crawl",
     "cmd_delete",
     "cmd_demo",
@@ -117,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     for add_parser in (
         add_demo_parser,
         add_crawl_parser,
+        add_add_site_parser,
         add_search_parser,
         add_stories_parser,
         add_sources_parser,
@@ -158,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except UsageError as error:
+    except (UsageError, SiteConfigError) as error:  # a sites file names its file, line and key
         print(f"newsarchive {args.command}: {error}", file=sys.stderr)
         return 2
     except ArchiveError as error:
