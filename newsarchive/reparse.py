@@ -6,38 +6,46 @@ capture of the final response, and makes its item with
 :func:`newsarchive.page.article_fields`, as the spider's ``parse_article`` does, then
 hands it to the configured ``ITEM_PIPELINES`` (validation, normalization, dates,
 storage): the code a crawl runs, with the capture's time as the fetch time, and like a
-crawl it reads pages in worker processes when ``NEWSARCHIVE_WORKERS`` > 1 (storing them in
-order, in this process). Content
+crawl it reads pages on every core when ``NEWSARCHIVE_WORKERS`` > 1. Content
 that changed is versioned as a crawl would version it; other corrected fields (dates,
 tags, authors) are updated in place (``NEWSARCHIVE_REPARSE``). A capture older than
 the article's last fetch (a later crawl ran without WARC) is skipped, never written
 over newer data.
+
+Reading a page (its WARC record, Scrapy's decompression and decoding, the extraction:
+:func:`read_page`) needs nothing but the page's capture, so the page workers
+(:mod:`newsarchive.workers`) do it, each from the WARC files itself: only a capture's
+location goes to a worker and the item's fields come back, never the page's HTML. This
+process validates, normalizes, dates and stores the items in page order, one transaction
+each, and reads pages itself whenever the next item is not ready
+(:func:`~newsarchive.workers.in_order`), so that both cores stay busy.
 """
 
 from __future__ import annotations
 
+import copy
 import json
-from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
-from scrapy.exceptions import DropItem, IgnoreRequest
-from scrapy.http import Headers, Request, TextResponse
+from scrapy.exceptions import DropItem, IgnoreRequest, NotConfigured
+from scrapy.http import Headers, Request, Response, TextResponse
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.reactor import is_reactor_installed
 
 from newsarchive.archive import Archive, resolve_db_path
 from newsarchive.items import ArticleItem
 from newsarchive.outcomes import ARTICLE_OUTCOMES, ARTICLES, DROPPED, Drop, count_drop, stats_under
-from newsarchive.page import request_facts
+from newsarchive.page import article_fields, request_facts
 from newsarchive.pipelines import DropArticle, build_pipelines, run_pipelines
 from newsarchive.runlock import RunLock
+from newsarchive.sites.base import Site
 from newsarchive.warc import REDIRECT_STATUSES, WarcReadError, read_capture, resolve_warc_dir, second_of
-from newsarchive.workers import Fields, PageRead, page_read, page_reader
+from newsarchive.workers import Fields, in_order, page_reader
 
 MAX_REDIRECTS = 10
 
@@ -116,10 +124,68 @@ def _pages(archive: Archive, captures: list[dict[str, Any]], stats) -> list[_Pag
     return list(pages.values())
 
 
-def _response(archive: Archive, warc_dir, page: _Page, compression: HttpCompressionMiddleware):
+@dataclass(frozen=True)
+class PageTask:
+    """One page to read (:func:`read_page`), with all that reading it needs; it pickles, for
+    a page worker: the capture's row and location, never the page itself."""
+
+    site: Site
+    db_path: str
+    warc_dir: str
+    page: _Page
+    #: Scrapy's decompression as the crawl's settings make it (stats left out), or None when
+    #: ``COMPRESSION_ENABLED`` is off.
+    decompression: HttpCompressionMiddleware | None
+
+
+@dataclass
+class PageOutcome:
+    """What reading one page gave: the item's fields, or the reason it has none (and a
+    warning to log, for a capture that cannot be read)."""
+
+    fields: Fields | None = None
+    fetched_at: str = ""
+    drop: str | None = None
+    warning: str | None = None
+
+
+def read_page(task: PageTask) -> PageOutcome:
+    """Read a stored page as the spider's ``parse_article`` reads a response, minus the crawl:
+    its WARC record, the HTTP checks a crawl's middlewares make, then
+    :func:`~newsarchive.page.article_fields`. Runs in a page worker or in reparse's process."""
+    capture = task.page.capture
+    if capture["status"] is None:  # a status outside 100-999, indexed as NULL (see warc)
+        return PageOutcome(drop=Drop.BAD_STATUS)
+    try:
+        request, response = _response(task)
+    except (WarcReadError, OSError) as error:
+        return PageOutcome(
+            drop=Drop.UNREADABLE_CAPTURE, warning=f"cannot read the capture of {capture['url']}: {error}"
+        )
+    except IgnoreRequest:  # decompressed beyond DOWNLOAD_MAXSIZE, as in a crawl
+        return PageOutcome(drop=Drop.OVERSIZE)
+    if not 200 <= response.status < 300:
+        # A crawl's HttpErrorMiddleware sends these to article_failed (which counts the same way).
+        return PageOutcome(drop=Drop.GONE if response.status in (404, 410) else Drop.FETCH_ERROR)
+    if not isinstance(response, TextResponse):
+        return PageOutcome(drop=Drop.NOT_HTML)
+    fetched_at = request.meta["newsarchive_fetched_at"]
+    fields = article_fields(
+        task.site,
+        response.text,
+        response.url,
+        fetched_at,
+        status=response.status,
+        **request_facts(response.meta),
+    )
+    return PageOutcome(fields, fetched_at, drop=None if fields else Drop.NOT_ARTICLE)
+
+
+def _response(task: PageTask) -> tuple[Request, Response]:
     """The stored final response as the spider got it: decoded by Scrapy's own middleware."""
+    page = task.page
     capture = page.capture
-    record = read_capture(archive, warc_dir, capture)
+    record = read_capture(_reading_archive(task.db_path), task.warc_dir, capture)
     headers = Headers()
     for name, value in record.http_headers:
         headers.appendlist(name, value)
@@ -139,7 +205,36 @@ def _response(archive: Archive, warc_dir, page: _Page, compression: HttpCompress
         request=request,
         protocol="HTTP/1.1",
     )
-    return request, compression.process_response(request, response)
+    if task.decompression is not None:
+        # Typed as Request | Response for every middleware; this one returns a response.
+        response = cast(Response, task.decompression.process_response(request, response))
+    return request, response
+
+
+#: This process's read-only connection to the archive being reparsed, for the revisit
+#: records whose payload another capture holds (:func:`~newsarchive.warc.read_capture`).
+_reading: dict[str, Archive] = {}
+
+
+def _reading_archive(path: str) -> Archive:
+    if path not in _reading:
+        for earlier in _reading.values():  # a worker outlives one reparse: one archive open at a time
+            earlier.close()
+        _reading.clear()
+        _reading[path] = Archive(path, readonly=True)
+    return _reading[path]
+
+
+def _decompression(crawler: Crawler) -> HttpCompressionMiddleware | None:
+    """Scrapy's decompression middleware as the crawler's settings make it, without the
+    crawler's stats, so that it pickles (a page worker has no crawler)."""
+    try:
+        middleware = HttpCompressionMiddleware.from_crawler(crawler)
+    except NotConfigured:  # COMPRESSION_ENABLED off: bodies are read as they were stored
+        return None
+    detached = copy.copy(middleware)
+    detached.stats = None
+    return detached
 
 
 def _json(text: str | None) -> dict[str, Any]:
@@ -149,8 +244,8 @@ def _json(text: str | None) -> dict[str, Any]:
 def _superseded(archive: Archive, item, fetched_at: str) -> bool:
     """True when the stored article was fetched after this capture (by a run without WARC)."""
     for url in (item.get("url"), *(item.get("aliases") or [])):
-        stored = archive.find_article(url) if url else None
-        if stored is not None:
+        stored = archive.fetch_record(url) if url else None
+        if stored is not None and not stored["gone"]:  # an article, not a tombstone or a 404
             return (stored["last_fetched_at"] or "") > fetched_at
     return False
 
@@ -222,21 +317,22 @@ def reparse(
 def _reparse_pages(archive, root, crawler, pages, progress, source) -> None:
     spider = crawler.spider
     stats = crawler.stats
-    compression = HttpCompressionMiddleware.from_crawler(crawler)
     pipelines = build_pipelines(crawler)
-    # Pages are read in worker processes (NEWSARCHIVE_WORKERS) a few ahead of the one being
-    # stored; items are stored in page order, by this process alone.
     reader = page_reader(crawler.settings.getint("NEWSARCHIVE_WORKERS", 1))
-    ahead = 4 * max(1, crawler.settings.getint("NEWSARCHIVE_WORKERS", 1))
-    pending: deque[tuple[Future[Fields | None], PageRead, str]] = deque()
+    decompression = _decompression(crawler)
+    tasks = (
+        partial(read_page, PageTask(spider.site, str(archive.path), str(root), page, decompression))
+        for page in pages
+    )
 
-    def store(future: Future[Fields | None], read: PageRead, fetched_at: str) -> None:
-        fields = reader.result(future, read)
-        if fields is None:
-            count_drop(stats, Drop.NOT_ARTICLE)
+    def store(outcome: PageOutcome) -> None:
+        if outcome.warning:
+            spider.logger.warning("%s", outcome.warning)
+        if outcome.fields is None:
+            count_drop(stats, outcome.drop or Drop.NOT_ARTICLE)
             return
-        item = ArticleItem(**fields)
-        if _superseded(archive, item, fetched_at):
+        item = ArticleItem(**outcome.fields)
+        if _superseded(archive, item, outcome.fetched_at):
             count_drop(stats, Drop.SUPERSEDED)
             return
         try:
@@ -250,43 +346,11 @@ def _reparse_pages(archive, root, crawler, pages, progress, source) -> None:
         if hasattr(pipeline, "open_spider"):
             pipeline.open_spider()
     try:
-        for number, page in enumerate(pages, 1):
+        # Pages are read by the workers and by this process, and stored here in page order.
+        for number, outcome in enumerate(in_order(reader, tasks), 1):
+            store(outcome)
             if progress:
                 progress(source, number, len(pages))
-            if page.capture["status"] is None:  # a status outside 100-999, indexed as NULL (see warc)
-                count_drop(stats, Drop.BAD_STATUS)
-                continue
-            try:
-                request, response = _response(archive, root, page, compression)
-            except (WarcReadError, OSError) as error:
-                crawler.spider.logger.warning("cannot read the capture of %s: %s", page.capture["url"], error)
-                count_drop(stats, Drop.UNREADABLE_CAPTURE)
-                continue
-            except IgnoreRequest:  # decompressed beyond DOWNLOAD_MAXSIZE, as in a crawl
-                count_drop(stats, Drop.OVERSIZE)
-                continue
-            if not 200 <= response.status < 300:
-                # A crawl's HttpErrorMiddleware sends these to article_failed (which counts the same way).
-                count_drop(stats, Drop.GONE if response.status in (404, 410) else Drop.FETCH_ERROR)
-                continue
-            fetched_at = request.meta["newsarchive_fetched_at"]
-            # What the spider's parse_article does with a response, minus the crawl.
-            if not isinstance(response, TextResponse):
-                count_drop(stats, Drop.NOT_HTML)
-                continue
-            read = page_read(
-                spider.site,
-                response.text,
-                response.url,
-                fetched_at,
-                status=response.status,
-                **request_facts(response.meta),
-            )
-            pending.append((reader.submit(read), read, fetched_at))
-            while len(pending) > ahead:
-                store(*pending.popleft())
-        while pending:
-            store(*pending.popleft())
     finally:
         for pipeline in pipelines:
             if hasattr(pipeline, "close_spider"):

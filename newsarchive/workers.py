@@ -23,14 +23,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import select
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
+from itertools import islice
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from newsarchive.page import article_fields
@@ -46,11 +49,22 @@ T = TypeVar("T")
 PRELOAD = ["newsarchive.page"]
 
 
-def forkserver_context() -> multiprocessing.context.ForkServerContext:
-    """The fork server every worker and the writer process start from (one per process)."""
+def forkserver_context(preload: Sequence[str] = ()) -> multiprocessing.context.ForkServerContext:
+    """The fork server every worker and the writer process start from (one per process),
+    importing ``preload`` besides :data:`PRELOAD` if it is not running yet."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
+    context.set_forkserver_preload([*PRELOAD, *preload])
     return context
+
+
+def start_fork_server(preload: Sequence[str]) -> None:
+    """Start the fork server now, importing ``preload`` too, while the caller goes on: by the
+    first page sent it is ready, and its workers start with those modules loaded instead of
+    importing them at their first page (``newsarchive reparse``, whose workers read WARC
+    records with Scrapy's response classes: ~0.5 s of a worker's time otherwise). A fork
+    server already running is left as it is."""
+    forkserver_context(preload)
+    multiprocessing.forkserver.ensure_running()
 
 
 def deferred(function: Callable[P, T]) -> Callable[P, partial[T]]:
@@ -147,7 +161,27 @@ class WorkerPoolReader:
         except BrokenProcessPool:
             return read()
 
-    def _note_breakage(self, future: Future[Fields | None]) -> None:
+    def submit_batch(self, calls: list[Callable[[], T]]) -> Future[list[T]]:
+        """``call()`` of each of ``calls``, in one task (a worker runs them in order); in this
+        process when the pool is broken."""
+        if not self.broken:
+            try:
+                future = self.executor.submit(_call_each, calls)
+            except BrokenProcessPool as error:
+                self._broke(error)
+            else:
+                future.add_done_callback(self._note_breakage)
+                return future
+        return _call_here(calls)
+
+    def batch_result(self, future: Future[list[T]], calls: list[Callable[[], T]]) -> list[T]:
+        """The results of a :meth:`submit_batch`, waited for; ``calls`` run here if their worker died."""
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            return _call_each(calls)
+
+    def _note_breakage(self, future: Future[Any]) -> None:
         if not future.cancelled() and isinstance(error := future.exception(), BrokenProcessPool):
             self._broke(error)
 
@@ -160,6 +194,62 @@ class WorkerPoolReader:
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _call_each(calls: list[Callable[[], T]]) -> list[T]:
+    return [call() for call in calls]
+
+
+def _call_here(calls: list[Callable[[], T]]) -> Future[list[T]]:
+    """A future already done with ``calls`` run in this process (or their exception)."""
+    future: Future[list[T]] = Future()
+    try:
+        future.set_result(_call_each(calls))
+    except Exception as error:
+        future.set_exception(error)
+    return future
+
+
+#: Calls per worker task in :func:`in_order`: a task's own cost (pickling, a pipe round trip,
+#: waking this process's queue threads) is paid once for this many pages.
+BATCH = 8
+
+
+def in_order(reader: PageReader, calls: Iterable[Callable[[], T]], *, batch: int = BATCH) -> Iterator[T]:
+    """``call()`` of each of ``calls``, yielded in their order (``newsarchive reparse``).
+
+    With worker processes, batches of ``batch`` calls go to them, two per process ahead; and
+    whenever the next result is not ready, this process runs the next call itself instead of
+    waiting. The consumer of the results (reparse stores them) and the workers thus share the
+    calls between them by how busy each is: on two cores, both stay busy whatever share of
+    the work storing takes. An exception raised by a call is raised here, in order.
+    """
+    if not isinstance(reader, WorkerPoolReader):
+        yield from (call() for call in calls)
+        return
+    remaining = iter(calls)
+    pending: deque[tuple[Future[list[T]], list[Callable[[], T]]]] = deque()
+    working: list[Future[list[T]]] = []
+    exhausted = False
+    while True:
+        working = [future for future in working if not future.done()]
+        while not exhausted and len(working) < 2 * reader.processes:
+            calls_now = list(islice(remaining, batch))
+            exhausted = not calls_now
+            if calls_now:
+                pending.append((future := reader.submit_batch(calls_now), calls_now))
+                working.append(future)
+        if not pending:
+            return
+        head, head_calls = pending[0]
+        if not head.done() and not exhausted and len(pending) < 8 * reader.processes:
+            calls_now = list(islice(remaining, 1))
+            exhausted = not calls_now
+            if calls_now:
+                pending.append((_call_here(calls_now), calls_now))
+            continue
+        pending.popleft()
+        yield from reader.batch_result(head, head_calls)
 
 
 def exit_with(pid: int) -> None:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 
 import pytest
 import sqlite_utils
@@ -16,7 +17,7 @@ from conftest import EXPECTED_SITES, load_expected, mirror_response, scrapy_craw
 
 from newsarchive.page import article_fields, request_facts
 from newsarchive.sites import SITES
-from newsarchive.workers import InProcessReader, WorkerPoolReader, page_read, page_reader
+from newsarchive.workers import InProcessReader, WorkerPoolReader, in_order, page_read, page_reader
 
 FETCHED_AT = "2024-05-04T07:00:00Z"
 
@@ -140,3 +141,70 @@ def alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_in_order_without_workers_calls_each_in_turn():
+    assert list(in_order(page_reader(1), [partial(pow, n, 2) for n in range(5)])) == [0, 1, 4, 9, 16]
+
+
+@pytest.mark.slow
+def test_in_order_gives_the_results_in_their_order_from_workers_and_this_process():
+    pool = page_reader(3)
+    calls = [partial(pow, n, 2) for n in range(200)]
+    assert list(in_order(pool, calls, batch=3)) == [n * n for n in range(200)]
+    # While the first call keeps a worker busy, this process runs the calls after it.
+    slow_first = [partial(time.sleep, 0.5), *[partial(os.getpid) for _ in range(40)]]
+    results = list(in_order(pool, slow_first, batch=1))
+    assert results[0] is None and len(results) == 41
+    assert os.getpid() in results[1:]
+    assert set(results[1:]) - {os.getpid()} <= {process.pid for process in pool.executor._processes.values()}
+
+
+@pytest.mark.slow
+def test_in_order_raises_a_calls_error_after_the_results_before_it():
+    calls = [partial(int, "1"), partial(int, "2"), partial(int, "three"), partial(int, "4")]
+    results = in_order(page_reader(3), calls, batch=1)
+    assert [next(results), next(results)] == [1, 2]
+    with pytest.raises(ValueError, match="three"):
+        next(results)
+
+
+@pytest.mark.slow
+def test_in_order_after_a_worker_died_reads_the_rest_here():
+    pool = page_reader(2)
+    list(in_order(pool, [partial(os.getpid)] * 4))  # the worker has started
+    (worker,) = pool.executor._processes.values()  # the test kills it on purpose
+    os.kill(worker.pid, signal.SIGKILL)
+    worker.join(10)
+    assert list(in_order(pool, [partial(pow, n, 3) for n in range(30)], batch=4)) == [n**3 for n in range(30)]
+    assert pool.broken
+
+
+FORK_SERVER_PROBE = """
+import sys
+from newsarchive.workers import page_reader, start_fork_server
+
+
+def loaded():
+    return sorted(name for name in ("newsarchive.reparse", "scrapy") if name in sys.modules)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["reparse"]:
+        start_fork_server(["newsarchive.reparse"])
+    print(page_reader(2).executor.submit(loaded).result(), flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_fork_server_started_early_gives_workers_its_modules_and_a_crawls_gives_none(tmp_path):
+    script = tmp_path / "probe.py"
+    script.write_text(FORK_SERVER_PROBE)
+
+    def probe(*args: str) -> str:
+        return subprocess.run(
+            [sys.executable, str(script), *args], capture_output=True, text=True, check=True, timeout=60
+        ).stdout.strip()
+
+    assert probe("reparse") == "['newsarchive.reparse', 'scrapy']"
+    assert probe() == "[]"  # a crawl's workers load no Scrapy
