@@ -45,7 +45,7 @@ README = ROOT / "README.md"
 SHELL = {"sh", "bash", "shell", "console"}
 PYTHON = {"python", "py", "pycon"}
 #: At most this many runnable blocks may be skipped.
-MAX_SKIPPED = 7
+MAX_SKIPPED = 8
 #: Commands that serve until stopped: run in the foreground of a block, they are started,
 #: checked to be serving after SERVER_GRACE seconds, and stopped.
 SERVERS = ("newsarchive serve", "datasette ", "newsarchive replay ", "newsarchive ingest ")
