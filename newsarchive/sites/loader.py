@@ -149,7 +149,12 @@ class _Source:
 
 
 def _field_types(cls: type) -> dict[str, Any]:
-    """The TOML-settable fields of a dataclass and their types."""
+    """The TOML-settable fields of a dataclass and their types (a new dict: callers change it)."""
+    return dict(_resolved_field_types(cls))
+
+
+@cache  # resolving the annotations costs more than reading a site file
+def _resolved_field_types(cls: type) -> dict[str, Any]:
     hints = typing.get_type_hints(cls)
     return {f.name: hints[f.name] for f in fields(cls) if f.init}
 
