@@ -20,6 +20,7 @@ from newsarchive.stories import (
     SEED,
     SHARED,
     SHARED_THRESHOLD,
+    Fingerprint,
     Sameness,
     band_keys,
     compare,
@@ -34,6 +35,7 @@ from newsarchive.stories import (
     story_form,
     story_text,
 )
+from newsarchive.stories.index import Candidate, judge
 from newsarchive.stories.sketch import _PERMUTATIONS, lookups_from_bytes, minhash_values
 from newsarchive.stories.text import MAX_SENTENCES, SENTENCE_FLAG, sentence_keys, shingle_hashes
 
@@ -237,3 +239,24 @@ def test_group_names_each_story_after_its_first_article():
     }
     assert group(order, []) == {name: name for name in order}
     assert set(group(order, [("a", "b"), ("c", "d"), ("d", "b")]).values()) == {"a", "e"}
+
+
+def test_an_estimate_near_a_threshold_is_measured_exactly():
+    values = np.arange(NUM_PERM, dtype=np.uint32)
+    own = Fingerprint(values, 500, "own")
+    half = values.copy()
+    half[40:] += 1000  # 40 of 120 values equal: Jaccard 1/3, an overlap of 0.5 for equal sizes
+    alike = Candidate("alike", "zoomit", "story-a", Fingerprint(values, 500, "x").minhash, 500, "x")
+    border = Candidate("border", "digiato", "story-b", Fingerprint(half, 500, "y").minhash, 500, "y")
+    measured = []
+
+    def exactly(other_id):
+        measured.append(other_id)
+        return 0.31
+
+    pairs, joined = judge("new", "digiato", own, [alike, border], NEAR_THRESHOLD, exactly)
+    assert measured == ["border"]
+    assert pairs == [("new", "alike", 1.0, NEAR, 0), ("new", "border", 0.31, SHARED, 1)]
+    assert joined == ["story-a"]
+    pairs, joined = judge("new", "digiato", own, [border], NEAR_THRESHOLD)  # no measure: the estimate
+    assert pairs == [("new", "border", 0.5, NEAR, 1)] and joined == ["story-b"]

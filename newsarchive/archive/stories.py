@@ -175,18 +175,24 @@ class StoriesMixin:
         standard sentences (``texts``: body, lead, search column); else ``print_``, as when
         nothing else would be left (a page stored again and again under other URLs is not
         its own boilerplate)."""
-        if not blocks:
-            return print_
-        keys = list(blocks)
-        learned = self.db.execute(
-            f"select block from template_blocks where source = ? and articles >= ? and block in ({_marks(keys)})",
-            [source, BOILERPLATE_ARTICLES, *keys],
-        ).fetchall()
-        if not learned:
+        standard = self._learned(source, blocks)
+        if not standard:
             return print_
         from newsarchive.stories.index import fingerprint_without
 
-        return fingerprint_without(*texts, [blocks[key] for (key,) in learned]) or print_
+        return fingerprint_without(*texts, standard) or print_
+
+    def _learned(self, source: str, blocks: Mapping[str, str]) -> list[str]:
+        """The paragraphs of ``blocks`` (``{key: paragraph}``) that ``source``'s template learning
+        counted in at least :data:`BOILERPLATE_ARTICLES` articles."""
+        if not blocks:
+            return []
+        keys = list(blocks)
+        rows = self.db.execute(
+            f"select block from template_blocks where source = ? and articles >= ? and block in ({_marks(keys)})",
+            [source, BOILERPLATE_ARTICLES, *keys],
+        ).fetchall()
+        return [blocks[key] for (key,) in rows]
 
     def _index_and_pair(self, article_id: str, source: str, print_: Fingerprint) -> list[str]:
         """Index the fingerprint, keep the article's pairs; returns the stories it joins."""
@@ -208,9 +214,43 @@ class StoriesMixin:
         candidates = [
             Candidate(*row) for row in conn.execute(_CANDIDATE_ROWS.format(marks=_marks(chosen)), chosen)
         ]
-        pairs, joined = judge(article_id, source, print_, candidates, self.story_cutoff())
+        pairs, joined = judge(
+            article_id, source, print_, candidates, self.story_cutoff(), self._overlap_with(article_id)
+        )
         conn.executemany(_PAIR_INSERT, pairs)
         return joined
+
+    def _overlap_with(self, article_id: str) -> Callable[[str], float]:
+        """``measure(other id)``: the exact overlap of two stored articles' story texts, for an
+        estimate too close to a threshold to decide (the article's shingles read once)."""
+        from newsarchive.stories import overlap
+
+        own: list[set[int]] = []
+
+        def measure(other_id: str) -> float:
+            if not own:
+                own.append(self._story_shingles(article_id))
+            return overlap(own[0], self._story_shingles(other_id))
+
+        return measure
+
+    def _story_shingles(self, article_id: str) -> set[int]:
+        """The shingles of a stored article's story text as its fingerprint takes them (its
+        source's learned boilerplate left out, unless nothing else would be left)."""
+        from newsarchive.stories import MIN_SHINGLES
+        from newsarchive.stories.index import text_shingles
+        from newsarchive.templates import template_blocks
+
+        source, body, lead, search_body = self.db.execute(
+            "select source, body, lead, search_body from articles where id = ?", [article_id]
+        ).fetchone()
+        standard = self._learned(source, template_blocks(body or lead or ""))
+        shingles = text_shingles(body, lead, search_body, standard)
+        return (
+            shingles
+            if len(shingles) >= MIN_SHINGLES or not standard
+            else text_shingles(body, lead, search_body)
+        )
 
     def _join_stories(self, article_id: str, stories: Iterable[str]) -> str:
         """Put the article in the oldest of ``stories`` (its own when none), merging the others
@@ -440,6 +480,8 @@ class StoriesMixin:
         from newsarchive.archive.stories_rebuild import rebuild_index
 
         with self.write():
-            pairs = rebuild_index(self.db, self.story_cutoff(), BOILERPLATE_ARTICLES, progress, workers)
+            pairs = rebuild_index(
+                self.db, self.story_cutoff(), BOILERPLATE_ARTICLES, progress, workers, self._overlap_with
+            )
             report = self._regroup(self.story_cutoff())
         return {"articles": report["articles"], "stories": report["stories"], "pairs": pairs}

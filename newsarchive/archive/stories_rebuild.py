@@ -40,16 +40,18 @@ def rebuild_index(
     boilerplate_articles: int,
     progress: Callable[[int, int], None] | None,
     workers: int | None,
+    overlap_with: Callable[[str], Callable[[str], float]],
 ) -> int:
     """Empty the stories tables and fill the index and ``story_pairs`` from every stored
-    article; returns the pairs written. ``articles.story_id`` is left for the caller to
+    article (``overlap_with(article id)`` measures a borderline pair exactly, as a store
+    does); returns the pairs written. ``articles.story_id`` is left for the caller to
     regroup: an update rewrites a whole row, body and all, so only the articles whose
     story changed are written."""
     for table in ("story_pairs", "story_bands", "story_signatures", "stories"):
         db.execute(f"delete from {table}")
     _index_signatures(db, boilerplate_articles, progress, workers)
     candidates = _candidates(db)
-    return _judge_all(db, candidates, cutoff)
+    return _judge_all(db, candidates, cutoff, overlap_with)
 
 
 def _index_signatures(
@@ -122,7 +124,12 @@ def _candidates(db: sqlite_utils.Database) -> dict[int, list[int]]:
     )
 
 
-def _judge_all(db: sqlite_utils.Database, candidates: dict[int, list[int]], cutoff: float) -> int:
+def _judge_all(
+    db: sqlite_utils.Database,
+    candidates: dict[int, list[int]],
+    cutoff: float,
+    overlap_with: Callable[[str], Callable[[str], float]],
+) -> int:
     """Pass 3: the pairs of every signature with its candidates; returns how many were kept."""
     from newsarchive.stories.index import Candidate, judge
     from newsarchive.stories.sketch import Fingerprint, values_from_bytes
@@ -145,7 +152,7 @@ def _judge_all(db: sqlite_utils.Database, candidates: dict[int, list[int]], cuto
             own = rows[signature]
             print_ = Fingerprint(values_from_bytes(own.minhash), own.shingles, own.key)
             others = [rows[other] for other in candidates[signature]]
-            pairs, _ = judge(own.article_id, own.source, print_, others, cutoff)
+            pairs, _ = judge(own.article_id, own.source, print_, others, cutoff, overlap_with(own.article_id))
             db.conn.executemany(
                 "insert or replace into story_pairs (article_id, other_id, similarity, kind, same_site) "
                 "values (?, ?, ?, ?, ?)",

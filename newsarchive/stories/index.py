@@ -11,13 +11,13 @@ candidates: those an article would have found when it was stored, in stored orde
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from newsarchive.search import index_text
-from newsarchive.stories.sameness import kind_of
+from newsarchive.stories.sameness import NEAR_THRESHOLD, SHARED_THRESHOLD, kind_of
 from newsarchive.stories.sketch import Fingerprint, estimate, fingerprint, values_from_bytes
-from newsarchive.stories.text import folded_part, without_boilerplate
+from newsarchive.stories.text import folded_part, letter_shingles, letters, without_boilerplate
 from newsarchive.templates import template_blocks
 
 #: The newest signatures read from one bucket: a story copied a thousand times needs only
@@ -25,6 +25,9 @@ from newsarchive.templates import template_blocks
 BUCKET_READ = 20
 #: Candidates verified per article, those sharing the most buckets first (then the newest).
 MAX_CANDIDATES = 50
+#: An estimate this close to a threshold is checked on the two texts' shingles: the
+#: estimate's error (about 0.05 with 120 permutations) must not decide a pair's kind.
+VERIFY_MARGIN = 0.1
 
 
 def story_form_of(body: str | None, lead: str | None, search_body: str | None) -> str:
@@ -49,6 +52,14 @@ def fingerprint_without(
 ) -> Fingerprint | None:
     """The fingerprint of an article whose ``boilerplate`` paragraphs are left out."""
     return fingerprint(without_boilerplate(story_form_of(body, lead, search_body), boilerplate))
+
+
+def text_shingles(
+    body: str | None, lead: str | None, search_body: str | None, boilerplate: Iterable[str] = ()
+) -> set[int]:
+    """The shingles of a stored article's story text, ``boilerplate`` paragraphs left out."""
+    form = without_boilerplate(story_form_of(body, lead, search_body), boilerplate)
+    return set(letter_shingles(letters(form)).tolist())
 
 
 def bucket_candidates(buckets: Iterable[Sequence[int]]) -> dict[int, list[int]]:
@@ -80,11 +91,17 @@ class Candidate:
 
 
 def judge(
-    article_id: str, source: str, print_: Fingerprint, candidates: Iterable[Candidate], cutoff: float
+    article_id: str,
+    source: str,
+    print_: Fingerprint,
+    candidates: Iterable[Candidate],
+    cutoff: float,
+    exactly: Callable[[str], float] | None = None,
 ) -> tuple[list[tuple[str, str, float, str, int]], list[str]]:
     """The pairs the article makes with its candidates (``story_pairs`` rows: every one at or
     over the shared threshold, with kind and same_site) and the stories it joins (those of the
-    candidates at or over ``cutoff``)."""
+    candidates at or over ``cutoff``). An estimate within :data:`VERIFY_MARGIN` of a threshold
+    is replaced by ``exactly(candidate's article id)``, the overlap of the two texts."""
     pairs, joined = [], []
     for other in candidates:
         exact = other.key == print_.key
@@ -93,6 +110,8 @@ def judge(
             if exact
             else estimate(print_.values, print_.size, values_from_bytes(other.minhash), other.shingles)
         )
+        if not exact and exactly is not None and _borderline(similarity, cutoff):
+            similarity = exactly(other.article_id)
         kind = kind_of(similarity, exact=exact)
         if kind is None:
             continue
@@ -100,3 +119,9 @@ def judge(
         if similarity >= cutoff and other.story_id:
             joined.append(other.story_id)
     return pairs, joined
+
+
+def _borderline(similarity: float, cutoff: float) -> bool:
+    return any(
+        abs(similarity - limit) < VERIFY_MARGIN for limit in (SHARED_THRESHOLD, NEAR_THRESHOLD, cutoff)
+    )
