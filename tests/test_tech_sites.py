@@ -1,10 +1,13 @@
-"""The tech sites configured as data (``newsarchive/sites/{techrato,click,tejaratnews}.toml``):
-what tests/test_sites.py does not check for them.
+"""The tech sites configured as data (``newsarchive/sites/<site>.toml``): what
+tests/test_sites.py does not check for them.
 
-* a WordPress site whose REST API answers is crawled from it: every post from one page of
-  posts, and a scheduled run with nothing new costs robots.txt and that page only;
-* a WordPress site whose REST API is closed (403 ``rest_disabled``, Tejarat News) is crawled
-  from its sitemaps, feed and pages to the same articles, each read from its page.
+* a WordPress site whose REST API answers (at the root or in a folder: /mag/, /fa/) is crawled
+  from it: every post from one page of posts, and a scheduled run with nothing new costs
+  robots.txt and the page of posts changed since the watermark (less the margin) only;
+* a WordPress site whose REST API is closed (403 ``rest_disabled``, 401 ``rest_not_logged_in``)
+  or gone (404) is crawled from its sitemaps, feed and pages to the same articles, each read
+  from its page;
+* the sites that are not WordPress name no CMS profile.
 """
 
 from __future__ import annotations
@@ -30,13 +33,20 @@ def stored(db) -> dict[str, dict]:
     return {row["url"]: row for row in sqlite_utils.Database(db)["articles"].rows}
 
 
-def test_the_tech_sites_name_the_wordpress_profile():
-    for name in ("techrato", "click", "tejaratnews"):
+REST_SITES = ["techrato", "click", "itresan", "digikalamag", "techrasa"]
+CLOSED_SITES = ["tejaratnews", "arzdigital", "sakhtafzarmag"]
+NOT_WORDPRESS = ["shabakehmag", "zoomg"]
+
+
+def test_the_wordpress_tech_sites_name_the_profile_and_the_others_none():
+    for name in REST_SITES + CLOSED_SITES:
         assert SITES[name].cms == "wordpress", name
+    for name in NOT_WORDPRESS:
+        assert SITES[name].cms == "", name
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("site", ["techrato", "click"])
+@pytest.mark.parametrize("site", REST_SITES)
 def test_a_rest_site_takes_every_post_from_one_page_and_a_run_with_nothing_new_costs_two_requests(
     site, tmp_path, replay_server
 ):
@@ -56,11 +66,14 @@ def test_a_rest_site_takes_every_post_from_one_page_and_a_run_with_nothing_new_c
 
 
 @pytest.mark.slow
-def test_a_closed_rest_api_falls_back_to_the_sitemaps_feed_and_pages(tmp_path, replay_server):
+@pytest.mark.parametrize("site", CLOSED_SITES)
+def test_a_closed_or_missing_rest_api_falls_back_to_the_sitemaps_feed_and_pages(
+    site, tmp_path, replay_server
+):
     db = tmp_path / "archive.db"
-    result = scrapy_crawl("tejaratnews", db, replay_server.url)
+    result = scrapy_crawl(site, db, replay_server.url)
     assert "WordPress REST API not usable" in result.stderr
-    expected = {SITES["tejaratnews"].canonical(e["url"]): e for e in load_expected("tejaratnews.json")}
+    expected = {SITES[site].canonical(e["url"]): e for e in load_expected(f"{site}.json")}
     rows = stored(db)
     assert set(rows) == set(expected)
     for url, row in rows.items():
