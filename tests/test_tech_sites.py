@@ -12,14 +12,19 @@ tests/test_sites.py does not check for them.
 
 from __future__ import annotations
 
+import copy
 import json
+import shutil
 import subprocess
+from datetime import timedelta
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import sqlite_utils
-from conftest import load_expected, scrapy_crawl
+from conftest import MIRROR, load_expected, scrapy_crawl
 
-from newsarchive.cms.wordpress import LAYER
+from newsarchive.cms.wordpress import LAYER, latest_modified, modified_after, parse_gmt, posts_url, read_posts
+from newsarchive.replay import ReplayServer
 from newsarchive.sites import SITES
 
 
@@ -80,3 +85,43 @@ def test_a_closed_or_missing_rest_api_falls_back_to_the_sitemaps_feed_and_pages(
         assert json.loads(row["field_sources"])["body"] != LAYER
         for name in ("title", "body", "published_at", "modified_at"):
             assert row[name] == expected[url][name], (name, url)
+
+
+def rest_answer(site: str, root, after=None):
+    """The mirror file of page 1 of ``site``'s posts (changed after ``after``)."""
+    url = urlsplit(posts_url(SITES[site], 1, after))
+    return (
+        root / SITES[site].host.removeprefix("www.") / f"{unquote(url.path).strip('/')}?{unquote(url.query)}"
+    )
+
+
+@pytest.mark.slow
+def test_ten_new_posts_in_a_folder_site_cost_at_most_three_requests(tmp_path):
+    """Techrasa (/fa/): after a first run, ten new posts come from one page of changes."""
+    root = tmp_path / "mirror"
+    shutil.copytree(MIRROR / "techrasa.com", root / "techrasa.com")
+    posts = read_posts(rest_answer("techrasa", root).read_bytes())
+    assert posts
+    db = tmp_path / "archive.db"
+    with ReplayServer(root) as server:
+        assert request_count(scrapy_crawl("techrasa", db, server.url)) == 2
+        after = modified_after(latest_modified(posts), None)
+        newest = max(parse_gmt(post["modified_gmt"]) for post in posts)
+        new = []
+        for number in range(10):
+            post = copy.deepcopy(posts[0])
+            moment = newest + timedelta(hours=number + 1)
+            post["link"] = f"https://techrasa.com/fa/{moment:%Y/%m/%d}/new-post-{number}/"
+            post["title"]["rendered"] = f"خبر تازه شماره {number} درباره استارتاپ‌ها"
+            post["date_gmt"] = post["modified_gmt"] = f"{moment:%Y-%m-%dT%H:%M:%S}"
+            new.append(post)
+        repeated = [post for post in posts if parse_gmt(post["modified_gmt"]) > after]
+        answer = rest_answer("techrasa", root, after)
+        answer.write_text(json.dumps(repeated + new, ensure_ascii=False), "utf-8")
+        answer.with_name(answer.name + ".headers.json").write_text(
+            json.dumps({"headers": {"X-WP-Total": str(len(repeated) + 10), "X-WP-TotalPages": "1"}})
+        )
+        second = scrapy_crawl("techrasa", db, server.url)
+    assert request_count(second) <= 3
+    assert "'newsarchive/articles/new': 10" in second.stderr
+    assert len(stored(db)) == len(posts) + 10
