@@ -29,7 +29,7 @@ import numpy.typing as npt
 from newsarchive.stories.text import (
     MIN_SHINGLES,
     letter_shingles,
-    letters,
+    letters_and_sentences,
     letters_key,
     sentence_keys,
     shingle_hashes,
@@ -157,7 +157,7 @@ class Fingerprint:
 
 def fingerprint(form: str) -> Fingerprint | None:
     """The fingerprint of a folded text; None when it has under :data:`MIN_SHINGLES` shingles."""
-    stream = letters(form)
+    stream, sentences = letters_and_sentences(form)
     hashes = letter_shingles(stream)
     if len(hashes) < MIN_SHINGLES:
         return None
@@ -165,7 +165,7 @@ def fingerprint(form: str) -> Fingerprint | None:
         values=minhash_values(hashes),
         size=len(hashes),
         key=letters_key(stream),
-        sentences=sentence_keys(form),
+        sentences=sentence_keys(sentences),
     )
 
 

@@ -41,6 +41,9 @@ MAX_SENTENCES = 8
 SENTENCE_FLAG = 1 << 48
 
 _SENTENCE_END = re.compile(r"[.!?؟؛…]+")
+_BREAK = "\x00"
+# Everything but letters, digits and the sentence break: what letters() leaves out.
+_NOT_LETTER = re.compile(r"[^\w\x00]+|_+")
 _BASE = np.uint64(1099511628211)
 _MIX = np.uint64(0xBF58476D1CE4E5B9)
 
@@ -112,11 +115,17 @@ def letter_shingles(stream: str) -> npt.NDArray[np.uint32]:
     return np.unique((hashes >> np.uint64(32)).astype(np.uint32))
 
 
-def sentence_keys(form: str) -> tuple[int, ...]:
-    """Keys of the :data:`MAX_SENTENCES` longest sentences of a folded text that have at least
-    :data:`SENTENCE_LETTERS` letters (a sentence's letters hashed, :data:`SENTENCE_FLAG` set)."""
-    sentences = {letters(part) for part in _SENTENCE_END.split(form)}
-    longest = sorted((s for s in sentences if len(s) >= SENTENCE_LETTERS), key=lambda s: (-len(s), s))
+def letters_and_sentences(form: str) -> tuple[str, list[str]]:
+    """:func:`letters` of a folded text, and the letters of each of its sentences, in one pass."""
+    sentences = _NOT_LETTER.sub("", _SENTENCE_END.sub(_BREAK, form)).split(_BREAK)
+    return "".join(sentences), sentences
+
+
+def sentence_keys(sentences: Iterable[str]) -> tuple[int, ...]:
+    """Keys of the :data:`MAX_SENTENCES` longest ``sentences`` (their letters, see
+    :func:`letters_and_sentences`) of at least :data:`SENTENCE_LETTERS` letters: each
+    hashed, :data:`SENTENCE_FLAG` set."""
+    longest = sorted({s for s in sentences if len(s) >= SENTENCE_LETTERS}, key=lambda s: (-len(s), s))
     return tuple(
         sorted(
             int.from_bytes(hashlib.blake2b(sentence.encode("utf-8"), digest_size=6).digest(), "little")
