@@ -271,5 +271,5 @@ def test_an_estimate_near_a_threshold_is_measured_exactly():
     assert measured == ["border"]
     assert pairs == [("new", "alike", 1.0, NEAR, 0), ("new", "border", 0.31, SHARED, 1)]
     assert joined == ["story-a"]
-    pairs, joined = judge("new", "digiato", own, [border], NEAR_THRESHOLD)  # no measure: the estimate
-    assert pairs == [("new", "border", 0.5, NEAR, 1)] and joined == ["story-b"]
+    pairs, joined = judge("new", "digiato", own, [border], 0.5)  # no measure: the estimate decides
+    assert pairs == [("new", "border", 0.5, SHARED, 1)] and joined == ["story-b"]

@@ -30,8 +30,10 @@ NEAR = "near"
 SHARED = "shared"
 #: The kinds, closest first.
 KINDS = (EXACT, NEAR, SHARED)
-#: The least overlap of a copy (one story).
-NEAR_THRESHOLD = 0.5
+#: The least overlap of a copy (one story). On the labelled set (``tests/stories_labelled.py``)
+#: the pairs that only share a copying site's boilerplate reach 0.50 (short agency reports
+#: wrapped in a site's opening and closing lines), and 98.7 % of the copies are over 0.55.
+NEAR_THRESHOLD = 0.55
 #: The least overlap of a shared source (kept as a pair, not one story).
 SHARED_THRESHOLD = 0.15
 
