@@ -316,7 +316,7 @@ def _migration_9(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db.table("stories").create_index(["last_published_at"])
+    db.table("stories").create_index(["last_published_at", "id"])  # the listing's order
     db.table("story_pairs").create(
         {"article_id": str, "other_id": str, "similarity": float, "kind": str, "same_site": int},
         pk=("article_id", "other_id"),

@@ -380,7 +380,7 @@ class StoriesMixin:
         params.update(min_articles=int(min_articles), limit=_checked_limit(limit))
         sql = (
             f"select {_STORY_COLUMNS} from stories left join articles as firsts on firsts.id = stories.first_article_id "
-            f"where {' and '.join(where)} order by stories.last_published_at desc, stories.id limit :limit"
+            f"where {' and '.join(where)} order by stories.last_published_at desc, stories.id desc limit :limit"
         )
         return [_story_record(row) for row in self.db.query(sql, params)]
 
