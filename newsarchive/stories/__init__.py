@@ -11,7 +11,9 @@ same story; :mod:`newsarchive.archive.stories` keeps the groups in the archive.
   seed), its bytes, its LSH band keys and the similarity two signatures estimate;
 * :mod:`.sameness`: :func:`compare` two texts exactly, the kinds of sameness and their
   thresholds;
-* :mod:`.grouping`: stories as the connected groups of a list of pairs.
+* :mod:`.grouping`: stories as the connected groups of a list of pairs;
+* :mod:`.index`: what the archive's index computes without SQL (an article's fingerprint,
+  the candidates of a bucket listing, the pairs they make).
 """
 
 from __future__ import annotations
