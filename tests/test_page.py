@@ -13,7 +13,7 @@ from newsarchive.urls import host_of
 
 CASES = [(site, expected) for site in EXPECTED_SITES for expected in load_expected(f"{site}.json")]
 IDS = [f"{site}:{expected['path'][-36:]}" for site, expected in CASES]
-FETCHED_AT = "2026-01-02T03:04:05Z"
+FETCHED_AT = "2026-12-05T00:00:00Z"
 #: What the pipelines make of the item, compared with the expected values of every page.
 FIELDS = (
     "title",
