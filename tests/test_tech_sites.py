@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 import sqlite_utils
-from conftest import MIRROR, load_expected, scrapy_crawl
+from conftest import MIRROR, load_expected, make_spider, scrapy_crawl
 
 from newsarchive.cms.wordpress import LAYER, latest_modified, modified_after, parse_gmt, posts_url, read_posts
 from newsarchive.replay import ReplayServer
@@ -125,3 +125,16 @@ def test_ten_new_posts_in_a_folder_site_cost_at_most_three_requests(tmp_path):
     assert request_count(second) <= 3
     assert "'newsarchive/articles/new': 10" in second.stderr
     assert len(stored(db)) == len(posts) + 10
+
+
+@pytest.mark.parametrize(
+    ("site", "robots"),
+    [
+        ("digikalamag", "https://www.digikala.com/robots.txt"),
+        ("techrasa", "https://techrasa.com/robots.txt"),
+        ("digiato", "https://digiato.com/robots.txt"),
+    ],
+)
+def test_robots_txt_is_asked_at_the_hosts_root_even_for_a_site_in_a_folder(site, robots, tmp_path):
+    spider = make_spider(site, tmp_path / "archive.db")
+    assert next(iter(spider.discovery_requests())).url == robots

@@ -35,6 +35,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
+from urllib.parse import urljoin
 
 import scrapy
 from parsel import Selector
@@ -174,7 +175,8 @@ class NewsSpider(scrapy.Spider):
     def discovery_requests(self) -> Iterator[scrapy.Request]:
         """robots.txt, the feeds and the listings: where discovery starts without a CMS profile."""
         yield scrapy.Request(
-            self.site.url("/robots.txt"),
+            # At the host's root even for a site in a folder (https://www.digikala.com/mag).
+            urljoin(self.site.base_url, "/robots.txt"),
             callback=self.parse_robots,
             errback=self.robots_failed,
             meta={"newsarchive_kind": "robots"},
