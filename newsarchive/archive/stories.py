@@ -37,6 +37,7 @@ import sqlite_utils
 from newsarchive.archive.queries import Names, _checked_limit, filter_clauses, reader_filter
 from newsarchive.archive.schema import utc_now
 from newsarchive.archive.vocabulary import check_names
+from newsarchive.templates import DEFAULT_MIN_ARTICLES
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -46,8 +47,10 @@ if TYPE_CHECKING:
 
 #: Columns a story's row is made of (its title, first and latest publication, sources).
 STORY_METADATA = frozenset({"title", "published_at", "source"})
-#: A short paragraph counted in this many articles of a source is its boilerplate here.
-BOILERPLATE_ARTICLES = 3
+#: A short paragraph counted in this many articles of a source is its boilerplate here: the
+#: count at which the crawl's template learning removes it (an article's own paragraphs are
+#: counted again by each AMP or print copy of it on the same site).
+BOILERPLATE_ARTICLES = DEFAULT_MIN_ARTICLES
 _CUTOFF_SETTING = "story_cutoff"
 
 #: One row per story from its members: ``{members}`` is the clause choosing the articles.

@@ -10,6 +10,7 @@ candidates: those an article would have found when it was stored, in stored orde
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from newsarchive.search import index_text
 from newsarchive.stories.sameness import NEAR_THRESHOLD, SHARED_THRESHOLD, kind_of
 from newsarchive.stories.sketch import Fingerprint, estimate, fingerprint, values_from_bytes
-from newsarchive.stories.text import folded_part, letter_shingles, letters, without_boilerplate
+from newsarchive.stories.text import folded_part, letter_shingles, letters, text_key, without_boilerplate
 from newsarchive.templates import template_blocks
 
 #: The newest signatures read from one bucket: a story copied a thousand times needs only
@@ -50,8 +51,12 @@ def fingerprint_and_blocks(
 def fingerprint_without(
     body: str | None, lead: str | None, search_body: str | None, boilerplate: Iterable[str]
 ) -> Fingerprint | None:
-    """The fingerprint of an article whose ``boilerplate`` paragraphs are left out."""
-    return fingerprint(without_boilerplate(story_form_of(body, lead, search_body), boilerplate))
+    """The fingerprint of an article whose ``boilerplate`` paragraphs are left out, keeping the
+    exact key of its whole text: two copies of one page stay an exact pair whichever of them
+    was stored after its site's count made a paragraph boilerplate."""
+    form = story_form_of(body, lead, search_body)
+    print_ = fingerprint(without_boilerplate(form, boilerplate))
+    return dataclasses.replace(print_, key=text_key(form)) if print_ is not None else None
 
 
 def text_shingles(
