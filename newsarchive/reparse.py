@@ -218,11 +218,15 @@ _reading: dict[str, Archive] = {}
 
 def _reading_archive(path: str) -> Archive:
     if path not in _reading:
-        for earlier in _reading.values():  # a worker outlives one reparse: one archive open at a time
-            earlier.close()
-        _reading.clear()
+        _stop_reading()  # a worker outlives one reparse: one archive open at a time
         _reading[path] = Archive(path, readonly=True)
     return _reading[path]
+
+
+def _stop_reading() -> None:
+    for archive in _reading.values():
+        archive.close()
+    _reading.clear()
 
 
 def _decompression(crawler: Crawler) -> HttpCompressionMiddleware | None:
@@ -355,3 +359,4 @@ def _reparse_pages(archive, root, crawler, pages, progress, source) -> None:
         for pipeline in pipelines:
             if hasattr(pipeline, "close_spider"):
                 pipeline.close_spider()
+        _stop_reading()  # this process's own; a worker's closes with the worker or the next reparse

@@ -6,7 +6,9 @@ and what the request knew) is the largest single share of its CPU and needs noth
 crawl. With ``NEWSARCHIVE_WORKERS`` = N > 1 (default: the cores this process may use), N - 1
 worker processes do that part while the reactor goes on; with 1 it runs in the crawl's own
 process. Fields come back as plain dicts in the order each page finishes, as callbacks
-already do; workers never load Scrapy (about 27 MB each).
+already do; a crawl's workers never load Scrapy (about 27 MB each). ``newsarchive reparse``
+and the stories rebuild take results in order instead (:func:`in_order`), from the workers
+and from their own process, which reads pages too while it would otherwise wait.
 
 Workers are started by a fork server (a clean process that imported the extraction code once,
 so each worker starts in milliseconds and never inherits the reactor's threads or sockets),
@@ -92,15 +94,11 @@ class PageReader(Protocol):
     broken: bool
 
     def submit(self, read: PageRead) -> Future[Fields | None]:
-        """Start ``read``; its item (or error) arrives in the future (``newsarchive reparse``)."""
+        """Start ``read``; its item (or error) arrives in the future."""
         ...
 
     async def read(self, read: PageRead) -> Fields | None:
         """``read``'s item, awaited (the spider's ``parse_article``)."""
-        ...
-
-    def result(self, future: Future[Fields | None], read: PageRead) -> Fields | None:
-        """The item of a :meth:`submit`, waited for; ``read`` runs here if its worker died."""
         ...
 
 
@@ -119,9 +117,6 @@ class InProcessReader:
 
     async def read(self, read: PageRead) -> Fields | None:
         return read()
-
-    def result(self, future: Future[Fields | None], read: PageRead) -> Fields | None:
-        return future.result()
 
 
 class WorkerPoolReader:
@@ -152,12 +147,6 @@ class WorkerPoolReader:
     async def read(self, read: PageRead) -> Fields | None:
         try:
             return await asyncio.wrap_future(self.submit(read))
-        except BrokenProcessPool:
-            return read()
-
-    def result(self, future: Future[Fields | None], read: PageRead) -> Fields | None:
-        try:
-            return future.result()
         except BrokenProcessPool:
             return read()
 
