@@ -1,6 +1,6 @@
 """Stories are measured, not assumed: copies found and negatives kept apart on the labelled set.
 
-The set (``tests/stories_labelled.py``) holds ~80 recorded articles, their copies
+The set (``tests/stories_labelled.py``) holds the recorded articles, their copies
 (re-titled, respelled, a paragraph added or removed, another lead, another site's
 boilerplate, a quoted release, combinations) and the pairs that must not join (articles
 of one site sharing its standard lines, stories quoting one release, digests, articles
