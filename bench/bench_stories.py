@@ -493,8 +493,8 @@ def scale_rows(size: int) -> list[dict]:
             f"{label}: planted copies found in their original's story",
             round(found / len(checked), 4) if checked else None,
             "",
-            note=f"{len(checked):,} of the {len(planted):,} generated copies (respelled, a paragraph added or "
-            "removed, another site's boilerplate), after the rebuild",
+            note=f"checked: the first {len(checked):,} of the {len(planted):,} generated copies (respelled, a "
+            "paragraph added or removed, another site's boilerplate), after the rebuild",
         )
     )
     rounds = [_assignment_in_a_fresh_process(path, new_articles) for _ in range(ROUNDS)]
