@@ -118,6 +118,12 @@ JUNK_PHRASES = frozenset(
         "posarticledisplay",
         "postnavigation",
         "postnav",
+        # social embeds left bare by the classic editor (oEmbed's markup before its script
+        # draws it): a quoted post is not the article's text
+        "twittertweet",
+        "twittervideo",
+        "instagrammedia",
+        "tiktokembed",
     }
 )
 #: Words that only say which part of a box an element is: with a junk word they make one
@@ -185,10 +191,12 @@ PART_WORDS = frozenset(
 _TOKENS = re.compile(r"[A-Za-z0-9]+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+")
 _HAS_DIGIT = re.compile(r"\d")
-#: WordPress's post classes name the post's terms (``tag-ads``, ``category-social``), not a box;
-#: ``tag-list`` and ``tag-cloud`` are boxes.
-_TAXONOMY = re.compile(
-    r"(?<!\S)(?:tag|category|cat|term|label|topic)-(?!(?:list|cloud|box|links)(?:\s|$))\S*"
+#: Classes that describe a post, not a box in it: WordPress's post classes name the post's
+#: terms (``tag-ads``, ``category-social``; ``tag-list`` and ``tag-cloud`` are boxes), Drupal's
+#: node classes its state (``node-promoted``: promoted to the front page, not an ad; ``node-sticky``).
+_POST_CLASSES = re.compile(
+    r"(?<!\S)(?:(?:tag|category|cat|term|label|topic)-(?!(?:list|cloud|box|links)(?:\s|$))\S*"
+    r"|node-(?:promoted|sticky|unpublished|teaser|preview)(?!\S))"
 )
 
 
@@ -196,10 +204,10 @@ def class_words(value: str) -> list[str]:
     """The words of a ``class``/``id`` value, lower-cased: ``relatedPosts__item adBox`` ->
     related, posts, item, ad, box. Tokens with digits (``sc-ad418181-0``: generated hashes)
     are words only when they are junk words themselves (``a2a``, ``e3lan``); WordPress's
-    term classes (``tag-ads``) are not words at all."""
+    term classes (``tag-ads``) and Drupal's node states (``node-promoted``) are not words at all."""
     words: list[str] = []
     if "-" in value:
-        value = _TAXONOMY.sub(" ", value)
+        value = _POST_CLASSES.sub(" ", value)
     for token in _TOKENS.findall(value):
         lower = token.lower()
         if _HAS_DIGIT.search(token):
@@ -330,6 +338,8 @@ class LineRule:
     pattern: re.Pattern[str]
     junk: tuple[str, ...]
     keep: tuple[str, ...]
+    #: Looked for in a long block that ends with a full stop too (a call written as a sentence).
+    sentence: bool = False
 
     def matches(self, text: str) -> bool:
         return len(text) <= MAX_LINE and self.pattern.fullmatch(line_key(text)) is not None
@@ -345,6 +355,7 @@ def load_lexicon(path: Path = LEXICON_FILE) -> tuple[LineRule, ...]:
             re.compile(_SPACES.sub("", fold(entry["pattern"]))),
             tuple(entry.get("junk", ())),
             tuple(entry.get("keep", ())),
+            entry.get("sentence", False),
         )
         for entry in entries
     )
@@ -353,13 +364,16 @@ def load_lexicon(path: Path = LEXICON_FILE) -> tuple[LineRule, ...]:
 LEXICON = load_lexicon()
 _LINES = re.compile("|".join(f"(?:{rule.pattern.pattern})" for rule in LEXICON))
 _LABELS = re.compile("|".join(f"(?:{rule.pattern.pattern})" for rule in LEXICON if rule.kind == "label"))
+_SENTENCES = re.compile("|".join(f"(?:{rule.pattern.pattern})" for rule in LEXICON if rule.sentence))
 
 
 def is_junk_line(text: str) -> bool:
-    """True when the whole of ``text`` is a lexicon line (an ad label, «کد خبر: ۱۷۳۰۲», …)."""
-    if len(text) > MAX_LINE or (len(text) > MAX_UNSTOPPED and text.endswith(".")):
-        return False  # a sentence: spares the folding
-    return _LINES.fullmatch(line_key(text)) is not None
+    """True when the whole of ``text`` is a lexicon line (an ad label, «کد خبر: ۱۷۳۰۲», …); a long
+    block that ends with a full stop is a sentence, looked up only among the entries written as one."""
+    if len(text) > MAX_LINE:
+        return False  # a paragraph: spares the folding
+    lines = _SENTENCES if len(text) > MAX_UNSTOPPED and text.endswith(".") else _LINES
+    return lines.fullmatch(line_key(text)) is not None
 
 
 def is_label(text: str) -> bool:

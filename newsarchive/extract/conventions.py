@@ -3,7 +3,7 @@
 Tried after the site's selectors and the metadata layers, and only for the fields still
 missing: WordPress themes' conventions (``.entry-title``, ``.entry-content``, ``rel=tag``),
 then the last resort, the layer recorded as ``fallback``: the first ``<h1>`` that is not a
-logo, links to author pages, a breadcrumb trail, the largest ``srcset`` image, Next.js's
+logo, links to author pages, a breadcrumb trail, tag links in a box of tags, the largest ``srcset`` image, Next.js's
 ``__NEXT_DATA__``, ``<title>``, and the page's densest block of paragraphs as a body.
 These read any news page, so a site without a module, or one whose layout changed, still
 yields an article.
@@ -18,19 +18,20 @@ from lxml import etree
 
 from newsarchive.extract.blocks import element_text
 from newsarchive.extract.bodies import Body, from_container
+from newsarchive.extract.boilerplate import class_words
 from newsarchive.extract.generic import (
     author_links,
     bylines,
     first_string,
     is_site_name,
     largest_candidate,
+    links_home,
     names_in,
     texts,
     url_path,
 )
 from newsarchive.extract.page import Page
 from newsarchive.extract.tree import Element
-from newsarchive.persian import fold
 
 # --- WordPress -------------------------------------------------------------------------
 
@@ -51,7 +52,8 @@ def wordpress_layer(page: Page) -> dict[str, Any]:
     authors = bylines(sel.css("a[rel~=author]::text, .author.vcard a::text, .byline .author::text").getall())
     if authors:
         out["authors"] = authors
-    categories = texts(sel.css("a[rel~=category]::text, .cat-links a::text").getall())
+    # Themes wrap the name in the link (<a rel="category tag"><span>…</span></a>): the link's whole text.
+    categories = texts(element_text(link) for link in page.css("a[rel~=category], .cat-links a"))
     if categories:
         out["categories"] = categories
     return out
@@ -91,7 +93,7 @@ def fallback_title(page: Page) -> dict[str, Any]:
     """Last resort: the first ``h1`` that is not the site's logo, Next.js data, or ``<title>``."""
     for h1 in page.selector.root.iter("h1"):
         title = element_text(h1)
-        if title and not is_site_name(title, page.site_names) and not _links_home(h1):
+        if title and not is_site_name(title, page.site_names) and not links_home(h1):
             return {"title": title}
     found = first_string(page.next_data, "title", "headline")
     if found:
@@ -101,14 +103,6 @@ def fallback_title(page: Page) -> dict[str, Any]:
         cleaned = page.clean_title(title)
         return {"title": cleaned if cleaned != title else _without_affix(title)}
     return {}
-
-
-def _links_home(element: Element) -> bool:
-    """True for a logo: an element that is, or sits in, a link to a home page."""
-    for node in (*element.iter("a"), *element.iterancestors("a")):
-        if url_path(node.get("href")) in ("", "/"):
-            return True
-    return False
 
 
 #: Links an author page may be reached by, outside the page's chrome.
@@ -135,14 +129,10 @@ def fallback_authors(page: Page) -> dict[str, Any]:
     return {"authors": authors} if authors else {}
 
 
-#: Breadcrumb trails by their class (through the page's class index), then by markup.
-_CRUMB_CLASSES = (
-    ".breadcrumb",
-    ".breadcrumbs",
-    ".breadcrumb-trail",
-    ".rank-math-breadcrumb",
-    ".yoast-breadcrumb",
-)
+#: Classes of a breadcrumb trail: ``breadcrumb(s)``, ``breadcrumb-trail`` and a plugin's or
+#: theme's prefixed one (``rank-math-breadcrumb``, ``yoast-breadcrumb``, ``penci-breadcrumb``);
+#: never an item of one (``breadcrumb-item``).
+_CRUMB_CLASS = re.compile(r"(?:^|[-_])breadcrumbs?(?:[-_]trail)?$", re.IGNORECASE)
 _CRUMB_TRAILS = etree.XPath(
     "//nav[contains(translate(@aria-label, 'BREADCUM', 'breadcum'), 'breadcrumb')]"
     " | //*[@id='breadcrumbs' or @id='breadcrumb'] | //*[contains(@itemtype, 'BreadcrumbList')]"
@@ -151,21 +141,61 @@ _CRUMB_TRAILS = etree.XPath(
 
 def fallback_categories(page: Page) -> dict[str, Any]:
     """A breadcrumb trail's links without home, the site and the page; else Next.js data."""
-    trails: list[Element] = [element for css in _CRUMB_CLASSES for element in page.css(css)] or _CRUMB_TRAILS(
-        page.selector.root
-    )
-    title = fold(page.title_tag)
+    by_class = page.classes.by_class
+    trails: list[Element] = [
+        element for name in by_class if _CRUMB_CLASS.search(name) for element in by_class[name]
+    ] or _CRUMB_TRAILS(page.selector.root)
     for trail in trails:
         names = [
             element_text(link) for link in trail.iter("a") if url_path(link.get("href")) not in ("", "/")
         ]
-        categories = texts(name for name in names if not page.is_home(name) and fold(name) != title)
+        categories = texts(name for name in names if not page.is_home(name) and not page.is_own_title(name))
         if categories:
             return {"categories": categories}
     categories = texts(
         names_in(page.next_data.get("category") or page.next_data.get("categories"), "title", "name")
     )
     return {"categories": categories} if categories else {}
+
+
+#: Links to a tag's page (``/tag/<slug>``, Drupal's ``/tags/<slug>``), outside the page's chrome
+#: (an ``<article>``'s own ``<footer>``, where themes put the tags, is not chrome).
+_TAG_LINKS = etree.XPath(
+    "//a[contains(@href, '/tag')][not(ancestor::*[self::nav or self::aside or self::footer or self::header]"
+    "[not(ancestor::article)])]"
+)
+_TAG_PATH = re.compile(r"/tags?/[^/]+", re.IGNORECASE)
+#: Class words of a box of tags (``td-tags``, ``post-tags``, ``field-name-field-tags``, ``tag-list``).
+_TAG_BOX_WORDS = frozenset({"tag", "tags", "taglist", "tagbox", "taglinks", "keywords"})
+#: How far above a tag link its box may be (``ul > li > a``, Drupal's ``field > items > item > a``).
+_TAG_BOX_DEPTH = 4
+
+
+def fallback_tags(page: Page) -> dict[str, Any]:
+    """Links to tag pages in the first box whose class names tags: themes that write no
+    ``rel=tag`` (tagDiv's ``ul.td-tags``, a ``.tags`` box, Drupal's taxonomy field). A cloud of
+    tags (``tag-cloud``, a sidebar's) names the site's tags, not the article's."""
+    box: Element | None = None
+    tags: list[str] = []
+    for link in _TAG_LINKS(page.selector.root):
+        if not _TAG_PATH.search(url_path(link.get("href"))):
+            continue
+        if box is None:
+            box = _tag_box(link)
+        if box is not None and box in link.iterancestors():
+            tags.append(element_text(link))
+    found = texts(tags)
+    return {"tags": found} if found else {}
+
+
+def _tag_box(link: Element) -> Element | None:
+    for depth, ancestor in enumerate(link.iterancestors()):
+        words = set(class_words(ancestor.get("class") or ""))
+        if "cloud" in words or "tagcloud" in words or depth >= _TAG_BOX_DEPTH:
+            return None
+        if words & _TAG_BOX_WORDS:
+            return ancestor
+    return None
 
 
 #: Images that offer several sizes, outside the page's chrome.
@@ -213,6 +243,7 @@ __all__ = [
     "fallback_categories",
     "fallback_date",
     "fallback_image",
+    "fallback_tags",
     "fallback_title",
     "wordpress_body",
     "wordpress_layer",

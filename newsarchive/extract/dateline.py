@@ -51,6 +51,7 @@ from newsarchive.extract.dateline_marks import (
     last_label,
 )
 from newsarchive.extract.page import Page
+from newsarchive.extract.site_layer import displayed_date
 from newsarchive.extract.tree import Element, Elements, TextNode, text_content
 from newsarchive.persian.dates import DateParseError, is_todays_date_line, parse_datetime
 from newsarchive.persian.text import fold
@@ -101,15 +102,27 @@ class Line:
 
 def dateline_layer(page: Page) -> dict[str, Any]:
     """The page's own date line as the last date candidate. Not looked for when the site's
-    selectors found the displayed date (theirs is the more precise) or when the page's
-    metadata holds a readable date (the pipeline takes that first and never reaches the line)."""
-    site = page.site
-    if site is not None and any(page.css(css) for css in site.selectors.published):
+    selectors found a readable displayed date (theirs is the more precise) or when the page's
+    metadata holds a readable date (the pipeline takes that first and never reaches the line).
+    A site's date that cannot be read (a family's selector that matched a comment's «۱۵ دی» on
+    a sister site's page) does not stop the search: the line found is noted as standing in."""
+    shown = displayed_date(page)
+    if shown is not None and _parses(shown):
         return {}
     if _readable_machine_date(page):
         return {}
     line = find_dateline(page.selector.root, title_hints(page), page.site_noise)
+    if line and shown is not None:
+        page.notes.append(f"the site's date {shown!r} is unreadable; the page's date line {line!r} was read")
     return {"published_machine": line} if line else {}
+
+
+def _parses(text: str) -> bool:
+    try:
+        parse_datetime(text)
+    except DateParseError:
+        return False
+    return True
 
 
 def _readable_machine_date(page: Page) -> bool:
@@ -128,13 +141,7 @@ def _readable_machine_date(page: Page) -> bool:
         for element in page.selector.root.iter("time")
         if (element.get("datetime") or "").strip() and not page.in_noise(element)
     )
-    for value in (*jsonld[:1], *meta[:1], *times):
-        try:
-            parse_datetime(value)
-        except DateParseError:
-            continue
-        return True
-    return False
+    return any(_parses(value) for value in (*jsonld[:1], *meta[:1], *times))
 
 
 def title_hints(page: Page) -> list[str]:

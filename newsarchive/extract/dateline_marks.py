@@ -24,7 +24,7 @@ from newsarchive.extract.boilerplate import class_words
 from newsarchive.extract.tree import Element
 from newsarchive.persian.text import fold
 
-#: Class/id words that mark a date line.
+#: Class/id words that mark a date line (``submitted``: Drupal's «Submitted by … on …» line).
 DATE_WORDS = frozenset(
     {
         "date",
@@ -40,6 +40,7 @@ DATE_WORDS = frozenset(
         "publication",
         "posted",
         "created",
+        "submitted",
         "tarikh",
         "calendar",
         "dateline",
@@ -47,7 +48,17 @@ DATE_WORDS = frozenset(
 )
 #: Of those, the words that say which date: the publication's.
 PUBLISH_WORDS = frozenset(
-    {"pdate", "pubdate", "publish", "published", "publishing", "publication", "posted", "created"}
+    {
+        "pdate",
+        "pubdate",
+        "publish",
+        "published",
+        "publishing",
+        "publication",
+        "posted",
+        "created",
+        "submitted",
+    }
 )
 #: Class/id words of an icon (``fa-calendar``, ``icon-clock``) put before a date.
 ICON_WORDS = DATE_WORDS | {"clock", "calendar", "event"}

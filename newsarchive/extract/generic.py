@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -79,6 +79,26 @@ def url_path(href: str | None) -> str:
 
 def is_site_name(value: str, keys: frozenset[str]) -> bool:
     return fold(value) in keys
+
+
+def links_home(element: Any) -> bool:
+    """True for a logo: an element that is, holds, or sits in, a link to a home page."""
+    for node in (*element.iter("a"), *element.iterancestors("a")):
+        if url_path(node.get("href")) in ("", "/"):
+            return True
+    return False
+
+
+#: A link to a category's page: WordPress's ``/category/<slug>`` (and its sub-categories).
+CATEGORY_PATH = re.compile(r"/category/[^/]+", re.IGNORECASE)
+
+
+def is_category_link(link: Any) -> bool:
+    """True for a link to a category's page: ``rel=category`` (the_category()) or a ``/category/`` path."""
+    return (
+        "category" in (link.get("rel") or "").split()
+        or CATEGORY_PATH.search(url_path(link.get("href"))) is not None
+    )
 
 
 # --- people ---------------------------------------------------------------------------
@@ -287,14 +307,25 @@ RESIZED = re.compile(r"-\d{2,5}x\d{2,5}(?=\.[A-Za-z0-9]{2,5}(?:\.webp)?(?:[?#]|$
 _CANDIDATE = re.compile(r"\s*([^\s,]+)(?:\s+(\d+(?:\.\d+)?)([wx]))?\s*(?:,|$)")
 
 
-def image_urls(value: Any) -> list[str]:
-    """URLs in a JSON-LD image value: a string, an ``ImageObject`` (``url``/``contentUrl``) or a list."""
+def image_urls(value: Any, objects: Mapping[str, dict[str, Any]] | None = None) -> list[str]:
+    """URLs in a JSON-LD image value: a string, an ``ImageObject`` (``url``/``contentUrl``) or a list.
+
+    A reference, ``{"@id": "<page>#primaryimage"}`` as Yoast writes it, is the ``ImageObject``
+    of ``objects`` (the page's JSON-LD by ``@id``) with that id; an ``@id`` is an image URL only
+    when it names no fragment of a page (``…/photo.jpg``, never ``…#primaryimage``)."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, dict):
-        return [url for key in ("url", "contentUrl", "@id") if isinstance(url := value.get(key), str)][:1]
+        found = [url for key in ("url", "contentUrl") if isinstance(url := value.get(key), str)][:1]
+        ref = value.get("@id")
+        if found or not isinstance(ref, str):
+            return found
+        target = (objects or {}).get(ref)
+        if target is not None and target is not value:
+            return image_urls({key: item for key, item in target.items() if key != "@id"})
+        return [] if "#" in ref else [ref]
     if isinstance(value, list):
-        return [url for item in value for url in image_urls(item)]
+        return [url for item in value for url in image_urls(item, objects)]
     return []
 
 

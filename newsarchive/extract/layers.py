@@ -27,6 +27,7 @@ from newsarchive.extract.conventions import (
     fallback_categories,
     fallback_date,
     fallback_image,
+    fallback_tags,
     fallback_title,
     wordpress_body,
     wordpress_layer,
@@ -93,6 +94,7 @@ LAYERS: tuple[Layer, ...] = (
     Layer("fallback", fallback_title, frozenset({"title"}), False),
     Layer("fallback", fallback_authors, frozenset({"authors"}), False),
     Layer("fallback", fallback_categories, frozenset({"categories"}), False),
+    Layer("fallback", fallback_tags, frozenset({"tags"}), False),
     Layer("fallback", fallback_image, frozenset({"image_url"}), False),
     Layer("fallback", fallback_date, frozenset({"published"}), False),
 )
@@ -112,6 +114,7 @@ __all__ = [
     "fallback_categories",
     "fallback_date",
     "fallback_image",
+    "fallback_tags",
     "fallback_title",
     "finish",
     "jsonld_body",

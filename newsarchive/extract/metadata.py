@@ -14,8 +14,10 @@ from typing import Any
 
 from newsarchive.extract.blocks import collapse
 from newsarchive.extract.bodies import Body, from_text
-from newsarchive.extract.generic import bylines, image_urls, people, texts
+from newsarchive.extract.generic import bylines, image_urls, is_category_link, people, texts
 from newsarchive.extract.page import Page
+from newsarchive.extract.tree import text_content
+from newsarchive.persian import fold
 
 # --- JSON-LD ---------------------------------------------------------------------------
 
@@ -36,12 +38,10 @@ def jsonld_layer(page: Page) -> dict[str, Any]:
     if isinstance(keywords, str):
         keywords = keywords.split(",")
     out["tags"] = texts(k for k in keywords or [] if isinstance(k, str))
-    images = image_urls(article.get("image") or article.get("thumbnailUrl"))
+    images = image_urls(article.get("image"), page.jsonld_ids) or image_urls(article.get("thumbnailUrl"))
     if images:
         out["image_url"] = page.absolute(images[0])
-    crumbs = _breadcrumbs(page)
-    section = article.get("articleSection")
-    out["categories"] = crumbs or texts(section if isinstance(section, list) else [section or ""])
+    out["categories"] = _categories(page)
     for key, name in (
         ("datePublished", "published"),
         ("uploadDate", "published"),
@@ -65,8 +65,36 @@ def _names(value: Any) -> list[str]:
     return []
 
 
+def _categories(page: Page) -> list[str]:
+    """The post's categories: ``articleSection`` when it names every category of the
+    BreadcrumbList (Yoast and Rank Math list all of a post's categories there, the trail only
+    the primary one), else the trail (an agency's section is a desk's name in another form)."""
+    crumbs = _breadcrumbs(page)
+    sections = _sections(page, crumbs)
+    if not crumbs or {fold(name) for name in crumbs} <= {fold(name) for name in sections}:
+        return sections or crumbs
+    return crumbs
+
+
+def _sections(page: Page, crumbs: list[str]) -> list[str]:
+    """``articleSection``'s names. Rank Math and All in One SEO write one string joined by
+    commas, the latter with the post's tags in it: a piece of such a string is a category only
+    when the trail names it or the page links to it as one (``rel=category``, ``/category/``)."""
+    section = page.jsonld_article.get("articleSection")
+    if isinstance(section, list) or (isinstance(section, str) and "," not in section):
+        return texts(section if isinstance(section, list) else [section])
+    if not isinstance(section, str):
+        return []
+    linked = {
+        fold(collapse(text_content(link))) for link in page.selector.root.iter("a") if is_category_link(link)
+    }
+    known = linked | {fold(name) for name in crumbs}
+    return texts(piece for piece in section.split(",") if fold(collapse(piece)) in known)
+
+
 def _breadcrumbs(page: Page) -> list[str]:
-    """Category names from a JSON-LD BreadcrumbList, without home and the page itself."""
+    """Category names from a JSON-LD BreadcrumbList, without home and the page itself (its last
+    entry when that is the page's title in any form, see :attr:`Page.own_titles`)."""
     for obj in page.jsonld:
         if obj.get("@type") != "BreadcrumbList":
             continue
@@ -75,9 +103,10 @@ def _breadcrumbs(page: Page) -> list[str]:
             key=lambda i: i.get("position", 0),
         )
         firsts = [_names(i.get("name") or i.get("item"))[:1] for i in items]
-        names = [n[0] for n in firsts if n]
-        title = page.jsonld_article.get("headline")
-        return texts(n for n in names[1:] if n != title)
+        names = [n[0] for n in firsts if n][1:]
+        if names and page.is_own_title(names[-1]):  # the trail ends with the page itself
+            names.pop()
+        return texts(names)
     return []
 
 

@@ -10,6 +10,7 @@ plain functions of a :class:`Page` (see :mod:`newsarchive.extract.layers`).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -46,6 +47,15 @@ _NAMING = etree.XPath(
 )
 
 
+#: A site's name after a title: `` - site``, `` | site``.
+_SUFFIX = re.compile(r"\s+[-|–—]\s+[^-|–—]+$")
+
+
+def _title_key(title: str) -> str:
+    """A title folded and without spaces: «نمایش‌روشن» and «نمایش روشن» are one title."""
+    return "".join(fold(title).split())
+
+
 @dataclass
 class Page:
     """One fetched HTML page, with lazily parsed metadata shared by the layers."""
@@ -75,6 +85,17 @@ class Page:
                     if isinstance(item.get("@graph"), list):
                         stack.extend(reversed(item["@graph"]))
         return objects
+
+    @cached_property
+    def jsonld_ids(self) -> dict[str, dict[str, Any]]:
+        """The page's JSON-LD objects by ``@id``: what a reference (``{"@id": …}``) points to.
+        A bare reference is never the object it names: only objects with more than an id count."""
+        found: dict[str, dict[str, Any]] = {}
+        for obj in self.jsonld:
+            ref = obj.get("@id")
+            if isinstance(ref, str) and len(obj) > 1:
+                found.setdefault(ref, obj)
+        return found
 
     @cached_property
     def jsonld_article(self) -> dict[str, Any]:
@@ -195,6 +216,20 @@ class Page:
         """The text of ``<title>``, collapsed; empty when there is none."""
         element = next(self.selector.root.iter("title"), None)
         return collapse(element.text or "") if element is not None else ""
+
+    @cached_property
+    def own_titles(self) -> frozenset[str]:
+        """The page's title as ``<title>``, og:title and the JSON-LD headline write it, each also
+        without a `` - site``/`` | site`` suffix, folded without spaces: what a breadcrumb entry that is the page
+        itself equals (Rank Math's headline carries the site's name, the trail does not)."""
+        headline = self.jsonld_article.get("headline")
+        titles = [self.title_tag, *self.meta("og:title", "twitter:title")]
+        titles += [headline] if isinstance(headline, str) else []
+        forms = {form for title in titles for form in (title, _SUFFIX.sub("", title))}
+        return frozenset(_title_key(form) for form in forms if form.strip())
+
+    def is_own_title(self, name: str) -> bool:
+        return _title_key(name) in self.own_titles
 
     def clean_title(self, title: str) -> str:
         """A generic layer's title without the site's name before or after it."""

@@ -14,14 +14,16 @@ from typing import Any
 
 from newsarchive.extract.blocks import element_text
 from newsarchive.extract.bodies import Body, from_container
-from newsarchive.extract.generic import texts
+from newsarchive.extract.generic import links_home, texts
 from newsarchive.extract.page import Page
 from newsarchive.extract.tree import Elements
 from newsarchive.sites.base import Site
 
 
-def _select(page: Page, selectors: tuple[str, ...], noise: Elements) -> list[str]:
-    """Values of the first selector that matches: attribute values or element text."""
+def _select(page: Page, selectors: tuple[str, ...], noise: Elements, *, logos: bool = True) -> list[str]:
+    """Values of the first selector that matches: attribute values or element text. Without
+    ``logos``, an element that is a logo (a link home) is no match: a family's or a fallback
+    ``h1`` on a page whose logo is an ``<h1>`` (another design, a sister site) is no title."""
     for css in selectors:
         found = page.css(css)
         if not found:
@@ -29,7 +31,9 @@ def _select(page: Page, selectors: tuple[str, ...], noise: Elements) -> list[str
         if "::" in css:
             values = texts(found)
         else:
-            values = texts(element_text(element, noise) for element in found)
+            values = texts(
+                element_text(element, noise) for element in found if logos or not links_home(element)
+            )
         if values:
             return values
     return []
@@ -57,7 +61,7 @@ def site_layer(page: Page) -> dict[str, Any]:
     noise = page.site_noise
     out: dict[str, Any] = {}
     for name, selectors in (("title", sel.title), ("lead", sel.lead), ("image_url", sel.image)):
-        values = _select(page, selectors, noise)
+        values = _select(page, selectors, noise, logos=name != "title")
         if values:
             out[name] = page.absolute(values[0]) if name == "image_url" else values[0]
     authors = _split_authors(site, _select(page, sel.authors, noise))
@@ -69,9 +73,9 @@ def site_layer(page: Page) -> dict[str, Any]:
     tags = _select(page, sel.tags, noise)
     if tags:
         out["tags"] = tags
-    displayed = _select(page, sel.published, noise)
+    displayed = displayed_date(page)
     if displayed:
-        out["published_display"] = displayed[0]
+        out["published_display"] = displayed
     modified = _select(page, sel.modified, noise)
     if modified:
         out["modified_display"] = modified[0]
@@ -80,6 +84,14 @@ def site_layer(page: Page) -> dict[str, Any]:
     if any(page.css(css) for css in sel.sponsored):
         out["sponsored"] = True
     return out
+
+
+def displayed_date(page: Page) -> str | None:
+    """The date line the site's ``published`` selectors find, as shown; None when they find none."""
+    if page.site is None:
+        return None
+    found = _select(page, page.site.selectors.published, page.site_noise)
+    return found[0] if found else None
 
 
 def site_body(page: Page) -> Body | None:
@@ -94,4 +106,4 @@ def site_body(page: Page) -> Body | None:
     return None
 
 
-__all__ = ["site_body", "site_layer"]
+__all__ = ["displayed_date", "site_body", "site_layer"]
