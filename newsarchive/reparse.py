@@ -270,8 +270,11 @@ def reparse(
     ``since``/``until`` bound the capture time (UTC ``YYYY-MM-DDTHH:MM:SSZ``, until
     exclusive); ``urls`` are article URLs (or aliases) whose captures to use.
     """
-    from newsarchive.spiders.sites import SPIDERS
+    from newsarchive.crawl import project_settings
+    from newsarchive.spiders.sites import site_spiders
 
+    # The user's sites too (./sites.toml, NEWSARCHIVE_SITES_FILE): their captures are theirs to reparse.
+    spiders = site_spiders(project_settings(settings).get("NEWSARCHIVE_SITES_FILE"))
     db_path = resolve_db_path(db)
     root = resolve_warc_dir(warc_dir, db_path)
     report = ReparseReport()
@@ -295,9 +298,9 @@ def reparse(
             for row in archive.db.query("select distinct source from captures where kind = 'article'")
         ]
         for source in chosen:
-            if source not in SPIDERS:
-                raise ValueError(f"unknown source {source!r}; known: {', '.join(SPIDERS)}")
-            site = SPIDERS[source].site
+            if source not in spiders:
+                raise ValueError(f"unknown source {source!r}; known: {', '.join(spiders)}")
+            site = spiders[source].site
             own = sorted(wanted | {site.canonical(url) for url in wanted if site.owns(url)})
             captures = archive.latest_captures(
                 sources=[source], urls=own, since=since_bound, until=until_bound
@@ -305,7 +308,7 @@ def reparse(
             lock = RunLock(db_path, source).acquire()  # no crawl of this source meanwhile
             try:
                 crawler = reparse_crawler(
-                    SPIDERS[source], {**(settings or {}), "NEWSARCHIVE_DB": str(db_path)}
+                    spiders[source], {**(settings or {}), "NEWSARCHIVE_DB": str(db_path)}
                 )
                 stats = crawler.stats
                 pages = _pages(archive, captures, stats)

@@ -26,6 +26,7 @@ from scrapy.settings import Settings
 
 from newsarchive.cli import main
 from newsarchive.crawl import project_settings
+from newsarchive.reparse import reparse
 from newsarchive.sites import SITES, Listing, Selectors, Site, SiteConfigError, load_sites
 from newsarchive.sites.loader import BUNDLED_DIR, REGEX_FIELDS, TABLES, key_line, read_sites
 from newsarchive.spiderloader import SiteSpiderLoader
@@ -445,6 +446,10 @@ def test_a_users_site_is_crawled_by_scrapy_crawl_without_python(tmp_path, replay
     scrapy_crawl("my-itna", db, replay_server.url, "-s", f"NEWSARCHIVE_SITES_FILE={sites_file}")
     sources = [row["source"] for row in sqlite_utils.Database(db)["articles"].rows]
     assert sources == ["my-itna"] * len(load_expected("itna.json"))
+    # Its captures are the user's to reparse too, with the same sites file.
+    report = reparse(str(db), settings={"NEWSARCHIVE_SITES_FILE": str(sites_file), "NEWSARCHIVE_WORKERS": 1})
+    assert report.sources == ["my-itna"] and report.new == 0, report.as_dict()
+    assert report.updated + report.unchanged == len(sources), report.as_dict()
 
 
 def test_the_repository_has_no_sites_toml_of_its_own():
