@@ -449,7 +449,8 @@ def test_a_users_site_is_crawled_by_scrapy_crawl_without_python(tmp_path, replay
     # Its captures are the user's to reparse too, with the same sites file.
     report = reparse(str(db), settings={"NEWSARCHIVE_SITES_FILE": str(sites_file), "NEWSARCHIVE_WORKERS": 1})
     assert report.sources == ["my-itna"] and report.new == 0, report.as_dict()
-    assert report.updated + report.unchanged == len(sources), report.as_dict()
+    assert report.updated + report.unchanged >= len(sources), report.as_dict()  # a redirect's capture too
+    assert sqlite_utils.Database(db)["articles"].count == len(sources)
 
 
 def test_the_repository_has_no_sites_toml_of_its_own():
