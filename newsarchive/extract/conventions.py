@@ -3,8 +3,9 @@
 Tried after the site's selectors and the metadata layers, and only for the fields still
 missing: WordPress themes' conventions (``.entry-title``, ``.entry-content``, ``rel=tag``),
 then the last resort, the layer recorded as ``fallback``: the first ``<h1>`` that is not a
-logo, links to author pages, a breadcrumb trail, tag links in a box of tags, the largest ``srcset`` image, Next.js's
-``__NEXT_DATA__``, ``<title>``, and the page's densest block of paragraphs as a body.
+logo, links to author pages, a breadcrumb trail, links to tag pages in a box of tags, the
+largest ``srcset`` image, Next.js's ``__NEXT_DATA__``, ``<title>``, and the page's densest
+block of paragraphs as a body.
 These read any news page, so a site without a module, or one whose layout changed, still
 yields an article.
 """
