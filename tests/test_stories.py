@@ -263,8 +263,8 @@ def test_an_estimate_near_a_threshold_is_measured_exactly():
     border = Candidate("border", "digiato", "story-b", Fingerprint(half, 500, "y").minhash, 500, "y")
     measured = []
 
-    def exactly(other_id):
-        measured.append(other_id)
+    def exactly(other):
+        measured.append(other.article_id)
         return 0.31
 
     pairs, joined = judge("new", "digiato", own, [alike, border], NEAR_THRESHOLD, exactly)

@@ -247,3 +247,16 @@ def test_same_site_copies_are_exact_pairs_flagged_same_site(stored):
             assert row == expected, (item.key, row)
             checked += 1
     assert checked >= 90
+
+
+@pytest.mark.slow
+def test_kept_shingles_change_no_pair(stored, tmp_path, monkeypatch):
+    """The candidates' shingles kept between measurements give the pairs that re-reading each
+    candidate every time gives, on the whole labelled set (borderline pairs included)."""
+    labelled, stories, archive = stored
+    monkeypatch.setattr("newsarchive.archive.stories.SHINGLES_KEPT", 0)
+    with Archive(tmp_path / "unkept.db") as unkept:
+        assert store_shuffled(labelled, unkept) == stories
+        pairs = "select article_id, other_id, similarity, kind, same_site from story_pairs order by 1, 2"
+        assert unkept.db.execute(pairs).fetchall() == archive.db.execute(pairs).fetchall()
+        assert not unkept._shingles_kept and len(archive._shingles_kept) > 0

@@ -4,6 +4,7 @@ deletion splits them again, and regrouping or rebuilding gives the same groups w
 
 import json
 
+import numpy as np
 import pytest
 import sqlite_utils
 from test_archive import article
@@ -13,6 +14,7 @@ from newsarchive.archive import MIGRATIONS, SCHEMA_VERSION, Archive, article_id
 from newsarchive.archive.stories import BOILERPLATE_ARTICLES
 from newsarchive.archive.vocabulary import UnknownNames
 from newsarchive.stories import EXACT, NEAR, NEAR_THRESHOLD, SHARED
+from newsarchive.stories.index import Candidate
 from newsarchive.templates import template_blocks
 
 ZWNJ = "\u200c"
@@ -290,6 +292,22 @@ def test_bulk_insert_gives_stories_too(archive):
     assert archive.db.execute("select count(*) from articles where story_id is null").fetchone()[0] == 0
 
 
+def test_bulk_insert_without_stories_then_one_rebuild_gives_the_same_stories(archive, tmp_path):
+    items = [item("https://digiato.com/a1", BODY), item("https://zoomit.ir/b1", copy(BODY), source="zoomit")]
+    items += [item(f"https://itna.ir/c{n}", body, source="itna") for n, body in enumerate(BODIES[20:25])]
+    archive.bulk_insert(items, batch_size=3)
+    with Archive(tmp_path / "later.db") as later:
+        assert later.bulk_insert(items, batch_size=3, stories=False) == 7
+        assert later.db.execute("select count(*) from articles where story_id is null").fetchone()[0] == 7
+        assert later.db["story_signatures"].count == later.db["stories"].count == 0
+        later.rebuild_stories(workers=1)
+        stories = "select id, story_id from articles order by id"
+        assert later.db.execute(stories).fetchall() == archive.db.execute(stories).fetchall()
+        pairs = "select article_id, other_id, kind, round(similarity, 6) from story_pairs order by 1, 2"
+        assert later.db.execute(pairs).fetchall() == archive.db.execute(pairs).fetchall()
+        assert later.db["stories"].count == archive.db["stories"].count == 6
+
+
 FOOTER = [
     "برای دریافت آخرین اخبار فناوری، ما را در تلگرام و اینستاگرام دنبال کنید.",
     "انتشار این مطلب با ذکر منبع و لینک مستقیم به آن بلامانع است.",
@@ -331,6 +349,37 @@ def test_without_the_guard_the_footer_would_join_them(archive, monkeypatch):
     monkeypatch.setattr("newsarchive.archive.stories.BOILERPLATE_ARTICLES", 10**9)
     assert briefs_with_a_footer(archive)
     assert {row["kind"] for row in archive.db["story_pairs"].rows} == {NEAR}
+
+
+def test_kept_shingles_follow_the_text_and_the_site_s_boilerplate(archive):
+    """A candidate's shingles are kept for the next measure only while its text and its
+    source's boilerplate among its paragraphs are what they were."""
+
+    def candidate(url):
+        key = archive.db.execute(
+            "select text_key from story_signatures where article_id = ?", [article_id(url)]
+        ).fetchone()[0]
+        return Candidate(article_id(url), "digiato", None, b"", 0, key)
+
+    def fresh(url):
+        return archive._story_shingles(article_id(url)).hashes
+
+    first = "https://digiato.com/b0"
+    archive.store_article(
+        item(
+            first,
+            "\n\n".join([BRIEFS[0], *FOOTER]),
+            template_blocks=template_blocks("\n\n".join([BRIEFS[0], *FOOTER])),
+        )
+    )
+    whole = archive._candidate_shingles(candidate(first))
+    assert np.array_equal(whole, fresh(first)) and archive._candidate_shingles(candidate(first)) is whole
+    briefs_with_a_footer(archive)  # the footer becomes the site's boilerplate
+    without_footer = archive._candidate_shingles(candidate(first))
+    assert np.array_equal(without_footer, fresh(first)) and len(without_footer) < len(whole)
+    archive.save_article(item(first, BODIES[20]))
+    assert np.array_equal(archive._candidate_shingles(candidate(first)), fresh(first))
+    assert len(fresh(first)) > len(whole)
 
 
 def test_stories_lists_the_latest_with_filters(archive):

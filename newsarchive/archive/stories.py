@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import functools
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import sqlite_utils
 
@@ -42,8 +43,12 @@ from newsarchive.templates import DEFAULT_MIN_ARTICLES
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
+    import numpy as np
+    import numpy.typing as npt
+
     from newsarchive.archive import Archive
     from newsarchive.stories import Fingerprint
+    from newsarchive.stories.index import Candidate
 
 #: Columns a story's row is made of (its title, first and latest publication, sources).
 STORY_METADATA = frozenset({"title", "published_at", "source"})
@@ -52,6 +57,8 @@ STORY_METADATA = frozenset({"title", "published_at", "source"})
 #: counted again by each AMP or print copy of it on the same site).
 BOILERPLATE_ARTICLES = DEFAULT_MIN_ARTICLES
 _CUTOFF_SETTING = "story_cutoff"
+#: Candidates' shingles kept between measurements (about 10 KB each; see ``_candidate_shingles``).
+SHINGLES_KEPT = 256
 
 #: One row per story from its members: ``{members}`` is the clause choosing the articles.
 _SUMMARY_SQL = """
@@ -130,6 +137,17 @@ def _group(order: Sequence[str], pairs: Iterable[tuple[str, str]]) -> dict[str, 
     return group(order, pairs)
 
 
+class _StoryShingles(NamedTuple):
+    """A stored article's shingles and what they depend on: its text (``key``, None when it
+    has no signature) and which of its short paragraphs (``blocks``) were its source's
+    boilerplate (``standard``)."""
+
+    key: str | None
+    blocks: Mapping[str, str]
+    standard: list[str]
+    hashes: npt.NDArray[np.uint32]
+
+
 def _story_record(row: Mapping[str, Any]) -> dict[str, Any]:
     record = dict(row)
     record["sources"] = json.loads(record["sources"] or "[]")
@@ -192,7 +210,8 @@ class StoriesMixin:
             return []
         keys = list(blocks)
         rows = self.db.execute(
-            f"select block from template_blocks where source = ? and articles >= ? and block in ({_marks(keys)})",
+            f"select block from template_blocks where source = ? and articles >= ? and block in ({_marks(keys)}) "
+            "order by block",
             [source, BOILERPLATE_ARTICLES, *keys],
         ).fetchall()
         return [blocks[key] for (key,) in rows]
@@ -218,42 +237,75 @@ class StoriesMixin:
             Candidate(*row) for row in conn.execute(_CANDIDATE_ROWS.format(marks=_marks(chosen)), chosen)
         ]
         pairs, joined = judge(
-            article_id, source, print_, candidates, self.story_cutoff(), self._overlap_with(article_id)
+            article_id,
+            source,
+            print_,
+            candidates,
+            self.story_cutoff(),
+            self._overlap_with(article_id, print_.hashes),
         )
         conn.executemany(_PAIR_INSERT, pairs)
         return joined
 
-    def _overlap_with(self, article_id: str) -> Callable[[str], float]:
-        """``measure(other id)``: the exact overlap of two stored articles' story texts, for an
-        estimate too close to a threshold to decide (the article's shingles read once)."""
-        from newsarchive.stories import overlap
+    def _overlap_with(
+        self, article_id: str, own: npt.NDArray[np.uint32] | None = None
+    ) -> Callable[[Candidate], float]:
+        """``measure(candidate)``: the exact overlap of two stored articles' story texts, for
+        an estimate too close to a threshold to decide. ``own``: the article's shingles when
+        the caller has them (its fingerprint's), else read once at the first measure."""
+        from newsarchive.stories.sameness import hashes_overlap
 
-        own: list[set[int]] = []
+        mine = [own] if own is not None else []
 
-        def measure(other_id: str) -> float:
-            if not own:
-                own.append(self._story_shingles(article_id))
-            return overlap(own[0], self._story_shingles(other_id))
+        def measure(other: Candidate) -> float:
+            if not mine:
+                mine.append(self._story_shingles(article_id).hashes)
+            return hashes_overlap(mine[0], self._candidate_shingles(other))
 
         return measure
 
-    def _story_shingles(self, article_id: str) -> set[int]:
+    def _candidate_shingles(self, other: Candidate) -> npt.NDArray[np.uint32]:
+        """A candidate's shingles, kept for the next measure while its text (``key``) and its
+        source's boilerplate among its paragraphs stay the same: a crawl's borderline
+        candidates are mostly its own recent articles, each re-read and re-shingled in
+        about 0.8 ms otherwise."""
+        kept = self._shingles_kept
+        hit = kept.get(other.article_id)
+        if (
+            hit is not None
+            and hit.key == other.key
+            and self._learned(other.source, hit.blocks) == hit.standard
+        ):
+            kept.move_to_end(other.article_id)
+            return hit.hashes
+        fresh = self._story_shingles(other.article_id)
+        kept[other.article_id] = fresh
+        while len(kept) > SHINGLES_KEPT:
+            kept.popitem(last=False)
+        return fresh.hashes
+
+    @functools.cached_property
+    def _shingles_kept(self) -> OrderedDict[str, _StoryShingles]:
+        return OrderedDict()
+
+    def _story_shingles(self, article_id: str) -> _StoryShingles:
         """The shingles of a stored article's story text as its fingerprint takes them (its
         source's learned boilerplate left out, unless nothing else would be left)."""
         from newsarchive.stories import MIN_SHINGLES
         from newsarchive.stories.index import text_shingles
         from newsarchive.templates import template_blocks
 
-        source, body, lead, search_body = self.db.execute(
-            "select source, body, lead, search_body from articles where id = ?", [article_id]
+        source, body, lead, search_body, key = self.db.execute(
+            "select source, body, lead, search_body, text_key from articles "
+            "left join story_signatures on story_signatures.article_id = articles.id where articles.id = ?",
+            [article_id],
         ).fetchone()
-        standard = self._learned(source, template_blocks(body or lead or ""))
-        shingles = text_shingles(body, lead, search_body, standard)
-        return (
-            shingles
-            if len(shingles) >= MIN_SHINGLES or not standard
-            else text_shingles(body, lead, search_body)
-        )
+        blocks = template_blocks(body or lead or "")
+        standard = self._learned(source, blocks)
+        hashes = text_shingles(body, lead, search_body, standard)
+        if len(hashes) < MIN_SHINGLES and standard:
+            hashes = text_shingles(body, lead, search_body)
+        return _StoryShingles(key, blocks, standard, hashes)
 
     def _join_stories(self, article_id: str, stories: Iterable[str]) -> str:
         """Put the article in the oldest of ``stories`` (its own when none), merging the others

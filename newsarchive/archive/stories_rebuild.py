@@ -24,9 +24,12 @@ import os
 from collections.abc import Callable, Iterator
 from functools import partial
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
+
+if TYPE_CHECKING:
+    from newsarchive.stories.index import Candidate
 
 #: Articles read (and fingerprinted) per step of the first pass.
 BATCH = 2000
@@ -40,10 +43,10 @@ def rebuild_index(
     boilerplate_articles: int,
     progress: Callable[[int, int], None] | None,
     workers: int | None,
-    overlap_with: Callable[[str], Callable[[str], float]],
+    overlap_with: Callable[[str], Callable[[Candidate], float]],
 ) -> int:
     """Empty the stories tables and fill the index and ``story_pairs`` from every stored
-    article (``overlap_with(article id)`` measures a borderline pair exactly, as a store
+    article (``overlap_with(article id)(candidate)`` measures a borderline pair exactly, as a store
     does); returns the pairs written. ``articles.story_id`` is left for the caller to
     regroup: an update rewrites a whole row, body and all, so only the articles whose
     story changed are written."""
@@ -128,7 +131,7 @@ def _judge_all(
     db: sqlite_utils.Database,
     candidates: dict[int, list[int]],
     cutoff: float,
-    overlap_with: Callable[[str], Callable[[str], float]],
+    overlap_with: Callable[[str], Callable[[Candidate], float]],
 ) -> int:
     """Pass 3: the pairs of every signature with its candidates; returns how many were kept."""
     from newsarchive.stories.index import Candidate, judge

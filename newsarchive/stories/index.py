@@ -15,6 +15,9 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from newsarchive.search import index_text
 from newsarchive.stories.sameness import NEAR_THRESHOLD, SHARED_THRESHOLD, kind_of
 from newsarchive.stories.sketch import Fingerprint, estimate, fingerprint, values_from_bytes
@@ -61,10 +64,11 @@ def fingerprint_without(
 
 def text_shingles(
     body: str | None, lead: str | None, search_body: str | None, boilerplate: Iterable[str] = ()
-) -> set[int]:
-    """The shingles of a stored article's story text, ``boilerplate`` paragraphs left out."""
+) -> npt.NDArray[np.uint32]:
+    """The shingles of a stored article's story text (sorted hashes, as a fingerprint takes
+    them: :attr:`Fingerprint.hashes`), ``boilerplate`` paragraphs left out."""
     form = without_boilerplate(story_form_of(body, lead, search_body), boilerplate)
-    return set(letter_shingles(letters(form)).tolist())
+    return letter_shingles(letters(form))
 
 
 def bucket_candidates(buckets: Iterable[Sequence[int]]) -> dict[int, list[int]]:
@@ -101,12 +105,12 @@ def judge(
     print_: Fingerprint,
     candidates: Iterable[Candidate],
     cutoff: float,
-    exactly: Callable[[str], float] | None = None,
+    exactly: Callable[[Candidate], float] | None = None,
 ) -> tuple[list[tuple[str, str, float, str, int]], list[str]]:
     """The pairs the article makes with its candidates (``story_pairs`` rows: every one at or
     over the shared threshold, with kind and same_site) and the stories it joins (those of the
     candidates at or over ``cutoff``). An estimate within :data:`VERIFY_MARGIN` of a threshold
-    is replaced by ``exactly(candidate's article id)``, the overlap of the two texts."""
+    is replaced by ``exactly(candidate)``, the overlap of the two texts."""
     pairs, joined = [], []
     for other in candidates:
         exact = other.key == print_.key
@@ -116,7 +120,7 @@ def judge(
             else estimate(print_.values, print_.size, values_from_bytes(other.minhash), other.shingles)
         )
         if not exact and exactly is not None and _borderline(similarity, cutoff):
-            similarity = exactly(other.article_id)
+            similarity = exactly(other)
         kind = kind_of(similarity, exact=exact)
         if kind is None:
             continue

@@ -23,6 +23,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
+
 from newsarchive.stories.text import MIN_SHINGLES, letters, shingle_hashes, story_form
 
 EXACT = "exact"
@@ -53,6 +56,14 @@ def overlap(a: set[int], b: set[int]) -> float:
     return len(a & b) / max(len(a), len(b))
 
 
+def hashes_overlap(a: npt.NDArray[np.uint32], b: npt.NDArray[np.uint32]) -> float:
+    """:func:`overlap` of two texts' shingles as :func:`~newsarchive.stories.text.shingle_hashes`
+    gives them (sorted, distinct): a few times faster than building two sets."""
+    if not len(a) or not len(b):
+        return 0.0
+    return len(np.intersect1d(a, b, assume_unique=True)) / max(len(a), len(b))
+
+
 def kind_of(similarity: float, *, exact: bool = False) -> str | None:
     """The kind a similarity makes (``exact``: the letters are equal)."""
     if exact:
@@ -78,5 +89,5 @@ def compare(text_a: str | None, text_b: str | None, *, boilerplate: Iterable[str
         return Sameness(None, 0.0)
     if letters(form_a) == letters(form_b):
         return Sameness(EXACT, 1.0)
-    similarity = overlap(set(hashes_a.tolist()), set(hashes_b.tolist()))
+    similarity = hashes_overlap(hashes_a, hashes_b)
     return Sameness(kind_of(similarity), round(similarity, 4))

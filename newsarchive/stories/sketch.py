@@ -20,7 +20,7 @@ similarity J share some band with probability ``1 - (1 - J**3)**40``: 0.995 at J
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -139,6 +139,9 @@ class Fingerprint:
     size: int
     key: str
     sentences: tuple[int, ...] = ()
+    #: The shingles the signature was computed from (sorted hashes) while the text is at
+    #: hand: a borderline pair is measured on them exactly. Not stored.
+    hashes: npt.NDArray[np.uint32] | None = field(default=None, compare=False, repr=False)
 
     @property
     def minhash(self) -> bytes:
@@ -168,6 +171,7 @@ def fingerprint(form: str) -> Fingerprint | None:
         size=len(hashes),
         key=letters_key(stream),
         sentences=sentence_keys(sentences),
+        hashes=hashes,
     )
 
 
