@@ -81,15 +81,17 @@ class _Page:
 
 
 def reparse_crawler(spidercls, overrides: dict[str, Any]) -> Crawler:
-    """A crawler with the project settings and a spider, that never crawls: no run
-    extension, no reactor needed; its stats collect the reparse counts."""
+    """A crawler with the project settings and a spider, that never crawls: no extension
+    (not the run's, not Scrapy's: none is loaded), no reactor needed; its stats collect the
+    reparse counts."""
     from newsarchive.crawl import project_settings
 
     settings = project_settings(
         {
             **overrides,
             "NEWSARCHIVE_REPARSE": True,
-            "EXTENSIONS": {"newsarchive.extensions.CrawlRun": None},
+            "EXTENSIONS_BASE": {},
+            "EXTENSIONS": {},
             "TWISTED_REACTOR_ENABLED": is_reactor_installed(),
             "TWISTED_REACTOR": None,
             "LOG_ENABLED": False,

@@ -28,6 +28,8 @@ Exit codes of ``scrapy crawl`` (``COMMANDS_MODULE`` below) and ``newsarchive cra
 
 import os
 
+from scrapy.settings import default_settings
+
 from newsarchive import __version__
 
 BOT_NAME = "newsarchive"
@@ -168,6 +170,13 @@ ITEM_PIPELINES = {
     # Spidermon's ItemValidationPipeline when NEWSARCHIVE_ITEM_VALIDATION (newsarchive.monitors.validation).
     "newsarchive.monitors.validation.ArticleValidation": 850,
     "newsarchive.pipelines.StoragePipeline": 900,
+}
+# Scrapy's own extensions but the two that listen on a port, which are off (above) and are not
+# even imported: Scrapy imports every listed extension to read its order, disabled or not, and
+# the remote control brings aiohttp (about 0.4 s of start-up and 9 MB in every crawl).
+_LISTENING = {"scrapy.extensions.remote_control.RemoteControl", "scrapy.extensions.telnet.TelnetConsole"}
+EXTENSIONS_BASE = {
+    path: order for path, order in default_settings.EXTENSIONS_BASE.items() if path not in _LISTENING
 }
 EXTENSIONS = {
     "newsarchive.extensions.CrawlRun": 500,

@@ -338,3 +338,33 @@ def test_a_run_holds_room_for_its_own_record_and_gives_it_back(tmp_path):
     reserve.release()
     assert not reserve.path.exists()
     reserve.release()  # twice is fine (a killed run's reserve is replaced by the next run's)
+
+
+# --- nothing listens -------------------------------------------------------------
+
+
+def test_a_crawl_loads_no_extension_that_listens_on_a_port():
+    """Scrapy's telnet console and remote control (an HTTP server that runs code it is sent)
+    are not merely disabled: their modules are never imported (the remote control would
+    bring aiohttp into every crawl), and a crawler's extensions are the rest of Scrapy's."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from scrapy.crawler import Crawler\n"
+        "from newsarchive.crawl import project_settings\n"
+        "from newsarchive.spiderloader import SiteSpiderLoader\n"
+        "settings = project_settings({'TWISTED_REACTOR_ENABLED': False, 'TWISTED_REACTOR': None})\n"
+        "crawler = Crawler(SiteSpiderLoader.from_settings(settings).load('digiato'), settings)\n"
+        "crawler._apply_settings()\n"
+        "names = sorted(type(e).__name__ for e in crawler.extensions.middlewares)\n"
+        "loaded = [m for m in ('aiohttp', 'scrapy.extensions.remote_control', 'scrapy.extensions.telnet') "
+        "if m in sys.modules]\n"
+        "print(names, loaded)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    names, loaded = done.stdout.strip().rsplit("] ", 1)
+    assert loaded == "[]"
+    assert "'CoreStats'" in names and "'CrawlRun'" in names and "'CloseSpider'" in names
+    assert "RemoteControl" not in names and "TelnetConsole" not in names

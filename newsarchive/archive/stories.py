@@ -58,7 +58,7 @@ STORY_METADATA = frozenset({"title", "published_at", "source"})
 BOILERPLATE_ARTICLES = DEFAULT_MIN_ARTICLES
 _CUTOFF_SETTING = "story_cutoff"
 #: Candidates' shingles kept between measurements (about 10 KB each; see ``_candidate_shingles``).
-SHINGLES_KEPT = 256
+SHINGLES_KEPT = 128
 
 #: One row per story from its members: ``{members}`` is the clause choosing the articles.
 _SUMMARY_SQL = """
