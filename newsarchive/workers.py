@@ -45,17 +45,19 @@ logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
-#: The modules the fork server imports once, so that a new worker starts with them loaded
-#: (the process that writes the archive imports newsarchive.writer at its first write: only
-#: one process needs it, so it is not shared memory worth a copy in the fork server).
+#: The modules the fork server imports once when it starts several page workers, so that
+#: each starts with them loaded and their pages are shared. One worker (two cores) imports
+#: them itself: a fork server holding a copy that only one process uses costs the crawl
+#: about 7 MB. (The process that writes the archive imports newsarchive.writer at its first
+#: write: only one process needs it.)
 PRELOAD = ["newsarchive.page"]
 
 
 def forkserver_context(preload: Sequence[str] = ()) -> multiprocessing.context.ForkServerContext:
     """The fork server every worker and the writer process start from (one per process),
-    importing ``preload`` besides :data:`PRELOAD` if it is not running yet."""
+    importing ``preload`` if it is not running yet."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([*PRELOAD, *preload])
+    context.set_forkserver_preload(list(preload))
     return context
 
 
@@ -65,7 +67,7 @@ def start_fork_server(preload: Sequence[str]) -> None:
     importing them at their first page (``newsarchive reparse``, whose workers read WARC
     records with Scrapy's response classes: ~0.5 s of a worker's time otherwise). A fork
     server already running is left as it is."""
-    forkserver_context(preload)
+    forkserver_context([*PRELOAD, *preload])
     multiprocessing.forkserver.ensure_running()
 
 
@@ -126,7 +128,7 @@ class WorkerPoolReader:
         self.processes = processes
         self.executor = ProcessPoolExecutor(
             max_workers=processes,
-            mp_context=forkserver_context(),
+            mp_context=forkserver_context(PRELOAD if processes > 1 else ()),
             initializer=exit_with,
             initargs=(os.getpid(),),
         )
