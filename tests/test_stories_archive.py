@@ -372,6 +372,8 @@ def test_kept_shingles_follow_the_text_and_the_site_s_boilerplate(archive):
             template_blocks=template_blocks("\n\n".join([BRIEFS[0], *FOOTER])),
         )
     )
+    # Kept by its own assignment, as a later measure would read them.
+    assert np.array_equal(archive._shingles_kept[article_id(first)].hashes, fresh(first))
     whole = archive._candidate_shingles(candidate(first))
     assert np.array_equal(whole, fresh(first)) and archive._candidate_shingles(candidate(first)) is whole
     briefs_with_a_footer(archive)  # the footer becomes the site's boilerplate

@@ -226,3 +226,23 @@ def test_the_storage_pipeline_closes_quietly_behind_a_write_that_failed_first():
     pipeline.writer = StoppedWriter()
     pipeline.close_spider()
     assert pipeline.writer.released
+
+
+def test_reparse_writes_in_its_own_process_keeping_more_shingles_than_a_crawl(tmp_path):
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    from newsarchive.archive.stories import SHINGLES_KEPT
+    from newsarchive.writer import REPARSE_SHINGLES_KEPT, crawl_writer
+
+    path = str(tmp_path / "archive.db")
+    kept = {}
+    for reparse in (False, True):
+        crawler = get_crawler(Spider, {"NEWSARCHIVE_DB": path, "NEWSARCHIVE_REPARSE": reparse})
+        writer = crawl_writer(crawler)
+        try:
+            assert not writer.in_process
+            kept[reparse] = writer.inline.archive.shingles_kept
+        finally:
+            writer.release()
+    assert kept == {False: None, True: REPARSE_SHINGLES_KEPT} and REPARSE_SHINGLES_KEPT > SHINGLES_KEPT

@@ -57,7 +57,9 @@ STORY_METADATA = frozenset({"title", "published_at", "source"})
 #: counted again by each AMP or print copy of it on the same site).
 BOILERPLATE_ARTICLES = DEFAULT_MIN_ARTICLES
 _CUTOFF_SETTING = "story_cutoff"
-#: Candidates' shingles kept between measurements (about 10 KB each; see ``_candidate_shingles``).
+#: Articles' shingles kept between measurements (about 10 KB each; see ``_candidate_shingles``):
+#: few in a crawl, whose worker's memory counts; ``newsarchive reparse`` keeps more
+#: (:attr:`StoriesMixin.shingles_kept`).
 SHINGLES_KEPT = 128
 
 #: One row per story from its members: ``{members}`` is the clause choosing the articles.
@@ -158,6 +160,8 @@ class StoriesMixin:
     """Story assignment inside a store's transaction, and reading, regrouping and rebuilding stories."""
 
     db: sqlite_utils.Database
+    #: How many articles' shingles this archive object keeps (:data:`SHINGLES_KEPT` unless set).
+    shingles_kept: int | None = None
 
     if TYPE_CHECKING:
 
@@ -180,23 +184,28 @@ class StoriesMixin:
 
         body, lead = article.get("body"), article.get("lead")
         print_, blocks = fingerprint_and_blocks(body, lead, search_body)
-        print_ = self._without_boilerplate(print_, article["source"], blocks, (body, lead, search_body))
-        joined = self._index_and_pair(article["id"], article["source"], print_) if print_ is not None else []
+        standard = self._learned(article["source"], blocks)
+        print_ = self._without_boilerplate(print_, standard, (body, lead, search_body))
+        joined: list[str] = []
+        if print_ is not None:
+            if print_.hashes is not None:  # the next articles' candidate, likely: its shingles are at hand
+                self._keep_shingles(
+                    article["id"], _StoryShingles(print_.key, blocks, standard, print_.hashes)
+                )
+            joined = self._index_and_pair(article["id"], article["source"], print_)
         return self._join_stories(article["id"], joined)
 
     def _without_boilerplate(
         self,
         print_: Fingerprint | None,
-        source: str,
-        blocks: Mapping[str, str],
+        standard: list[str],
         texts: tuple[str | None, str | None, str | None],
     ) -> Fingerprint | None:
-        """The fingerprint again without the short paragraphs (``blocks``) that ``source``'s
-        template learning counted in at least :data:`BOILERPLATE_ARTICLES` articles: its
-        standard sentences (``texts``: body, lead, search column); else ``print_``, as when
+        """The fingerprint again without the short paragraphs (``standard``) that the source's
+        template learning counted in at least :data:`BOILERPLATE_ARTICLES` articles (see
+        :meth:`_learned`; ``texts``: body, lead, search column); else ``print_``, as when
         nothing else would be left (a page stored again and again under other URLs is not
         its own boilerplate)."""
-        standard = self._learned(source, blocks)
         if not standard:
             return print_
         from newsarchive.stories.index import fingerprint_without
@@ -265,10 +274,10 @@ class StoriesMixin:
         return measure
 
     def _candidate_shingles(self, other: Candidate) -> npt.NDArray[np.uint32]:
-        """A candidate's shingles, kept for the next measure while its text (``key``) and its
-        source's boilerplate among its paragraphs stay the same: a crawl's borderline
-        candidates are mostly its own recent articles, each re-read and re-shingled in
-        about 0.8 ms otherwise."""
+        """A candidate's shingles, kept (from its own assignment or an earlier measure) while
+        its text (``key``) and its source's boilerplate among its paragraphs stay the same: a
+        crawl's borderline candidates are mostly its own recent articles, each re-read and
+        re-shingled in about 0.8 ms otherwise."""
         kept = self._shingles_kept
         hit = kept.get(other.article_id)
         if (
@@ -279,10 +288,15 @@ class StoriesMixin:
             kept.move_to_end(other.article_id)
             return hit.hashes
         fresh = self._story_shingles(other.article_id)
-        kept[other.article_id] = fresh
-        while len(kept) > SHINGLES_KEPT:
-            kept.popitem(last=False)
+        self._keep_shingles(other.article_id, fresh)
         return fresh.hashes
+
+    def _keep_shingles(self, article_id: str, shingles: _StoryShingles) -> None:
+        kept = self._shingles_kept
+        kept[article_id] = shingles
+        kept.move_to_end(article_id)
+        while len(kept) > (SHINGLES_KEPT if self.shingles_kept is None else self.shingles_kept):
+            kept.popitem(last=False)
 
     @functools.cached_property
     def _shingles_kept(self) -> OrderedDict[str, _StoryShingles]:
