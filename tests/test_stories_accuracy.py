@@ -254,7 +254,7 @@ def test_kept_shingles_change_no_pair(stored, tmp_path, monkeypatch):
     """The candidates' shingles kept between measurements give the pairs that re-reading each
     candidate every time gives, on the whole labelled set (borderline pairs included)."""
     labelled, stories, archive = stored
-    monkeypatch.setattr("newsarchive.archive.stories.SHINGLES_KEPT", 0)
+    monkeypatch.setattr("newsarchive.archive.story_shingles.SHINGLES_KEPT", 0)
     with Archive(tmp_path / "unkept.db") as unkept:
         assert store_shuffled(labelled, unkept) == stories
         pairs = "select article_id, other_id, similarity, kind, same_site from story_pairs order by 1, 2"

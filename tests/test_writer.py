@@ -232,7 +232,7 @@ def test_reparse_writes_in_its_own_process_keeping_more_shingles_than_a_crawl(tm
     from scrapy import Spider
     from scrapy.utils.test import get_crawler
 
-    from newsarchive.archive.stories import SHINGLES_KEPT
+    from newsarchive.archive.story_shingles import SHINGLES_KEPT
     from newsarchive.writer import REPARSE_SHINGLES_KEPT, crawl_writer
 
     path = str(tmp_path / "archive.db")

@@ -29,26 +29,22 @@ from __future__ import annotations
 
 import functools
 import json
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlite_utils
 
 from newsarchive.archive.queries import Names, _checked_limit, filter_clauses, reader_filter
 from newsarchive.archive.schema import utc_now
+from newsarchive.archive.story_shingles import StoryShingles, StoryShinglesMixin
 from newsarchive.archive.vocabulary import check_names
 from newsarchive.templates import DEFAULT_MIN_ARTICLES
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
-    import numpy as np
-    import numpy.typing as npt
-
     from newsarchive.archive import Archive
     from newsarchive.stories import Fingerprint
-    from newsarchive.stories.index import Candidate
 
 #: Columns a story's row is made of (its title, first and latest publication, sources).
 STORY_METADATA = frozenset({"title", "published_at", "source"})
@@ -57,10 +53,6 @@ STORY_METADATA = frozenset({"title", "published_at", "source"})
 #: counted again by each AMP or print copy of it on the same site).
 BOILERPLATE_ARTICLES = DEFAULT_MIN_ARTICLES
 _CUTOFF_SETTING = "story_cutoff"
-#: Articles' shingles kept between measurements (about 10 KB each; see ``_candidate_shingles``):
-#: few in a crawl, whose worker's memory counts; ``newsarchive reparse`` keeps more
-#: (:attr:`StoriesMixin.shingles_kept`).
-SHINGLES_KEPT = 128
 
 #: One row per story from its members: ``{members}`` is the clause choosing the articles.
 _SUMMARY_SQL = """
@@ -139,29 +131,16 @@ def _group(order: Sequence[str], pairs: Iterable[tuple[str, str]]) -> dict[str, 
     return group(order, pairs)
 
 
-class _StoryShingles(NamedTuple):
-    """A stored article's shingles and what they depend on: its text (``key``, None when it
-    has no signature) and which of its short paragraphs (``blocks``) were its source's
-    boilerplate (``standard``)."""
-
-    key: str | None
-    blocks: Mapping[str, str]
-    standard: list[str]
-    hashes: npt.NDArray[np.uint32]
-
-
 def _story_record(row: Mapping[str, Any]) -> dict[str, Any]:
     record = dict(row)
     record["sources"] = json.loads(record["sources"] or "[]")
     return record
 
 
-class StoriesMixin:
+class StoriesMixin(StoryShinglesMixin):
     """Story assignment inside a store's transaction, and reading, regrouping and rebuilding stories."""
 
     db: sqlite_utils.Database
-    #: How many articles' shingles this archive object keeps (:data:`SHINGLES_KEPT` unless set).
-    shingles_kept: int | None = None
 
     if TYPE_CHECKING:
 
@@ -189,9 +168,7 @@ class StoriesMixin:
         joined: list[str] = []
         if print_ is not None:
             if print_.hashes is not None:  # the next articles' candidate, likely: its shingles are at hand
-                self._keep_shingles(
-                    article["id"], _StoryShingles(print_.key, blocks, standard, print_.hashes)
-                )
+                self._keep_shingles(article["id"], StoryShingles(print_.key, blocks, standard, print_.hashes))
             joined = self._index_and_pair(article["id"], article["source"], print_)
         return self._join_stories(article["id"], joined)
 
@@ -255,71 +232,6 @@ class StoriesMixin:
         )
         conn.executemany(_PAIR_INSERT, pairs)
         return joined
-
-    def _overlap_with(
-        self, article_id: str, own: npt.NDArray[np.uint32] | None = None
-    ) -> Callable[[Candidate], float]:
-        """``measure(candidate)``: the exact overlap of two stored articles' story texts, for
-        an estimate too close to a threshold to decide. ``own``: the article's shingles when
-        the caller has them (its fingerprint's), else read once at the first measure."""
-        from newsarchive.stories.sameness import hashes_overlap
-
-        mine = [own] if own is not None else []
-
-        def measure(other: Candidate) -> float:
-            if not mine:
-                mine.append(self._story_shingles(article_id).hashes)
-            return hashes_overlap(mine[0], self._candidate_shingles(other))
-
-        return measure
-
-    def _candidate_shingles(self, other: Candidate) -> npt.NDArray[np.uint32]:
-        """A candidate's shingles, kept (from its own assignment or an earlier measure) while
-        its text (``key``) and its source's boilerplate among its paragraphs stay the same: a
-        crawl's borderline candidates are mostly its own recent articles, each re-read and
-        re-shingled in about 0.8 ms otherwise."""
-        kept = self._shingles_kept
-        hit = kept.get(other.article_id)
-        if (
-            hit is not None
-            and hit.key == other.key
-            and self._learned(other.source, hit.blocks) == hit.standard
-        ):
-            kept.move_to_end(other.article_id)
-            return hit.hashes
-        fresh = self._story_shingles(other.article_id)
-        self._keep_shingles(other.article_id, fresh)
-        return fresh.hashes
-
-    def _keep_shingles(self, article_id: str, shingles: _StoryShingles) -> None:
-        kept = self._shingles_kept
-        kept[article_id] = shingles
-        kept.move_to_end(article_id)
-        while len(kept) > (SHINGLES_KEPT if self.shingles_kept is None else self.shingles_kept):
-            kept.popitem(last=False)
-
-    @functools.cached_property
-    def _shingles_kept(self) -> OrderedDict[str, _StoryShingles]:
-        return OrderedDict()
-
-    def _story_shingles(self, article_id: str) -> _StoryShingles:
-        """The shingles of a stored article's story text as its fingerprint takes them (its
-        source's learned boilerplate left out, unless nothing else would be left)."""
-        from newsarchive.stories import MIN_SHINGLES
-        from newsarchive.stories.index import text_shingles
-        from newsarchive.templates import template_blocks
-
-        source, body, lead, search_body, key = self.db.execute(
-            "select source, body, lead, search_body, text_key from articles "
-            "left join story_signatures on story_signatures.article_id = articles.id where articles.id = ?",
-            [article_id],
-        ).fetchone()
-        blocks = template_blocks(body or lead or "")
-        standard = self._learned(source, blocks)
-        hashes = text_shingles(body, lead, search_body, standard)
-        if len(hashes) < MIN_SHINGLES and standard:
-            hashes = text_shingles(body, lead, search_body)
-        return _StoryShingles(key, blocks, standard, hashes)
 
     def _join_stories(self, article_id: str, stories: Iterable[str]) -> str:
         """Put the article in the oldest of ``stories`` (its own when none), merging the others
