@@ -81,10 +81,10 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 4
 # most of the engine's CPU per page in a profile).
 CONCURRENT_ITEMS = 4
 # Bytes of responses Scrapy holds while callbacks and pipelines work on them (default 5 MB).
-# Article pages wait there for their worker and the archive writer; past about twenty
-# 100 KB pages in waiting, more only costs memory (a 2,000-page crawl: -13 MB of peak at
-# the same rate, BENCHMARKS.md).
-SCRAPER_SLOT_MAX_ACTIVE_SIZE = 2_000_000
+# Article pages wait there for their worker and the archive writer; past about ten
+# 100 KB pages in waiting, more only costs memory (a 2,000-page crawl: 5 MB → 2 MB -13 MB
+# of peak, 2 MB → 1 MB -5 MB, at the same rate; BENCHMARKS.md).
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 # Processes that share a crawl's work (newsarchive.workers, newsarchive.writer): N > 1 parses
 # and extracts article pages in N - 1 worker processes, and writes the archive in the one
 # worker (N = 2) or a writer process (N > 2), while the crawl's own process fetches, checks
