@@ -70,12 +70,16 @@ def _index_signatures(
     learned = set(
         db.execute("select source, block from template_blocks where articles >= ?", [boilerplate_articles])
     )
+    learning = {source for source, _ in learned}  # the others' paragraphs need no look-up
     reader = page_reader(workers if workers is not None else len(os.sched_getaffinity(0)))
     total = db.execute("select count(*) from articles").fetchone()[0]
     db.execute("create temp table rebuilt_bands (bucket integer, signature_id integer)")
     done, signature_id = 0, 0
     for rows in _article_batches(db):
-        calls = [partial(fingerprint_and_blocks, body, lead, search) for _, _, body, lead, search in rows]
+        calls = [
+            partial(fingerprint_and_blocks, body, lead, search, source in learning)
+            for _, source, body, lead, search in rows
+        ]
         signatures, bands = [], []
         for (article_id, source, body, lead, search), (print_, blocks) in zip(
             rows, in_order(reader, calls), strict=True

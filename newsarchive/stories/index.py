@@ -43,12 +43,15 @@ def story_form_of(body: str | None, lead: str | None, search_body: str | None) -
 
 
 def fingerprint_and_blocks(
-    body: str | None, lead: str | None, search_body: str | None
+    body: str | None, lead: str | None, search_body: str | None, blocks: bool = True
 ) -> tuple[Fingerprint | None, dict[str, str]]:
     """An article's fingerprint and its short paragraphs (``{key: paragraph}``, see
     :func:`newsarchive.templates.template_blocks`), whose counts say which are boilerplate:
-    the part of a story assignment that needs no archive (a rebuild runs it on every core)."""
-    return fingerprint(story_form_of(body, lead, search_body)), template_blocks(body or lead or "")
+    the part of a story assignment that needs no archive (a rebuild runs it on every core).
+    ``blocks`` false: no paragraphs (its source has no boilerplate learned: none would count)."""
+    return fingerprint(story_form_of(body, lead, search_body)), template_blocks(
+        body or lead or ""
+    ) if blocks else {}
 
 
 def fingerprint_without(
