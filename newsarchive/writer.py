@@ -32,7 +32,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from newsarchive.archive import Archive, ArchiveWriteError
 
@@ -41,9 +41,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Articles' shingles ``newsarchive reparse`` keeps for its story measurements
-#: (:meth:`Archive._candidate_shingles`; a crawl keeps fewer).
-REPARSE_SHINGLES_KEPT = 2048
 #: The Archive methods a writer runs (and a ``ping`` that runs nothing, to wait for the rest).
 WRITES = frozenset({"store_article", "add_alias", "add_captures", "ping"})
 
@@ -227,12 +224,11 @@ def crawl_writer(crawler: Crawler) -> ArchiveWriter:
         settings = crawler.settings
         workers = settings.getint("NEWSARCHIVE_WORKERS", 1)
         path = settings.get("NEWSARCHIVE_DB")
-        if settings.getbool("NEWSARCHIVE_REPARSE"):
-            writer = ArchiveWriter(path)
-            # Reparse re-measures many stored articles against each other, in its own process:
-            # their shingles are kept (some 20 MB), not re-read (about 0.8 ms each).
-            cast(_Performer, writer.inline).archive.shingles_kept = REPARSE_SHINGLES_KEPT
-        elif workers <= 1 or not (is_reactor_installed() and is_asyncio_reactor_installed()):
+        if (
+            settings.getbool("NEWSARCHIVE_REPARSE")
+            or workers <= 1
+            or not (is_reactor_installed() and is_asyncio_reactor_installed())
+        ):
             writer = ArchiveWriter(path)
         elif (shared := sole_page_worker(workers)) is not None:
             # Two cores: the one page worker writes too (its tasks run in order), rather than

@@ -259,4 +259,4 @@ def test_kept_shingles_change_no_pair(stored, tmp_path, monkeypatch):
         assert store_shuffled(labelled, unkept) == stories
         pairs = "select article_id, other_id, similarity, kind, same_site from story_pairs order by 1, 2"
         assert unkept.db.execute(pairs).fetchall() == archive.db.execute(pairs).fetchall()
-        assert not unkept._shingles_kept and len(archive._shingles_kept) > 0
+        assert len(unkept._shingles_kept) == 0 and len(archive._shingles_kept) > 0

@@ -373,9 +373,12 @@ def test_kept_shingles_follow_the_text_and_the_site_s_boilerplate(archive):
         )
     )
     # Kept by its own assignment, as a later measure would read them.
-    assert np.array_equal(archive._shingles_kept[article_id(first)].hashes, fresh(first))
+    assert np.array_equal(archive._shingles_kept.get(article_id(first)).hashes, fresh(first))
+    reads = []
+    archive._story_shingles = lambda id_: reads.append(id_) or type(archive)._story_shingles(archive, id_)
     whole = archive._candidate_shingles(candidate(first))
-    assert np.array_equal(whole, fresh(first)) and archive._candidate_shingles(candidate(first)) is whole
+    assert not reads  # kept: not read again
+    assert np.array_equal(whole, fresh(first))
     briefs_with_a_footer(archive)  # the footer becomes the site's boilerplate
     without_footer = archive._candidate_shingles(candidate(first))
     assert np.array_equal(without_footer, fresh(first)) and len(without_footer) < len(whole)
@@ -434,3 +437,20 @@ def test_the_migration_is_cheap_and_a_rebuild_fills_an_old_archive(tmp_path):
         assert archive.db["stories"].count == 0 and archive.stories() == []
         assert archive.rebuild_stories() == {"articles": 2, "stories": 1, "pairs": 1}
         assert story_of(archive, "https://zoomit.ir/b1") == article_id("https://digiato.com/a1")
+
+
+def test_kept_shingles_keep_the_newest_up_to_their_limit_and_survive_a_failing_disk(caplog):
+    from newsarchive.archive.story_shingles import KeptShingles, StoryShingles
+
+    kept = KeptShingles(limit=3)
+    for number in range(5):
+        hashes = np.arange(number, number + 20, dtype=np.uint32)
+        kept.put(f"a{number}", StoryShingles(f"k{number}", ("b1", "b2"), ("b2",), hashes))
+    assert len(kept) == 3 and kept.get("a0") is None and kept.get("a1") is None
+    newest = kept.get("a4")
+    assert newest.key == "k4" and newest.blocks == ("b1", "b2") and newest.standard == ("b2",)
+    assert np.array_equal(newest.hashes, np.arange(4, 24, dtype=np.uint32))
+    kept._conn.execute("drop table kept")  # the temporary file lost: measures read again
+    assert kept.get("a4") is None and "no longer kept" in caplog.text
+    kept.put("a5", newest)
+    assert kept.get("a5") is None and len(kept) == 0

@@ -214,6 +214,7 @@ class Archive(SchemaMixin, ArticlesMixin, RunsMixin, CapturesMixin, QueriesMixin
         self.close()
 
     def close(self) -> None:
+        self._close_kept_shingles()
         self.db.close()
 
     @contextlib.contextmanager

@@ -163,12 +163,15 @@ class StoriesMixin(StoryShinglesMixin):
 
         body, lead = article.get("body"), article.get("lead")
         print_, blocks = fingerprint_and_blocks(body, lead, search_body)
-        standard = self._learned(article["source"], blocks)
-        print_ = self._without_boilerplate(print_, standard, (body, lead, search_body))
+        standard = self._learned_keys(article["source"], blocks)
+        print_ = self._without_boilerplate(
+            print_, [blocks[key] for key in standard], (body, lead, search_body)
+        )
         joined: list[str] = []
         if print_ is not None:
             if print_.hashes is not None:  # the next articles' candidate, likely: its shingles are at hand
-                self._keep_shingles(article["id"], StoryShingles(print_.key, blocks, standard, print_.hashes))
+                kept = StoryShingles(print_.key, tuple(blocks), tuple(standard), print_.hashes)
+                self._shingles_kept.put(article["id"], kept)
             joined = self._index_and_pair(article["id"], article["source"], print_)
         return self._join_stories(article["id"], joined)
 
@@ -180,7 +183,7 @@ class StoriesMixin(StoryShinglesMixin):
     ) -> Fingerprint | None:
         """The fingerprint again without the short paragraphs (``standard``) that the source's
         template learning counted in at least :data:`BOILERPLATE_ARTICLES` articles (see
-        :meth:`_learned`; ``texts``: body, lead, search column); else ``print_``, as when
+        :meth:`_learned_keys`; ``texts``: body, lead, search column); else ``print_``, as when
         nothing else would be left (a page stored again and again under other URLs is not
         its own boilerplate)."""
         if not standard:
@@ -189,18 +192,19 @@ class StoriesMixin(StoryShinglesMixin):
 
         return fingerprint_without(*texts, standard) or print_
 
-    def _learned(self, source: str, blocks: Mapping[str, str]) -> list[str]:
-        """The paragraphs of ``blocks`` (``{key: paragraph}``) that ``source``'s template learning
-        counted in at least :data:`BOILERPLATE_ARTICLES` articles."""
-        if not blocks:
+    def _learned_keys(self, source: str, keys: Iterable[str]) -> list[str]:
+        """The keys among ``keys`` (of short paragraphs, see :func:`newsarchive.templates.block_key`)
+        that ``source``'s template learning counted in at least :data:`BOILERPLATE_ARTICLES`
+        articles, in key order."""
+        keys = list(keys)
+        if not keys:
             return []
-        keys = list(blocks)
         rows = self.db.execute(
             f"select block from template_blocks where source = ? and articles >= ? and block in ({_marks(keys)}) "
             "order by block",
             [source, BOILERPLATE_ARTICLES, *keys],
         ).fetchall()
-        return [blocks[key] for (key,) in rows]
+        return [key for (key,) in rows]
 
     def _index_and_pair(self, article_id: str, source: str, print_: Fingerprint) -> list[str]:
         """Index the fingerprint, keep the article's pairs; returns the stories it joins."""
