@@ -289,8 +289,8 @@ FAMILY = Site(
 SISTER_PAGE = """<html><head><title>{title}</title></head><body>
 <header><h1 class="logo">پیوست - رسانه اقتصاد دیجیتال<a href="https://peivast.example/" rel="home"><img src="/logo.png"></a></h1></header>
 <article><h2 class="post-title">{title}</h2><div class="post-meta"><span class="post-author">نوشته: زینب قاسمی</span> |
-<span class="post-date">۳ اردیبهشت ۱۳۹۸</span></div><div class="post-content">{body}</div>
-<div class="comment-list"><div class="comment-metadata"><time datetime="2020-01-05T10:00:00+03:30">۱۵ دی</time></div>
+<span class="post-date">۳ اردیبهشت ۱۳۹۸</span> <time class="updated">۱۵ دی</time></div><div class="post-content">{body}</div>
+<div class="comment-list"><div class="comment-metadata"><time datetime="2020-01-05T10:00:00+03:30">۲۰ دی ۱۳۹۸</time></div>
 <p>مطلب خوبی بود</p></div></article></body></html>"""
 
 
@@ -312,6 +312,20 @@ def test_a_readable_site_date_keeps_the_date_line_unread():
     html = SISTER_PAGE.format(title=TITLE, body=BODY).replace(">۱۵ دی<", ">۱۵ دی ۱۳۹۸<")
     raw = extract(html, FAMILY, "https://agency.example/news/1")
     assert raw["published_display"] == "۱۵ دی ۱۳۹۸" and raw["published_candidates"] == []
+
+
+def test_a_date_in_a_comment_or_a_sidebar_card_is_not_the_site_date():
+    """``article time`` also finds a comment's time and the ``<time>`` of a most-viewed card
+    (an ``<article>`` too): neither is the article's date, whatever the hour."""
+    html = SISTER_PAGE.format(title=TITLE, body=BODY).replace(' <time class="updated">۱۵ دی</time>', "")
+    html = html.replace(
+        "</article></body>",
+        '</article><aside class="sidebar"><section class="box most-viewed"><article class="item">'
+        "<h3>قیمت دلار امروز</h3><time>۱ ساعت پیش</time></article></section></aside></body>",
+    )
+    raw = extract(html, FAMILY, "https://agency.example/news/1")
+    assert "published_display" not in raw
+    assert raw["published_candidates"] == [["dateline", "۳ اردیبهشت ۱۳۹۸"]]
 
 
 def test_a_logo_h1_is_no_title_for_a_sites_h1_selector():

@@ -20,12 +20,18 @@ from newsarchive.extract.tree import Elements
 from newsarchive.sites.base import Site
 
 
-def _select(page: Page, selectors: tuple[str, ...], noise: Elements, *, logos: bool = True) -> list[str]:
+def _select(
+    page: Page, selectors: tuple[str, ...], noise: Elements, *, logos: bool = True, in_noise: bool = True
+) -> list[str]:
     """Values of the first selector that matches: attribute values or element text. Without
     ``logos``, an element that is a logo (a link home) is no match: a family's or a fallback
-    ``h1`` on a page whose logo is an ``<h1>`` (another design, a sister site) is no title."""
+    ``h1`` on a page whose logo is an ``<h1>`` (another design, a sister site) is no title.
+    Without ``in_noise``, an element inside a noise box (a sidebar, a most-viewed list) is no
+    match either."""
     for css in selectors:
         found = page.css(css)
+        if not in_noise:
+            found = [item for item in found if isinstance(item, str) or not page.in_noise(item)]
         if not found:
             continue
         if "::" in css:
@@ -87,10 +93,12 @@ def site_layer(page: Page) -> dict[str, Any]:
 
 
 def displayed_date(page: Page) -> str | None:
-    """The date line the site's ``published`` selectors find, as shown; None when they find none."""
+    """The date line the site's ``published`` selectors find, as shown; None when they find none.
+    A match in a noise box is not the article's date: ``article time`` also finds the
+    ``<time>1 hour ago</time>`` of a sidebar's ``<article>`` cards."""
     if page.site is None:
         return None
-    found = _select(page, page.site.selectors.published, page.site_noise)
+    found = _select(page, page.site.selectors.published, page.site_noise, in_noise=False)
     return found[0] if found else None
 
 
