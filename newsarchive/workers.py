@@ -121,6 +121,10 @@ class InProcessReader:
         return read()
 
 
+#: Reads waiting per worker process before the crawl's own process reads the next page itself.
+BACKLOG_PER_WORKER = 2
+
+
 class WorkerPoolReader:
     """Reads pages in a pool of worker processes (see the module)."""
 
@@ -133,6 +137,9 @@ class WorkerPoolReader:
             initargs=(os.getpid(),),
         )
         self.broken = False
+        #: Reads sent to the workers and not yet back, and how many may be (see :meth:`read`).
+        self.pending = 0
+        self.backlog = BACKLOG_PER_WORKER * processes
         logger.info("article pages are read in %d worker processes (NEWSARCHIVE_WORKERS)", processes)
 
     def submit(self, read: PageRead) -> Future[Fields | None]:
@@ -147,10 +154,19 @@ class WorkerPoolReader:
         return InProcessReader().submit(read)
 
     async def read(self, read: PageRead) -> Fields | None:
+        """``read``'s item from a worker; read here instead while the workers are
+        :attr:`backlog` reads behind: on two cores the one worker also writes the archive and
+        is the busier process, and the reactor's idle time reads pages too (2,000 pages:
+        73 -> 83 pages/s, medians of four alternating runs)."""
+        if self.pending >= self.backlog:
+            return read()
+        self.pending += 1
         try:
             return await asyncio.wrap_future(self.submit(read))
         except BrokenProcessPool:
             return read()
+        finally:
+            self.pending -= 1
 
     def submit_batch(self, calls: list[Callable[[], T]]) -> Future[list[T]]:
         """``call()`` of each of ``calls``, in one task (a worker runs them in order); in this

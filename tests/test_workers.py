@@ -17,7 +17,14 @@ from conftest import EXPECTED_SITES, load_expected, mirror_response, scrapy_craw
 
 from newsarchive.page import article_fields, request_facts
 from newsarchive.sites import SITES
-from newsarchive.workers import InProcessReader, WorkerPoolReader, in_order, page_read, page_reader
+from newsarchive.workers import (
+    BACKLOG_PER_WORKER,
+    InProcessReader,
+    WorkerPoolReader,
+    in_order,
+    page_read,
+    page_reader,
+)
 
 FETCHED_AT = "2024-05-04T07:00:00Z"
 
@@ -58,13 +65,33 @@ def test_a_pool_is_shared_and_gives_the_items_of_the_crawls_own_process():
     assert page_reader(3) is pool
     pages = sample_pages()
     assert len(pages) >= 2 * len(EXPECTED_SITES)
-    from_pool = read_all(pool, pages)
+    pool.backlog = len(pages)  # every page to the workers, none read here
+    try:
+        from_pool = read_all(pool, pages)
+    finally:
+        pool.backlog = BACKLOG_PER_WORKER * pool.processes
     here = [
         article_fields(SITES[site], response.text, response.url, FETCHED_AT, **request_facts(response.meta))
         for site, response in pages
     ]
     assert [dict(item) for item in from_pool] == [dict(item) for item in here]
     assert all(item is not None and item["body"] for item in from_pool)
+
+
+@pytest.mark.slow
+def test_while_the_workers_are_behind_the_crawls_own_process_reads_pages_too(monkeypatch):
+    pool = page_reader(2)
+    assert pool.backlog == BACKLOG_PER_WORKER
+    sent = []
+    submit = pool.submit
+    monkeypatch.setattr(pool, "submit", lambda read: sent.append(read) or submit(read))
+    pages = sample_pages(1)
+    items = read_all(pool, pages)  # every read starts before the first is back
+    assert len(sent) == BACKLOG_PER_WORKER < len(pages) and pool.pending == 0
+    assert [dict(item) for item in items] == [
+        dict(article_fields(SITES[site], r.text, r.url, FETCHED_AT, **request_facts(r.meta)))
+        for site, r in pages
+    ]
 
 
 @pytest.mark.slow
