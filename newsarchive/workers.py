@@ -4,8 +4,9 @@ A crawl's reactor thread fetches, checks, records and stores; parsing a page and
 extraction layers on it (:func:`newsarchive.page.article_fields`, a pure function of the page
 and what the request knew) is the largest single share of its CPU and needs nothing from the
 crawl. With ``NEWSARCHIVE_WORKERS`` = N > 1 (default: the cores this process may use), N - 1
-worker processes do that part while the reactor goes on; with 1 it runs in the crawl's own
-process. Fields come back as plain dicts in the order each page finishes, as callbacks
+worker processes do that part while the reactor goes on (and the reactor reads the next page
+itself while they are :data:`BACKLOG_PER_WORKER` pages each behind); with 1 it runs in the
+crawl's own process. Fields come back as plain dicts in the order each page finishes, as callbacks
 already do; a crawl's workers never load Scrapy (about 27 MB each). ``newsarchive reparse``
 and the stories rebuild take results in order instead (:func:`in_order`), from the workers
 and from their own process, which reads pages too while it would otherwise wait.
