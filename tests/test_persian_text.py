@@ -7,10 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsarchive.persian.text import (
+    _DISPLAY_CHANGES,
+    _FOLD_CHANGES,
     DISPLAY_TABLE,
     FOLD_TABLE,
     SEARCH_TABLE,
     ZWNJ,
+    _fold_run,
     ascii_digits,
     fold,
     normalize,
@@ -429,6 +432,19 @@ def test_fold_is_idempotent(text):
 @given(messy_text)
 def test_fold_of_normalized_text_equals_fold(text):
     assert fold(normalize(text)) == fold(text)
+
+
+# Any text: the messy alphabet and every other code point (astral ones, lone surrogates).
+any_text = st.text(alphabet=st.one_of(st.sampled_from(MESSY_ALPHABET), st.characters()), max_size=80)
+
+
+@PROPERTY_SETTINGS
+@given(any_text)
+def test_the_regex_scans_find_exactly_what_the_tables_change(text):
+    """normalize translates only when its scan finds a character to change, and fold
+    translates only the runs its scan finds: both exactly as a translation of the whole text."""
+    assert (_DISPLAY_CHANGES.search(text) is None) == (text.translate(DISPLAY_TABLE) == text)
+    assert _FOLD_CHANGES.sub(_fold_run, text) == text.translate(FOLD_TABLE)
 
 
 @pytest.mark.slow

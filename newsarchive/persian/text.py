@@ -152,6 +152,19 @@ SEARCH_TABLE = _with_identity_entries(_SEARCH_MAP)
 FOLD_TABLE = _with_identity_entries({**_chained(_DISPLAY_MAP, _SEARCH_MAP), ord("\r"): " "})
 ASCII_DIGIT_TABLE = str.maketrans(PERSIAN_DIGITS + ARABIC_INDIC_DIGITS, "0123456789" * 2)
 
+
+def _changed_by(table: dict[int, str | int | None]) -> str:
+    """A regex character class of the code points ``table`` changes (its identity entries left out)."""
+    codes = sorted(code for code, value in table.items() if value not in (code, chr(code)))
+    return "[" + "".join(re.escape(chr(code)) for code in codes) + "]"
+
+
+# str.translate looks every character up in its table (~40 ns each); a regex scans for the
+# few that change about ten times faster. Text already in display form (a stored body, the
+# search form of a normalized item) has none, and search text has them in short runs.
+_DISPLAY_CHANGES = re.compile(_changed_by(DISPLAY_TABLE))
+_FOLD_CHANGES = re.compile(_changed_by(FOLD_TABLE) + "+")
+
 # Characters adjacent to which a ZWNJ is inside a word: letters, digits, Arabic marks.
 _WORD_CHAR = rf"[\w{_ARABIC_MARK_RANGES}]"
 _HALF_SPACE_RUN = re.compile(f"[{ZWNJ}{_HALF_SPACE_MARKS}{NOT_SIGN}]+")
@@ -201,7 +214,8 @@ def normalize(text: str) -> str:
     """
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = text.translate(DISPLAY_TABLE)
+    if _DISPLAY_CHANGES.search(text):
+        text = text.translate(DISPLAY_TABLE)
     if not text.isascii():
         if COMBINING_MADDA in text:
             text = text.replace(ALEF + COMBINING_MADDA, ALEF_MADDA)
@@ -221,6 +235,10 @@ def normalize(text: str) -> str:
     return text.strip(" \n")
 
 
+def _fold_run(run: re.Match[str]) -> str:
+    return run.group().translate(FOLD_TABLE)
+
+
 def fold(text: str) -> str:
     """Return the search form: ``normalize`` plus folding of everything search should ignore.
 
@@ -233,7 +251,7 @@ def fold(text: str) -> str:
     else:
         # Without these, the display form's context rules only remove ZWNJs and merge
         # whitespace, which the search form does anyway: one table does both steps.
-        text = text.translate(FOLD_TABLE)
+        text = _FOLD_CHANGES.sub(_fold_run, text)
     text = text.lower()
     if "  " in text:
         text = _SPACE_RUN.sub(" ", text)
