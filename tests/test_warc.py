@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import gzip
 import json
@@ -21,6 +22,7 @@ from scrapy.http import Request, Response
 from scrapy.utils.test import get_crawler
 from warcio.archiveiterator import ArchiveIterator
 
+from newsarchive import warc
 from newsarchive.archive import Archive
 from newsarchive.crawl import project_settings
 from newsarchive.reparse import reparse
@@ -503,18 +505,77 @@ def test_warc_off_writes_nothing(replay_server, tmp_path):
     assert len(rows(db)) == len(EXPECTED)
 
 
+def hand_driven(tmp_path: Path, **settings) -> tuple:
+    """The digiato spider's crawler and a WARC middleware of it, to call by hand (no crawl)."""
+    crawler = get_crawler(
+        SPIDERS["digiato"],
+        {
+            **project_settings().copy_to_dict(),
+            "TWISTED_REACTOR_ENABLED": False,
+            "EXTENSIONS": {"newsarchive.extensions.CrawlRun": None},
+            "NEWSARCHIVE_DB": str(tmp_path / "archive.db"),
+            "NEWSARCHIVE_WARC_DIR": str(tmp_path / "records"),
+            **settings,
+        },
+    )
+    crawler.spider = SPIDERS["digiato"].from_crawler(crawler)
+    return crawler, WarcMiddleware.from_crawler(crawler)
+
+
+def capture_page(middleware: WarcMiddleware, number: int) -> None:
+    request = Request(f"https://digiato.com/article/{number}", meta={"newsarchive_kind": "article"})
+    response = Response(request.url, status=200, body=f"<p>{number}</p>".encode(), request=request)
+    middleware.process_response(request, response)
+
+
+def test_records_are_indexed_in_batches_not_one_transaction_each(tmp_path, monkeypatch):
+    """Each message to the archive's writer (a transaction, with workers a message to another
+    process) carries CAPTURES_PER_SEND records but the last; every record is indexed at the end."""
+    monkeypatch.setattr(warc, "CAPTURES_SEND_SECONDS", 3600.0)
+    sent: list[int] = []
+    add_captures = Archive.add_captures
+    monkeypatch.setattr(
+        Archive, "add_captures", lambda self, rows: (sent.append(len(rows)), add_captures(self, rows))[1]
+    )
+    crawler, middleware = hand_driven(tmp_path, NEWSARCHIVE_WORKERS=1)
+    total = 2 * warc.CAPTURES_PER_SEND + 5
+    for number in range(total):
+        capture_page(middleware, number)
+    middleware.spider_closed(crawler.spider, "finished")
+    assert sum(sent) == total and all(size >= warc.CAPTURES_PER_SEND for size in sent[:-1])
+    assert len(sent) <= total // warc.CAPTURES_PER_SEND + 1
+    with Archive(tmp_path / "archive.db") as archive:
+        assert archive.db["captures"].count == total
+
+
+def test_a_pause_between_responses_leaves_no_record_unindexed_for_long(tmp_path, monkeypatch):
+    """During a crawl (an event loop running) the records written are indexed every
+    CAPTURES_SEND_SECONDS, with no next response to carry them: a run killed in a pause
+    leaves its WARC files indexed."""
+    monkeypatch.setattr(warc, "CAPTURES_SEND_SECONDS", 0.2)
+    crawler, middleware = hand_driven(tmp_path, NEWSARCHIVE_WORKERS=1)
+
+    def indexed() -> int:
+        with sqlite3.connect(tmp_path / "archive.db") as conn:
+            return conn.execute("select count(*) from captures").fetchone()[0]
+
+    async def crawl_then_pause() -> int:
+        capture_page(middleware, 1)  # the first response starts the writer and its indexing
+        await asyncio.sleep(0.05)
+        capture_page(middleware, 2)
+        deadline = time.monotonic() + 10
+        while indexed() < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return indexed()
+
+    assert asyncio.run(crawl_then_pause()) == 2
+    middleware.spider_closed(crawler.spider, "finished")
+    assert not middleware.indexer.running
+
+
 def test_compressed_bodies_are_stored_as_received(tmp_path):
     """Before HttpCompressionMiddleware: the gzip body with its Content-Encoding (scrapy#1988)."""
-    settings = {
-        **project_settings().copy_to_dict(),
-        "TWISTED_REACTOR_ENABLED": False,
-        "EXTENSIONS": {"newsarchive.extensions.CrawlRun": None},
-        "NEWSARCHIVE_DB": str(tmp_path / "archive.db"),
-        "NEWSARCHIVE_WARC_DIR": str(tmp_path / "records"),
-    }
-    crawler = get_crawler(SPIDERS["digiato"], settings)
-    crawler.spider = SPIDERS["digiato"].from_crawler(crawler)
-    middleware = WarcMiddleware.from_crawler(crawler)
+    crawler, middleware = hand_driven(tmp_path)
     html = "<html><body><p>سلام دنیا</p></body></html>".encode()
     compressed = gzip.compress(html, mtime=0)
     request = Request("https://digiato.com/feed", meta={"newsarchive_kind": "feed"})
@@ -545,16 +606,7 @@ def test_compressed_bodies_are_stored_as_received(tmp_path):
 
 def test_a_raw_utf8_location_is_stored_percent_encoded_and_followed(tmp_path):
     """Persian sites send raw UTF-8 in Location: stored as %XX (ASCII heads), the same URL Scrapy follows."""
-    settings = {
-        **project_settings().copy_to_dict(),
-        "TWISTED_REACTOR_ENABLED": False,
-        "EXTENSIONS": {"newsarchive.extensions.CrawlRun": None},
-        "NEWSARCHIVE_DB": str(tmp_path / "archive.db"),
-        "NEWSARCHIVE_WARC_DIR": str(tmp_path / "records"),
-    }
-    crawler = get_crawler(SPIDERS["digiato"], settings)
-    crawler.spider = SPIDERS["digiato"].from_crawler(crawler)
-    middleware = WarcMiddleware.from_crawler(crawler)
+    crawler, middleware = hand_driven(tmp_path)
     request = Request("https://digiato.com/article/2022/08/18/old", meta={"newsarchive_kind": "article"})
     target = "/article/2022/08/18/فورد-موستانگ".encode()
     response = Response(request.url, status=301, request=request, headers={b"Location": target})

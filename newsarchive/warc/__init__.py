@@ -15,9 +15,10 @@ same URL already has a stored response with an identical payload, in this run
 or an earlier one: the ``captures`` table is looked up by payload digest)
 followed by its ``request`` record, one gzip member per record, in
 ``<warc dir>/<source>/<YYYYmmddHHMMSS>-<run id>-<n>.warc.gz``. A background
-thread compresses and writes them and indexes them in ``captures``; the crawl
-only hashes the body. Each record is flushed as it is written, so a killed
-crawl leaves files whose every complete record is readable.
+thread compresses and writes them; they are indexed in ``captures`` in batches, at
+least every second. The crawl only hashes the body. Each record is flushed as it is
+written, so a killed crawl leaves files whose every complete record is readable (and
+at most its last second of records unindexed).
 
 What "as delivered" means (Scrapy issue #1988): HttpCompressionMiddleware
 decompresses bodies and deletes ``Content-Encoding``; sitting before it, this
@@ -42,7 +43,9 @@ it off); the other modules' public names are re-exported, so
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 from functools import partial
 from urllib.parse import urlsplit
@@ -52,6 +55,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.spiders import Spider
+from scrapy.utils.asyncio import AsyncioLoopingCall, create_looping_call
+from twisted.internet.task import LoopingCall
 
 from newsarchive import __version__
 from newsarchive.archive import Archive, ArchiveWriteError, resolve_db_path
@@ -132,6 +137,14 @@ BODY_NOTE = (
 )
 
 
+#: WARC records indexed per message to the archive's writer: one transaction (and, with page
+#: workers, one message to another process) for this many records instead of one each.
+CAPTURES_PER_SEND = 64
+#: ...and at least this often while a crawl writes records: a killed crawl leaves at most the
+#: last second of its WARC files unindexed (those records stay readable, ``warcio index``).
+CAPTURES_SEND_SECONDS = 1.0
+
+
 def _str(value: bytes | str) -> str:
     return value.decode("latin-1") if isinstance(value, bytes) else value
 
@@ -156,6 +169,9 @@ class WarcMiddleware:
         #: (url, digest) -> WARC-Date of the response record written for it in this run.
         self.written: dict[tuple[str, str], str] = {}
         self.failures = 0
+        #: Sends the index rows every CAPTURES_SEND_SECONDS during a crawl; when the index was last sent.
+        self.indexer: AsyncioLoopingCall | LoopingCall | None = None
+        self.indexed_at = time.monotonic()
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -191,7 +207,19 @@ class WarcMiddleware:
             self.archive_writer = crawl_writer(self.crawler)
             self.thread = WarcWriterThread(files, spider.name, run_id)
             self.thread.start()
+            self._start_indexer(self.thread)
         return self.thread, self.archive
+
+    def _start_indexer(self, thread: WarcWriterThread) -> None:
+        """Index the records written every :data:`CAPTURES_SEND_SECONDS` while the crawl runs
+        (a pause between responses leaves none unindexed for long). Without a running event
+        loop (the middleware driven by hand) the rows go at the next capture and at the end."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self.indexer = create_looping_call(self._index, thread)
+        self.indexer.start(CAPTURES_SEND_SECONDS, now=False)
 
     def _revisit_of(self, archive: Archive, url: str, digest: str, payload: bytes) -> tuple[str, str] | None:
         if not payload:
@@ -246,7 +274,9 @@ class WarcMiddleware:
         if capture.revisit_of is None and payload:
             self.written[(request.url, digest)] = date
         writer.put(capture)
-        self._index(writer)
+        now = time.monotonic()
+        if writer.rows.qsize() >= CAPTURES_PER_SEND or now - self.indexed_at >= CAPTURES_SEND_SECONDS:
+            self._index(writer)
         stats = self.crawler.stats
         stats.inc_value(f"{WARC}{'revisit' if capture.revisit_of else 'response'}")
 
@@ -254,6 +284,7 @@ class WarcMiddleware:
         """Send the ``captures`` rows of the records written so far to the crawl's archive
         writer (:mod:`newsarchive.writer`), behind the articles already queued there; ``wait``
         (at the end) waits for them."""
+        self.indexed_at = time.monotonic()
         rows = thread.written_rows()
         writer = self.archive_writer
         if writer is None:
@@ -283,6 +314,8 @@ class WarcMiddleware:
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.thread is None or self.archive is None:  # nothing was recorded
             return
+        if self.indexer is not None and self.indexer.running:
+            self.indexer.stop()
         self.thread.finish()
         self._index(self.thread, wait=True)
         files = self.thread.files
