@@ -15,7 +15,7 @@ def test_the_necessary_work_is_timed_part_by_part_on_generated_pages():
     assert [part.split(" (")[0] for part in parts] == [
         "parse",
         "search form",
-        "FTS5 row, one transaction",
+        "FTS5 row + story index rows, one transaction",
         "WARC gzip member + digest",
         "story fingerprint",
     ]
