@@ -573,6 +573,34 @@ def test_a_pause_between_responses_leaves_no_record_unindexed_for_long(tmp_path,
     assert not middleware.indexer.running
 
 
+def test_a_failing_step_of_the_indexer_is_logged_and_the_next_one_indexes(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(warc, "CAPTURES_SEND_SECONDS", 0.1)
+    crawler, middleware = hand_driven(tmp_path, NEWSARCHIVE_WORKERS=1)
+    index = middleware._index
+    failures = [RuntimeError("cannot schedule new futures after shutdown")]
+
+    def index_once_failing(thread, **kwargs):
+        if failures and not kwargs:
+            raise failures.pop()
+        return index(thread, **kwargs)
+
+    monkeypatch.setattr(middleware, "_index", index_once_failing)
+
+    async def crawl_then_pause() -> int:
+        capture_page(middleware, 1)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+            with sqlite3.connect(tmp_path / "archive.db") as conn:
+                if conn.execute("select count(*) from captures").fetchone()[0]:
+                    return 1
+        return 0
+
+    assert asyncio.run(crawl_then_pause()) == 1 and not failures
+    assert "could not send the WARC records" in caplog.text
+    middleware.spider_closed(crawler.spider, "finished")
+
+
 def test_compressed_bodies_are_stored_as_received(tmp_path):
     """Before HttpCompressionMiddleware: the gzip body with its Content-Encoding (scrapy#1988)."""
     crawler, middleware = hand_driven(tmp_path)

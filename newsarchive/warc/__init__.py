@@ -218,8 +218,16 @@ class WarcMiddleware:
             asyncio.get_running_loop()
         except RuntimeError:
             return
-        self.indexer = create_looping_call(self._index, thread)
+        self.indexer = create_looping_call(self._index_on_time, thread)
         self.indexer.start(CAPTURES_SEND_SECONDS, now=False)
+
+    def _index_on_time(self, thread: WarcWriterThread) -> None:
+        """The indexer's step: an error is logged and the next step tries again (an exception
+        would end the looping call, and with it the indexing of pauses, without a word)."""
+        try:
+            self._index(thread)
+        except Exception:
+            logger.exception("could not send the WARC records written so far to the captures index")
 
     def _revisit_of(self, archive: Archive, url: str, digest: str, payload: bytes) -> tuple[str, str] | None:
         if not payload:
