@@ -55,7 +55,7 @@ from scrapy.utils.test import get_crawler  # noqa: E402
 from bench import row, summarize  # noqa: E402
 from bench.mirror import sample_articles  # noqa: E402
 from newsarchive.crawl import project_settings  # noqa: E402
-from newsarchive.page import article_fields  # noqa: E402
+from newsarchive.page import article_fields, page_html  # noqa: E402
 from newsarchive.persian import normalize  # noqa: E402
 from newsarchive.persian.dates import TEHRAN  # noqa: E402
 from newsarchive.pipelines import DatePipeline, NormalizationPipeline, ValidationPipeline  # noqa: E402
@@ -99,7 +99,7 @@ class Ours:
     def __call__(self, url: str, body: bytes) -> dict:
         response = HtmlResponse(url=url, body=body, request=Request(url))
         # What the spider's parse_article hands its page reader (newsarchive.workers), run here.
-        item = article_fields(self.site, response.text, response.url, self.fetched_at)
+        item = article_fields(self.site, page_html(response), response.url, self.fetched_at)
         for pipeline in self.pipelines:
             item = pipeline.process_item(item)
         return {

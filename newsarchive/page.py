@@ -16,8 +16,9 @@ processes never load it.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from parsel import Selector
 
@@ -36,9 +37,47 @@ def request_facts(meta: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+class FetchedPage(Protocol):
+    """What :func:`page_html` reads of a response (a Scrapy ``TextResponse``)."""
+
+    @property
+    def body(self) -> bytes: ...
+
+    @property
+    def encoding(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+#: Ends of a body that ``str.strip`` would drop and ``bytes.strip`` keeps (parsel strips the
+#: page's text, or its bytes): ASCII separators, or the first byte of a non-ASCII character.
+_STRIPPED_FROM_TEXT_ONLY = frozenset(range(0x1C, 0x20)) | frozenset(range(0x80, 0x100))
+
+
+def page_html(response: FetchedPage) -> str | bytes:
+    """The page as :func:`article_fields` should parse it: the body's bytes as fetched when
+    they parse exactly as the text Scrapy decoded does, else that text.
+
+    The usual page, valid UTF-8 without a BOM, is parsed from its bytes: its text is not
+    encoded again for libxml2 (0.15 ms on a 110 KB page) and a page worker gets it without
+    pickle encoding and decoding it. Anything else (another charset, a BOM, bytes replaced as
+    invalid, NULs, characters only ``str.strip`` strips at either end) is read from the text.
+    """
+    text, body = response.text, response.body
+    if codecs.lookup(response.encoding).name != "utf-8" or "\ufffd" in text or b"\x00" in body:
+        return text
+    stripped = body.strip()
+    if body.startswith(codecs.BOM_UTF8) or (
+        stripped and {stripped[0], stripped[-1]} & _STRIPPED_FROM_TEXT_ONLY
+    ):
+        return text
+    return body
+
+
 def article_fields(
     site: Site,
-    page: Selector | str,
+    page: Selector | str | bytes,
     url: str,
     fetched_at: str,
     *,
@@ -51,7 +90,7 @@ def article_fields(
     ``YYYY-MM-DDTHH:MM:SSZ``) with HTTP ``status``; None when ``url`` is not one of the site's
     article URLs (the caller counts it as ``not-article``).
 
-    ``page`` is the page's selector, or its HTML. The item's ``url`` is the page's
+    ``page`` is the page's selector, or its HTML: text, or UTF-8 bytes (:func:`page_html`). The item's ``url`` is the page's
     ``rel=canonical`` when that names an article of the site, else the canonical form of
     ``url``; every other URL that led to it (``redirect_urls``, ``url`` itself) becomes an
     alias. ``feed_date`` joins the date candidates; ``charset_note`` the notes.

@@ -40,7 +40,7 @@ from scrapy.utils.reactor import is_reactor_installed
 from newsarchive.archive import Archive, resolve_db_path
 from newsarchive.items import ArticleItem
 from newsarchive.outcomes import ARTICLE_OUTCOMES, ARTICLES, DROPPED, Drop, count_drop, stats_under
-from newsarchive.page import article_fields, request_facts
+from newsarchive.page import article_fields, page_html, request_facts
 from newsarchive.pipelines import DropArticle, build_pipelines, run_pipelines
 from newsarchive.runlock import RunLock
 from newsarchive.sites.base import Site
@@ -174,7 +174,7 @@ def read_page(task: PageTask) -> PageOutcome:
     fetched_at = request.meta["newsarchive_fetched_at"]
     fields = article_fields(
         task.site,
-        response.text,
+        page_html(response),
         response.url,
         fetched_at,
         status=response.status,

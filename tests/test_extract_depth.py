@@ -102,6 +102,15 @@ def test_a_hundred_thousand_nested_tags_keep_title_and_body(clean, where):
     assert any("nested" in note for note in raw["notes"])
 
 
+def test_a_nest_in_a_page_read_from_its_bytes_is_parsed_again_from_them(clean):
+    """A crawl parses a UTF-8 page from its body's bytes (newsarchive.page.page_html)."""
+    raw = extract_article(
+        html_selector(article_variant(BASE_URL, in_header).encode(), BASE_URL), BASE_URL, SITE
+    )
+    assert (raw["title"], raw["body"]) == (clean["title"], clean["body"])
+    assert any("parsed again" in note for note in raw["notes"])
+
+
 def test_the_nest_is_seen_where_scrapy_parses_too(clean):
     from scrapy.http import HtmlResponse, Request
 

@@ -107,12 +107,14 @@ def flatten(html: str, limit: int = MAX_DEPTH) -> str:
 
 
 def source_text(selector: Selector) -> str | None:
-    """The text ``selector`` was parsed from: :func:`.tree.html_selector`'s keeps it as
-    ``source``, parsel's own as ``_text``, Scrapy's has its response."""
+    """The text ``selector`` was parsed from: :func:`.tree.html_selector`'s keeps it (or the
+    page's UTF-8 bytes) as ``source``, parsel's own as ``_text``, Scrapy's has its response."""
     text = getattr(selector, "source", None) or getattr(selector, "_text", None)
     response = getattr(selector, "response", None)  # only on scrapy.Selector, a parsel subclass
     if text is None and response is not None:
         text = response.text
+    if isinstance(text, bytes):  # a UTF-8 page parsed from its bytes (newsarchive.page.page_html)
+        return text.decode("utf-8", "replace")
     return text if isinstance(text, str) else None
 
 

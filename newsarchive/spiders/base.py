@@ -56,7 +56,7 @@ from newsarchive.outcomes import (
     counted_reason,
     failure_reason,
 )
-from newsarchive.page import request_facts
+from newsarchive.page import page_html, request_facts
 from newsarchive.persian.dates import DateParseError, day_range, parse_datetime
 from newsarchive.sites.base import Site
 from newsarchive.workers import PageReader, page_read, page_reader
@@ -484,7 +484,7 @@ class NewsSpider(scrapy.Spider):
         fields = await self.pages.read(
             page_read(
                 self.site,
-                response.text,
+                page_html(response),
                 response.url,
                 fetched_at,
                 status=response.status,
