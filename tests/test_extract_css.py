@@ -63,3 +63,18 @@ def test_nested_anchors_keep_document_order():
     index = ClassIndex(selector.root)
     for css in (".a p", ".a", ".a > p", ".b", "p.a::text", ".a span, .b"):
         assert _same(index.select(css), [s.root for s in selector.css(css)]), css
+
+
+def test_odd_class_attributes_select_what_parsel_selects():
+    """Separators XPath's normalize-space does and does not split on, empty and repeated
+    classes, and nodes that are not elements but can answer ``get("class")``."""
+    html = (
+        '<?xml-stylesheet class="a" href="x.css"?><!-- class="a" -->'
+        '<div class="a\tb"><p class="a\nb\r\nc">1</p><p class=" a  ">2</p><p class="">3</p></div>'
+        '<p class="a\x0bb">4</p><p class="a\xa0b">5</p><p class="a\u2003b">6</p><p class="A">7</p>'
+        '<p class="b a a">8</p><span class="a"><!-- x --><?pi class="b"?>9</span>'
+    )
+    selector = Selector(text=html)
+    index = ClassIndex(selector.root)
+    for css in (".a", ".b", ".c", ".A", "p.a", ".a .b", ".a::text", "span.a", ".a\xa0b"):
+        assert _same(index.select(css), [s.root for s in selector.css(css)]), css

@@ -24,6 +24,7 @@ from functools import lru_cache
 
 from cssselect import SelectorError, parse
 from cssselect.parser import Class, CombinedSelector
+from cssselect.parser import Element as AnyElement
 from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
@@ -32,7 +33,6 @@ from newsarchive.extract.tree import Element
 _TRANSLATOR = HTMLTranslator()
 #: XPath's normalize-space separators: what a class test in cssselect's XPath splits on.
 _CLASS_SEPARATORS = re.compile(r"[ \t\r\n]+")
-_WITH_CLASS = etree.XPath("descendant-or-self::*[@class]")
 #: A compiled ``etree.XPath``: called on an element, it returns what the selector selects.
 Selects = Callable[[Element], list[Element | str]]
 
@@ -46,6 +46,8 @@ class _Plan:
     relative: Selects | None = None
     #: One compound selector without a pseudo-element: its matches are the anchors themselves.
     anchors_only: bool = False
+    #: The selector is the anchor's class alone (``.articlePost``): every anchor matches.
+    anchor_alone: bool = False
 
 
 @lru_cache(maxsize=1024)
@@ -69,7 +71,10 @@ def plan(css: str) -> _Plan:
     if anchor is None:
         return _Plan(whole)
     relative = etree.XPath(_TRANSLATOR.css_to_xpath(css, prefix="self::"), smart_strings=False)
-    return _Plan(whole, anchor, relative, anchors_only=not combined and selector.pseudo_element is None)
+    anchors_only = not combined and selector.pseudo_element is None
+    alone = isinstance(tree, Class) and isinstance(bare := tree.selector, AnyElement)
+    alone = alone and bare.element is None and bare.namespace is None
+    return _Plan(whole, anchor, relative, anchors_only=anchors_only, anchor_alone=anchors_only and alone)
 
 
 class ClassIndex:
@@ -79,13 +84,25 @@ class ClassIndex:
         self.root = root
         self.by_class: dict[str, list[Element]] = {}
         by_class = self.by_class
-        for element in _WITH_CLASS(root):
+        # Walking the tree costs less than the XPath ``descendant-or-self::*[@class]``
+        # (0.26 against 0.35 ms on a 110 KB page): libxml2 tests the predicate on every node
+        # and lxml then makes an element for each match anyway. Only elements: a processing
+        # instruction answers get("class") from its pseudo-attributes.
+        for element in root.iter(etree.Element):
             value = element.get("class")
-            names = (
-                value.split(" ")
-                if "\t" not in value and "\n" not in value and "\r" not in value
-                else _CLASS_SEPARATORS.split(value)
-            )
+            if not value:
+                continue
+            if "\t" in value or "\n" in value or "\r" in value:
+                names = _CLASS_SEPARATORS.split(value)
+            elif " " in value:
+                names = value.split(" ")
+            else:  # one name, the usual case
+                found = by_class.get(value)
+                if found is None:
+                    by_class[value] = [element]
+                else:
+                    found.append(element)
+                continue
             for name in names:
                 if name:
                     found = by_class.get(name)
@@ -101,6 +118,8 @@ class ClassIndex:
         if how.anchor is None or how.relative is None:  # a plan has both or neither
             return how.whole(self.root)
         anchors = self.by_class.get(how.anchor, [])
+        if how.anchor_alone:
+            return list(anchors)
         if how.anchors_only:
             return [anchor for anchor in anchors if how.relative(anchor)]
         found: list[Element | str] = []
