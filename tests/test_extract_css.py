@@ -9,6 +9,7 @@ from conftest import MIRROR
 from parsel import Selector
 
 from newsarchive.extract.css import ClassIndex
+from newsarchive.extract.page import Page
 from newsarchive.sites import SITES
 
 PAGES = sorted(
@@ -78,3 +79,29 @@ def test_odd_class_attributes_select_what_parsel_selects():
     index = ClassIndex(selector.root)
     for css in (".a", ".b", ".c", ".A", "p.a", ".a .b", ".a::text", "span.a", ".a\xa0b"):
         assert _same(index.select(css), [s.root for s in selector.css(css)]), css
+
+
+@pytest.mark.parametrize("path", PAGES, ids=[str(p.relative_to(MIRROR))[-50:] for p in PAGES])
+def test_the_pages_tag_walks_find_what_parsel_finds(path):
+    """JSON-LD, the canonical link and ``<time datetime>`` are found by walking the page by
+    tag (newsarchive.extract.page.Page), not by XPath over every node: the same results."""
+    selector = Selector(text=path.read_text("utf-8", errors="replace"))
+    page = Page(selector, "https://example.com/")
+    assert page.jsonld_sources == selector.xpath('//script[@type="application/ld+json"]/text()').getall()
+    assert page.canonical_href == selector.css('link[rel="canonical"]::attr(href)').get()
+    assert _same(page.with_attribute("time", "datetime"), [s.root for s in selector.css("time[datetime]")])
+
+
+def test_tag_walks_on_odd_markup_find_what_parsel_finds():
+    html = (
+        '<head><link rel="canonical"><link rel="Canonical" href="/b"><link rel="canonical" href="/c">'
+        '<script type="application/ld+json"></script><script type="application/ld+json ">{"a": 1}</script>'
+        '<script type="application/ld+json">{"b": 2}</script></head>'
+        '<body><time>x</time><time datetime="">y</time><time datetime="2024-01-02">z</time>'
+        '<svg><script type="application/ld+json">{"c": 3}</script></svg></body>'
+    )
+    selector = Selector(text=html)
+    page = Page(selector, "https://example.com/")
+    assert page.jsonld_sources == selector.xpath('//script[@type="application/ld+json"]/text()').getall()
+    assert page.canonical_href == selector.css('link[rel="canonical"]::attr(href)').get() == "/c"
+    assert _same(page.with_attribute("time", "datetime"), [s.root for s in selector.css("time[datetime]")])

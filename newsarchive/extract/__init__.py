@@ -86,8 +86,7 @@ def extract_article(selector: Selector, url: str, site: Site | None = None) -> d
         sources["body"] = body.layer
         echoes = body.text.count("\n\n") - article["body"].count("\n\n")
         article["boilerplate"] = {**body.removed, **({"echoes": echoes} if echoes else {})}
-    canonical = selector.css('link[rel="canonical"]::attr(href)').get()
-    article["canonical_url"] = page.absolute(canonical)
+    article["canonical_url"] = page.absolute(page.canonical_href)
     article["notes"] = page.notes
     return article
 

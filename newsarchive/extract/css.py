@@ -72,8 +72,8 @@ def plan(css: str) -> _Plan:
         return _Plan(whole)
     relative = etree.XPath(_TRANSLATOR.css_to_xpath(css, prefix="self::"), smart_strings=False)
     anchors_only = not combined and selector.pseudo_element is None
-    alone = isinstance(tree, Class) and isinstance(bare := tree.selector, AnyElement)
-    alone = alone and bare.element is None and bare.namespace is None
+    bare = tree.selector if isinstance(tree, Class) else None
+    alone = isinstance(bare, AnyElement) and bare.element is None and bare.namespace is None
     return _Plan(whole, anchor, relative, anchors_only=anchors_only, anchor_alone=anchors_only and alone)
 
 

@@ -159,17 +159,17 @@ def _yoast_author(page: Page) -> tuple[str, ...]:
 
 def time_layer(page: Page) -> dict[str, Any]:
     """``<time datetime>``: the published one if marked, else the first; never a comment's."""
-    times = [t for t in page.selector.css("time[datetime]") if not page.in_noise(t.root)]
+    times = [t for t in page.with_attribute("time", "datetime") if not page.in_noise(t)]
     out: dict[str, Any] = {}
     # schema.org microdata spells them itemprop="datePublished"/"dateModified".
-    marks = [f"{t.attrib.get('itemprop', '')} {t.attrib.get('class', '')}".lower() for t in times]
+    marks = [f"{t.get('itemprop', '')} {t.get('class', '')}".lower() for t in times]
     published = [t for t, mark in zip(times, marks) if "publish" in mark]
     modified = [t for t, mark in zip(times, marks) if "modif" in mark or "updated" in mark]
     candidates = published or [t for t in times if t not in modified]
     if candidates:
-        out["published_machine"] = candidates[0].attrib["datetime"].strip()
+        out["published_machine"] = candidates[0].get("datetime").strip()
     if modified:
-        out["modified_machine"] = modified[0].attrib["datetime"].strip()
+        out["modified_machine"] = modified[0].get("datetime").strip()
     return {k: v for k, v in out.items() if v}
 
 

@@ -47,6 +47,8 @@ _NAMING = etree.XPath(
 )
 
 
+_TEXT_NODES = etree.XPath("text()", smart_strings=False)
+
 #: A site's name after a title: `` - site``, `` | site``.
 _SUFFIX = re.compile(r"\s+[-|–—]\s+[^-|–—]+$")
 
@@ -69,7 +71,7 @@ class Page:
     def jsonld(self) -> list[dict[str, Any]]:
         """Every JSON-LD object on the page, ``@graph`` flattened."""
         objects: list[dict[str, Any]] = []
-        for raw in self.selector.xpath('//script[@type="application/ld+json"]/text()').getall():
+        for raw in self.jsonld_sources:
             try:
                 data = json.loads(raw)
             except (ValueError, RecursionError):  # RecursionError: arrays nested past the JSON parser
@@ -85,6 +87,29 @@ class Page:
                     if isinstance(item.get("@graph"), list):
                         stack.extend(reversed(item["@graph"]))
         return objects
+
+    @property
+    def jsonld_sources(self) -> list[str]:
+        """The text of every ``<script type="application/ld+json">``, in page order: the page
+        walked by tag (a ``//script[@type=…]`` XPath tests every node of the page)."""
+        return [
+            text
+            for script in self.selector.root.iter("script")
+            if script.get("type") == "application/ld+json"
+            for text in _TEXT_NODES(script)
+        ]
+
+    @property
+    def canonical_href(self) -> str | None:
+        """The first ``<link rel="canonical">``'s ``href``, as written."""
+        for link in self.selector.root.iter("link"):
+            if link.get("rel") == "canonical" and (href := link.get("href")) is not None:
+                return str(href)
+        return None
+
+    def with_attribute(self, tag: str, attribute: str) -> list[Element]:
+        """The page's ``tag`` elements that have ``attribute`` (CSS ``tag[attribute]``), in page order."""
+        return [element for element in self.selector.root.iter(tag) if element.get(attribute) is not None]
 
     @cached_property
     def jsonld_ids(self) -> dict[str, dict[str, Any]]:
