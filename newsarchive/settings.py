@@ -31,6 +31,7 @@ import os
 from scrapy.settings import default_settings
 
 from newsarchive import __version__
+from newsarchive.processes import configured_workers
 
 BOT_NAME = "newsarchive"
 SPIDER_MODULES = ["newsarchive.spiders"]
@@ -89,7 +90,7 @@ SCRAPER_SLOT_MAX_ACTIVE_SIZE = 1_000_000
 # and extracts article pages in N - 1 worker processes, and writes the archive in the one
 # worker (N = 2) or a writer process (N > 2), while the crawl's own process fetches, checks
 # and records WARC; 1 does everything in the crawl's process. Default: the cores this process may run on.
-NEWSARCHIVE_WORKERS = int(os.environ.get("NEWSARCHIVE_WORKERS") or len(os.sched_getaffinity(0)))
+NEWSARCHIVE_WORKERS = configured_workers()
 DOWNLOAD_DELAY = 0.5
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0

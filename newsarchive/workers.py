@@ -25,14 +25,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
-import multiprocessing.forkserver
 import os
 import select
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from functools import partial
@@ -40,36 +38,12 @@ from itertools import islice
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from newsarchive.page import article_fields
+from newsarchive.processes import PRELOAD, forkserver_context
 
 logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-#: The modules the fork server imports once when it starts several page workers, so that
-#: each starts with them loaded and their pages are shared. One worker (two cores) imports
-#: them itself: a fork server holding a copy that only one process uses costs the crawl
-#: about 7 MB. (The process that writes the archive imports newsarchive.writer at its first
-#: write: only one process needs it.)
-PRELOAD = ["newsarchive.page"]
-
-
-def forkserver_context(preload: Sequence[str] = ()) -> multiprocessing.context.ForkServerContext:
-    """The fork server every worker and the writer process start from (one per process),
-    importing ``preload`` if it is not running yet."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(list(preload))
-    return context
-
-
-def start_fork_server(preload: Sequence[str]) -> None:
-    """Start the fork server now, importing ``preload`` too, while the caller goes on: by the
-    first page sent it is ready, and its workers start with those modules loaded instead of
-    importing them at their first page (``newsarchive reparse``, whose workers read WARC
-    records with Scrapy's response classes: ~0.5 s of a worker's time otherwise). A fork
-    server already running is left as it is."""
-    forkserver_context([*PRELOAD, *preload])
-    multiprocessing.forkserver.ensure_running()
 
 
 def deferred(function: Callable[P, T]) -> Callable[P, partial[T]]:

@@ -106,7 +106,8 @@ class ArchiveWriter:
         #: Writes sent whose ``then`` has not been called yet (reactor thread only).
         self._unsettled: dict[Future[Any], Callable[[BaseException | None], None]] = {}
         if dedicated:
-            from newsarchive.workers import exit_with, forkserver_context
+            from newsarchive.processes import forkserver_context
+            from newsarchive.workers import exit_with
 
             self._process = ProcessPoolExecutor(
                 max_workers=1, mp_context=forkserver_context(), initializer=exit_with, initargs=(os.getpid(),)

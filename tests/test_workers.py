@@ -209,7 +209,8 @@ def test_in_order_after_a_worker_died_reads_the_rest_here():
 
 FORK_SERVER_PROBE = """
 import sys
-from newsarchive.workers import page_reader, start_fork_server
+from newsarchive.processes import start_fork_server
+from newsarchive.workers import page_reader
 
 
 def loaded():
@@ -235,3 +236,35 @@ def test_a_fork_server_started_early_gives_workers_its_modules_and_a_crawls_give
 
     assert probe("reparse") == "['newsarchive.reparse', 'scrapy']"
     assert probe() == "[]"  # a crawl's workers load no Scrapy
+
+
+REPARSE_START_PROBE = """
+import os, sys
+import newsarchive.processes
+
+
+def started(preload):
+    print(sorted(name for name in ("scrapy", "newsarchive.page", "newsarchive.reparse") if name in sys.modules))
+    os._exit(0)
+
+
+newsarchive.processes.start_fork_server = started
+from newsarchive.cli import main
+
+if __name__ == "__main__":
+    main(["reparse", "--db", sys.argv[1]])
+"""
+
+
+def test_reparse_starts_its_fork_server_before_it_imports_scrapy_or_the_extraction_code(tmp_path):
+    """The server then imports them while this process does: its first page does not wait."""
+    script = tmp_path / "probe.py"
+    script.write_text(REPARSE_START_PROBE)
+    result = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "archive.db")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NEWSARCHIVE_WORKERS": "2"},
+    )
+    assert result.stdout.strip() == "[]", result.stderr

@@ -93,10 +93,9 @@ class SourceProgress:
 
 
 def cmd_reparse(args: argparse.Namespace) -> int:
-    from newsarchive.settings import NEWSARCHIVE_WORKERS
-    from newsarchive.workers import start_fork_server
+    from newsarchive.processes import configured_workers, start_fork_server
 
-    if NEWSARCHIVE_WORKERS > 1:  # its workers import reparse's code while this process does
+    if configured_workers() > 1:  # its workers import reparse's code while this process does
         start_fork_server(["newsarchive.reparse"])
     from newsarchive.reparse import reparse
     from newsarchive.runlock import RunLocked
