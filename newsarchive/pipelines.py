@@ -27,7 +27,7 @@ from newsarchive.memory import is_distributed_worker
 from newsarchive.outcomes import ARTICLES, BOILERPLATE, BOILERPLATE_TEMPLATE, Drop, Stats, count_drop
 from newsarchive.persian import normalize
 from newsarchive.persian.dates import DateParseError, choose_published, parse_datetime
-from newsarchive.templates import strip_template, template_blocks
+from newsarchive.templates import blocks_of, keyed_paragraphs, strip_template
 from newsarchive.writer import ArchiveWriter, WriterStopped, crawl_writer
 
 logger = logging.getLogger(__name__)
@@ -167,8 +167,9 @@ class TemplatePipeline:
         adapter = ItemAdapter(item)
         for rule, count in (adapter.get("boilerplate") or {}).items():  # what the extraction left out
             self.crawler.stats.inc_value(f"{BOILERPLATE}{rule}", count)
-        adapter["template_blocks"] = template_blocks(adapter.get("body"))
-        body, removed = strip_template(adapter.get("body"), self._learned(adapter.get("source")))
+        keyed = keyed_paragraphs(adapter.get("body"))
+        adapter["template_blocks"] = blocks_of(keyed)
+        body, removed = strip_template(adapter.get("body"), self._learned(adapter.get("source")), keyed)
         if removed:
             adapter["body"] = body
             self.crawler.stats.inc_value(BOILERPLATE_TEMPLATE, removed)

@@ -44,30 +44,44 @@ def block_key(paragraph: str) -> str | None:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=12).hexdigest()
 
 
+#: A body's paragraphs, each with its key (None: too long to be template): what both the
+#: counting and the stripping read, so that a pipeline keys each paragraph once.
+KeyedParagraphs = list[tuple[str, str | None]]
+
+
+def keyed_paragraphs(body: str | None) -> KeyedParagraphs:
+    """``[(paragraph, block_key(paragraph))]`` of a body, in order."""
+    return [(paragraph, block_key(paragraph)) for paragraph in paragraphs(body)]
+
+
 def template_blocks(body: str | None) -> dict[str, str]:
     """``{key: paragraph}`` of a body's short paragraphs, each once: what an article adds to the counts."""
+    return blocks_of(keyed_paragraphs(body))
+
+
+def blocks_of(keyed: KeyedParagraphs) -> dict[str, str]:
+    """:func:`template_blocks` of a body's :func:`keyed_paragraphs`."""
     blocks: dict[str, str] = {}
-    for paragraph in paragraphs(body):
-        key = block_key(paragraph)
+    for paragraph, key in keyed:
         if key is not None:
             blocks.setdefault(key, paragraph)
     return blocks
 
 
-def strip_template(body: str | None, learned: Mapping[str, object] | Iterable[str]) -> tuple[str | None, int]:
-    """The body without the paragraphs whose key is in ``learned``, and how many were removed.
+def strip_template(
+    body: str | None, learned: Mapping[str, object] | Iterable[str], keyed: KeyedParagraphs | None = None
+) -> tuple[str | None, int]:
+    """The body without the paragraphs whose key is in ``learned``, and how many were removed
+    (``keyed``: the body's :func:`keyed_paragraphs` when the caller has them).
 
     A body made only of learned paragraphs is returned unchanged: an article is never
     emptied by what other articles share (the validation would drop it as ``no-body``).
     """
     if not body or not learned:
         return body, 0
-    kept = [
-        paragraph
-        for paragraph in paragraphs(body)
-        if (key := block_key(paragraph)) is None or key not in learned
-    ]
-    removed = len(paragraphs(body)) - len(kept)
+    every = keyed if keyed is not None else keyed_paragraphs(body)
+    kept = [paragraph for paragraph, key in every if key is None or key not in learned]
+    removed = len(every) - len(kept)
     if not removed or not kept:
         return body, 0
     return "\n\n".join(kept), removed

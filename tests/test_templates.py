@@ -41,6 +41,25 @@ def test_learned_paragraphs_leave_the_body_and_the_rest_stays_exactly():
     assert strip_template(body(7), learned) == (body(7), 0)
 
 
+def test_the_pipeline_keys_each_paragraph_once_for_counting_and_stripping(tmp_path, monkeypatch):
+    from scrapy.utils.test import get_crawler
+
+    import newsarchive.templates as templates
+    from newsarchive.pipelines import TemplatePipeline
+
+    settings = {"NEWSARCHIVE_DB": str(tmp_path / "a.db"), "NEWSARCHIVE_TEMPLATE_MIN_ARTICLES": 5}
+    pipeline = TemplatePipeline(get_crawler(settings_dict=settings))
+    pipeline.learned["digiato"] = template_blocks(PROMPT)
+    keyed = []
+    monkeypatch.setattr(
+        templates, "block_key", lambda paragraph: keyed.append(paragraph) or block_key(paragraph)
+    )
+    item = pipeline.process_item({"source": "digiato", "body": body(3, PROMPT, SIGNATURE)})
+    assert sorted(keyed) == sorted(templates.paragraphs(body(3, PROMPT, SIGNATURE)))
+    assert item["body"] == body(3, SIGNATURE)
+    assert item["template_blocks"] == template_blocks(body(3, PROMPT, SIGNATURE))
+
+
 def test_the_archive_counts_each_new_article_once_per_source(tmp_path):
     with Archive(tmp_path / "a.db") as archive:
         for number in range(4):
