@@ -212,42 +212,37 @@ def floor_rows(bare_cpu_ms: float, common: str) -> list[dict]:
     least = bare_cpu_ms + sum(parts.values())
     layers = extraction_layers()
     budget = CPU_TARGET * bare_cpu_ms - least
-    bound = f"none (a bound: above {CPU_TARGET:.1f}x the CPU target cannot be met on these pages)"
-    return [
-        row(
+
+    def bound(label: str, least_ms: float, note: str) -> dict:
+        return row(
             "crawl",
+            label,
+            least_ms,
+            "ms",
+            baseline="bare Scrapy (same pages)",
+            baseline_value=bare_cpu_ms,
+            ratio=least_ms / bare_cpu_ms if bare_cpu_ms else None,
+            target=f"none (a bound: above {CPU_TARGET:.1f}x the CPU target cannot be met on these pages)",
+            met=None,
+            note=f"{common}; {note}",
+        )
+
+    return [
+        bound(
             "least CPU per page of any full crawl: bare Scrapy + the necessary work alone",
             least,
-            "ms",
-            baseline="bare Scrapy (same pages)",
-            baseline_value=bare_cpu_ms,
-            ratio=least / bare_cpu_ms if bare_cpu_ms else None,
-            target=bound,
-            met=None,
-            note=(
-                f"{common}; "
-                + ", ".join(f"{part} {ms:.2f} ms" for part, ms in parts.items())
-                + f" ({FLOOR_PAGES} generated pages, each part alone, best of 3 runs); left out: the "
-                "extraction layers, pipelines, health checks and moving pages between processes; "
-                f"left for them at the CPU target: {budget:.2f} ms"
-            ),
+            ", ".join(f"{part} {ms:.2f} ms" for part, ms in parts.items())
+            + f" ({FLOOR_PAGES} generated pages, each part alone, best of 3 runs); left out: the "
+            "extraction layers, pipelines, health checks and moving pages between processes; "
+            f"left for them at the CPU target: {budget:.2f} ms",
         ),
-        row(
-            "crawl",
+        bound(
             "least CPU per page with the extraction layers as they are: the row above + the layers",
             least + layers,
-            "ms",
-            baseline="bare Scrapy (same pages)",
-            baseline_value=bare_cpu_ms,
-            ratio=(least + layers) / bare_cpu_ms if bare_cpu_ms else None,
-            target=bound,
-            met=None,
-            note=(
-                f"{common}; the extraction layers beyond the parse: {layers:.2f} ms (article_fields on each "
-                f"page's bytes less the lxml parse, {FLOOR_PAGES} generated pages, best of 3 runs), against "
-                f"the {budget:.2f} ms the row above leaves at the CPU target for them, the pipelines, the "
-                "health checks and moving pages between processes together"
-            ),
+            f"the extraction layers beyond the parse: {layers:.2f} ms (article_fields on each page's bytes "
+            f"less the lxml parse, {FLOOR_PAGES} generated pages, best of 3 runs), against the {budget:.2f} ms "
+            "the row above leaves at the CPU target for them, the pipelines, the health checks and moving "
+            "pages between processes together",
         ),
     ]
 
